@@ -1,0 +1,179 @@
+/**
+ * Every constant of `include/linux/vcm.h` (seed 001), bit-exact, so users
+ * can read the C header beside the TypeScript (ARCHITECTURE.md rule 5).
+ * Where the header disagrees with itself, API.md's decision table applies;
+ * each such place is commented.
+ */
+
+// ---- Sizes (linux/sizes.h) ------------------------------------------------
+export const SZ_1K = 0x400;
+export const SZ_2K = 0x800;
+export const SZ_4K = 0x1000;
+export const SZ_8K = 0x2000;
+export const SZ_16K = 0x4000;
+export const SZ_32K = 0x8000;
+export const SZ_64K = 0x10000;
+export const SZ_128K = 0x20000;
+export const SZ_256K = 0x40000;
+export const SZ_512K = 0x80000;
+export const SZ_1M = 0x100000;
+export const SZ_2M = 0x200000;
+export const SZ_4M = 0x400000;
+export const SZ_8M = 0x800000;
+export const SZ_16M = 0x1000000;
+export const SZ_32M = 0x2000000;
+export const SZ_64M = 0x4000000;
+export const SZ_128M = 0x8000000;
+export const SZ_256M = 0x10000000;
+export const SZ_512M = 0x20000000;
+export const SZ_1G = 0x40000000;
+export const SZ_2G = 0x80000000;
+export const SZ_4G = 0x100000000;
+
+/** `vcm_get_min_page_size()`: the architecture's smallest page. */
+export const VCM_MIN_PAGE_SIZE = SZ_4K;
+
+// ---- Reservation attributes ----------------------------------------------
+/** Caching behaviour, a 4-bit field in bits [3:0]. */
+export const VCM_CACHE_POLICY = 0xf << 0;
+export const VCM_READ = 1 << 9;
+export const VCM_WRITE = 1 << 8;
+export const VCM_EXECUTE = 1 << 7;
+export const VCM_USER = 1 << 6;
+export const VCM_SUPERVISOR = 1 << 5;
+export const VCM_SECURE = 1 << 4;
+export const VCM_NOTCACHED = 0 << 0;
+export const VCM_WB_WA = 1 << 0;
+export const VCM_WB_NWA = 2 << 0;
+export const VCM_WT = 3 << 0;
+
+/** The access bits; a reservation with none of them is read+write (API.md). */
+export const VCM_ACCESS_MASK = VCM_READ | VCM_WRITE | VCM_EXECUTE;
+
+// ---- Reservation alignment (order of a power of two in bits [14:10]) -----
+export const VCM_ALIGN_SHIFT = 10;
+export const VCM_ALIGN_MASK = 0x1f;
+/** `VCM_ALIGN_ATTR(order)`: alignment 2^order bytes. */
+export function vcmAlignAttr(order: number): number {
+  return (order & VCM_ALIGN_MASK) << VCM_ALIGN_SHIFT;
+}
+/** The order stored in a reservation attribute, 0 for `VCM_ALIGN_DEFAULT`. */
+export function vcmAlignOrder(attr: number): number {
+  return (attr >>> VCM_ALIGN_SHIFT) & VCM_ALIGN_MASK;
+}
+export const VCM_ALIGN_DEFAULT = 0;
+export const VCM_ALIGN_4K = vcmAlignAttr(12);
+export const VCM_ALIGN_8K = vcmAlignAttr(13);
+export const VCM_ALIGN_16K = vcmAlignAttr(14);
+export const VCM_ALIGN_32K = vcmAlignAttr(15);
+export const VCM_ALIGN_64K = vcmAlignAttr(16);
+export const VCM_ALIGN_128K = vcmAlignAttr(17);
+export const VCM_ALIGN_256K = vcmAlignAttr(18);
+export const VCM_ALIGN_512K = vcmAlignAttr(19);
+export const VCM_ALIGN_1M = vcmAlignAttr(20);
+export const VCM_ALIGN_2M = vcmAlignAttr(21);
+export const VCM_ALIGN_4M = vcmAlignAttr(22);
+export const VCM_ALIGN_8M = vcmAlignAttr(23);
+export const VCM_ALIGN_16M = vcmAlignAttr(24);
+export const VCM_ALIGN_32M = vcmAlignAttr(25);
+export const VCM_ALIGN_64M = vcmAlignAttr(26);
+export const VCM_ALIGN_128M = vcmAlignAttr(27);
+export const VCM_ALIGN_256M = vcmAlignAttr(28);
+export const VCM_ALIGN_512M = vcmAlignAttr(29);
+export const VCM_ALIGN_1GB = vcmAlignAttr(30);
+
+// ---- Physical allocation attributes --------------------------------------
+export const VCM_4KB = 1 << 5;
+export const VCM_64KB = 1 << 4;
+export const VCM_1MB = 1 << 3;
+export const VCM_ALL = 1 << 2;
+export const VCM_PAGE_SEL_MASK = 0xf << 2;
+export const VCM_PHYS_CONT = 1 << 1;
+export const VCM_COHERENT = 1 << 0;
+
+/**
+ * The header uses `VCM_ALIGNMENT_MASK` but never defines it; its macro
+ * `ALIGN_REQ_BYTES` reads bits [10:6] as f meaning 2^(f+12) bytes (0 = 4 KB).
+ * API.md settles on the macro: `VCM_ALIGNMENT_MASK` = 0x1F << 6.
+ */
+export const VCM_ALIGNMENT_SHIFT = 6;
+export const VCM_ALIGNMENT_MASK = 0x1f << VCM_ALIGNMENT_SHIFT;
+export const SHIFT_4KB = 12;
+/** `ALIGN_REQ_BYTES(attr)`: the physical alignment an attribute asks for, in bytes. */
+export function alignReqBytes(attr: number): number {
+  return 2 ** (((attr & VCM_ALIGNMENT_MASK) >>> VCM_ALIGNMENT_SHIFT) + SHIFT_4KB);
+}
+/** `SET_ALIGN_REQ_BYTES(attr, align)` with `align` the field value (0 = 4 KB). */
+export function setAlignReqBytes(attr: number, align: number): number {
+  return (attr & ~VCM_ALIGNMENT_MASK) | ((align << VCM_ALIGNMENT_SHIFT) & VCM_ALIGNMENT_MASK);
+}
+/** The physical-allocation attribute for an alignment of `bytes` (a power of two ≥ 4 KiB). */
+export function vcmPhysAlignAttr(bytes: number): number {
+  const order = Math.log2(bytes);
+  if (!Number.isInteger(order) || order < SHIFT_4KB || order - SHIFT_4KB > 0x1f) {
+    throw new RangeError(`physical alignment must be a power of two from 4 KiB to 2^43 bytes, got ${bytes}`);
+  }
+  return (order - SHIFT_4KB) << VCM_ALIGNMENT_SHIFT;
+}
+
+// ---- Association attributes ----------------------------------------------
+/**
+ * The header's comment calls `VCM_SPLIT` a 5-bit field, its define is one
+ * bit. API.md: `VCM_SPLIT` is the flag, the split width N lives in bits
+ * [8:4] via `vcmSplitAttr(n)`.
+ */
+export const VCM_SPLIT = 1 << 3;
+export const VCM_USE_LOW_BASE = 1 << 2;
+export const VCM_USE_HIGH_BASE = 1 << 1;
+export const VCM_SPLIT_SHIFT = 4;
+export const VCM_SPLIT_MASK = 0x1f << VCM_SPLIT_SHIFT;
+/** `VCM_SPLIT` with the split width N (TTBCR.N): addresses whose top N bits are 0 use the low base. */
+export function vcmSplitAttr(n: number): number {
+  return VCM_SPLIT | ((n & 0x1f) << VCM_SPLIT_SHIFT);
+}
+/** The split width N of an association attribute (0 when `VCM_SPLIT` is not set). */
+export function vcmSplitWidth(attr: number): number {
+  return attr & VCM_SPLIT ? (attr & VCM_SPLIT_MASK) >>> VCM_SPLIT_SHIFT : 0;
+}
+
+// ---- External (prebuilt) VCMs --------------------------------------------
+export const VCM_PREBUILT_KERNEL = 1;
+export const VCM_PREBUILT_USER = 2;
+
+// ---- enum memtarget_t ------------------------------------------------------
+export const VCM_START = 0;
+
+// ---- enum memtype_t (boards may define more, numbered on) ----------------
+export const VCM_INVALID = 0;
+export const VCM_MEMTYPE_0 = 1;
+export const VCM_MEMTYPE_1 = 2;
+export const VCM_MEMTYPE_2 = 3;
+export const VCM_MEMTYPE_3 = 4;
+
+// ---- enum vcm_type --------------------------------------------------------
+export const VCM_DEVICE = 0;
+export const VCM_EXT_KERNEL = 1;
+export const VCM_EXT_USER = 2;
+export const VCM_ONE_TO_ONE = 3;
+/** The object API's names for `enum vcm_type`. */
+export type VcmType = 'device' | 'ext-kernel' | 'ext-user' | 'one-to-one';
+
+// ---- helpers ----------------------------------------------------------------
+/** Round `n` up to a multiple of the power of two `align`. Safe past 2^32. */
+export function alignUp(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
+}
+/** Round `n` down to a multiple of the power of two `align`. Safe past 2^32. */
+export function alignDown(n: number, align: number): number {
+  return Math.floor(n / align) * align;
+}
+/** True when `n` is a multiple of `align`. Safe past 2^32. */
+export function isAligned(n: number, align: number): boolean {
+  return n % align === 0;
+}
+/** Natural alignment of a reservation (API.md): 1 MiB for ≥ 1 MiB, 64 KiB for ≥ 64 KiB, else 4 KiB. */
+export function naturalAlignment(len: number): number {
+  if (len >= SZ_1M) return SZ_1M;
+  if (len >= SZ_64K) return SZ_64K;
+  return SZ_4K;
+}

@@ -1,0 +1,1 @@
+export { vcmVitestConfig as default } from '@vcm/vitest-config';
