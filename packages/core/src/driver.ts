@@ -133,6 +133,13 @@ export interface PrebuiltVcm {
   release(va: number, len: number): void;
   /** Called by `vcm.free()`. */
   dispose(): void;
+  /**
+   * Optional. Core hands the provider a function that tears this VCM down
+   * (unback and unreserve every reservation, deactivate and deassociate
+   * every association, free the VCM); the provider calls it when the
+   * external address space goes away — a process exits.
+   */
+  onRevoke?(revoke: () => void): void;
 }
 
 /** What `new Vcmm({ prebuilt })` takes: turns `VCM_PREBUILT_KERNEL`/`VCM_PREBUILT_USER` into VCMs. */
