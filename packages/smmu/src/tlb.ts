@@ -1,0 +1,418 @@
+/**
+ * The TLB of one SMMU, shared by all its context banks (seed 000: "All
+ * contexts in a SMMU share one global translation look-aside buffer";
+ * HARDWARE.md). Finite, with a replacement policy; every entry is tagged by
+ * context bank and context id (CONTEXTIDR, the address-space id) and holds
+ * one leaf of whatever size the walk found — one entry per 4 KiB page, per
+ * 64 KiB large page, per 1 MiB section, per 16 MiB supersection. That is
+ * what makes large pages cut misses (ARCHITECTURE.md "The TLB is shared and
+ * finite").
+ *
+ * Storage is typed arrays (ARCHITECTURE.md rule 4, CONVENTIONS.md "hot
+ * paths"): the slots, an intrusive doubly-linked recency list for LRU, and
+ * an open-addressing hash (linear probing, backward-shift deletion) from
+ * (tag, page number) to slot. Nothing is allocated per lookup.
+ */
+import { VcmError, checkOneOf, checkUint } from '@vcm/core';
+
+export type TlbPolicy = 'lru' | 'fifo' | 'random';
+export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];
+/** The issue's default: 32 entries. */
+export const TLB_DEFAULT_ENTRIES = 32;
+/** Largest TLB we model; keeps the hash table and the tag packing small. */
+export const TLB_MAX_ENTRIES = 1 << 16;
+/** Tags pack the bank into 11 bits and the context id into 8. */
+export const TLB_MAX_BANKS = 1 << 11;
+
+export interface TlbOptions {
+  /** Capacity in entries (default 32). */
+  readonly entries?: number;
+  /** Replacement policy (default `'lru'`). `'random'` uses a fixed-seed generator, so runs repeat. */
+  readonly policy?: TlbPolicy;
+}
+
+/** Permission bits an entry carries, so a hit needs no walk. */
+export const PERM_READ = 1;
+export const PERM_WRITE = 2;
+export const PERM_EXECUTE = 4;
+export const PERM_USER = 8;
+
+export interface TlbStats {
+  readonly capacity: number;
+  readonly policy: TlbPolicy;
+  /** Entries currently valid. */
+  readonly entries: number;
+  readonly hits: number;
+  readonly misses: number;
+  /** Table walks (one per miss of a device access or translation). */
+  readonly walks: number;
+  /** Valid entries pushed out to make room. */
+  readonly evictions: number;
+  /** Valid entries removed by invalidation (by address, by context, or all). */
+  readonly invalidations: number;
+  /** Entries written after a walk. */
+  readonly fills: number;
+}
+
+/** A valid entry, for snapshots. */
+export interface TlbEntry {
+  readonly bank: number;
+  readonly contextId: number;
+  readonly va: number;
+  readonly size: number;
+  readonly pa: number;
+  readonly perm: number;
+}
+
+const FREE = -1;
+
+export class Tlb {
+  readonly capacity: number;
+  readonly policy: TlbPolicy;
+
+  // Counters are public fields so that the DMA stream loop can bump them without calls.
+  hits = 0;
+  misses = 0;
+  walks = 0;
+  evictions = 0;
+  invalidations = 0;
+  fills = 0;
+
+  /** (bank << 13) | (contextId << 5) | log2(size); FREE when the slot is empty. */
+  private readonly tag: Int32Array;
+  /** (va >>> log2) << (log2 - 12): the page number in 4 KiB units. */
+  private readonly vpn: Int32Array;
+  /** (bank << 8) | contextId, for context-wide invalidation and the fast path. */
+  private readonly owner: Int32Array;
+  private readonly vaBase: Float64Array;
+  private readonly size: Float64Array;
+  private readonly paBase: Float64Array;
+  private readonly perms: Uint8Array;
+  /** Recency list: head is the most recently used (or inserted, for FIFO), tail the victim. */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = FREE;
+  private tail = FREE;
+  private readonly freeSlots: Int32Array;
+  private freeCount: number;
+  private readonly hash: Int32Array;
+  private readonly hashMask: number;
+  private readonly hashShift: number;
+  private last = FREE;
+  private rng = 0x2545f491;
+
+  constructor(options: TlbOptions = {}) {
+    const where = 'new Smmu';
+    this.capacity = options.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', options.entries, TLB_MAX_ENTRIES);
+    if (this.capacity < 1) {
+      throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
+    }
+    this.policy = options.policy === undefined ? 'lru' : checkOneOf(where, 'tlb.policy', options.policy, TLB_POLICIES);
+    const c = this.capacity;
+    this.tag = new Int32Array(c).fill(FREE);
+    this.vpn = new Int32Array(c);
+    this.owner = new Int32Array(c).fill(FREE);
+    this.vaBase = new Float64Array(c);
+    this.size = new Float64Array(c);
+    this.paBase = new Float64Array(c);
+    this.perms = new Uint8Array(c);
+    this.prev = new Int32Array(c).fill(FREE);
+    this.next = new Int32Array(c).fill(FREE);
+    this.freeSlots = new Int32Array(c);
+    for (let i = 0; i < c; i++) this.freeSlots[i] = c - 1 - i;
+    this.freeCount = c;
+    let bits = 4;
+    while (1 << bits < c * 4) bits++;
+    this.hash = new Int32Array(1 << bits).fill(FREE);
+    this.hashMask = (1 << bits) - 1;
+    this.hashShift = 32 - bits;
+  }
+
+  /** Valid entries now. */
+  get count(): number {
+    return this.capacity - this.freeCount;
+  }
+
+  private slotOf(tag: number, vpn: number): number {
+    let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
+    const hash = this.hash;
+    for (;;) {
+      const s = hash[i]!;
+      if (s === FREE) return FREE;
+      if (this.tag[s] === tag && this.vpn[s] === vpn) return s;
+      i = (i + 1) & this.hashMask;
+    }
+  }
+
+  /**
+   * The entry covering `va` for (bank, context id), or -1. Counts a hit or a
+   * miss and, under LRU, makes the entry the most recent. `sizesLog2` are the
+   * format's page sizes (log2, ascending): the entry may be of any of them.
+   */
+  lookup(bank: number, contextId: number, va: number, sizesLog2: readonly number[]): number {
+    const ownerKey = (bank << 8) | contextId;
+    // Last-hit fast path: a stream stays in one entry for many accesses. Still a hit.
+    const l = this.last;
+    if (l !== FREE && this.owner[l] === ownerKey) {
+      const off = va - this.vaBase[l]!;
+      if (off >= 0 && off < this.size[l]!) {
+        this.hits++;
+        if (this.policy === 'lru' && this.head !== l) this.toFront(l);
+        return l;
+      }
+    }
+    const tagBase = (bank << 13) | (contextId << 5);
+    for (let i = 0; i < sizesLog2.length; i++) {
+      const lg = sizesLog2[i]!;
+      const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
+      if (s !== FREE) {
+        this.hits++;
+        if (this.policy === 'lru' && this.head !== s) this.toFront(s);
+        this.last = s;
+        return s;
+      }
+    }
+    this.misses++;
+    return FREE;
+  }
+
+  /** Does entry `slot` still cover `va` for this owner? (The stream loop's check, no counting.) */
+  covers(slot: number, bank: number, contextId: number, va: number): boolean {
+    if (slot === FREE || this.owner[slot] !== ((bank << 8) | contextId)) return false;
+    const off = va - this.vaBase[slot]!;
+    return off >= 0 && off < this.size[slot]!;
+  }
+
+  /** The physical address of `va` through entry `slot`. */
+  pa(slot: number, va: number): number {
+    return this.paBase[slot]! + (va - this.vaBase[slot]!);
+  }
+  /** The entry's permission bits (`PERM_*`). */
+  perm(slot: number): number {
+    return this.perms[slot]!;
+  }
+  /** The entry's virtual end (exclusive). */
+  end(slot: number): number {
+    return this.vaBase[slot]! + this.size[slot]!;
+  }
+
+  /** Write an entry after a walk, evicting by policy when full. Returns the slot. */
+  fill(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number): number {
+    const tag = (bank << 13) | (contextId << 5) | log2Size;
+    const vpn = (va >>> log2Size) << (log2Size - 12);
+    const existing = this.slotOf(tag, vpn);
+    if (existing !== FREE) this.remove(existing);
+    if (this.freeCount === 0) {
+      this.remove(this.victim());
+      this.evictions++;
+    }
+    const s = this.freeSlots[--this.freeCount]!;
+    this.tag[s] = tag;
+    this.vpn[s] = vpn;
+    this.owner[s] = (bank << 8) | contextId;
+    const size = 2 ** log2Size;
+    this.vaBase[s] = va - (va % size);
+    this.size[s] = size;
+    this.paBase[s] = pa;
+    this.perms[s] = perm;
+    let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
+    while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
+    this.hash[i] = s;
+    this.linkFront(s);
+    this.fills++;
+    this.last = s;
+    return s;
+  }
+
+  private victim(): number {
+    if (this.policy !== 'random') return this.tail;
+    // xorshift32 with a fixed seed: a repeatable "random" policy.
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x;
+    // Every slot is valid when a victim is needed.
+    return (x >>> 0) % this.capacity;
+  }
+
+  private linkFront(s: number): void {
+    this.prev[s] = FREE;
+    this.next[s] = this.head;
+    if (this.head !== FREE) this.prev[this.head] = s;
+    this.head = s;
+    if (this.tail === FREE) this.tail = s;
+  }
+
+  private unlink(s: number): void {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p !== FREE) this.next[p] = n;
+    else this.head = n;
+    if (n !== FREE) this.prev[n] = p;
+    else this.tail = p;
+    this.prev[s] = FREE;
+    this.next[s] = FREE;
+  }
+
+  private toFront(s: number): void {
+    this.unlink(s);
+    this.linkFront(s);
+  }
+
+  /** Drop a valid slot: recency list, hash (backward-shift deletion), free stack. */
+  private remove(s: number): void {
+    const hash = this.hash;
+    const mask = this.hashMask;
+    let i = Math.imul(this.vpn[s]! ^ Math.imul(this.tag[s]!, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
+    while (hash[i] !== s) i = (i + 1) & mask;
+    // Backward shift: pull later members of the probe run into the hole.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const t = hash[j]!;
+      if (t === FREE) break;
+      const home = Math.imul(this.vpn[t]! ^ Math.imul(this.tag[t]!, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
+      // Move t into the hole at i unless its home lies cyclically in (i, j].
+      const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!inRange) {
+        hash[i] = t;
+        i = j;
+      }
+    }
+    hash[i] = FREE;
+    this.unlink(s);
+    this.tag[s] = FREE;
+    this.owner[s] = FREE;
+    this.freeSlots[this.freeCount++] = s;
+    if (this.last === s) this.last = FREE;
+  }
+
+  /**
+   * Invalidate by address and context (the efficient form, HARDWARE.md):
+   * every entry of (bank, context id) overlapping [va, va+len). Probes the
+   * page numbers of each size when that is cheaper than a scan of all
+   * slots. Returns the number of entries removed.
+   */
+  invalidateRange(bank: number, contextId: number, va: number, len: number, sizesLog2: readonly number[]): number {
+    if (this.freeCount === this.capacity || len <= 0) return 0;
+    const end = va + len;
+    let probes = 0;
+    for (const lg of sizesLog2) probes += Math.ceil(len / 2 ** lg) + 1;
+    let removed = 0;
+    if (probes <= this.capacity) {
+      const tagBase = (bank << 13) | (contextId << 5);
+      for (const lg of sizesLog2) {
+        const size = 2 ** lg;
+        for (let a = va - (va % size); a < end; a += size) {
+          const s = this.slotOf(tagBase | lg, (a >>> lg) << (lg - 12));
+          if (s !== FREE) {
+            this.remove(s);
+            removed++;
+          }
+        }
+      }
+    } else {
+      const ownerKey = (bank << 8) | contextId;
+      for (let s = 0; s < this.capacity; s++) {
+        if (this.owner[s] === ownerKey && this.vaBase[s]! < end && this.vaBase[s]! + this.size[s]! > va) {
+          this.remove(s);
+          removed++;
+        }
+      }
+    }
+    this.invalidations += removed;
+    return removed;
+  }
+
+  /** Invalidate every entry of (bank, context id): a context switch or deactivation. */
+  invalidateContext(bank: number, contextId: number): number {
+    const ownerKey = (bank << 8) | contextId;
+    let removed = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.owner[s] === ownerKey) {
+        this.remove(s);
+        removed++;
+      }
+    }
+    this.invalidations += removed;
+    return removed;
+  }
+
+  /** Invalidate every entry of a bank, whatever its context id. */
+  invalidateBank(bank: number): number {
+    let removed = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.owner[s] !== FREE && this.owner[s]! >>> 8 === bank) {
+        this.remove(s);
+        removed++;
+      }
+    }
+    this.invalidations += removed;
+    return removed;
+  }
+
+  /** Invalidate everything. */
+  invalidateAll(): number {
+    let removed = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.owner[s] !== FREE) {
+        this.remove(s);
+        removed++;
+      }
+    }
+    this.invalidations += removed;
+    return removed;
+  }
+
+  stats(): TlbStats {
+    return {
+      capacity: this.capacity,
+      policy: this.policy,
+      entries: this.count,
+      hits: this.hits,
+      misses: this.misses,
+      walks: this.walks,
+      evictions: this.evictions,
+      invalidations: this.invalidations,
+      fills: this.fills,
+    };
+  }
+
+  /** Zero the counters only. */
+  resetStats(): void {
+    this.hits = 0;
+    this.misses = 0;
+    this.walks = 0;
+    this.evictions = 0;
+    this.invalidations = 0;
+    this.fills = 0;
+  }
+
+  /** Start a study cold: drop every entry and zero every counter. */
+  reset(): void {
+    this.invalidateAll();
+    this.resetStats();
+    this.rng = 0x2545f491;
+  }
+
+  /** Valid entries, most recently used first. */
+  entries(): TlbEntry[] {
+    const out: TlbEntry[] = [];
+    for (let s = this.head; s !== FREE; s = this.next[s]!) {
+      out.push({
+        bank: this.owner[s]! >>> 8,
+        contextId: this.owner[s]! & 0xff,
+        va: this.vaBase[s]!,
+        size: this.size[s]!,
+        pa: this.paBase[s]!,
+        perm: this.perms[s]!,
+      });
+    }
+    return out;
+  }
+
+  toJSON(): { stats: TlbStats; entries: TlbEntry[] } {
+    return { stats: this.stats(), entries: this.entries() };
+  }
+}
