@@ -1,0 +1,6 @@
+/**
+ * The page-table formats of `@vcm/smmu` as values (`PageTableFormat`,
+ * format.ts): drivers and the CPU overlay pick one and never see a
+ * descriptor bit themselves.
+ */
+export { armV7Short } from './short-descriptor.js';
