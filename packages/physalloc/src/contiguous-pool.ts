@@ -1,0 +1,246 @@
+/**
+ * The contiguous pool: physically contiguous, aligned allocations of any
+ * multiple of the granule (4 KiB for memtype pools, 1 KiB for page-table
+ * memory), coalescing on free. It is the pool that `VCM_PHYS_CONT` and
+ * one-to-one VCMs use (seed 000 "One pool is a contiguous block of memory";
+ * HARDWARE.md: the last 8 MiB of SMI).
+ *
+ * Placement is the lowest-addressed free extent that holds the request at
+ * its alignment; the part of that extent below the aligned start stays free,
+ * so an aligned request wastes nothing (the original asked for length +
+ * alignment). Each operation is O(log n) in the number of free extents
+ * (`ExtentTree`).
+ */
+import { VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
+import { ExtentTree } from './extent-tree.js';
+
+export interface ContiguousPoolOptions {
+  readonly name: string;
+  /** Physical base; a multiple of `granule`. */
+  readonly base: number;
+  /** Bytes; a positive multiple of `granule`. */
+  readonly size: number;
+  /** Allocation unit, a power of two from 1 KiB; default 4 KiB. */
+  readonly granule?: number;
+}
+
+export interface FreeExtent {
+  readonly pa: number;
+  readonly len: number;
+}
+
+/** Plain-data state of a contiguous pool; all figures in bytes. */
+export interface ContiguousPoolStats {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  readonly granule: number;
+  readonly freeBytes: number;
+  readonly inUseBytes: number;
+  readonly highWaterBytes: number;
+  readonly allocations: number;
+  readonly largestFree: number;
+  readonly freeExtents: readonly FreeExtent[];
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+export class ContiguousPool {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  readonly granule: number;
+  /** One past the last byte. */
+  readonly end: number;
+  readonly #free: ExtentTree;
+  // Live allocations: start → length. Free must name one exactly.
+  readonly #live = new Map<number, number>();
+  #inUse = 0;
+  #highWater = 0;
+
+  constructor(options: ContiguousPoolOptions) {
+    const where = 'ContiguousPool';
+    if (typeof options !== 'object' || options === null) {
+      throw new VcmError('EINVAL', `${where}: options must be { name, base, size, granule? }`, { param: 'options' });
+    }
+    const { name, base, size } = options;
+    const granule = options.granule ?? 4096;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new VcmError('EINVAL', `${where}: name must be a non-empty string, got ${JSON.stringify(name)}`, { param: 'name' });
+    }
+    if (typeof granule !== 'number' || !isPowerOfTwo(granule) || granule < 1024) {
+      throw new VcmError('EINVAL', `${where} ${name}: granule must be a power of two of at least 1 KiB, got ${String(granule)}`, { param: 'granule' });
+    }
+    checkAligned(`${where} ${name}`, 'base', base, granule);
+    checkAligned(`${where} ${name}`, 'size', size, granule);
+    if (size === 0) throw new VcmError('EINVAL', `${where} ${name}: size must be positive, got 0`, { param: 'size', value: 0 });
+    this.name = name;
+    this.base = base;
+    this.size = size;
+    this.granule = granule;
+    this.end = base + size;
+    // Alignment classes granule … the largest power of two ≤ size; anything
+    // larger has at most one aligned address inside the pool (see #place).
+    let levels = 1;
+    while (granule * 2 ** levels <= size) levels++;
+    this.#free = new ExtentTree(granule, levels);
+    this.#free.insert(base, this.end);
+  }
+
+  get freeBytes(): number {
+    return this.size - this.#inUse;
+  }
+
+  get inUseBytes(): number {
+    return this.#inUse;
+  }
+
+  get highWaterBytes(): number {
+    return this.#highWater;
+  }
+
+  /** Number of live allocations. */
+  get allocations(): number {
+    return this.#live.size;
+  }
+
+  /** Number of free extents. */
+  get freeExtentCount(): number {
+    return this.#free.size;
+  }
+
+  /** True when `pa` lies inside the pool. */
+  contains(pa: number): boolean {
+    return pa >= this.base && pa < this.end;
+  }
+
+  /** Length of the live allocation starting at `pa`, or undefined. */
+  allocationAt(pa: number): number | undefined {
+    return this.#live.get(pa);
+  }
+
+  /** Where `len` bytes at `align` would go, or -1; changes nothing. */
+  #place(len: number, align: number): number {
+    const k = Math.round(Math.log2(align / this.granule));
+    if (k < this.#free.alignments.length) {
+      const node = this.#free.lowestFit(len, k);
+      return node === null ? -1 : Math.ceil(node.start / align) * align;
+    }
+    // align > size: at most one address in the pool is aligned.
+    const pa = Math.ceil(this.base / align) * align;
+    if (pa + len > this.end) return -1;
+    const node = this.#free.floor(pa);
+    return node !== null && node.end >= pa + len ? pa : -1;
+  }
+
+  #validate(where: string, len: number, align: number): void {
+    checkAligned(`${where} (${this.name})`, 'len', len, this.granule);
+    if (len === 0) throw new VcmError('EINVAL', `${where} (${this.name}): len must be a positive multiple of ${formatSize(this.granule)}, got 0`, { param: 'len', value: 0 });
+    if (typeof align !== 'number' || !isPowerOfTwo(align)) {
+      throw new VcmError('EINVAL', `${where} (${this.name}): align must be a power of two, got ${String(align)}`, { param: 'align', value: typeof align === 'number' ? align : typeof align });
+    }
+  }
+
+  /** True when `len` bytes at `align` would fit now. */
+  canAllocate(len: number, align = this.granule): boolean {
+    this.#validate('canAllocate', len, align);
+    return this.#place(len, Math.max(align, this.granule)) >= 0;
+  }
+
+  /**
+   * Allocate `len` bytes (a multiple of the granule) at a multiple of `align`
+   * (a power of two; below the granule means the granule). `ENOMEM` when no
+   * free extent holds it; nothing changes then.
+   */
+  allocate(len: number, align: number = this.granule): number {
+    this.#validate('allocate', len, align);
+    const a = Math.max(align, this.granule);
+    const pa = this.#place(len, a);
+    if (pa < 0) {
+      throw new VcmError(
+        'ENOMEM',
+        `ContiguousPool ${this.name}: no free extent holds ${formatSize(len)} aligned to ${formatSize(a)} (${formatSize(this.freeBytes)} free in ${this.#free.size} extents, largest ${formatSize(this.largestFree())})`,
+        { pool: this.name, len, align: a, freeBytes: this.freeBytes, largestFree: this.largestFree() },
+      );
+    }
+    const node = this.#free.floor(pa)!;
+    const start = node.start;
+    const end = node.end;
+    this.#free.remove(start);
+    if (start < pa) this.#free.insert(start, pa);
+    if (pa + len < end) this.#free.insert(pa + len, end);
+    this.#live.set(pa, len);
+    this.#inUse += len;
+    if (this.#inUse > this.#highWater) this.#highWater = this.#inUse;
+    return pa;
+  }
+
+  /**
+   * Return the allocation that starts at `pa`, coalescing with its free
+   * neighbours. `len`, when given, must equal the allocated length. Anything
+   * that is not a live allocation of this pool is `EINVAL` and changes nothing.
+   */
+  free(pa: number, len?: number): void {
+    const live = typeof pa === 'number' ? this.#live.get(pa) : undefined;
+    if (live === undefined) {
+      checkUint(`ContiguousPool ${this.name}: free`, 'pa', pa);
+      throw new VcmError('EINVAL', `ContiguousPool ${this.name}: ${hex(pa)} is not the start of a live allocation (double free, or not this pool's)`, { pool: this.name, pa });
+    }
+    if (len !== undefined && len !== live) {
+      throw new VcmError('EINVAL', `ContiguousPool ${this.name}: free of ${hex(pa)} names ${String(len)} bytes but ${live} (${formatSize(live)}) were allocated`, {
+        pool: this.name,
+        pa,
+        len: typeof len === 'number' ? len : typeof len,
+        expected: live,
+      });
+    }
+    this.#live.delete(pa);
+    this.#inUse -= live;
+    let start = pa;
+    let end = pa + live;
+    const below = this.#free.floor(pa);
+    if (below !== null && below.end === pa) {
+      start = below.start;
+      this.#free.remove(below.start);
+    }
+    const above = this.#free.above(pa);
+    if (above !== null && above.start === end) {
+      end = above.end;
+      this.#free.remove(above.start);
+    }
+    this.#free.insert(start, end);
+  }
+
+  /** The largest free extent, in bytes. */
+  largestFree(): number {
+    return this.#free.best(0);
+  }
+
+  /** Free extents in address order. */
+  freeExtents(): FreeExtent[] {
+    const out: FreeExtent[] = [];
+    for (const n of this.#free) out.push({ pa: n.start, len: n.end - n.start });
+    return out;
+  }
+
+  stats(): ContiguousPoolStats {
+    return {
+      name: this.name,
+      base: this.base,
+      size: this.size,
+      granule: this.granule,
+      freeBytes: this.freeBytes,
+      inUseBytes: this.#inUse,
+      highWaterBytes: this.#highWater,
+      allocations: this.#live.size,
+      largestFree: this.largestFree(),
+      freeExtents: this.freeExtents(),
+    };
+  }
+
+  toJSON(): ContiguousPoolStats {
+    return this.stats();
+  }
+}
