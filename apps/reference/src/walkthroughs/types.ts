@@ -1,0 +1,26 @@
+/**
+ * What every walk-through module exports: its subcommand name, a title, the
+ * seed section it replays, one paragraph on what it shows, and `run`, which
+ * records steps and checks on a `Recorder` (walk-throughs return data;
+ * renderers print).
+ */
+import type { BoardChoice } from '../board.js';
+import type { Injection } from '../inject.js';
+import type { Progress } from '../progress.js';
+import type { Recorder } from '../recorder.js';
+
+export interface RunContext {
+  readonly board: BoardChoice;
+  readonly verbose: boolean;
+  /** A testing aid: break an invariant between two steps (`--inject`). */
+  readonly inject: Injection | undefined;
+  readonly progress: Progress;
+}
+
+export interface Walkthrough {
+  readonly id: string;
+  readonly title: string;
+  readonly source: string;
+  readonly summary: string;
+  run(rec: Recorder, ctx: RunContext): void;
+}
