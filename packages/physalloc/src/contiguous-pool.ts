@@ -111,6 +111,11 @@ export class ContiguousPool {
     return this.#free.size;
   }
 
+  /** Height of the free-extent tree (O(log n) in free extents; for diagnostics and tests). */
+  get freeTreeHeight(): number {
+    return this.#free.height;
+  }
+
   /** True when `pa` lies inside the pool. */
   contains(pa: number): boolean {
     return pa >= this.base && pa < this.end;

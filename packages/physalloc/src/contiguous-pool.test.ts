@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SZ_16K, SZ_1K, SZ_1M, SZ_4K, SZ_64K, SZ_8M, isVcmError } from '@vcm/core';
+import { ContiguousPool } from './contiguous-pool.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isVcmError(e) ? e.code : `not a VcmError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+const smiCont = (): ContiguousPool => new ContiguousPool({ name: 'smi-cont', base: 0x3b80_0000, size: SZ_8M });
+
+describe('ContiguousPool', () => {
+  it('allocates any multiple of 4 KiB, lowest address first', () => {
+    const pool = smiCont();
+    expect(pool.allocate(3 * SZ_4K)).toBe(0x3b80_0000);
+    expect(pool.allocate(SZ_4K)).toBe(0x3b80_3000);
+    expect(pool.stats()).toMatchObject({ freeBytes: SZ_8M - 4 * SZ_4K, inUseBytes: 4 * SZ_4K, allocations: 2 });
+  });
+
+  it('places an aligned request without wasting the alignment: the head below it stays free', () => {
+    const pool = smiCont();
+    pool.allocate(SZ_4K); // 0x3b80_0000
+    const pa = pool.allocate(SZ_1M, SZ_1M);
+    expect(pa).toBe(0x3b90_0000);
+    // The original asked for len + align; here exactly len is in use and the
+    // gap 0x3b80_1000..0x3b90_0000 is still free and usable.
+    expect(pool.inUseBytes).toBe(SZ_4K + SZ_1M);
+    expect(pool.freeExtents()[0]).toEqual({ pa: 0x3b80_1000, len: SZ_1M - SZ_4K });
+    expect(pool.allocate(SZ_1M - SZ_4K)).toBe(0x3b80_1000);
+  });
+
+  it('finds an aligned fit past extents that are big enough but misaligned', () => {
+    const pool = new ContiguousPool({ name: 'c', base: 0, size: SZ_1M });
+    // Free extents: [4K, 64K) (60 KiB, not 64K-aligned) then [128K, 1M).
+    const a = pool.allocate(SZ_4K);
+    const b = pool.allocate(SZ_64K - SZ_4K);
+    const c = pool.allocate(SZ_64K);
+    pool.free(b);
+    expect([a, c]).toEqual([0, SZ_64K]);
+    expect(pool.allocate(SZ_16K, SZ_64K)).toBe(2 * SZ_64K);
+    expect(pool.allocate(SZ_16K, SZ_16K)).toBe(SZ_16K);
+  });
+
+  it('coalesces on free: freeing everything leaves one extent', () => {
+    const pool = smiCont();
+    const pas = [pool.allocate(SZ_4K), pool.allocate(SZ_64K), pool.allocate(SZ_1M), pool.allocate(SZ_4K)];
+    pool.free(pas[1]!);
+    pool.free(pas[3]!);
+    expect(pool.freeExtentCount).toBe(2);
+    pool.free(pas[0]!);
+    pool.free(pas[2]!);
+    expect(pool.freeExtents()).toEqual([{ pa: 0x3b80_0000, len: SZ_8M }]);
+  });
+
+  it('alignment larger than the pool: only the one aligned address in it can be used', () => {
+    const pool = new ContiguousPool({ name: 'c', base: 0x3b80_0000, size: SZ_8M });
+    expect(codeOf(() => pool.allocate(SZ_4K, 2 ** 27))).toBe('ENOMEM'); // 128 MiB: no aligned address inside
+    const p2 = new ContiguousPool({ name: 'c2', base: 0x3c00_0000 - SZ_8M * 3, size: SZ_8M * 3 });
+    // 0x3a80_0000..0x3c00_0000: the only 32 MiB-aligned address, 0x3c00_0000, is its end.
+    expect(codeOf(() => p2.allocate(SZ_4K, 2 ** 25))).toBe('ENOMEM');
+    const p3 = new ContiguousPool({ name: 'c3', base: 0x3000_0000 - SZ_4K, size: SZ_8M });
+    expect(p3.allocate(SZ_4K, 2 ** 28)).toBe(0x3000_0000);
+  });
+
+  it('ENOMEM and bad requests change nothing; double free and foreign frees are EINVAL', () => {
+    const pool = new ContiguousPool({ name: 'c', base: 0, size: SZ_64K });
+    const a = pool.allocate(SZ_16K);
+    const before = JSON.stringify(pool.stats());
+    expect(codeOf(() => pool.allocate(SZ_64K))).toBe('ENOMEM');
+    expect(codeOf(() => pool.allocate(0))).toBe('EINVAL');
+    expect(codeOf(() => pool.allocate(SZ_4K + 1))).toBe('EINVAL');
+    expect(codeOf(() => pool.allocate(SZ_4K, 3 * SZ_4K))).toBe('EINVAL');
+    expect(codeOf(() => pool.free(SZ_4K))).toBe('EINVAL');
+    expect(codeOf(() => pool.free(a, SZ_4K))).toBe('EINVAL');
+    expect(codeOf(() => pool.free(-1))).toBe('EINVAL');
+    expect(JSON.stringify(pool.stats())).toBe(before);
+    pool.free(a);
+    expect(codeOf(() => pool.free(a))).toBe('EINVAL');
+  });
+
+  it('a 1 KiB granule serves page-table sizes', () => {
+    const pool = new ContiguousPool({ name: 't', base: 0x6300_0000, size: SZ_64K, granule: SZ_1K });
+    expect(pool.allocate(SZ_1K, SZ_1K)).toBe(0x6300_0000);
+    expect(pool.allocate(SZ_16K, SZ_16K)).toBe(0x6300_4000);
+    expect(pool.allocate(SZ_1K)).toBe(0x6300_0400);
+  });
+
+  it('stays logarithmic: tree height bounded for thousands of free extents', () => {
+    const pool = new ContiguousPool({ name: 'c', base: 0, size: 4096 * SZ_4K });
+    const pas: number[] = [];
+    for (let i = 0; i < 4096; i++) pas.push(pool.allocate(SZ_4K));
+    for (let i = 0; i < 4096; i += 2) pool.free(pas[i]!);
+    expect(pool.freeExtentCount).toBe(2048);
+    // AVL: height ≤ 1.44 log2(n + 2), so each operation visits O(log n) nodes.
+    expect(pool.freeTreeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(2048 + 2)));
+    // 2048 free 4 KiB holes and no two adjacent: 8 KiB cannot be placed.
+    expect(codeOf(() => pool.allocate(2 * SZ_4K))).toBe('ENOMEM');
+    pool.free(pas[1]!);
+    expect(pool.allocate(3 * SZ_4K)).toBe(0);
+  });
+
+  it('property: matches a page-bitmap model (lowest aligned fit, exact free set, coalesced extents)', () => {
+    const pages = 64;
+    const base = 0x6200_0000;
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('alloc' as const), pages: fc.integer({ min: 1, max: 20 }), alignOrder: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const pool = new ContiguousPool({ name: 'c', base, size: pages * SZ_4K });
+        const used = new Uint8Array(pages);
+        const live: Array<[number, number]> = [];
+        for (const o of ops) {
+          if (o.kind === 'alloc') {
+            const align = SZ_4K << o.alignOrder;
+            const n = o.pages;
+            // model: lowest aligned start whose n pages are free
+            let want = -1;
+            for (let s = 0; s + n <= pages && want < 0; s++) {
+              const pa = base + s * SZ_4K;
+              if (pa % align !== 0) continue;
+              let ok = true;
+              for (let k = 0; k < n; k++) if (used[s + k]) ok = false;
+              if (ok) want = pa;
+            }
+            const before = JSON.stringify(pool.stats());
+            let got = -1;
+            try {
+              got = pool.allocate(n * SZ_4K, align);
+            } catch (e) {
+              expect(isVcmError(e, 'ENOMEM')).toBe(true);
+              expect(JSON.stringify(pool.stats())).toBe(before);
+            }
+            expect(got).toBe(want);
+            if (got >= 0) {
+              for (let k = 0; k < n; k++) used[(got - base) / SZ_4K + k] = 1;
+              live.push([got, n]);
+            }
+          } else if (live.length > 0) {
+            const [pa, n] = live.splice(o.pick % live.length, 1)[0]!;
+            pool.free(pa, n * SZ_4K);
+            for (let k = 0; k < n; k++) used[(pa - base) / SZ_4K + k] = 0;
+          }
+          // free extents = maximal runs of free pages
+          const runs: Array<{ pa: number; len: number }> = [];
+          for (let s = 0; s < pages; ) {
+            if (used[s]) {
+              s++;
+              continue;
+            }
+            let e = s;
+            while (e < pages && !used[e]) e++;
+            runs.push({ pa: base + s * SZ_4K, len: (e - s) * SZ_4K });
+            s = e;
+          }
+          expect(pool.freeExtents()).toEqual(runs);
+          expect(pool.largestFree()).toBe(Math.max(0, ...runs.map((r) => r.len)));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
