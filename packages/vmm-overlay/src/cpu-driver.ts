@@ -1,0 +1,118 @@
+/**
+ * The CPU's mapping driver: how core talks to the CPU device (`vmm.cpu`).
+ * The CPU has no page table of its own for core to build — it only ever
+ * uses the VMM's tables, handed to core by the prebuilt VCMs (seed 000:
+ * "vcm_vmm = vcm_from_prebuilt(ext_vcm_id)"). Activation is therefore
+ * reference counting only: "mappings are active immediately but the API
+ * does require an activation call" (seed 000).
+ */
+import { VcmError, VCM_SPLIT, VCM_SPLIT_MASK, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, checkAttr, hex } from '@vcm/core';
+import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, VcmDescriptor, VcmType } from '@vcm/core';
+import type { Cpu } from './cpu.js';
+
+/**
+ * MIDR of the default CPU: a Qualcomm Scorpion as in MSM8x60
+ * (implementer 0x51 'Q', architecture 0xF = CPUID scheme, part 0x02D,
+ * revision 2). `vcm_hw_ver` returns it; `new Vmm({ midr })` overrides it.
+ */
+export const SCORPION_MIDR = 0x510f_02d2;
+
+export class CpuDriver implements MappingDriver {
+  readonly name = 'vmm-cpu';
+  readonly vcmTypes: readonly VcmType[] = ['ext-kernel', 'ext-user'];
+  readonly midr: number;
+  private cpu: Cpu | undefined;
+  /** VCM id → activation count. */
+  private readonly active = new Map<number, { vcm: VcmDescriptor; count: number }>();
+
+  constructor(midr: number) {
+    this.midr = midr >>> 0;
+  }
+
+  /** Called once by the VMM when the CPU exists. */
+  attach(cpu: Cpu): void {
+    this.cpu = cpu;
+  }
+
+  /** One constant: every CPU shares the VMM's tables. */
+  spaceKey(dev: Device): string {
+    this.own('spaceKey', dev);
+    return 'cpu';
+  }
+
+  createAddressSpace(vcm: VcmDescriptor, dev: Device): AddressSpace {
+    this.own('createAddressSpace', dev);
+    throw new VcmError(
+      'EINVAL',
+      `${this.name}.createAddressSpace: the CPU ${dev.name} translates only through the VMM's page tables; associate it with a VCM from vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL or VCM_PREBUILT_USER), not a ${vcm.type} VCM`,
+      { vcm: vcm.id, type: vcm.type, dev: dev.name },
+    );
+  }
+
+  /**
+   * The CPU's TTBR0/TTBR1 split is the VMM's (3G/1G), not the association's:
+   * `VCM_SPLIT` and a split width are refused; the base-selection bits are
+   * accepted and have no effect.
+   */
+  checkAssocAttr(dev: Device, attr: number): void {
+    const where = `${this.name}.checkAssocAttr`;
+    this.own(where, dev);
+    checkAttr(where, 'attr', attr, VCM_SPLIT | VCM_SPLIT_MASK | VCM_USE_LOW_BASE | VCM_USE_HIGH_BASE);
+    if ((attr & (VCM_SPLIT | VCM_SPLIT_MASK)) !== 0) {
+      throw new VcmError('EINVAL', `${where}: the CPU's address split is fixed by the VMM (user below 0xc000_0000, kernel above); attr ${hex(attr)} asks for VCM_SPLIT`, {
+        param: 'attr',
+        value: attr,
+        expected: '0, VCM_USE_LOW_BASE or VCM_USE_HIGH_BASE',
+      });
+    }
+  }
+
+  activate(dev: Device, activation: Activation): void {
+    this.own(`${this.name}.activate`, dev);
+    const a = this.active.get(activation.vcm.id);
+    if (a === undefined) this.active.set(activation.vcm.id, { vcm: activation.vcm, count: 1 });
+    else a.count++;
+  }
+
+  deactivate(dev: Device, activation: Activation): void {
+    const where = `${this.name}.deactivate`;
+    this.own(where, dev);
+    const a = this.active.get(activation.vcm.id);
+    if (a === undefined) {
+      throw new VcmError('ENOENT', `${where}: VCM ${activation.vcm.id} is not active on ${dev.name}`, { vcm: activation.vcm.id });
+    }
+    if (--a.count === 0) this.active.delete(activation.vcm.id);
+  }
+
+  /** A walk of the CPU's current context (kernel table above PAGE_OFFSET, the current process's below). */
+  devAddrToPhysAddr(dev: Device, devAddr: number): number {
+    const where = `${this.name}.devAddrToPhysAddr`;
+    const cpu = this.own(where, dev);
+    const w = cpu.walk(devAddr);
+    if (w === undefined) {
+      throw new VcmError('EFAULT', `${where}: ${hex(devAddr)} is not mapped in ${dev.name}'s current context`, { devAddr });
+    }
+    return w.pa;
+  }
+
+  hook(dev: Device, handler: FaultHandler, data: unknown): void {
+    this.own(`${this.name}.hook`, dev).hook(handler, data);
+  }
+
+  hwVersion(dev: Device): number {
+    this.own(`${this.name}.hwVersion`, dev);
+    return this.midr;
+  }
+
+  /** The VCMs the CPU is activated on, with their activation counts. */
+  activeVcms(): Array<{ id: number; type: VcmType; startAddr: number; len: number; count: number }> {
+    return [...this.active.values()].map((a) => ({ id: a.vcm.id, type: a.vcm.type, startAddr: a.vcm.startAddr, len: a.vcm.len, count: a.count }));
+  }
+
+  private own(where: string, dev: Device): Cpu {
+    if (this.cpu === undefined || dev !== this.cpu) {
+      throw new VcmError('EINVAL', `${where}: ${dev?.name ?? String(dev)} is not the CPU of this VMM`, { dev: dev?.name });
+    }
+    return this.cpu;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * A user process of the simulated VMM: its own armV7Short table for the
+ * addresses below PAGE_OFFSET, an ASID that tags its TLB entries, and an
+ * mmap area (0x0000_1000–0xbf00_0000) from which its `VCM_PREBUILT_USER`
+ * reservations are placed, lowest address first. `exit()` releases
+ * everything it mapped: each of its VCMs is torn down through core (the
+ * `onRevoke` teardown), then the TLB drops the ASID and the table memory
+ * goes back to the allocator.
+ */
+import { VcmError, RangeAllocator } from '@vcm/core';
+import type { Logger } from '@vcm/core';
+import { CpuPageTable } from './cpu-address-space.js';
+import type { CpuMapping } from './cpu-address-space.js';
+import type { CpuDriver } from './cpu-driver.js';
+import { CpuPrebuiltVcm } from './prebuilt.js';
+
+/** What a process needs from its VMM. */
+export interface ProcessHost {
+  readonly logger: Logger | undefined;
+  /** Remove the process from the list, free its ASID, leave it if current. */
+  reap(process: Process): void;
+}
+
+export interface ProcessSnapshot {
+  readonly pid: number;
+  readonly name: string;
+  readonly asid: number;
+  readonly alive: boolean;
+  readonly pgtblPa: number | null;
+  readonly tableBytes: number;
+  readonly vcms: number;
+  readonly mmap: { readonly freeBytes: number; readonly usedBytes: number };
+  readonly mappings: readonly CpuMapping[];
+}
+
+export class Process {
+  readonly pid: number;
+  readonly name: string;
+  readonly asid: number;
+  /** The process's page table and what core mapped into it. */
+  readonly pageTable: CpuPageTable;
+  private readonly mmap: RangeAllocator;
+  private readonly host: ProcessHost;
+  private readonly vcms = new Set<CpuPrebuiltVcm>();
+  private alive = true;
+
+  /** Made by `vmm.createProcess`. */
+  constructor(host: ProcessHost, pid: number, name: string, asid: number, pageTable: CpuPageTable, mmap: RangeAllocator) {
+    this.host = host;
+    this.pid = pid;
+    this.name = name;
+    this.asid = asid;
+    this.pageTable = pageTable;
+    this.mmap = mmap;
+  }
+
+  get label(): string {
+    return `process "${this.name}" (pid ${this.pid})`;
+  }
+
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  /** Physical address of the process's first-level table (`undefined` after exit). */
+  get pgtblPa(): number | undefined {
+    return this.pageTable.pgtblPa;
+  }
+
+  /** The user mappings core made, in address order. */
+  mappings(): CpuMapping[] {
+    return this.pageTable.mappings();
+  }
+
+  /** A new `VCM_PREBUILT_USER` VCM over this process's table and mmap area. */
+  createVcm(driver: CpuDriver): CpuPrebuiltVcm {
+    if (!this.alive) throw new VcmError('ENODEV', `${this.label} has exited`, { pid: this.pid });
+    const vcm = new CpuPrebuiltVcm('ext-user', this.pageTable, this.mmap, driver, 0, this);
+    this.vcms.add(vcm);
+    return vcm;
+  }
+
+  /** Called by a user VCM's `dispose()` (`vcm.free()`). */
+  forgetVcm(vcm: CpuPrebuiltVcm): void {
+    this.vcms.delete(vcm);
+  }
+
+  /**
+   * Release everything the process mapped. Each user VCM is torn down by
+   * the teardown core registered with `onRevoke` (unback, unreserve,
+   * deactivate, deassociate, free) so the graph never points at a dead
+   * table; then the ASID's TLB entries go and the table memory is freed.
+   * `EINVAL` when the process has already exited.
+   */
+  exit(): void {
+    if (!this.alive) throw new VcmError('EINVAL', `process.exit: ${this.label} has already exited`, { pid: this.pid });
+    for (const vcm of [...this.vcms]) {
+      try {
+        vcm.revokeNow();
+      } catch (e) {
+        // A teardown that fails must not keep a dead process alive; say so and go on.
+        this.host.logger?.warn(`process.exit: tearing down a user VCM of ${this.label} failed: ${(e as Error).message}`, { pid: this.pid });
+      }
+      this.vcms.delete(vcm);
+    }
+    this.alive = false;
+    this.pageTable.destroy();
+    this.host.reap(this);
+  }
+
+  toJSON(): ProcessSnapshot {
+    return {
+      pid: this.pid,
+      name: this.name,
+      asid: this.asid,
+      alive: this.alive,
+      pgtblPa: this.pageTable.pgtblPa ?? null,
+      tableBytes: this.pageTable.table?.tableBytes ?? 0,
+      vcms: this.vcms.size,
+      mmap: { freeBytes: this.mmap.freeBytes, usedBytes: this.mmap.usedBytes },
+      mappings: this.mappings(),
+    };
+  }
+}
