@@ -1,1 +1,14 @@
 export * from './format.js';
+export * from './formats/index.js';
+export * from './registers.js';
+export * from './tlb.js';
+export { TranslationTable, sizesLog2Of } from './translation-table.js';
+export { ContextBank, ACCESS_READ, ACCESS_WRITE, ACCESS_EXECUTE } from './context-bank.js';
+export { SmmuContext } from './context.js';
+export type { ContextOptions, ContextSnapshot, DumpEntry, TableDump } from './context.js';
+export { DmaPort } from './dma.js';
+export type { StreamOptions, StreamResult } from './dma.js';
+export { Smmu, DEFAULT_FAULT_RETRY_BUDGET, CONTEXT_ID_COUNT } from './smmu.js';
+export type { SmmuOptions, SmmuSnapshot } from './smmu.js';
+export { SmmuDriver, SmmuAddressSpace, createSmmuDriver, MAX_SPLIT } from './driver.js';
+export { protOfAttr, VCM_PROT_BITS } from './prot.js';

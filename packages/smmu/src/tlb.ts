@@ -191,6 +191,10 @@ export class Tlb {
   perm(slot: number): number {
     return this.perms[slot]!;
   }
+  /** The entry's virtual base. */
+  base(slot: number): number {
+    return this.vaBase[slot]!;
+  }
   /** The entry's virtual end (exclusive). */
   end(slot: number): number {
     return this.vaBase[slot]! + this.size[slot]!;

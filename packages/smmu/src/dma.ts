@@ -1,0 +1,149 @@
+/**
+ * Device traffic through a context (ARCHITECTURE.md "Translation is a walk":
+ * TLB → walk → permission check → RAM). `read` and `write` move real bytes,
+ * split where a translation ends (a page of whatever size); `stream`
+ * produces only the address pattern of a burst DMA, for TLB studies, and
+ * counts exactly what `read` would count.
+ *
+ * A write translates every piece before it stores a byte, so a fault that
+ * terminates — or an address outside RAM — changes no memory
+ * (ARCHITECTURE.md rule 2).
+ */
+import { VcmError, checkUint, formatSize, hex } from '@vcm/core';
+import { ACCESS_READ, ACCESS_WRITE } from './context-bank.js';
+import type { SmmuContext } from './context.js';
+
+const TWO_32 = 2 ** 32;
+
+export interface StreamOptions {
+  /** Bytes per access (default 64: one cache-line burst). */
+  readonly burst?: number;
+  /** `'read'` (default) or `'write'`: which permission each access needs. */
+  readonly access?: 'read' | 'write';
+}
+
+/** What one stream did (the TLB's own counters moved by the same amounts). */
+export interface StreamResult {
+  readonly accesses: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly walks: number;
+}
+
+function checkRange(where: string, va: unknown, len: unknown): void {
+  checkUint(where, 'va', va, 0xffffffff);
+  checkUint(where, 'len', len);
+  if ((va as number) + (len as number) > TWO_32) {
+    throw new VcmError('EINVAL', `${where}: [va, va+len) must lie in the 32-bit device address space, got ${hex(va as number)} + ${formatSize(len as number)}`, {
+      param: 'len',
+      value: len as number,
+      expected: `at most ${TWO_32 - (va as number)}`,
+    });
+  }
+}
+
+export class DmaPort {
+  constructor(private readonly ctx: SmmuContext) {}
+
+  /** Read `len` bytes at device address `va`. */
+  read(va: number, len: number): Uint8Array {
+    const where = `${this.ctx.name}.dma.read`;
+    const bank = this.ctx.activeBank(where);
+    checkRange(where, va, len);
+    const out = new Uint8Array(len);
+    const tlb = bank.smmu.tlb;
+    const memory = bank.smmu.memory;
+    const privileged = this.ctx.privileged;
+    let a = va;
+    const end = va + len;
+    while (a < end) {
+      const slot = bank.resolve(a, ACCESS_READ, privileged);
+      const pieceEnd = Math.min(tlb.end(slot), end);
+      const pa = tlb.pa(slot, a);
+      out.set(memory.read(pa, pieceEnd - a), a - va);
+      a = pieceEnd;
+    }
+    return out;
+  }
+
+  /** Write `bytes` at device address `va`. Nothing is stored unless every piece translates. */
+  write(va: number, bytes: Uint8Array): void {
+    const where = `${this.ctx.name}.dma.write`;
+    const bank = this.ctx.activeBank(where);
+    if (!(bytes instanceof Uint8Array)) {
+      throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${typeof bytes}`, { param: 'bytes', value: typeof bytes, expected: 'Uint8Array' });
+    }
+    checkRange(where, va, bytes.length);
+    const tlb = bank.smmu.tlb;
+    const memory = bank.smmu.memory;
+    const privileged = this.ctx.privileged;
+    const pieces: number[] = [];
+    let a = va;
+    const end = va + bytes.length;
+    while (a < end) {
+      const slot = bank.resolve(a, ACCESS_WRITE, privileged);
+      const pieceEnd = Math.min(tlb.end(slot), end);
+      const pa = tlb.pa(slot, a);
+      if (!memory.contains(pa, pieceEnd - a)) {
+        throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); nothing was written`, {
+          address: a,
+          pa,
+          context: this.ctx.name,
+        });
+      }
+      pieces.push(pa, a - va, pieceEnd - a);
+      a = pieceEnd;
+    }
+    for (let i = 0; i < pieces.length; i += 3) {
+      const off = pieces[i + 1]!;
+      memory.write(pieces[i]!, bytes.subarray(off, off + pieces[i + 2]!));
+    }
+  }
+
+  /**
+   * The address pattern of a DMA of `len` bytes at `va` in bursts: one TLB
+   * access per burst at va, va+burst, … No bytes move. Faults are taken as
+   * for `read`/`write`.
+   */
+  stream(va: number, len: number, options: StreamOptions = {}): StreamResult {
+    const where = `${this.ctx.name}.dma.stream`;
+    const bank = this.ctx.activeBank(where);
+    checkRange(where, va, len);
+    const burst = options.burst === undefined ? 64 : checkUint(where, 'burst', options.burst);
+    if (burst === 0) {
+      throw new VcmError('EINVAL', `${where}: burst must be at least 1 byte, got 0`, { param: 'burst', value: 0, expected: '>= 1' });
+    }
+    const access = options.access === undefined || options.access === 'read' ? ACCESS_READ : options.access === 'write' ? ACCESS_WRITE : -1;
+    if (access < 0) {
+      throw new VcmError('EINVAL', `${where}: access must be 'read' or 'write', got ${String(options.access)}`, { param: 'access', value: String(options.access), expected: "'read' | 'write'" });
+    }
+    const tlb = bank.smmu.tlb;
+    const privileged = this.ctx.privileged;
+    const hits0 = tlb.hits;
+    const misses0 = tlb.misses;
+    const walks0 = tlb.walks;
+    const end = va + len;
+    let accesses = 0;
+    // The entry the previous access used: it is still valid and still the
+    // most recent (nothing else touched the TLB), so another access inside
+    // it is a hit that changes no recency — counted without a lookup.
+    let lo = 0;
+    let hi = 0;
+    let hits = 0;
+    try {
+      for (let a = va; a < end; a += burst) {
+        accesses++;
+        if (a >= lo && a < hi) {
+          hits++;
+          continue;
+        }
+        const slot = bank.resolve(a, access, privileged);
+        lo = tlb.base(slot);
+        hi = tlb.end(slot);
+      }
+    } finally {
+      tlb.hits += hits;
+    }
+    return { accesses, hits: tlb.hits - hits0, misses: tlb.misses - misses0, walks: tlb.walks - walks0 };
+  }
+}

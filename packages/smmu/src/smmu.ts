@@ -1,0 +1,214 @@
+/**
+ * One SMMU instance (`smmu_drvdata_init(drv, base, irq)`, seed 000
+ * "Managing SMMU Initialization and Contexts"): its register base and IRQ,
+ * its context banks (HARDWARE.md: 2 or 3 per SMMU, 4 KiB apart), the page
+ * table format it walks, its hardware version, and the one TLB all its banks
+ * share. Virtual contexts are created here (`smmu_ctx_init`).
+ */
+import { VcmError, checkAligned, checkUint } from '@vcm/core';
+import type { Logger, PhysicalMemory } from '@vcm/core';
+import type { PageTableFormat, TableMemory } from './format.js';
+import { ContextBank } from './context-bank.js';
+import { SmmuContext, type ContextOptions, type ContextSnapshot } from './context.js';
+import { TLB_MAX_BANKS, Tlb, type TlbOptions, type TlbStats } from './tlb.js';
+import { sizesLog2Of } from './translation-table.js';
+import { createSmmuDriver, type SmmuDriver } from './driver.js';
+
+/** How many retries a fault handler gets for one access unless told otherwise. */
+export const DEFAULT_FAULT_RETRY_BUDGET = 8;
+/** CONTEXTIDR values an SMMU hands out (8-bit context ids). */
+export const CONTEXT_ID_COUNT = 256;
+
+export interface SmmuOptions {
+  readonly name: string;
+  /** Physical address of the register space (4 KiB aligned). */
+  readonly base: number;
+  readonly irq: number;
+  /** Hardware context banks (default 2). */
+  readonly contextBanks?: number;
+  readonly tlb?: TlbOptions;
+  /** `armV7Short` or `armLpae4k`. */
+  readonly format: PageTableFormat;
+  /** What `vcm_hw_ver` reports (default 1). */
+  readonly hwVersion?: number;
+  /** The RAM the page tables and the DMA live in. */
+  readonly memory: PhysicalMemory;
+  /** Where page-table memory comes from (a `PhysicalAllocator` qualifies). */
+  readonly tableAllocator: TableMemory;
+  /** Unhandled faults are reported here (default `console.warn`). */
+  readonly logger?: Logger;
+  /** The core driver; pass one `createSmmuDriver()` to several SMMUs so that VCMs share tables among them. */
+  readonly driver?: SmmuDriver;
+  /** Retries a fault handler gets per access (default 8). */
+  readonly faultRetryBudget?: number;
+}
+
+export interface SmmuSnapshot {
+  readonly name: string;
+  readonly base: number;
+  readonly irq: number;
+  readonly format: string;
+  readonly hwVersion: number;
+  readonly tlb: { readonly stats: TlbStats; readonly entries: ReturnType<Tlb['entries']> };
+  readonly banks: ReadonlyArray<ReturnType<ContextBank['toJSON']>>;
+  readonly contexts: readonly ContextSnapshot[];
+}
+
+const consoleLogger: Logger = {
+  warn(message, details) {
+    console.warn(message, details ?? '');
+  },
+};
+
+function isFormat(f: unknown): f is PageTableFormat {
+  return typeof f === 'object' && f !== null && typeof (f as PageTableFormat).create === 'function' && Array.isArray((f as PageTableFormat).pageSizes);
+}
+
+export class Smmu {
+  readonly name: string;
+  readonly base: number;
+  readonly irq: number;
+  readonly format: PageTableFormat;
+  readonly hwVersion: number;
+  readonly memory: PhysicalMemory;
+  readonly tableAllocator: TableMemory;
+  readonly logger: Logger;
+  readonly driver: SmmuDriver;
+  readonly faultRetryBudget: number;
+  /** The TLB every bank shares. */
+  readonly tlb: Tlb;
+  /** The hardware context banks, each with its register view. */
+  readonly banks: readonly ContextBank[];
+  /** log2 of the format's page sizes: what a TLB lookup probes. */
+  readonly sizesLog2: readonly number[];
+  private readonly live: SmmuContext[] = [];
+  private readonly contextIds = new Uint8Array(CONTEXT_ID_COUNT);
+  private nextContextId = 0;
+
+  constructor(options: SmmuOptions) {
+    const where = 'new Smmu';
+    if (typeof options !== 'object' || options === null) {
+      throw new VcmError('EINVAL', `${where}: options must be an object`, { param: 'options', value: typeof options, expected: 'SmmuOptions' });
+    }
+    if (typeof options.name !== 'string' || options.name === '') {
+      throw new VcmError('EINVAL', `${where}: name must be a non-empty string, got ${JSON.stringify(options.name) ?? typeof options.name}`, {
+        param: 'name',
+        value: typeof options.name === 'string' ? options.name : typeof options.name,
+        expected: 'a non-empty string',
+      });
+    }
+    this.name = options.name;
+    this.base = checkAligned(`${where} ${options.name}`, 'base', options.base, 0x1000);
+    this.irq = checkUint(`${where} ${options.name}`, 'irq', options.irq);
+    const banks = options.contextBanks === undefined ? 2 : checkUint(`${where} ${options.name}`, 'contextBanks', options.contextBanks, TLB_MAX_BANKS);
+    if (banks < 1) {
+      throw new VcmError('EINVAL', `${where} ${options.name}: contextBanks must be at least 1, got 0`, { param: 'contextBanks', value: 0, expected: `1..${TLB_MAX_BANKS}` });
+    }
+    if (!isFormat(options.format)) {
+      throw new VcmError('EINVAL', `${where} ${options.name}: format must be a page-table format value (armV7Short or armLpae4k)`, {
+        param: 'format',
+        value: typeof options.format,
+        expected: 'PageTableFormat',
+      });
+    }
+    this.format = options.format;
+    this.hwVersion = options.hwVersion === undefined ? 1 : checkUint(`${where} ${options.name}`, 'hwVersion', options.hwVersion, 0xffffffff);
+    if (typeof options.memory !== 'object' || options.memory === null || typeof options.memory.pageWords !== 'function') {
+      throw new VcmError('EINVAL', `${where} ${options.name}: memory must be a PhysicalMemory`, { param: 'memory', value: typeof options.memory, expected: 'PhysicalMemory' });
+    }
+    const ta = options.tableAllocator;
+    if (typeof ta !== 'object' || ta === null || typeof ta.allocateTable !== 'function' || typeof ta.freeTable !== 'function') {
+      throw new VcmError('EINVAL', `${where} ${options.name}: tableAllocator must have allocateTable and freeTable (a PhysicalAllocator qualifies)`, {
+        param: 'tableAllocator',
+        value: typeof ta,
+        expected: '{ allocateTable, freeTable }',
+      });
+    }
+    this.memory = options.memory;
+    this.tableAllocator = ta;
+    this.faultRetryBudget =
+      options.faultRetryBudget === undefined ? DEFAULT_FAULT_RETRY_BUDGET : checkUint(`${where} ${options.name}`, 'faultRetryBudget', options.faultRetryBudget, 1 << 20);
+    this.tlb = new Tlb(options.tlb ?? {});
+    this.logger = options.logger ?? consoleLogger;
+    this.driver = options.driver ?? createSmmuDriver();
+    this.sizesLog2 = sizesLog2Of(this.format);
+    const list: ContextBank[] = [];
+    for (let i = 0; i < banks; i++) list.push(new ContextBank(this, i));
+    this.banks = list;
+  }
+
+  /** Live virtual contexts created here, in creation order. */
+  get contexts(): readonly SmmuContext[] {
+    return this.live;
+  }
+
+  /**
+   * `smmu_ctx_init(ctx)`: a new virtual context numbered `index` (default:
+   * the lowest free number). More contexts than banks may exist; they take
+   * turns on the banks. `EBUSY` if `index` is taken by a live context.
+   */
+  createContext(index?: number, options: ContextOptions = {}): SmmuContext {
+    const where = `${this.name}.createContext`;
+    let n: number;
+    if (index === undefined) {
+      n = 0;
+      while (this.live.some((c) => c.index === n)) n++;
+    } else {
+      n = checkUint(where, 'index', index, 0xffff);
+      const holder = this.live.find((c) => c.index === n);
+      if (holder) {
+        throw new VcmError('EBUSY', `${where}: context index ${n} is taken by ${holder.name}`, { param: 'index', value: n, holder: holder.name });
+      }
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new VcmError('EINVAL', `${where}: options must be an object`, { param: 'options', value: typeof options, expected: 'ContextOptions' });
+    }
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+      throw new VcmError('EINVAL', `${where}: options.name must be a non-empty string`, { param: 'options.name', value: typeof options.name, expected: 'a non-empty string' });
+    }
+    if (options.bank !== undefined) checkUint(where, 'options.bank', options.bank);
+    if (options.retryBudget !== undefined) checkUint(where, 'options.retryBudget', options.retryBudget, 1 << 20);
+    const ctx = new SmmuContext(this, n, options);
+    this.live.push(ctx);
+    return ctx;
+  }
+
+  /** @internal A free CONTEXTIDR value for a context bound here. */
+  allocateContextId(where: string): number {
+    for (let i = 0; i < CONTEXT_ID_COUNT; i++) {
+      const id = (this.nextContextId + i) % CONTEXT_ID_COUNT;
+      if (this.contextIds[id] === 0) {
+        this.contextIds[id] = 1;
+        this.nextContextId = (id + 1) % CONTEXT_ID_COUNT;
+        return id;
+      }
+    }
+    throw new VcmError('EBUSY', `${where}: all ${CONTEXT_ID_COUNT} context ids of ${this.name} are in use by bound contexts`, { smmu: this.name });
+  }
+
+  /** @internal */
+  releaseContextId(id: number): void {
+    // A context id being reused must not find entries of its previous holder.
+    for (const bank of this.banks) this.tlb.invalidateContext(bank.index, id);
+    this.contextIds[id] = 0;
+  }
+
+  /** @internal Called by `ctx.deinit()`. */
+  forgetContext(ctx: SmmuContext): void {
+    const i = this.live.indexOf(ctx);
+    if (i >= 0) this.live.splice(i, 1);
+  }
+
+  toJSON(): SmmuSnapshot {
+    return {
+      name: this.name,
+      base: this.base,
+      irq: this.irq,
+      format: this.format.name,
+      hwVersion: this.hwVersion,
+      tlb: this.tlb.toJSON(),
+      banks: this.banks.map((b) => b.toJSON()),
+      contexts: this.live.map((c) => c.toJSON()),
+    };
+  }
+}

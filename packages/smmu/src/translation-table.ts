@@ -1,0 +1,120 @@
+/**
+ * A page table as the SMMU sees it: the format's `PageTable` in RAM, the
+ * context banks whose TTBR0 or TTBR1 currently point at it, and the update
+ * bracket (`smmu_update_start`/`smmu_update_done`, seed 000 "Mapping") that
+ * batches the TLB invalidations its changes need.
+ *
+ * Strict by default (HARDWARE.md "Numbers to keep in mind"): a change made
+ * outside a bracket is its own bracket, so its invalidation has completed
+ * when the call returns; inside a bracket the invalidations are recorded by
+ * address and completed, by address and context id, in every SMMU's TLB
+ * that has the table live, when the outermost bracket closes.
+ *
+ * Only removals are recorded: the TLB caches successful walks only (no
+ * negative entries), so mapping an address that was unmapped cannot leave a
+ * stale translation; the unmap that made it unmapped recorded (or already
+ * completed) its own invalidation.
+ */
+import { VcmError } from '@vcm/core';
+import type { PhysicalMemory } from '@vcm/core';
+import type { PageTable, PageTableFormat } from './format.js';
+import type { ContextBank } from './context-bank.js';
+
+/** log2 of each page size of a format, ascending (what the TLB probes). */
+export function sizesLog2Of(format: PageTableFormat): number[] {
+  return format.pageSizes.map((s) => 31 - Math.clz32(s));
+}
+
+export class TranslationTable {
+  readonly format: PageTableFormat;
+  readonly sizesLog2: readonly number[];
+  /** Banks whose TTBR0/TTBR1 hold this table now. */
+  readonly users = new Set<ContextBank>();
+  private depth = 0;
+  /** Pending invalidations: va, len pairs. */
+  private pending: number[] = [];
+  private destroyed = false;
+
+  constructor(
+    readonly table: PageTable,
+    /** The RAM the table lives in (tables are shared only among SMMUs over the same memory). */
+    readonly memory: PhysicalMemory,
+  ) {
+    this.format = table.format;
+    this.sizesLog2 = sizesLog2Of(table.format);
+  }
+
+  get rootPa(): number {
+    return this.table.rootPa;
+  }
+
+  get bracketDepth(): number {
+    return this.depth;
+  }
+
+  updateStart(): void {
+    this.depth++;
+  }
+
+  /** Close a bracket; the outermost one completes every recorded invalidation. */
+  updateDone(where: string): void {
+    if (this.depth === 0) {
+      throw new VcmError('EINVAL', `${where}: no update bracket is open (call updateStart first)`, { param: 'bracket', value: 0, expected: 'an open bracket' });
+    }
+    this.depth--;
+    if (this.depth === 0) this.flush();
+  }
+
+  /** Map one page (the seed's smmu_map). */
+  mapPage(va: number, pa: number, size: number, prot: number): void {
+    this.table.map(va, pa, size, prot);
+  }
+
+  /** Map a range with the largest pages alignment allows (core's `back`). */
+  mapRange(va: number, pa: number, len: number, prot: number): void {
+    this.table.mapRange(va, pa, len, prot);
+  }
+
+  unmapPage(va: number, size: number): void {
+    this.table.unmap(va, size);
+    this.invalidate(va, size);
+  }
+
+  unmapRange(va: number, len: number): void {
+    this.table.unmapRange(va, len);
+    this.invalidate(va, len);
+  }
+
+  /** Record (inside a bracket) or complete (outside) the invalidation of [va, va+len). */
+  invalidate(va: number, len: number): void {
+    if (this.users.size === 0 && this.depth === 0) return;
+    const p = this.pending;
+    // Coalesce with the previous range when adjacent: a bracket of consecutive unmaps stays one range.
+    const n = p.length;
+    if (n >= 2 && p[n - 2]! + p[n - 1]! === va) p[n - 1] = p[n - 1]! + len;
+    else p.push(va, len);
+    if (this.depth === 0) this.flush();
+  }
+
+  private flush(): void {
+    const p = this.pending;
+    if (p.length === 0) return;
+    for (const bank of this.users) {
+      const tlb = bank.smmu.tlb;
+      const contextId = bank.registers.contextidr;
+      for (let i = 0; i < p.length; i += 2) tlb.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, this.sizesLog2);
+    }
+    p.length = 0;
+  }
+
+  /** Free the table memory (after the owner unmapped what it cares about). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.table.destroy();
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
