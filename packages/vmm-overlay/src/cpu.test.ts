@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { SZ_4K, VCM_EXECUTE, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
+import type { FaultInfo } from '@vcm/core';
+import { pattern, testSystem } from './test-system.js';
+
+type Caught = { code: string; message: string; details: Record<string, unknown> };
+function err(fn: () => unknown): Caught {
+  try {
+    fn();
+  } catch (e) {
+    if (isVcmError(e)) return e as unknown as Caught;
+    throw e;
+  }
+  throw new Error('expected a VcmError');
+}
+
+const RW = VCM_READ | VCM_WRITE | VCM_WB_WA;
+/** Carve-out memory (the EBI 1 MiB pool area): outside the linear map. */
+const PA = 0x6100_0000;
+
+/** A kernel VCM with three pages at `va`: two read-write, the third read-only. */
+function kernelSetup() {
+  const sys = testSystem();
+  const k = sys.vmm.prebuilt.create(VCM_PREBUILT_KERNEL);
+  const va = k.place(3 * SZ_4K, SZ_4K);
+  k.space.map(va, PA, 2 * SZ_4K, RW);
+  k.space.map(va + 2 * SZ_4K, PA + 2 * SZ_4K, SZ_4K, VCM_READ | VCM_WB_WA);
+  return { ...sys, k, va };
+}
+
+describe('Cpu loads and stores', () => {
+  it('moves bytes through the kernel VCM to RAM and back, across pages', () => {
+    const { vmm, memory, va } = kernelSetup();
+    const bytes = pattern(2 * SZ_4K - 6, 3);
+    vmm.cpu.write(va + 3, bytes);
+    expect(memory.read(PA + 3, bytes.length)).toEqual(bytes);
+    expect(vmm.cpu.read(va + 3, bytes.length)).toEqual(bytes);
+    vmm.cpu.writeU32(va + 0x1ffc, 0x1234_5678);
+    expect(memory.readU32(PA + 0x1ffc)).toBe(0x1234_5678);
+    expect(vmm.cpu.readU32(va + 0x1ffc)).toBe(0x1234_5678);
+    expect(vmm.cpu.translate(va + 0x10)).toBe(PA + 0x10);
+    expect(vmm.cpu.read(va, 0)).toEqual(new Uint8Array(0));
+  });
+
+  it('counts a miss and a walk once, then hits', () => {
+    const { vmm, va } = kernelSetup();
+    vmm.cpu.tlb.resetStats();
+    vmm.cpu.readU32(va);
+    vmm.cpu.readU32(va + 4);
+    vmm.cpu.readU32(va + 8);
+    expect(vmm.cpu.stats()).toMatchObject({ misses: 1, walks: 1, hits: 2, reads: 3, bytesRead: 12 });
+  });
+
+  it('refuses bad arguments with EINVAL', () => {
+    const { vmm, va } = kernelSetup();
+    expect(err(() => vmm.cpu.readU32(va + 2)).code).toBe('EINVAL');
+    expect(err(() => vmm.cpu.read(-1, 4)).code).toBe('EINVAL');
+    expect(err(() => vmm.cpu.read(0xffff_fffc, 8)).code).toBe('EINVAL');
+    expect(err(() => vmm.cpu.read(va, 1.5)).code).toBe('EINVAL');
+    expect(err(() => vmm.cpu.read(va, 4, { mode: 'root' as 'user' })).code).toBe('EINVAL');
+    expect(err(() => vmm.cpu.write(va, [1, 2] as unknown as Uint8Array)).code).toBe('EINVAL');
+    expect(err(() => (vmm.cpu.mode = 'hyp' as 'user')).code).toBe('EINVAL');
+    expect(err(() => vmm.cpu.translate(va, 'fetch' as 'read')).code).toBe('EINVAL');
+  });
+});
+
+describe('Cpu faults (acceptance 4)', () => {
+  it('a user-mode access to a kernel address is a permission fault naming the section descriptor', () => {
+    const { vmm, memory } = kernelSetup();
+    memory.writeU32(0x4000_0000, 0xcafe);
+    const before = memory.read(0x4000_0000, 16);
+    const e = err(() => vmm.cpu.write(0xc000_0000, new Uint8Array(16).fill(0xee), { mode: 'user' }));
+    expect(e.code).toBe('EFAULT');
+    expect(e.message).toContain('Unable to handle user paging request at virtual address 0xc000_0000 (write, user mode)');
+    expect(e.message).toContain('level-1 descriptor 0x4001_140e: privileged only');
+    expect(e.details).toMatchObject({ address: 0xc000_0000, access: 'write', mode: 'user', kind: 'permission', descriptor: 0x4001_140e, level: 1 });
+    expect(memory.read(0x4000_0000, 16)).toEqual(before);
+    vmm.cpu.mode = 'user';
+    expect(err(() => vmm.cpu.readU32(0xc000_0000)).code).toBe('EFAULT');
+    vmm.cpu.mode = 'kernel';
+    expect(vmm.cpu.readU32(0xc000_0000)).toBe(0xcafe);
+  });
+
+  it('an unmapped address is a translation fault with the descriptor the walk stopped at', () => {
+    const { vmm, va } = kernelSetup();
+    // The guard page after the reservation: the level-2 table exists, its entry is 0.
+    const e = err(() => vmm.cpu.readU32(va + 3 * SZ_4K));
+    expect(e.message).toMatch(/Unable to handle kernel paging request at virtual address 0x[0-9a-f_]+ \(read, kernel mode\): level-2 descriptor 0x0000_0000: no mapping/);
+    expect(e.details).toMatchObject({ kind: 'translation', level: 2, fsr: 0x07 });
+    // Far away: no level-2 table at all.
+    expect(err(() => vmm.cpu.readU32(0xfe00_0000)).details).toMatchObject({ level: 1, descriptor: 0, fsr: 0x05 });
+    // A user address with no process switched to: nothing to walk.
+    expect(err(() => vmm.cpu.readU32(0x1000)).message).toContain('no page table: no user address space');
+  });
+
+  it('a write to a read-only page faults with the bit-exact level-2 descriptor (AP[2] set) and changes no memory', () => {
+    const { vmm, memory, va } = kernelSetup();
+    memory.fill(PA, 3 * SZ_4K, 0x11);
+    const e = err(() => vmm.cpu.write(va + SZ_4K, new Uint8Array(2 * SZ_4K).fill(0x22)));
+    expect(e.code).toBe('EFAULT');
+    expect(e.message).toContain('(write, kernel mode)');
+    expect(e.message).toMatch(/level-2 descriptor 0x6100_2[0-9a-f]{3}: read-only$/);
+    const d = e.details.descriptor as number;
+    expect(d & 0xffff_f000).toBe((PA + 2 * SZ_4K) >>> 0);
+    expect((d >>> 9) & 1).toBe(1); // AP[2]: read-only
+    expect((d >>> 5) & 1).toBe(0); // AP[1]: privileged only
+    expect((d >>> 11) & 1).toBe(0); // nG clear: global
+    expect(e.details.fsr).toBe(0x80f); // permission fault, page, WnR
+    // The first page of the write was writable, yet nothing moved.
+    expect(memory.read(PA, 3 * SZ_4K).every((b) => b === 0x11)).toBe(true);
+    expect(vmm.cpu.stats().bytesWritten).toBe(0);
+    expect(vmm.cpu.lastFault).toMatchObject({ kind: 'permission', access: 'write', address: va + 2 * SZ_4K });
+  });
+
+  it('an execute access to a no-execute mapping faults; with VCM_EXECUTE it translates', () => {
+    const { vmm, k, va } = kernelSetup();
+    expect(err(() => vmm.cpu.translate(va, 'execute')).message).toContain('execute-never');
+    const xva = k.place(SZ_4K, SZ_4K);
+    k.space.map(xva, PA + 0x10_0000, SZ_4K, VCM_READ | VCM_EXECUTE | VCM_WB_WA);
+    expect(vmm.cpu.translate(xva + 4, 'execute')).toBe(PA + 0x10_0004);
+  });
+
+  it('calls the hooked handler, which may fix the mapping and retry', () => {
+    const { vmm, k, memory } = kernelSetup();
+    const target = k.place(SZ_4K, SZ_4K);
+    const seen: FaultInfo[] = [];
+    vmm.driver.hook(
+      vmm.cpu,
+      (dev, data, fault) => {
+        seen.push(fault);
+        expect(dev).toBe(vmm.cpu);
+        expect(data).toBe('cookie');
+        k.space.map(target, PA + 0x20_0000, SZ_4K, VCM_READ | VCM_WRITE | VCM_WB_WA);
+        return 'retry';
+      },
+      'cookie',
+    );
+    vmm.cpu.writeU32(target + 8, 99);
+    expect(memory.readU32(PA + 0x20_0008)).toBe(99);
+    expect(seen).toEqual([expect.objectContaining({ kind: 'translation', address: target + 8, far: target + 8, access: 'write' })]);
+    // A handler that keeps saying retry without fixing anything gets one retry, then the fault stands.
+    vmm.cpu.hook(() => 'retry', undefined);
+    expect(err(() => vmm.cpu.readU32(0xfe00_0000)).code).toBe('EFAULT');
+  });
+
+  it('sees no stale translation after an unmap', () => {
+    const { vmm, k, va } = kernelSetup();
+    vmm.cpu.readU32(va);
+    k.space.unmap(va, 2 * SZ_4K);
+    expect(err(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
+    expect(vmm.cpu.tlb.stats().invalidations).toBeGreaterThan(0);
+  });
+});
+
+describe('Cpu and processes', () => {
+  it('keeps processes apart by ASID: the same user address reaches each process’s own memory without a flush', () => {
+    const { vmm, memory } = testSystem();
+    const a = vmm.createProcess('a');
+    const b = vmm.createProcess('b');
+    vmm.switchTo(a);
+    const ua = vmm.prebuilt.create(VCM_PREBUILT_USER);
+    vmm.switchTo(b);
+    const ub = vmm.prebuilt.create(VCM_PREBUILT_USER);
+    const vaA = ua.place(SZ_4K, SZ_4K);
+    const vaB = ub.place(SZ_4K, SZ_4K);
+    expect(vaA).toBe(vaB); // both mmap areas start at 0x1000
+    ua.space.map(vaA, PA, SZ_4K, RW);
+    ub.space.map(vaB, PA + SZ_4K, SZ_4K, RW);
+    memory.writeU32(PA, 0xaaaa);
+    memory.writeU32(PA + SZ_4K, 0xbbbb);
+    vmm.switchTo(a);
+    expect(vmm.cpu.readU32(vaA, { mode: 'user' })).toBe(0xaaaa);
+    vmm.switchTo(b);
+    expect(vmm.cpu.readU32(vaB, { mode: 'user' })).toBe(0xbbbb);
+    vmm.cpu.tlb.resetStats();
+    vmm.switchTo(a);
+    expect(vmm.cpu.readU32(vaA, { mode: 'user' })).toBe(0xaaaa);
+    vmm.switchTo(b);
+    expect(vmm.cpu.readU32(vaB, { mode: 'user' })).toBe(0xbbbb);
+    expect(vmm.cpu.tlb.stats()).toMatchObject({ hits: 2, misses: 0 });
+    // User mappings are not global: nG set in the level-2 descriptor.
+    const w = vmm.cpu.walk(vaB);
+    expect(((w?.descriptor ?? 0) >>> 11) & 1).toBe(1);
+    expect(w?.user).toBe(true);
+  });
+
+  it('lets the kernel reach user mappings of the current process and the user reach them in user mode', () => {
+    const { vmm } = testSystem();
+    const p = vmm.createProcess('p');
+    vmm.switchTo(p);
+    const u = vmm.prebuilt.create(VCM_PREBUILT_USER);
+    const va = u.place(SZ_4K, SZ_4K);
+    u.space.map(va, PA, SZ_4K, RW);
+    vmm.cpu.writeU32(va, 5);
+    expect(vmm.cpu.readU32(va, { mode: 'user' })).toBe(5);
+    expect(vmm.driver.devAddrToPhysAddr(vmm.cpu, va)).toBe(PA);
+    expect(err(() => vmm.driver.devAddrToPhysAddr(vmm.cpu, va + SZ_4K)).code).toBe('EFAULT');
+  });
+});
