@@ -248,6 +248,7 @@ export class PhysAllocator implements PhysicalAllocator {
     const keys: number[] = [];
     let contiguous = true;
     let next = -1;
+    let total = 0;
     for (let i = 0; i < pools.length; i++) {
       const take = counts[i]!;
       if (take === 0) continue;
@@ -257,14 +258,16 @@ export class PhysAllocator implements PhysicalAllocator {
         const pa = pool.take();
         if (next >= 0 && pa !== next) contiguous = false;
         next = pa + size;
+        total += size;
         chunks.push({ pa, len: size, blockSize: size });
         sources.push(pool);
         keys.push((pa - pool.base) / size);
       }
     }
+    // `len` is what was allocated: the request plus any final rounding up.
     state.allocations++;
-    state.allocatedBytes += bytes;
-    return new Allocation(this, type.id, bytes, attr, chunks, contiguous, sources, keys);
+    state.allocatedBytes += total;
+    return new Allocation(this, type.id, total, attr, chunks, contiguous, sources, keys);
   }
 
   #allocateContiguous(state: MemtypeState, bytes: number, attr: number): PhysAllocation {
