@@ -1,0 +1,401 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RangeAllocator } from './range-allocator.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SZ_1K = KiB;
+const SZ_4K = 4 * KiB;
+const SZ_64K = 64 * KiB;
+const SZ_1M = MiB;
+const SZ_16M = 16 * MiB;
+
+function extents(a: RangeAllocator): Array<[number, number]> {
+  return [...a.freeExtents()].map((e) => [e.start, e.len]);
+}
+
+describe('RangeAllocator: placement in an unaligned VCM (seed: vcm_create(SZ_1K, SZ_16M))', () => {
+  it('places 4 KiB, 64 KiB and 1 MiB aligned blocks at the lowest aligned address and leaves the slack free', () => {
+    const a = new RangeAllocator(SZ_1K, SZ_16M);
+    expect(a.allocate(SZ_4K, SZ_4K)).toBe(0x1000);
+    // The 3 KiB before the first page is still free: no alignment waste.
+    expect(a.isFree(0x400, 0xc00)).toBe(true);
+    expect(a.allocate(SZ_64K, SZ_64K)).toBe(0x10000);
+    expect(a.isFree(0x2000, 0x10000 - 0x2000)).toBe(true);
+    expect(a.allocate(SZ_1M, SZ_1M)).toBe(0x100000);
+    expect(a.isFree(0x20000, 0x100000 - 0x20000)).toBe(true);
+    // The next page-aligned page goes into the slack below the 64 KiB block.
+    expect(a.allocate(SZ_4K, SZ_4K)).toBe(0x2000);
+    expect(a.usedBytes).toBe(2 * SZ_4K + SZ_64K + SZ_1M);
+    expect(a.freeBytes).toBe(SZ_16M - a.usedBytes);
+    expect(extents(a)).toEqual([
+      [0x400, 0xc00],
+      [0x3000, 0x10000 - 0x3000],
+      [0x20000, 0x100000 - 0x20000],
+      [0x200000, 0x1000400 - 0x200000],
+    ]);
+  });
+
+  it('cannot place a page-aligned block as long as the unaligned VCM, but a byte-aligned one fits at VCM_START', () => {
+    const a = new RangeAllocator(0x400, SZ_16M);
+    expect(a.allocate(SZ_16M, SZ_4K)).toBeUndefined();
+    expect(a.allocate(SZ_16M - SZ_4K, SZ_4K)).toBe(0x1000);
+    a.free(0x1000, SZ_16M - SZ_4K);
+    expect(a.allocate(SZ_16M, 1)).toBe(0x400);
+    expect(a.freeExtentCount).toBe(0);
+  });
+
+  it('places the last 1 MiB block just below the unaligned end', () => {
+    const a = new RangeAllocator(0x400, SZ_16M);
+    expect(a.allocateAt(0x400, 0xf00000 - 0x400)).toBe(true);
+    expect(a.allocate(SZ_1M, SZ_1M)).toBe(0xf00000);
+    expect(extents(a)).toEqual([[0x1000000, 0x400]]);
+    expect(a.allocate(SZ_1M, SZ_1M)).toBeUndefined();
+  });
+
+  it('takes the lowest fit for alignments it does not track (8 KiB, 128 KiB)', () => {
+    const a = new RangeAllocator(0x400, SZ_16M);
+    expect(a.allocate(SZ_4K, 8 * KiB)).toBe(0x2000);
+    expect(a.allocate(SZ_4K, 8 * KiB)).toBe(0x4000);
+    expect(a.allocate(SZ_4K, SZ_4K)).toBe(0x1000);
+    expect(a.allocate(SZ_64K, 128 * KiB)).toBe(0x20000);
+    expect(a.allocate(SZ_4K, 128 * KiB)).toBe(0x40000);
+    expect(a.isFree(0x5000, 0x20000 - 0x5000)).toBe(true);
+  });
+});
+
+
+describe('RangeAllocator: exact fit, full, conflicts, errors', () => {
+  it('fills an extent exactly and then reports nothing fits', () => {
+    const a = new RangeAllocator(0x1000, 0x3000);
+    expect(a.allocate(0x3000, SZ_4K)).toBe(0x1000);
+    expect(a.freeBytes).toBe(0);
+    expect(a.usedBytes).toBe(0x3000);
+    expect(a.freeExtentCount).toBe(0);
+    expect(a.largestFreeExtent).toBe(0);
+    expect(a.allocate(1, 1)).toBeUndefined();
+    expect(a.isFree(0x1000, 1)).toBe(false);
+  });
+
+  it('returns undefined for a request longer than the range', () => {
+    const a = new RangeAllocator(0, SZ_1M);
+    expect(a.allocate(SZ_1M + SZ_4K, SZ_4K)).toBeUndefined();
+    expect(a.allocate(SZ_1M, SZ_1M)).toBe(0);
+  });
+
+  it('handles an empty range', () => {
+    const a = new RangeAllocator(0x1000, 0);
+    expect(a.freeExtentCount).toBe(0);
+    expect(a.allocate(1, 1)).toBeUndefined();
+    expect(a.allocateAt(0x1000, 1)).toBe(false);
+  });
+
+  it('allocateAt takes VCM_START and refuses overlaps and out-of-range requests without changing anything', () => {
+    const a = new RangeAllocator(0x400, SZ_16M);
+    expect(a.allocateAt(0x400, SZ_4K)).toBe(true);
+    expect(a.allocateAt(0x10000, SZ_64K)).toBe(true);
+    const before = a.toJSON();
+    expect(a.allocateAt(0x400, SZ_4K)).toBe(false); // same block
+    expect(a.allocateAt(0x1000, SZ_4K)).toBe(false); // overlaps the tail of the first
+    expect(a.allocateAt(0xf000, 0x2000)).toBe(false); // straddles the start of the second
+    expect(a.allocateAt(0x1f000, 0x2000)).toBe(false); // straddles the end of the second
+    expect(a.allocateAt(0, SZ_4K)).toBe(false); // below the VCM
+    expect(a.allocateAt(0x1000000, SZ_4K)).toBe(false); // crosses the VCM end
+    expect(a.allocateAt(0x1000400, 1)).toBe(false); // past the VCM end
+    expect(a.toJSON()).toEqual(before);
+    expect(a.allocateAt(0x1400, 0xec00)).toBe(true); // exactly the gap between them
+    expect(extents(a)).toEqual([[0x20000, 0x1000400 - 0x20000]]);
+  });
+
+  it('free of a range that is not entirely allocated throws RangeError and changes nothing', () => {
+    const a = new RangeAllocator(0x400, SZ_16M);
+    expect(a.allocate(SZ_64K, SZ_64K)).toBe(0x10000);
+    const before = a.toJSON();
+    expect(() => a.free(0x400, SZ_4K)).toThrow(RangeError); // entirely free
+    expect(() => a.free(0xf000, 0x2000)).toThrow(RangeError); // starts in free space
+    expect(() => a.free(0x1f000, 0x2000)).toThrow(RangeError); // ends in free space
+    expect(() => a.free(0, 0x400)).toThrow(RangeError); // below the range
+    expect(() => a.free(0x1000000, 0x800)).toThrow(RangeError); // past the end
+    expect(a.toJSON()).toEqual(before);
+    a.free(0x14000, SZ_4K); // a sub-range of an allocation is allocated
+    expect(a.isFree(0x14000, SZ_4K)).toBe(true);
+    expect(a.usedBytes).toBe(SZ_64K - SZ_4K);
+  });
+
+  it('rejects malformed numbers with RangeError', () => {
+    const a = new RangeAllocator(0, SZ_1M);
+    expect(() => a.allocate(0, 1)).toThrow(RangeError);
+    expect(() => a.allocate(SZ_4K, 3)).toThrow(RangeError);
+    expect(() => a.allocate(SZ_4K, 0)).toThrow(RangeError);
+    expect(() => a.allocate(Number.NaN, 1)).toThrow(RangeError);
+    expect(() => a.allocate(1.5, 1)).toThrow(RangeError);
+    expect(() => a.allocateAt(-4096, SZ_4K)).toThrow(RangeError);
+    expect(() => a.isFree(0, -1)).toThrow(RangeError);
+    expect(() => new RangeAllocator(-1, 10)).toThrow(RangeError);
+    expect(() => new RangeAllocator(Number.MAX_SAFE_INTEGER, 2)).toThrow(RangeError);
+    expect(a.freeBytes).toBe(SZ_1M);
+  });
+});
+
+describe('RangeAllocator: coalescing', () => {
+  it('merges a freed block with the free extents on either side', () => {
+    const a = new RangeAllocator(0, 5 * SZ_4K);
+    for (let i = 0; i < 5; i++) expect(a.allocate(SZ_4K, SZ_4K)).toBe(i * SZ_4K);
+    a.free(1 * SZ_4K, SZ_4K);
+    a.free(3 * SZ_4K, SZ_4K);
+    expect(extents(a)).toEqual([
+      [SZ_4K, SZ_4K],
+      [3 * SZ_4K, SZ_4K],
+    ]);
+    a.free(2 * SZ_4K, SZ_4K); // both neighbours free: three become one
+    expect(extents(a)).toEqual([[SZ_4K, 3 * SZ_4K]]);
+    a.free(0, SZ_4K); // right neighbour only
+    expect(extents(a)).toEqual([[0, 4 * SZ_4K]]);
+    a.free(4 * SZ_4K, SZ_4K); // left neighbour only
+    expect(extents(a)).toEqual([[0, 5 * SZ_4K]]);
+    expect(a.freeExtentCount).toBe(1);
+    expect(a.freeBytes).toBe(5 * SZ_4K);
+  });
+});
+
+describe('RangeAllocator: addresses beyond 32 bits', () => {
+  it('places and frees above 2^32 and near 2^40 without truncation', () => {
+    const base = 2 ** 40 + 0x400;
+    const a = new RangeAllocator(base, 4 * 2 ** 30);
+    const p = a.allocate(SZ_1M, SZ_1M);
+    expect(p).toBe(2 ** 40 + SZ_1M);
+    const q = a.allocate(2 ** 30, 2 ** 30);
+    expect(q).toBe(2 ** 40 + 2 ** 30);
+    expect(a.isFree(base, SZ_1M - 0x400)).toBe(true);
+    a.free(p!, SZ_1M);
+    a.free(q!, 2 ** 30);
+    expect(extents(a)).toEqual([[base, 4 * 2 ** 30]]);
+  });
+});
+
+describe('RangeAllocator: bounds nest as allocators over allocated sub-ranges', () => {
+  it('a bound allocates only inside its range and its parent sees the whole bound as used', () => {
+    const vcm = new RangeAllocator(0x400, SZ_16M);
+    const boundStart = vcm.allocate(4 * SZ_1M, SZ_1M)!;
+    expect(boundStart).toBe(SZ_1M);
+    const bound = new RangeAllocator(boundStart, 4 * SZ_1M);
+    const r1 = bound.allocate(SZ_64K, SZ_64K)!;
+    const r2 = bound.allocate(SZ_1M, SZ_1M)!;
+    expect(r1).toBe(SZ_1M);
+    expect(r2).toBe(2 * SZ_1M);
+    // Outside reservations never land inside the bound.
+    expect(vcm.allocate(SZ_4K, SZ_4K)).toBe(0x1000);
+    expect(vcm.allocate(SZ_1M, SZ_1M)).toBe(5 * SZ_1M);
+    expect(vcm.isFree(boundStart, SZ_4K)).toBe(false);
+    // A bound of a bound works the same way.
+    const inner = new RangeAllocator(bound.allocate(SZ_1M, SZ_1M)!, SZ_1M);
+    expect(inner.start).toBe(3 * SZ_1M);
+    expect(inner.allocate(SZ_4K, SZ_4K)).toBe(3 * SZ_1M);
+    expect(bound.allocate(2 * SZ_1M, SZ_1M)).toBeUndefined();
+    expect(bound.allocate(SZ_1M, SZ_1M)).toBe(4 * SZ_1M);
+    // Freeing the bound in the parent returns its whole range at once.
+    vcm.free(boundStart, 4 * SZ_1M);
+    expect(vcm.isFree(0x2000, 5 * SZ_1M - 0x2000)).toBe(true);
+  });
+});
+
+// ---- property tests against a scanning reference model -------------------
+
+/** The obvious model: a sorted list of used ranges [s, e); placement scans the gaps. */
+class Model {
+  used: Array<[number, number]> = [];
+  constructor(
+    readonly start: number,
+    readonly len: number,
+  ) {}
+
+  gaps(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    let cur = this.start;
+    for (const [s, e] of this.used) {
+      if (s > cur) out.push([cur, s - cur]);
+      cur = Math.max(cur, e);
+    }
+    if (cur < this.start + this.len) out.push([cur, this.start + this.len - cur]);
+    return out;
+  }
+
+  isFree(addr: number, len: number): boolean {
+    if (addr < this.start || addr + len > this.start + this.len) return false;
+    return this.used.every(([s, e]) => e <= addr || s >= addr + len);
+  }
+
+  allocate(len: number, align: number): number | undefined {
+    for (const [s, l] of this.gaps()) {
+      const a = Math.ceil(s / align) * align;
+      if (a + len <= s + l) {
+        this.add(a, len);
+        return a;
+      }
+    }
+    return undefined;
+  }
+
+  allocateAt(addr: number, len: number): boolean {
+    if (!this.isFree(addr, len)) return false;
+    this.add(addr, len);
+    return true;
+  }
+
+  add(addr: number, len: number): void {
+    this.used.push([addr, addr + len]);
+    this.used.sort((x, y) => x[0] - y[0]);
+  }
+
+  /** Returns false (unchanged) unless [addr, addr+len) is covered by used ranges. */
+  free(addr: number, len: number): boolean {
+    const end = addr + len;
+    let covered = addr;
+    for (const [s, e] of this.used) {
+      if (e <= covered) continue;
+      if (s > covered) break;
+      covered = e;
+      if (covered >= end) break;
+    }
+    if (covered < end) return false;
+    const next: Array<[number, number]> = [];
+    for (const [s, e] of this.used) {
+      if (e <= addr || s >= end) next.push([s, e]);
+      else {
+        if (s < addr) next.push([s, addr]);
+        if (e > end) next.push([end, e]);
+      }
+    }
+    this.used = next;
+    return true;
+  }
+
+  get freeBytes(): number {
+    return this.gaps().reduce((t, [, l]) => t + l, 0);
+  }
+}
+
+type Op =
+  | { kind: 'alloc'; len: number; alignLog: number }
+  | { kind: 'at'; off: number; len: number }
+  | { kind: 'freeLive'; pick: number; part: number }
+  | { kind: 'freeRandom'; off: number; len: number };
+
+function opArb(unit: number, maxUnits: number, alignLogs: readonly number[]): fc.Arbitrary<Op> {
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('alloc' as const), len: fc.integer({ min: 1, max: maxUnits }).map((n) => n * unit), alignLog: fc.constantFrom(...alignLogs) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('at' as const), off: fc.nat(), len: fc.integer({ min: 1, max: maxUnits }).map((n) => n * unit) }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('freeLive' as const), pick: fc.nat(), part: fc.integer({ min: 0, max: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('freeRandom' as const), off: fc.nat(), len: fc.integer({ min: 1, max: maxUnits }).map((n) => n * unit) }) },
+  );
+}
+
+function runAgainstModel(start: number, len: number, unit: number, ops: Op[]): void {
+  const a = new RangeAllocator(start, len);
+  const m = new Model(start, len);
+  const live: Array<[number, number]> = [];
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'alloc': {
+        const align = 2 ** op.alignLog;
+        const got = a.allocate(op.len, align);
+        const want = m.allocate(op.len, align);
+        expect(got).toBe(want);
+        if (got !== undefined) {
+          expect(got % align).toBe(0);
+          expect(got).toBeGreaterThanOrEqual(start);
+          expect(got + op.len).toBeLessThanOrEqual(start + len);
+          live.push([got, op.len]);
+        }
+        break;
+      }
+      case 'at': {
+        const addr = start - unit + ((op.off % Math.ceil(len / unit + 2)) * unit);
+        if (addr < 0) break;
+        const want = m.allocateAt(addr, op.len);
+        expect(a.allocateAt(addr, op.len)).toBe(want);
+        if (want) live.push([addr, op.len]);
+        break;
+      }
+      case 'freeLive': {
+        if (live.length === 0) break;
+        const i = op.pick % live.length;
+        const [s, l] = live[i]!;
+        // part 0: whole block; 1: first half; 2: second half; 3: whole block again (may fail once freed)
+        let fs = s;
+        let fl = l;
+        const half = Math.floor(l / unit / 2) * unit;
+        if (op.part === 1 && half > 0) fl = half;
+        if (op.part === 2 && half > 0) {
+          fs = s + half;
+          fl = l - half;
+        }
+        const ok = m.free(fs, fl);
+        if (ok) a.free(fs, fl);
+        else expect(() => a.free(fs, fl)).toThrow(RangeError);
+        if (op.part !== 3) live.splice(i, 1);
+        if (ok && op.part === 1 && fl < l) live.push([s + fl, l - fl]);
+        if (ok && op.part === 2 && fs > s) live.push([s, fs - s]);
+        break;
+      }
+      case 'freeRandom': {
+        const addr = start + (op.off % Math.ceil(len / unit)) * unit;
+        const before = a.toJSON();
+        const ok = m.free(addr, op.len);
+        if (ok) a.free(addr, op.len);
+        else {
+          expect(() => a.free(addr, op.len)).toThrow(RangeError);
+          expect(a.toJSON()).toEqual(before);
+        }
+        break;
+      }
+    }
+    expect(extents(a)).toEqual(m.gaps());
+    expect(a.freeBytes).toBe(m.freeBytes);
+    expect(a.usedBytes).toBe(len - m.freeBytes);
+    expect(a.freeExtentCount).toBe(m.gaps().length);
+    expect(a.largestFreeExtent).toBe(Math.max(0, ...m.gaps().map(([, l]) => l)));
+  }
+  // Free everything still allocated: one extent again.
+  for (const [s, e] of [...m.used]) {
+    a.free(s, e - s);
+    m.free(s, e - s);
+  }
+  expect(extents(a)).toEqual(len > 0 ? [[start, len]] : []);
+  expect(a.freeBytes).toBe(len);
+}
+
+describe('RangeAllocator matches a scanning model (fast-check)', () => {
+  it('byte-scale: untracked alignments 2..64 and byte alignment, lowest fit every time', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.array(opArb(1, 40, [0, 1, 2, 3, 4, 5, 6]), { minLength: 1, maxLength: 200, size: 'max' }),
+        (start, len, ops) => runAgainstModel(start, len, 1, ops),
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('page-scale in an unaligned 16 MiB VCM: tracked (4K/64K/1M/2M) and untracked (8K/128K) alignments', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(0x400, 0, 0x1000, 0x3c00, 0x7ff000),
+        fc.array(opArb(SZ_4K, 300, [12, 12, 13, 16, 16, 17, 20, 21]), { minLength: 1, maxLength: 250, size: 'max' }),
+        (start, ops) => runAgainstModel(start, SZ_16M, SZ_4K, ops),
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('above 2^32: a 40-bit VCM with 1 MiB and 16 MiB alignments', () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb(SZ_64K, 400, [16, 20, 24, 30]), { minLength: 1, maxLength: 150, size: 'max' }),
+        (ops) => runAgainstModel(2 ** 39 + 0x400, 2 ** 31, SZ_64K, ops),
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
