@@ -1,0 +1,117 @@
+/**
+ * `struct physmem`: a physical memory allocation (seed 000, "Physical Memory
+ * Allocation and Reservation Backing"). Physical memory is allocated apart
+ * from reserving so that several reservations can be backed by the same
+ * physmem. Made by `vcmm.physAlloc` (through the `PhysicalAllocator`) or by
+ * `vcmm.mapPhysAddr` (a wrapper around an existing contiguous range).
+ */
+import type { Run } from './address-spaces.js';
+import { type Graph, GraphObject } from './graph.js';
+import { VcmError } from './errors.js';
+import type { PhysAllocation, PhysChunk } from './memory.js';
+import type { Reservation } from './reservation.js';
+
+/** Merge chunks that follow each other physically into runs: one map call per run. */
+function toRuns(chunks: readonly PhysChunk[]): Run[] {
+  const runs: Run[] = [];
+  let offset = 0;
+  let cur: { offset: number; pa: number; len: number } | undefined;
+  for (const c of chunks) {
+    if (cur && cur.pa + cur.len === c.pa) cur.len += c.len;
+    else {
+      if (cur) runs.push(Object.freeze(cur));
+      cur = { offset, pa: c.pa, len: c.len };
+    }
+    offset += c.len;
+  }
+  if (cur) runs.push(Object.freeze(cur));
+  return runs;
+}
+
+export class Physmem extends GraphObject {
+  readonly kind = 'physmem' as const;
+  /** The memory target it came from; `VCM_INVALID` for `mapPhysAddr`. */
+  readonly memtype: number;
+  /** Allocated bytes (what `vcm_back` compares with the reservation's length). */
+  readonly len: number;
+  /** The physical-allocation attribute as the allocator applied it. */
+  readonly attr: number;
+  /** True when the chunks form one physically contiguous range. */
+  readonly isContiguous: boolean;
+  /** True for `vcmm.mapPhysAddr` wrappers: freeing releases only the handle. */
+  readonly isMapped: boolean;
+  /** @internal */
+  readonly _allocation: PhysAllocation | undefined;
+  /** @internal */
+  readonly _chunks: readonly PhysChunk[];
+  /** @internal Physically contiguous runs of the chunks. */
+  readonly _runs: readonly Run[];
+  /** @internal Reservations it backs. */
+  readonly _backs = new Set<Reservation>();
+
+  /** @internal Use `vcmm.physAlloc` or `vcmm.mapPhysAddr`. */
+  constructor(g: Graph, id: number, memtype: number, attr: number, chunks: readonly PhysChunk[], allocation: PhysAllocation | undefined) {
+    super(g, id);
+    this.memtype = memtype;
+    this.attr = attr;
+    this._allocation = allocation;
+    this._chunks = Object.freeze(chunks.map((c) => Object.freeze({ pa: c.pa, len: c.len, blockSize: c.blockSize })));
+    this._runs = Object.freeze(toRuns(this._chunks));
+    this.len = this._chunks.reduce((n, c) => n + c.len, 0);
+    this.isContiguous = this._runs.length === 1;
+    this.isMapped = allocation === undefined;
+  }
+
+  /** The physical chunks in allocation order (`vcm_get_next_phys_addr`). */
+  chunks(): readonly PhysChunk[] {
+    this._live('physmem.chunks');
+    return this._chunks;
+  }
+
+  /** The reservations this physmem backs, by id. */
+  get reservations(): Reservation[] {
+    this._live('physmem.reservations');
+    return [...this._backs].sort((a, b) => a.id - b.id);
+  }
+
+  /** `vcm_phys_free`: `EBUSY` while it backs a reservation. */
+  free(): void {
+    const where = 'physmem.free';
+    this._g.checkAlive(where);
+    this._live(where);
+    if (this._backs.size > 0) {
+      const ids = [...this._backs].map((r) => `#${r.id}`).join(', ');
+      throw new VcmError('EBUSY', `${where}: ${this.label} still backs reservation ${ids}; unback first`, {
+        physmem: this.id,
+        reservations: [...this._backs].map((r) => r.id),
+      });
+    }
+    if (this._allocation) this._g.allocator.free(this._allocation);
+    this._g.physmems.delete(this);
+    this._dead = 'was freed';
+  }
+
+  toJSON(): PhysmemSnapshot {
+    return {
+      id: this.id,
+      memtype: this.memtype,
+      len: this.len,
+      attr: this.attr,
+      contiguous: this.isContiguous,
+      mapped: this.isMapped,
+      chunks: this._chunks.map((c) => ({ pa: c.pa, len: c.len })),
+      backs: [...this._backs].map((r) => r.id).sort((a, b) => a - b),
+    };
+  }
+}
+
+export interface PhysmemSnapshot {
+  id: number;
+  memtype: number;
+  len: number;
+  attr: number;
+  contiguous: boolean;
+  mapped: boolean;
+  chunks: Array<{ pa: number; len: number }>;
+  backs: number[];
+}
