@@ -4,3 +4,4 @@
  * descriptor bit themselves.
  */
 export { armV7Short } from './short-descriptor.js';
+export { armLpae4k, LPAE_MAIR } from './lpae.js';

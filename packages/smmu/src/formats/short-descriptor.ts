@@ -308,17 +308,21 @@ class ShortDescriptorTable implements PageTable {
 
   *leaves(): Iterable<LeafEntry> {
     this.alive(`${NAME}.leaves`);
+    // Read through page views (a dump touches every entry; one view per 4 KiB of table).
     for (let i = 0; i < this.l1Entries; i++) {
-      const d = this.l1(i);
+      const at = this.rootPa + i * 4;
+      const d = this.memory.pageWords(at)[(at & 0xfff) >>> 2] as number;
       const type = d & L1_TYPE_MASK;
       if (type === L1_SECTION) {
         const l = decodeL1Leaf(d, i * SZ_1M);
         yield this.entry(l);
         if (l.size === SZ_16M) i += 15;
       } else if (type === L1_POINTER) {
-        const base = (d & L1_POINTER_BASE) >>> 0;
+        const t = (d & L1_POINTER_BASE) >>> 0;
+        const view = this.memory.pageWords(t);
+        const base = (t & 0xfff) >>> 2;
         for (let j = 0; j < L2_ENTRIES; j++) {
-          const e = this.memory.readU32(base + j * 4);
+          const e = view[base + j] as number;
           if ((e & 3) === 0) continue;
           const l = decodeL2Leaf(e, i * SZ_1M + j * SZ_4K);
           yield this.entry(l);
