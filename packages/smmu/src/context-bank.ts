@@ -139,7 +139,7 @@ export class ContextBank {
         context: this.owner?.name,
       });
     }
-    return tlb.fill(this.index, this.contextId, w.va, 31 - Math.clz32(w.size), w.base, permOf(w));
+    return tlb.fill(this.index, this.contextId, w.va, 31 - Math.clz32(w.size), w.base, permOf(w), w.descriptor);
   }
 
   /**
@@ -159,6 +159,7 @@ export class ContextBank {
       if (slot >= 0) {
         if ((tlb.perm(slot) & need) === need) return slot;
         kind = 'permission';
+        descriptor = tlb.descriptor(slot);
       } else {
         tlb.walks++;
         const w = this.walkPure(va);
@@ -169,7 +170,7 @@ export class ContextBank {
           kind = 'access-flag';
           descriptor = w.descriptor;
         } else {
-          slot = tlb.fill(this.index, this.contextId, w.va, 31 - Math.clz32(w.size), w.base, permOf(w));
+          slot = tlb.fill(this.index, this.contextId, w.va, 31 - Math.clz32(w.size), w.base, permOf(w), w.descriptor);
           if ((tlb.perm(slot) & need) === need) return slot;
           kind = 'permission';
           descriptor = w.descriptor;

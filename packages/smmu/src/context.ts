@@ -17,7 +17,7 @@
 import { VcmError, checkAttr, checkUint, formatSize, hex } from '@vcm/core';
 import type { Device, FaultHandler, MappingDriver } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV, type LeafEntry } from './format.js';
-import { ContextBank } from './context-bank.js';
+import type { ContextBank } from './context-bank.js';
 import { DmaPort } from './dma.js';
 import { BankRegisters, REG_CONTEXTIDR, REG_SCTLR, REG_TTBCR, REG_TTBR0, REG_TTBR1, SCTLR_CFCFG, SCTLR_CFIE, SCTLR_M } from './registers.js';
 import { TranslationTable } from './translation-table.js';

@@ -88,6 +88,8 @@ export class Tlb {
   private readonly size: Float64Array;
   private readonly paBase: Float64Array;
   private readonly perms: Uint8Array;
+  /** The leaf descriptor (low 32 bits), so a permission fault on a hit can report it. */
+  private readonly descriptors: Uint32Array;
   /** Recency list: head is the most recently used (or inserted, for FIFO), tail the victim. */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
@@ -116,6 +118,7 @@ export class Tlb {
     this.size = new Float64Array(c);
     this.paBase = new Float64Array(c);
     this.perms = new Uint8Array(c);
+    this.descriptors = new Uint32Array(c);
     this.prev = new Int32Array(c).fill(FREE);
     this.next = new Int32Array(c).fill(FREE);
     this.freeSlots = new Int32Array(c);
@@ -191,6 +194,10 @@ export class Tlb {
   perm(slot: number): number {
     return this.perms[slot]!;
   }
+  /** The leaf descriptor the entry was filled from. */
+  descriptor(slot: number): number {
+    return this.descriptors[slot]!;
+  }
   /** The entry's virtual base. */
   base(slot: number): number {
     return this.vaBase[slot]!;
@@ -201,7 +208,7 @@ export class Tlb {
   }
 
   /** Write an entry after a walk, evicting by policy when full. Returns the slot. */
-  fill(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number): number {
+  fill(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number, descriptor = 0): number {
     const tag = (bank << 13) | (contextId << 5) | log2Size;
     const vpn = (va >>> log2Size) << (log2Size - 12);
     const existing = this.slotOf(tag, vpn);
@@ -219,6 +226,7 @@ export class Tlb {
     this.size[s] = size;
     this.paBase[s] = pa;
     this.perms[s] = perm;
+    this.descriptors[s] = descriptor;
     let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
     while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
     this.hash[i] = s;
