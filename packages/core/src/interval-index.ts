@@ -1,0 +1,321 @@
+/**
+ * IntervalIndex<T>: the reverse map behind `vcm_get_phys_num_res` and
+ * `vcm_get_next_phys_res` (seed 001, `vcm.h`): which entries (reservations,
+ * direct-mapped ranges) cover a physical address. Ranges may overlap,
+ * because several physmems may wrap the same RAM (`vcm_map_phys_addr`).
+ *
+ * A treap keyed by (start, insertion sequence), each node augmented with the
+ * largest end in its subtree. In-order is start order, then insertion order,
+ * which is the order `stab` and `entries` report. Priorities come from a
+ * per-instance PRNG (no global state), so the depth is O(log n) expected.
+ *
+ * Cost, n = number of entries, k = number of entries containing the point:
+ *   insert                   O(log n)
+ *   remove(start,len,value)  O(log n + c), c = entries with that same start
+ *   countAt, forEachAt       O(log n + k) for the usual case of few overlaps
+ *   stab                     (a visit that finds an entry may pass through
+ *                            O(log n) nodes whose subtree reaches past p but
+ *                            does not contain it, so O(k · log n) bounds
+ *                            every case); countAt allocates nothing
+ *   size                     O(1)
+ *   entries()                O(n)
+ *
+ * Addresses are plain numbers up to 2^53 (ARCHITECTURE.md rule 4): 40-bit
+ * physical spaces do not fit in 32-bit integer operations.
+ */
+
+const NIL = 0;
+
+export interface IntervalEntry<T> {
+  start: number;
+  len: number;
+  value: T;
+}
+
+function checkInteger(where: string, param: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`IntervalIndex.${where}: ${param} must be a safe integer >= ${min}, got ${String(value)}`);
+  }
+}
+
+export class IntervalIndex<T> {
+  private nodeStart: Float64Array;
+  private nodeEnd: Float64Array;
+  private maxEnd: Float64Array;
+  private seq: Float64Array;
+  private left: Int32Array;
+  private right: Int32Array;
+  private prio: Int32Array;
+  private values: Array<T | undefined>;
+  /** Traversal stack for countAt/stab; as long as the node arrays, so a path always fits. */
+  private stack: Int32Array;
+  private capacity = 16;
+  private recycled = NIL;
+  private fresh = 1;
+  private root = NIL;
+  private count = 0;
+  private nextSeq = 0;
+  private rng = 0x6d2b79f5;
+
+  constructor() {
+    const cap = this.capacity;
+    this.nodeStart = new Float64Array(cap);
+    this.nodeEnd = new Float64Array(cap);
+    this.maxEnd = new Float64Array(cap);
+    this.seq = new Float64Array(cap);
+    this.left = new Int32Array(cap);
+    this.right = new Int32Array(cap);
+    this.prio = new Int32Array(cap);
+    this.stack = new Int32Array(cap);
+    this.values = [undefined];
+    this.maxEnd[NIL] = -Infinity;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Add [start, start + len) → value. The same value may be added for several ranges. */
+  insert(start: number, len: number, value: T): void {
+    checkInteger('insert', 'start', start, 0);
+    checkInteger('insert', 'len', len, 1);
+    if (!Number.isSafeInteger(start + len)) {
+      throw new RangeError(`IntervalIndex.insert: start + len must be at most 2^53-1, got ${start} + ${len}`);
+    }
+    const n = this.newNode(start, start + len, value);
+    this.root = this.insertNode(this.root, n);
+  }
+
+  /** Remove one entry with exactly this start, len and value (===). Returns false if absent. */
+  remove(start: number, len: number, value: T): boolean {
+    const n = this.find(this.root, start, start + len, value);
+    if (n === NIL) return false;
+    this.root = this.removeNode(this.root, n);
+    return true;
+  }
+
+  /** Every entry containing p (start <= p < start + len), ordered by start then insertion order. */
+  stab(p: number): Array<IntervalEntry<T>> {
+    const out: Array<IntervalEntry<T>> = [];
+    const { left, right, maxEnd, nodeStart, nodeEnd, stack } = this;
+    let sp = 0;
+    let n = this.root;
+    for (;;) {
+      while (n !== NIL && (maxEnd[n] as number) > p) {
+        stack[sp++] = n;
+        n = left[n] as number;
+      }
+      if (sp === 0) break;
+      n = stack[--sp] as number;
+      const s = nodeStart[n] as number;
+      // Everything still to come in order starts at or after s.
+      if (s > p) break;
+      const e = nodeEnd[n] as number;
+      if (e > p) out.push({ start: s, len: e - s, value: this.values[n] as T });
+      n = right[n] as number;
+    }
+    return out;
+  }
+
+  /**
+   * Call fn for each entry containing p, in stab order, without allocating
+   * (hot path). fn must not insert or remove while the walk runs.
+   */
+  forEachAt(p: number, fn: (start: number, len: number, value: T) => void): void {
+    this.visitAt(this.root, p, fn);
+  }
+
+  /** Number of entries containing p; allocates nothing. */
+  countAt(p: number): number {
+    const { left, right, maxEnd, nodeStart, nodeEnd, stack } = this;
+    let k = 0;
+    let sp = 0;
+    let n = this.root;
+    for (;;) {
+      while (n !== NIL && (maxEnd[n] as number) > p) {
+        stack[sp++] = n;
+        n = left[n] as number;
+      }
+      if (sp === 0) break;
+      n = stack[--sp] as number;
+      if ((nodeStart[n] as number) > p) break;
+      if ((nodeEnd[n] as number) > p) k++;
+      n = right[n] as number;
+    }
+    return k;
+  }
+
+  /** All entries in start order, then insertion order (a snapshot taken when called). */
+  entries(): Iterable<IntervalEntry<T>> {
+    const out: Array<IntervalEntry<T>> = [];
+    const stack: number[] = [];
+    let n = this.root;
+    while (n !== NIL || stack.length > 0) {
+      while (n !== NIL) {
+        stack.push(n);
+        n = this.left[n] as number;
+      }
+      n = stack.pop() as number;
+      const s = this.nodeStart[n] as number;
+      out.push({ start: s, len: (this.nodeEnd[n] as number) - s, value: this.values[n] as T });
+      n = this.right[n] as number;
+    }
+    return out;
+  }
+
+  // ---- walks ---------------------------------------------------------------
+
+  /** Recursive so that fn may itself query this index (no shared stack). */
+  private visitAt(n: number, p: number, fn: (start: number, len: number, value: T) => void): void {
+    while (n !== NIL && (this.maxEnd[n] as number) > p) {
+      this.visitAt(this.left[n] as number, p, fn);
+      const s = this.nodeStart[n] as number;
+      if (s > p) return;
+      const e = this.nodeEnd[n] as number;
+      if (e > p) fn(s, e - s, this.values[n] as T);
+      n = this.right[n] as number;
+    }
+  }
+
+  /** The earliest-inserted node with this start, end and value, or NIL. */
+  private find(n: number, start: number, end: number, value: T): number {
+    while (n !== NIL) {
+      const s = this.nodeStart[n] as number;
+      if (start < s) n = this.left[n] as number;
+      else if (start > s) n = this.right[n] as number;
+      else {
+        // Equal starts may sit on both sides; look left first (earlier insertions).
+        const l = this.find(this.left[n] as number, start, end, value);
+        if (l !== NIL) return l;
+        if (this.nodeEnd[n] === end && this.values[n] === value) return n;
+        n = this.right[n] as number;
+      }
+    }
+    return NIL;
+  }
+
+  // ---- treap -----------------------------------------------------------------
+
+  /** True when node a sorts before node b: by start, then insertion sequence. */
+  private before(a: number, b: number): boolean {
+    const sa = this.nodeStart[a] as number;
+    const sb = this.nodeStart[b] as number;
+    return sa < sb || (sa === sb && (this.seq[a] as number) < (this.seq[b] as number));
+  }
+
+  private pull(n: number): void {
+    const a = this.nodeEnd[n] as number;
+    const b = this.maxEnd[this.left[n] as number] as number;
+    const c = this.maxEnd[this.right[n] as number] as number;
+    this.maxEnd[n] = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
+  }
+
+  private newNode(start: number, end: number, value: T): number {
+    let n: number;
+    if (this.recycled !== NIL) {
+      n = this.recycled;
+      this.recycled = this.left[n] as number;
+    } else {
+      if (this.fresh === this.capacity) this.grow();
+      n = this.fresh++;
+    }
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x | 0;
+    this.prio[n] = this.rng;
+    this.nodeStart[n] = start;
+    this.nodeEnd[n] = end;
+    this.maxEnd[n] = end;
+    this.seq[n] = this.nextSeq++;
+    this.left[n] = NIL;
+    this.right[n] = NIL;
+    this.values[n] = value;
+    this.count++;
+    return n;
+  }
+
+  private releaseNode(n: number): void {
+    this.values[n] = undefined; // drop the reference so the value can be collected
+    this.left[n] = this.recycled;
+    this.right[n] = NIL;
+    this.recycled = n;
+    this.count--;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const f64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.nodeStart = f64(this.nodeStart);
+    this.nodeEnd = f64(this.nodeEnd);
+    this.maxEnd = f64(this.maxEnd);
+    this.seq = f64(this.seq);
+    this.left = i32(this.left);
+    this.right = i32(this.right);
+    this.prio = i32(this.prio);
+    this.stack = new Int32Array(cap);
+    this.capacity = cap;
+  }
+
+  private insertNode(n: number, x: number): number {
+    if (n === NIL) return x;
+    if (this.before(x, n)) {
+      const l = this.insertNode(this.left[n] as number, x);
+      this.left[n] = l;
+      if ((this.prio[l] as number) > (this.prio[n] as number)) {
+        this.left[n] = this.right[l] as number;
+        this.right[l] = n;
+        this.pull(n);
+        this.pull(l);
+        return l;
+      }
+    } else {
+      const r = this.insertNode(this.right[n] as number, x);
+      this.right[n] = r;
+      if ((this.prio[r] as number) > (this.prio[n] as number)) {
+        this.right[n] = this.left[r] as number;
+        this.left[r] = n;
+        this.pull(n);
+        this.pull(r);
+        return r;
+      }
+    }
+    this.pull(n);
+    return n;
+  }
+
+  private removeNode(n: number, x: number): number {
+    if (n === x) {
+      const merged = this.merge(this.left[n] as number, this.right[n] as number);
+      this.releaseNode(n);
+      return merged;
+    }
+    if (this.before(x, n)) this.left[n] = this.removeNode(this.left[n] as number, x);
+    else this.right[n] = this.removeNode(this.right[n] as number, x);
+    this.pull(n);
+    return n;
+  }
+
+  private merge(a: number, b: number): number {
+    if (a === NIL) return b;
+    if (b === NIL) return a;
+    if ((this.prio[a] as number) > (this.prio[b] as number)) {
+      this.right[a] = this.merge(this.right[a] as number, b);
+      this.pull(a);
+      return a;
+    }
+    this.left[b] = this.merge(a, this.left[b] as number);
+    this.pull(b);
+    return b;
+  }
+}
