@@ -30,7 +30,7 @@ function errorOf(fn: () => unknown): VcmError {
     fn();
   } catch (e) {
     if (e instanceof VcmError) return e;
-    throw new Error(`expected a VcmError, got ${String(e)}`);
+    throw new Error(`expected a VcmError, got ${String(e)}`, { cause: e });
   }
   throw new Error('expected a VcmError, nothing was thrown');
 }
@@ -296,7 +296,7 @@ describe('PhysAllocator: all or nothing', () => {
   it('a caller mutating the public chunks cannot make free return the wrong blocks', () => {
     const { allocator, pools } = msm8x60Memory();
     const a = allocator.allocate(VCM_MEMTYPE_0, SZ_4K, 0);
-    (a.chunks as Array<{ pa: number }>)[0]!.pa = 0x39c0_5000;
+    (a.chunks as unknown as Array<{ pa: number }>)[0]!.pa = 0x39c0_5000;
     allocator.free(a);
     expect(pools['smi-4k']!.isFree(0x39c0_0000)).toBe(true);
   });
