@@ -253,9 +253,11 @@ class LpaeTable implements PageTable {
   }
 
   walk(va: number): WalkResult | undefined {
-    this.alive(`${NAME}.walk`);
-    checkUint(`${NAME}.walk`, 'va', va);
-    if (va >= this.inputSize) return undefined;
+    if (this.destroyed) throw destroyedError(`${NAME}.walk`, this.rootPa);
+    if (!(va >= 0 && va < this.inputSize && Number.isInteger(va))) {
+      checkUint(`${NAME}.walk`, 'va', va);
+      return undefined;
+    }
     const l = this.leafAt(va);
     if (l === undefined) return undefined;
     return {

@@ -209,22 +209,24 @@ function decodeL1Leaf(d: number, va: number): Leaf {
   };
 }
 
-/** Decode a valid level-2 descriptor found for `va`. */
+/** Decode a valid level-2 descriptor found for `va` (fields spelled out: the walk is a TLB miss's hot path). */
 function decodeL2Leaf(d: number, va: number): Leaf {
-  const common = {
+  const small = (d & L2_SMALL_BIT) !== 0;
+  return {
+    va: (va & (small ? SMALL_BASE : LARGE_BASE)) >>> 0,
+    size: small ? SZ_4K : SZ_64K,
+    pa: (d & (small ? SMALL_BASE : LARGE_BASE)) >>> 0,
     level: 2,
     descriptor: d >>> 0,
     ng: (d >>> 11) & 1,
     ap2: (d >>> 9) & 1,
     ap1: (d >>> 5) & 1,
     ap0: (d >>> 4) & 1,
+    xn: small ? d & 1 : (d >>> 15) & 1,
+    tex0: small ? (d >>> 6) & 1 : (d >>> 12) & 1,
     c: (d >>> 3) & 1,
     b: (d >>> 2) & 1,
   };
-  if (d & L2_SMALL_BIT) {
-    return { ...common, va: (va & SMALL_BASE) >>> 0, size: SZ_4K, pa: (d & SMALL_BASE) >>> 0, xn: d & 1, tex0: (d >>> 6) & 1 };
-  }
-  return { ...common, va: (va & LARGE_BASE) >>> 0, size: SZ_64K, pa: (d & LARGE_BASE) >>> 0, xn: (d >>> 15) & 1, tex0: (d >>> 12) & 1 };
 }
 
 class ShortDescriptorTable implements PageTable {
@@ -284,9 +286,11 @@ class ShortDescriptorTable implements PageTable {
   }
 
   walk(va: number): WalkResult | undefined {
-    this.alive(`${NAME}.walk`);
-    checkUint(`${NAME}.walk`, 'va', va);
-    if (va >= this.inputSize) return undefined;
+    if (this.destroyed) throw destroyedError(`${NAME}.walk`, this.rootPa);
+    if (!(va >= 0 && va < this.inputSize && Number.isInteger(va))) {
+      checkUint(`${NAME}.walk`, 'va', va);
+      return undefined;
+    }
     const l = this.leafAt(va);
     if (l === undefined) return undefined;
     return {
@@ -548,13 +552,12 @@ class ShortDescriptorTable implements PageTable {
       const last = ((slotEnd - 1) >>> 12) & 0xff;
       for (let j = (cur >>> 12) & 0xff; j <= last; ) {
         const e = view[base + j] as number;
-        const addr = i * SZ_1M + j * SZ_4K;
-        if ((e & 3) === 0) throw notMappedError(where, addr);
         if (e & L2_SMALL_BIT) {
           j++;
           continue;
         }
-        if ((j & 15) !== 0 || j + 15 > last) throw partialUnmapError(where, va, len, facts(decodeL2Leaf(e, addr)));
+        if ((e & 3) === 0) throw notMappedError(where, i * SZ_1M + j * SZ_4K);
+        if ((j & 15) !== 0 || j + 15 > last) throw partialUnmapError(where, va, len, facts(decodeL2Leaf(e, i * SZ_1M + j * SZ_4K)));
         j += 16;
       }
       cur = slotEnd;

@@ -112,7 +112,8 @@ export class TestRam implements PhysicalMemory, TableMemory {
   // ---- PhysicalMemory ----
 
   contains(pa: number, len: number): boolean {
-    return this.banks.some((b) => pa >= b.base && pa + len <= b.base + b.size);
+    for (const b of this.banks) if (pa >= b.base && pa + len <= b.base + b.size) return true;
+    return false;
   }
 
   private check(where: string, pa: number, len: number): void {

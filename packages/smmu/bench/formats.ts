@@ -1,0 +1,113 @@
+/**
+ * Page-table format figures (issue 4, acceptance 7): bulk `mapRange` of
+ * 256 MiB as 4 KiB pages in both formats, against the floor of a plain
+ * `Uint32Array` write loop of the same count (HARDWARE.md "Numbers to keep
+ * in mind": ~1.5 ns a descriptor), plus bulk unmap and a single walk.
+ * `bench/index.ts` calls `formatFigures()`.
+ *
+ * The RAM is the formats' test RAM (sparse 4 KiB pages, `pageWords` returns
+ * the page itself), so the figures are the formats' own cost.
+ */
+import type { BenchFigure } from '@vcm/bench-kit';
+import { bestTimeMs } from '@vcm/bench-kit';
+import { SZ_256M, SZ_4K, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
+import type { PageTable, PageTableFormat } from '../src/format.js';
+import { armLpae4k, armV7Short } from '../src/formats/index.js';
+import { TestRam } from '../src/formats/test-ram.js';
+
+const LEN = SZ_256M;
+const PTES = LEN / SZ_4K;
+const PROT = VCM_READ | VCM_WRITE | VCM_WB_WA;
+/** va 0 / pa 0x8000_1000: aligned for 4 KiB only (va - pa is not a multiple of 64 KiB or 2 MiB), so every step is a 4 KiB page. */
+const VA = 0;
+const PA = 0x8000_1000;
+const RUNS = 7;
+
+/** Fresh empty tables, made before timing so that only `mapRange` is timed. */
+function freshTables(format: PageTableFormat, n: number): PageTable[] {
+  const out: PageTable[] = [];
+  for (let i = 0; i < n; i++) {
+    const ram = new TestRam();
+    out.push(format.create(ram, ram));
+  }
+  return out;
+}
+
+function mapNsPerPte(format: PageTableFormat): number {
+  const tables = freshTables(format, RUNS + 1);
+  const ms = bestTimeMs(() => {
+    const pt = tables.pop() as PageTable;
+    pt.mapRange(VA, PA, LEN, PROT);
+  }, RUNS);
+  return (ms * 1e6) / PTES;
+}
+
+function unmapNsPerPte(format: PageTableFormat): number {
+  const tables = freshTables(format, RUNS + 1);
+  for (const pt of tables) pt.mapRange(VA, PA, LEN, PROT);
+  const ms = bestTimeMs(() => {
+    const pt = tables.pop() as PageTable;
+    pt.unmapRange(VA, LEN);
+  }, RUNS);
+  return (ms * 1e6) / PTES;
+}
+
+function walkNs(format: PageTableFormat): number {
+  const ram = new TestRam();
+  const pt = format.create(ram, ram);
+  pt.mapRange(VA, PA, 16 * 0x10_0000, PROT);
+  const n = 100_000;
+  let sink = 0;
+  const ms = bestTimeMs(() => {
+    for (let i = 0; i < n; i++) sink += pt.walk((i * 0x3000) & 0xfff_f000)?.pa ?? 0;
+  }, 3);
+  if (sink === -1) console.log(sink);
+  return (ms * 1e6) / n;
+}
+
+/** The floor: the same number of 32-bit stores into a typed array, nothing else. */
+function floorNsPerWord(): number {
+  const words = new Uint32Array(PTES);
+  let sink = 0;
+  const ms = bestTimeMs(() => {
+    let d = (PA & 0xfffff000) | 0xc7f;
+    for (let i = 0; i < PTES; i++) {
+      words[i] = d;
+      d += SZ_4K;
+    }
+    sink += words[PTES - 1] as number;
+  }, RUNS);
+  if (sink === -1) console.log(sink);
+  return (ms * 1e6) / PTES;
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+export async function formatFigures(): Promise<BenchFigure[]> {
+  await Promise.resolve();
+  return [
+    {
+      name: 'map-256m-4k-ns-per-pte',
+      value: round(mapNsPerPte(armV7Short)),
+      unit: 'ns/PTE',
+      goal: { op: '<=', value: 10 },
+      note: 'armV7Short mapRange of 256 MiB as 65536 4 KiB pages (va 0, pa 0x8000_1000)',
+    },
+    {
+      name: 'lpae-map-256m-4k-ns-per-pte',
+      value: round(mapNsPerPte(armLpae4k)),
+      unit: 'ns/PTE',
+      note: 'armLpae4k mapRange of 256 MiB as 4 KiB pages (two 32-bit stores per PTE)',
+    },
+    {
+      name: 'typed-array-floor-ns-per-word',
+      value: round(floorNsPerWord()),
+      unit: 'ns/word',
+      note: 'plain Uint32Array write loop of 65536 words: the floor for bulk mapping',
+    },
+    { name: 'unmap-256m-4k-ns-per-pte', value: round(unmapNsPerPte(armV7Short)), unit: 'ns/PTE', note: 'armV7Short unmapRange of the same 256 MiB' },
+    { name: 'lpae-unmap-256m-4k-ns-per-pte', value: round(unmapNsPerPte(armLpae4k)), unit: 'ns/PTE', note: 'armLpae4k unmapRange of the same 256 MiB' },
+    { name: 'walk-4k-ns', value: round(walkNs(armV7Short)), unit: 'ns', note: 'armV7Short walk of a 4 KiB page (two reads from RAM, one result object)' },
+    { name: 'lpae-walk-4k-ns', value: round(walkNs(armLpae4k)), unit: 'ns', note: 'armLpae4k walk of a 4 KiB page (three levels)' },
+  ];
+}
