@@ -96,13 +96,13 @@ export const boardSchema = {
     memory: {
       type: 'object',
       additionalProperties: false,
-      required: ['banks', 'pools', 'memtypes', 'tableRegion'],
+      required: ['banks', 'pools', 'memtypes', 'tableRegion', 'kernelRam'],
       properties: {
         banks: { type: 'array', minItems: 1, items: { $ref: '#/$defs/bank' } },
         pools: { type: 'array', items: { oneOf: [{ $ref: '#/$defs/blockPool' }, { $ref: '#/$defs/contiguousPool' }] } },
         memtypes: { type: 'array', minItems: 1, items: { $ref: '#/$defs/memtype' } },
         tableRegion: { $ref: '#/$defs/region' },
-        kernelRam: { type: 'array', items: { $ref: '#/$defs/region' } },
+        kernelRam: { type: 'array', minItems: 1, items: { $ref: '#/$defs/region' } },
       },
     },
     context: {

@@ -60,8 +60,8 @@ export interface MemoryDescription {
   readonly memtypes: readonly MemtypeDescription[];
   /** Where page tables (IOMMU and CPU) are allocated from. */
   readonly tableRegion: RegionDescription;
-  /** RAM the kernel owns (the CPU's linear map covers it); never handed to the VCMM's pools. */
-  readonly kernelRam?: readonly RegionDescription[];
+  /** RAM the kernel owns (the CPU's linear map covers it); never handed to the VCMM's pools. At least one range. */
+  readonly kernelRam: readonly RegionDescription[];
 }
 
 export type FormatName = 'armV7Short' | 'armLpae4k';
@@ -71,7 +71,7 @@ export interface TlbDescription {
   readonly policy: TlbPolicy;
 }
 
-export type TlbPolicy = 'lru' | 'fifo';
+export type TlbPolicy = 'lru' | 'fifo' | 'random';
 
 export interface ContextDescription {
   /** Global across the board: `getCtxInstance(name)` and `/dev/<name>` find it. */
@@ -185,4 +185,4 @@ export interface Board {
 }
 
 export const FORMAT_NAMES: readonly FormatName[] = ['armV7Short', 'armLpae4k'];
-export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo'];
+export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];

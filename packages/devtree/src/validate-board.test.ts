@@ -254,7 +254,7 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
   it('an unknown TLB policy', () => {
     const b = board();
     b.smmus[0].tlb.policy = 'mru';
-    expect(rejection(b).message).toBe('EINVAL: board.smmus[0].tlb.policy: "mru" is not a known TLB replacement policy (allowed: "lru", "fifo")');
+    expect(rejection(b).message).toBe('EINVAL: board.smmus[0].tlb.policy: "mru" is not a known TLB replacement policy (allowed: "lru", "fifo", "random")');
   });
 
   it('a non-object board and bad JSON text', () => {

@@ -252,20 +252,18 @@ function validateMemory(path: string, value: unknown): Memory {
 
   // Kernel RAM: inside banks, clear of pools, tables and each other.
   const kernelRam: Region[] = [];
-  if (mem['kernelRam'] !== undefined) {
-    array(`${path}.kernelRam`, mem['kernelRam'], 'regions ({ base, size })').forEach((raw, i) => {
-      const p = `${path}.kernelRam[${i}]`;
-      const k = object(p, raw, defs.region, 'a region');
-      const r = { base: address(`${p}.base`, k['base']), size: address(`${p}.size`, k['size']) };
-      aligned(`${p}.base`, k['base'], r.base, PAGE, 'an address');
-      if (r.size === 0) fail(`${p}.size`, k['size'], 'is empty', 'a positive multiple of 0x1000');
-      aligned(`${p}.size`, k['size'], r.size, PAGE, 'a size');
-      inSomeBank(p, 'kernelRam', r, 'kernel RAM');
-      kernelRam.push(r);
-      placed.push({ ...r, path: p, name: 'kernelRam', label: 'kernel RAM' });
-    });
-    checkDisjoint(placed, 'pools, the page-table region and kernel RAM');
-  }
+  array(`${path}.kernelRam`, mem['kernelRam'], 'regions ({ base, size })', 1).forEach((raw, i) => {
+    const p = `${path}.kernelRam[${i}]`;
+    const k = object(p, raw, defs.region, 'a region');
+    const r = { base: address(`${p}.base`, k['base']), size: address(`${p}.size`, k['size']) };
+    aligned(`${p}.base`, k['base'], r.base, PAGE, 'an address');
+    if (r.size === 0) fail(`${p}.size`, k['size'], 'is empty', 'a positive multiple of 0x1000');
+    aligned(`${p}.size`, k['size'], r.size, PAGE, 'a size');
+    inSomeBank(p, 'kernelRam', r, 'kernel RAM');
+    kernelRam.push(r);
+    placed.push({ ...r, path: p, name: 'kernelRam', label: 'kernel RAM' });
+  });
+  checkDisjoint(placed, 'pools, the page-table region and kernel RAM');
 
   // Memtypes: unique ids ≥ 1 (0 is VCM_INVALID), ordered lists of known block pools, an optional contiguous pool.
   const memtypes: Memtype[] = [];
