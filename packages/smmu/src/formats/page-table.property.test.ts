@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { SZ_16M, SZ_1G, SZ_1M, SZ_2M, SZ_4K, SZ_64K, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
 import type { PageTable, PageTableFormat } from '../format.js';
 import { armLpae4k, armV7Short } from './index.js';
+import { decodeLpae, decodeShort } from './test-decoder.js';
 import { TestRam } from './test-ram.js';
 
 interface Leaf {
@@ -125,7 +126,12 @@ function codeOf(fn: () => void): string | undefined {
   }
 }
 
-function agree(pt: PageTable, model: Model, probes: number[]): void {
+/** An independent walker over the raw RAM (test-decoder.ts): what hardware would find. */
+function rawWalk(ram: TestRam, pt: PageTable, va: number): number | undefined {
+  return pt.format === armV7Short ? decodeShort(ram, pt.rootPa, va) : decodeLpae(ram, pt.rootPa, va);
+}
+
+function agree(ram: TestRam, pt: PageTable, model: Model, probes: number[]): void {
   // Compared as one string: a deep equality over thousands of leaf objects per step is what would make this test slow.
   const flat = (ls: Iterable<Leaf>): string => Array.from(ls, (l) => `${l.va.toString(16)}/${l.size.toString(16)}/${l.pa.toString(16)}`).join(' ');
   expect(flat(pt.leaves())).toBe(flat(model.leaves));
@@ -134,6 +140,7 @@ function agree(pt: PageTable, model: Model, probes: number[]): void {
     const m = model.find(va);
     const w = pt.walk(va);
     expect(w === undefined ? undefined : [w.pa, w.va, w.size]).toEqual(m === undefined ? undefined : [m.pa + (va - m.va), m.va, m.size]);
+    expect(rawWalk(ram, pt, va)).toBe(m === undefined ? undefined : m.pa + (va - m.va));
   }
 }
 
@@ -187,7 +194,7 @@ describe.each([
           }
           expect(got, `${JSON.stringify(op)}`).toBe(expected);
           if (got !== undefined) expect(ram.digest(), `refused ${JSON.stringify(op)} changed RAM`).toBe(before);
-          agree(pt, model, probes);
+          agree(ram, pt, model, probes);
           expect(pt.tableBytes).toBe(ram.liveTableBytes);
         }
         // Unmap everything, leaf by leaf in a shuffled order: the tables all come back.
@@ -217,6 +224,7 @@ describe.each([
         const len = Math.min(pages * SZ_64K + (p % 7) * SZ_4K, pt.inputSize - va);
         pt.mapRange(va, pa, len, PROT);
         expect(pt.walk(va + len - 1)?.pa).toBe(pa + len - 1);
+        for (let off = 0; off < len; off += 0x3_3000) expect(rawWalk(ram, pt, va + off + 0x5a4)).toBe(pa + off + 0x5a4);
         pt.unmapRange(va, len);
         expect(pt.tableBytes).toBe(rootBytes);
         expect(ram.liveTableBytes).toBe(rootBytes);
