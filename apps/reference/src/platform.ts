@@ -1,29 +1,19 @@
 /**
- * The simulated system a walk-through runs on, built fresh from the board
- * description for every walk-through so each one starts from a clean board
- * (no global state: ARCHITECTURE.md).
- *
- * Until `@vcm/devtree`'s `buildPlatform` lands this wires the physical side
- * by hand from the validated board.
+ * The simulated system a walk-through runs on: `@vcm/devtree`'s
+ * `buildPlatform`, built fresh from the board description for every
+ * walk-through so each starts from a clean board (no global state:
+ * ARCHITECTURE.md). Warnings of every layer (an unhandled fault, a
+ * VCM_PERF_WARN) are collected for the report instead of going to the
+ * console.
  */
-import { validateBoard } from '@vcm/devtree';
-import { createPhysicalSystem } from '@vcm/physalloc';
-import type { PhysAllocator, PhysicalRam } from '@vcm/physalloc';
+import { buildPlatform } from '@vcm/devtree';
+import type { Platform } from '@vcm/devtree';
 import type { BoardChoice } from './board.js';
 
-export interface BoardPlatform {
-  readonly memory: PhysicalRam;
-  readonly allocator: PhysAllocator;
-}
+export type BoardPlatform = Platform & { readonly warnings: readonly string[] };
 
 export function buildBoardPlatform(board: BoardChoice): BoardPlatform {
-  const b = validateBoard(board.description);
-  const system = createPhysicalSystem({
-    banks: b.memory.banks,
-    pools: b.memory.pools.flatMap((p) => (p.kind === 'block' ? [{ name: p.name, bank: p.bank, base: p.base, blockSize: p.blockSize, count: p.count }] : [])),
-    contiguous: b.memory.pools.flatMap((p) => (p.kind === 'contiguous' ? [{ name: p.name, base: p.base, size: p.size }] : [])),
-    memtypes: b.memory.memtypes.map((m) => ({ id: m.id, name: m.name, pools: m.pools, contiguous: m.contiguous })),
-    tableRegion: b.memory.tableRegion,
-  });
-  return { memory: system.memory, allocator: system.allocator };
+  const warnings: string[] = [];
+  const platform = buildPlatform(board.description, { logger: { warn: (message) => void warnings.push(message) } });
+  return { ...platform, warnings };
 }

@@ -33,6 +33,7 @@ export class Recorder {
   readonly #tables: Table[] = [];
   readonly #charts: BarChart[] = [];
   readonly #details: Detail[] = [];
+  readonly #figures: Detail[] = [];
   readonly #data: Record<string, unknown> = {};
   #stage: string | undefined;
   readonly #started = performance.now();
@@ -75,6 +76,20 @@ export class Recorder {
     return value;
   }
 
+  /**
+   * Like `step`, but a failure is recorded (a failing check) and the
+   * walk-through goes on, so the checks after it report what the failure
+   * broke. Returns `undefined` when the call threw.
+   */
+  tryStep<T>(cCall: string, ran: string, call: () => T, show: (value: T) => string, note?: string): T | undefined {
+    try {
+      return this.step(cCall, ran, call, show, note);
+    } catch (e) {
+      if (e instanceof WalkthroughAborted) return undefined;
+      throw e;
+    }
+  }
+
   /** Record a step whose result is already known (a call that answers an errno, device traffic …). */
   note(cCall: string, ran: string, result: string, note?: string): void {
     this.#push(note === undefined ? { cCall, ran, result, ok: true } : { cCall, ran, result, note, ok: true });
@@ -91,6 +106,11 @@ export class Recorder {
 
   chart(chart: BarChart): void {
     this.#charts.push(chart);
+  }
+
+  /** Preformatted text shown in every view (the device tree as the seed draws it). */
+  figure(title: string, text: string): void {
+    this.#figures.push({ title, text });
   }
 
   /** A page-table dump or snapshot; kept only with `--verbose` (the thunk is not even called otherwise). */
@@ -113,6 +133,7 @@ export class Recorder {
     return {
       ...this.#info,
       steps: this.#steps,
+      figures: this.#figures,
       tables: this.#tables,
       charts: this.#charts,
       details: this.#details,

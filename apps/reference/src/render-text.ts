@@ -76,6 +76,7 @@ export function renderWalkthrough(w: WalkthroughReport, index: number, options: 
     }
     lines.push(...renderStep(i + 1, step, s));
   });
+  for (const f of w.figures) lines.push('', f.title, ...f.text.split('\n').map((l) => `  ${l}`));
   for (const t of w.tables) lines.push('', ...renderTable(t));
   for (const c of w.charts) lines.push('', ...renderChart(c, { ascii: !s.enabled && process.env['VCM_REF_ASCII'] === '1' }));
   for (const d of w.details) lines.push('', s.dim(`[verbose] ${d.title}`), ...d.text.split('\n').map((l) => `  ${l}`));

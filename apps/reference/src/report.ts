@@ -65,6 +65,8 @@ export interface WalkthroughReport {
   /** One paragraph: what this walk-through shows. */
   readonly summary: string;
   readonly steps: readonly Step[];
+  /** Preformatted text always shown (e.g. the device tree). */
+  readonly figures: readonly Detail[];
   readonly tables: readonly Table[];
   readonly charts: readonly BarChart[];
   readonly details: readonly Detail[];

@@ -1,0 +1,54 @@
+/**
+ * Helpers the VCM-level walk-throughs share: how a reservation, a physical
+ * allocation or a VCM reads in a step's result, the devices of the board,
+ * and counting the leaves a context's table uses for a range.
+ */
+import type { Physmem, Reservation, Vcm } from '@vcm/core';
+import type { SmmuContext } from '@vcm/smmu';
+import { hex, range, size } from '../format.js';
+
+export function showVcm(vcm: Vcm): string {
+  return `VCM (${vcm.type}) ${range(vcm.startAddr, vcm.len)}`;
+}
+
+export function showRes(res: Reservation): string {
+  return `reservation of ${size(res.len)}${res.isBacked || res.vcm.type !== 'one-to-one' ? ` at ${hex(res.devAddr)}` : ' (address known once backed)'}`;
+}
+
+export function showPhysmem(p: Physmem): string {
+  const chunks = p.chunks();
+  const by = new Map<number, number>();
+  for (const c of chunks) by.set(c.len, (by.get(c.len) ?? 0) + 1);
+  const mix = [...by].map(([s, n]) => `${n} × ${size(s)}`).join(' + ');
+  return `${size(p.len)} in ${chunks.length} chunk(s) (${mix}), first at ${hex(chunks[0]?.pa ?? 0)}${p.isContiguous ? ', physically contiguous' : ''}`;
+}
+
+/** Leaves of `ctx`'s loaded tables inside [va, va+len), by size: "2 × 1 MiB + 2 × 64 KiB". */
+export function leavesIn(ctx: SmmuContext, va: number, len: number): { count: number; text: string } {
+  const by = new Map<number, number>();
+  let count = 0;
+  for (const t of ctx.dumpTables()) {
+    if (t.base === 'own') continue;
+    for (const level of t.levels) {
+      for (const e of level.entries) {
+        if (e.va >= va && e.va < va + len) {
+          by.set(e.size, (by.get(e.size) ?? 0) + 1);
+          count++;
+        }
+      }
+    }
+  }
+  const text = [...by].sort((a, b) => b[0] - a[0]).map(([s, n]) => `${n} × ${size(s)}`).join(' + ');
+  return { count, text: text || 'none' };
+}
+
+/** The offsets of every chunk start in a physical allocation, as [offset, pa] pairs. */
+export function chunkOffsets(p: Physmem): [number, number][] {
+  const out: [number, number][] = [];
+  let off = 0;
+  for (const c of p.chunks()) {
+    out.push([off, c.pa]);
+    off += c.len;
+  }
+  return out;
+}
