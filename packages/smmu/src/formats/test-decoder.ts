@@ -39,7 +39,7 @@ function read64(ram: PhysicalMemory, pa: number): bigint {
 export function decodeLpae(ram: PhysicalMemory, root: number, va: number, startLevel: 1 | 2 = 1): number | undefined {
   const OA = ((1n << 40n) - 1n) & ~0xfffn; // output address [39:12]
   let table = BigInt(root);
-  for (let level = startLevel; level <= 3; level++) {
+  for (let level: number = startLevel; level <= 3; level++) {
     const shift = BigInt(39 - 9 * level); // 30, 21, 12
     const index = (BigInt(va) >> shift) & 511n;
     const d = read64(ram, Number(table + index * 8n));
