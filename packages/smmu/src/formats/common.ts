@@ -84,7 +84,7 @@ export function checkMapRange(
   return { va: v, pa: p, len: l, prot: checkProt(where, prot) };
 }
 
-/** `unmapRange`/`unmap` arguments: 4 KiB aligned (or aligned to `align`), inside the input range. */
+/** `unmapRange` arguments: 4 KiB aligned, a positive multiple of 4 KiB long, inside the input range. */
 export function checkUnmapRange(where: string, inputSize: number, va: unknown, len: unknown): { va: number; len: number } {
   const v = checkAligned(where, 'va', va, 0x1000, inputSize - 0x1000);
   const l = checkLength(where, 'len', len, 0x1000);
