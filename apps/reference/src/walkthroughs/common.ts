@@ -3,6 +3,7 @@
  * allocation or a VCM reads in a step's result, the devices of the board,
  * and counting the leaves a context's table uses for a range.
  */
+import { isVcmError } from '@vcm/core';
 import type { Physmem, Reservation, Vcm } from '@vcm/core';
 import type { SmmuContext } from '@vcm/smmu';
 import { hex, range, size } from '../format.js';
@@ -20,6 +21,7 @@ export function showPhysmem(p: Physmem): string {
   const by = new Map<number, number>();
   for (const c of chunks) by.set(c.len, (by.get(c.len) ?? 0) + 1);
   const mix = [...by].map(([s, n]) => `${n} × ${size(s)}`).join(' + ');
+  if (chunks.length === 1) return `${size(p.len)} in one chunk at ${hex(chunks[0]!.pa)}${p.isContiguous ? ', physically contiguous' : ''}`;
   return `${size(p.len)} in ${chunks.length} chunk(s) (${mix}), first at ${hex(chunks[0]?.pa ?? 0)}${p.isContiguous ? ', physically contiguous' : ''}`;
 }
 
@@ -51,4 +53,14 @@ export function chunkOffsets(p: Physmem): [number, number][] {
     off += c.len;
   }
   return out;
+}
+
+/** The value of a lookup, or `undefined` when the library answers with a `VcmError` (unmapped, EFAULT …). */
+export function safe(f: () => number): number | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (isVcmError(e)) return undefined;
+    throw e;
+  }
 }

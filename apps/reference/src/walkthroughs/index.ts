@@ -1,11 +1,12 @@
 /** Every walk-through, in the order `all` runs them (issue 7; `memory` first, issue 2). */
 import { memory } from './memory.js';
+import { threeWay } from './three-way.js';
 import { walkthrough } from './walkthrough.js';
 import { smmu } from './smmu.js';
 import { tlbStudy } from './tlb-study.js';
 import type { Walkthrough } from './types.js';
 
-export const WALKTHROUGHS: readonly Walkthrough[] = [memory, walkthrough, smmu, tlbStudy];
+export const WALKTHROUGHS: readonly Walkthrough[] = [memory, walkthrough, threeWay, smmu, tlbStudy];
 
 export function findWalkthrough(id: string): Walkthrough | undefined {
   return WALKTHROUGHS.find((w) => w.id === id);

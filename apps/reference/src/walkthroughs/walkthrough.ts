@@ -12,8 +12,7 @@ import { decoderContext, normalisedBoard } from '../devices.js';
 import { hex, size } from '../format.js';
 import { corruptPte } from '../inject.js';
 import { buildBoardPlatform } from '../platform.js';
-import { describeError } from '../recorder.js';
-import { chunkOffsets, leavesIn, showPhysmem, showRes, showVcm } from './common.js';
+import { chunkOffsets, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
 import { dumpText, pattern } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
@@ -78,7 +77,7 @@ export const walkthrough: Walkthrough = {
     }
     smmu.tlb.reset();
     const data = pattern(RES_LEN, 1);
-    const wrote = rec.tryStep('/* the device writes its buffer by DMA */', `${dev.name}.dma.write(${hex(res.devAddr)}, ${size(RES_LEN)})`, () => dev.dma.write(res.devAddr, data), () => `${size(RES_LEN)} written through ${smmu.name}`);
+    const wrote = rec.tryStep('/* the device writes its buffer by DMA */', `${dev.name}.dma.write(${hex(res.devAddr)}, ${size(RES_LEN)})`, () => (dev.dma.write(res.devAddr, data), true), () => `${size(RES_LEN)} written through ${smmu.name}`);
     const tlb = smmu.tlb.stats();
     const back = rec.step('/* the kernel reads it through vcm_get_dev_addr(res_vmm) */', `${cpu.name}.read(${hex(resVmm.devAddr)}, ${size(RES_LEN)})`, () => cpu.read(resVmm.devAddr, RES_LEN), (b) => `${size(b.length)} read`);
 
@@ -111,12 +110,3 @@ export const walkthrough: Walkthrough = {
     rec.detail('VCMM snapshot', () => JSON.stringify(vcmm.snapshot(), null, 2));
   },
 };
-
-function safe(f: () => number): number | undefined {
-  try {
-    return f();
-  } catch (e) {
-    if (isVcmError(e)) return undefined;
-    throw new Error(describeError(e));
-  }
-}
