@@ -13,7 +13,6 @@ import {
   VCM_PAGE_SEL_MASK,
   VCM_PHYS_CONT,
   VcmError,
-  alignReqBytes,
   checkAttr,
   formatSize,
   hex,
@@ -26,7 +25,7 @@ import type { BlockPool } from './block-pool.js';
 import type { BlockPoolStats } from './block-pool.js';
 import { ContiguousPool } from './contiguous-pool.js';
 import type { ContiguousPoolStats } from './contiguous-pool.js';
-import { allowedSizeClasses, describeSizeClasses, planMaxMunch, sizeClassOf } from './max-munch.js';
+import { allowedSizeClasses, describeSizeClasses, physAlignBytes, planMaxMunch, sizeClassOf } from './max-munch.js';
 import type { MemoryType } from './memory-type.js';
 
 /** The attribute bits `vcm_phys_alloc` understands. */
@@ -95,6 +94,8 @@ export class PhysAllocator implements PhysicalAllocator {
   /** The pool behind `allocateTable` (1 KiB granule). */
   readonly tablePool: ContiguousPool;
   readonly #types = new Map<number, MemtypeState>();
+  // The same states indexed by small memtype ids: the allocation fast path.
+  readonly #byId: Array<MemtypeState | undefined> = [];
   readonly #blockPools: readonly BlockPool[];
   readonly #contiguousPools: readonly ContiguousPool[];
   // Table allocations are ours to free; the pool checks the rest.
@@ -166,6 +167,7 @@ export class PhysAllocator implements PhysicalAllocator {
     this.#blockPools = Object.freeze(blockPools.sort((a, b) => a.base - b.base));
     this.#contiguousPools = Object.freeze(contiguousPools.sort((a, b) => a.base - b.base));
     this.memtypes = Object.freeze([...this.#types.keys()]);
+    for (const [id, state] of this.#types) if (id < 256) this.#byId[id] = state;
   }
 
   /** Every distinct block pool, in address order. */
@@ -179,7 +181,8 @@ export class PhysAllocator implements PhysicalAllocator {
   }
 
   #state(where: string, memtype: number): MemtypeState {
-    const state = typeof memtype === 'number' ? this.#types.get(memtype) : undefined;
+    const state =
+      typeof memtype === 'number' ? (memtype >= 0 && memtype < 256 && Number.isInteger(memtype) ? this.#byId[memtype] : this.#types.get(memtype)) : undefined;
     if (state === undefined) {
       const known = [...this.#types.values()].map((s) => memtypeLabel(s.type)).join(', ');
       throw new VcmError('EINVAL', `${where}: memtype ${typeof memtype === 'number' ? String(memtype) : typeof memtype} is not one of this board's memtypes (${known})`, {
@@ -223,7 +226,7 @@ export class PhysAllocator implements PhysicalAllocator {
       const asked = describeSizeClasses(allowedSizeClasses(attr));
       throw new VcmError(
         'ENOMEM',
-        `allocate: memtype ${memtypeLabel(type)} has no block pool of the sizes this attr allows (${asked}; alignment ${formatSize(alignReqBytes(attr))}); its pools have ${describeSizeClasses(state.classMask)} blocks`,
+        `allocate: memtype ${memtypeLabel(type)} has no block pool of the sizes this attr allows (${asked}; alignment ${formatSize(physAlignBytes(attr))}); its pools have ${describeSizeClasses(state.classMask)} blocks`,
         { memtype: type.id, len: bytes, attr, missing: bytes, dryPools: [] },
       );
     }
@@ -282,7 +285,7 @@ export class PhysAllocator implements PhysicalAllocator {
         dryPools: [],
       });
     }
-    const align = alignReqBytes(attr);
+    const align = physAlignBytes(attr);
     let pa: number;
     try {
       pa = pool.allocate(bytes, align);

@@ -8,7 +8,7 @@
  * takes nothing), so a failed plan leaves every pool as it was: the
  * all-or-nothing rule without undo work.
  */
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_1MB, VCM_4KB, VCM_64KB, VCM_ALL, VCM_PAGE_SEL_MASK, alignReqBytes } from '@vcm/core';
+import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_1MB, VCM_4KB, VCM_64KB, VCM_ALL, VCM_ALIGNMENT_MASK, VCM_ALIGNMENT_SHIFT, VCM_PAGE_SEL_MASK } from '@vcm/core';
 import type { BlockPool } from './block-pool.js';
 
 /** Size-class bits: one per block size a pool may have. */
@@ -34,6 +34,15 @@ export function sizeClassOf(blockSize: number): number {
   }
 }
 
+// `ALIGN_REQ_BYTES` for each value of the 5-bit field: 2^(f+12) bytes.
+// A table because this sits on the allocation fast path.
+const ALIGN_BYTES = Float64Array.from({ length: 32 }, (_, f) => 2 ** (f + 12));
+
+/** `ALIGN_REQ_BYTES(attr)` (vcm.h, API.md decision: field f means 2^(f+12) bytes). */
+export function physAlignBytes(attr: number): number {
+  return ALIGN_BYTES[(attr & VCM_ALIGNMENT_MASK) >>> VCM_ALIGNMENT_SHIFT]!;
+}
+
 /**
  * The block sizes an allocation attribute allows, as size-class bits.
  * Page selection: `VCM_ALL` or no selection bit means every size; 16 MiB
@@ -42,6 +51,8 @@ export function sizeClassOf(blockSize: number): number {
  * so every block (aligned to its size in its pool) is aligned as asked.
  */
 export function allowedSizeClasses(attr: number): number {
+  // The common case, attr 0 (or only VCM_COHERENT / VCM_ALL): every size.
+  if ((attr & (VCM_ALIGNMENT_MASK | (VCM_PAGE_SEL_MASK & ~VCM_ALL))) === 0) return CLASS_ALL;
   const sel = attr & VCM_PAGE_SEL_MASK;
   let mask: number;
   if (sel === 0 || (sel & VCM_ALL) !== 0) {
@@ -52,7 +63,7 @@ export function allowedSizeClasses(attr: number): number {
     if (sel & VCM_64KB) mask |= CLASS_64K;
     if (sel & VCM_1MB) mask |= CLASS_1M;
   }
-  const align = alignReqBytes(attr);
+  const align = physAlignBytes(attr);
   if (align > SZ_4K) {
     if (align > SZ_64K) mask &= ~CLASS_64K;
     if (align > SZ_4K) mask &= ~CLASS_4K;

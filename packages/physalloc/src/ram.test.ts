@@ -47,6 +47,18 @@ describe('PhysicalRam', () => {
     expect(ram.hostBytes()).toBe(4 * 4096);
   });
 
+  it('readInto fills a caller buffer, zeros included, without allocating', () => {
+    const ram = board();
+    ram.write(0x3800_1ffe, Uint8Array.of(1, 2, 3, 4));
+    const out = new Uint8Array(8).fill(0xee);
+    expect(ram.readInto(0x3800_1ffc, out)).toBe(out);
+    expect([...out]).toEqual([0, 0, 1, 2, 3, 4, 0, 0]);
+    const stale = new Uint8Array(4096).fill(0xee);
+    ram.readInto(0x3800_5000, stale); // an untouched page: must overwrite with zeros
+    expect(stale.every((b) => b === 0)).toBe(true);
+    expect(codeOf(() => ram.readInto(0x3bff_fffc, new Uint8Array(8)))).toBe('EFAULT');
+  });
+
   it('stores 32-bit words little-endian, modulo 2^32', () => {
     const ram = board();
     ram.writeU32(0x3800_0010, 0x1234_5678);

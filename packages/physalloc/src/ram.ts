@@ -164,7 +164,23 @@ export class PhysicalRam implements PhysicalMemory {
   /** Copy `len` bytes at `pa` out of RAM (a fresh array). */
   read(pa: number, len: number): Uint8Array {
     this.#check('read', pa, len);
-    const out = new Uint8Array(len);
+    return this.#readTo(pa, new Uint8Array(len), true);
+  }
+
+  /**
+   * Copy `out.length` bytes at `pa` into `out` and return it: `read` without
+   * allocating, for callers that stream through large buffers.
+   */
+  readInto(pa: number, out: Uint8Array): Uint8Array {
+    if (!(out instanceof Uint8Array)) {
+      throw new VcmError('EINVAL', `readInto: out must be a Uint8Array, got ${out === null ? 'null' : typeof out}`, { param: 'out' });
+    }
+    this.#check('readInto', pa, out.length);
+    return this.#readTo(pa, out, false);
+  }
+
+  #readTo(pa: number, out: Uint8Array, zeroed: boolean): Uint8Array {
+    const len = out.length;
     let done = 0;
     while (done < len) {
       const addr = pa + done;
@@ -172,8 +188,9 @@ export class PhysicalRam implements PhysicalMemory {
       const offset = addr - pageNumber * RAM_PAGE_SIZE;
       const n = Math.min(RAM_PAGE_SIZE - offset, len - done);
       const page = this.#pages.get(pageNumber);
-      // An untouched page reads zero, and `out` already is.
+      // An untouched page reads zero (a fresh `out` already is).
       if (page !== undefined) out.set(n === RAM_PAGE_SIZE ? page.bytes : page.bytes.subarray(offset, offset + n), done);
+      else if (!zeroed) out.fill(0, done, done + n);
       done += n;
     }
     return out;
