@@ -7,9 +7,9 @@
  * `onRevoke` teardown), then the TLB drops the ASID and the table memory
  * goes back to the allocator.
  */
-import { VcmError, RangeAllocator } from '@vcm/core';
-import type { Logger } from '@vcm/core';
-import { CpuPageTable } from './cpu-address-space.js';
+import { VcmError } from '@vcm/core';
+import type { Logger, RangeAllocator } from '@vcm/core';
+import type { CpuPageTable } from './cpu-address-space.js';
 import type { CpuMapping } from './cpu-address-space.js';
 import type { CpuDriver } from './cpu-driver.js';
 import { CpuPrebuiltVcm } from './prebuilt.js';

@@ -31,3 +31,12 @@ export function pattern(len: number, seed: number): Uint8Array {
   }
   return out;
 }
+
+/** Byte equality that stays fast for megabytes (vitest's deep equality walks element by element); names the first difference. */
+export function sameBytes(actual: Uint8Array, expected: Uint8Array): string {
+  if (actual.length !== expected.length) return `length ${actual.length} ≠ ${expected.length}`;
+  if (Buffer.from(actual.buffer, actual.byteOffset, actual.length).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.length))) return 'equal';
+  let i = 0;
+  while (actual[i] === expected[i]) i++;
+  return `first difference at byte ${i}: ${actual[i]} ≠ ${expected[i]}`;
+}

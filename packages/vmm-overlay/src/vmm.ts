@@ -20,7 +20,7 @@ import type { Logger, MappingAlias, PhysicalMemory } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV, armV7Short } from '@vcm/smmu';
 import type { PageTable, TableMemory } from '@vcm/smmu';
 import { Cpu } from './cpu.js';
-import type { CpuUserContext } from './cpu.js';
+import type { CpuContext, CpuUserContext } from './cpu.js';
 import { CpuPageTable } from './cpu-address-space.js';
 import { CpuDriver, SCORPION_MIDR } from './cpu-driver.js';
 import { GLOBAL_ASID } from './cpu-tlb.js';
@@ -83,6 +83,8 @@ export class Vmm {
   private readonly asidUsed = new Uint8Array(MAX_ASID + 1);
   private nextPid = 1;
   private current_: Process | undefined;
+  /** What the CPU asks on every user-space translation: kept, not rebuilt per access. */
+  private currentUser_: CpuUserContext | undefined;
 
   constructor(options: VmmOptions) {
     if (options === null || typeof options !== 'object') {
@@ -116,13 +118,12 @@ export class Vmm {
     this.kernelPageTable = new CpuPageTable('kernel', kernelTable, this.cpu.tlb, GLOBAL_ASID);
     this.vmalloc = new RangeAllocator(this.layout.vmallocStart, this.layout.vmallocEnd - this.layout.vmallocStart);
     this.asidUsed[0] = 1;
-    const self = this;
     this.prebuilt = new VmmPrebuiltProvider({
       layout: this.layout,
       driver: this.driver,
       kernelTable: this.kernelPageTable,
       vmalloc: this.vmalloc,
-      currentProcess: () => self.current_,
+      currentProcess: () => this.current_,
     });
   }
 
@@ -178,6 +179,8 @@ export class Vmm {
       throw new VcmError('EINVAL', `vmm.switchTo: ${label} is not a live process of this VMM`, { param: 'process' });
     }
     this.current_ = process;
+    const table = process?.pageTable.table;
+    this.currentUser_ = process === undefined || table === undefined ? undefined : { table, asid: process.asid, pid: process.pid, name: process.name };
   }
 
   /** Linux's `__pa()`: the physical address of a linear-map address. */
@@ -217,24 +220,18 @@ export class Vmm {
     };
   }
 
-  private cpuContext(kernelTable: PageTable): { memory: PhysicalMemory; pageOffset: number; kernelTable: PageTable; currentUser(): CpuUserContext | undefined } {
-    const self = this;
+  private cpuContext(kernelTable: PageTable): CpuContext {
     return {
       memory: this.memory,
       pageOffset: this.layout.pageOffset,
       kernelTable,
-      currentUser(): CpuUserContext | undefined {
-        const p = self.current_;
-        const table = p?.pageTable.table;
-        if (p === undefined || table === undefined) return undefined;
-        return { table, asid: p.asid, pid: p.pid, name: p.name };
-      },
+      currentUser: (): CpuUserContext | undefined => this.currentUser_,
     };
   }
 
   private reap(process: Process): void {
     this.procs.delete(process.pid);
     this.asidUsed[process.asid] = 0;
-    if (this.current_ === process) this.current_ = undefined;
+    if (this.current_ === process) this.switchTo(undefined);
   }
 }
