@@ -251,6 +251,47 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
     expect(e.details['value']).toBe('colour');
   });
 
+  it('names used twice: banks, pools, SMMUs, memtype names; SMMU register bases used twice', () => {
+    const bank = board();
+    bank.memory.banks[1].name = 'smi';
+    expect(rejection(bank).message).toBe('EINVAL: board.memory.banks[1].name: "smi" names a second bank (allowed: a bank name used once)');
+    const pool = board();
+    pool.memory.pools[2].name = 'smi-1m';
+    expect(rejection(pool).details['path']).toBe('board.memory.pools[2].name');
+    const smmu = board();
+    smmu.smmus[4].name = 'vcodec_a';
+    expect(rejection(smmu).message).toBe('EINVAL: board.smmus[4].name: "vcodec_a" also names board.smmus[0] (allowed: an SMMU name used once)');
+    const base = board();
+    base.smmus[1].base = base.smmus[0].base;
+    expect(rejection(base).message).toContain('board.smmus[1].base: "0x0400_0000" is also the register base of board.smmus[0] "vcodec_a"');
+    const mt = board();
+    mt.memory.memtypes[1].name = 'VCM_MEMTYPE_0';
+    expect(rejection(mt).details['path']).toBe('board.memory.memtypes[1].name');
+  });
+
+  it('regions: the table region outside every bank, no kernel RAM, an unknown bank', () => {
+    const t = board();
+    t.memory.tableRegion.base = '0x9000_0000';
+    expect(rejection(t).message).toContain('board.memory.tableRegion: "tableRegion" places the page-table region at [0x9000_0000, 0x9080_0000), outside every bank');
+    const k = board();
+    k.memory.kernelRam = [];
+    expect(rejection(k).message).toBe('EINVAL: board.memory.kernelRam: an array has 0 entries (allowed: at least 1 regions ({ base, size }))');
+    const b = board();
+    b.memory.pools[0].bank = 'ddr';
+    expect(rejection(b).message).toBe('EINVAL: board.memory.pools[0].bank: "ddr" is not a bank of this board (allowed: "smi", "ebi")');
+  });
+
+  it('a non-boolean allowVirtualContexts and a bad context name', () => {
+    const v = board();
+    v.smmus[0].allowVirtualContexts = 'yes';
+    expect(rejection(v).message).toBe('EINVAL: board.smmus[0].allowVirtualContexts: "yes" is not a boolean (allowed: true or false)');
+    const n = board();
+    n.smmus[0].contexts[0].name = 'vcodec a';
+    expect(rejection(n).message).toBe(
+      'EINVAL: board.smmus[0].contexts[0].name: "vcodec a" is not a valid name (allowed: a non-empty string of letters, digits, "_", "." and "-")',
+    );
+  });
+
   it('an unknown TLB policy', () => {
     const b = board();
     b.smmus[0].tlb.policy = 'mru';
