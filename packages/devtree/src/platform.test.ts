@@ -219,6 +219,40 @@ describe('/dev nodes', () => {
   });
 });
 
+describe('formats and virtual contexts', () => {
+  it('a node on an LPAE display context maps and DMA reads what the process wrote', () => {
+    const p = buildPlatform(msm8x60Board());
+    const proc = p.vmm.createProcess('compositor');
+    const h = p.dev.open('/dev/mdp1_port1', proc);
+    const va = h.mmap(2 * SZ_1M + 0x5000, { memtype: VCM_MEMTYPE_2 });
+    const bytes = pattern(0x5000, 42);
+    p.vmm.switchTo(proc);
+    p.cpu.write(va + 2 * SZ_1M, bytes, { mode: 'user' });
+    expect(sameBytes(h.device.dma.read(h.devAddrOf(va + 2 * SZ_1M), 0x5000), bytes)).toBe(true);
+    expect(h.device.smmu.format.name).toBe('armLpae4k');
+    h.close();
+  });
+
+  it('contexts beyond the banks share a bank and take turns on it', () => {
+    const b = structuredClone(seedExampleBoard()) as unknown as { smmus: { contexts: { name: string; bank?: number }[]; allowVirtualContexts?: boolean }[] };
+    b.smmus[1]!.allowVirtualContexts = true;
+    b.smmus[1]!.contexts.push({ name: 'ctx4', bank: 0 });
+    const p = buildPlatform(b);
+    expect(p.tree.print()).toBe('smmu/\n smmu0/\n  ctx0\n  ctx1\n  ctx2\n smmu1/\n  ctx3\n  ctx4\n');
+    const proc = p.vmm.createProcess('a');
+    const h3 = p.dev.open('/dev/ctx3', proc);
+    // ctx3 holds bank 0 of smmu1: ctx4 cannot be activated on it meanwhile.
+    const before = p.snapshot();
+    expect(caught(() => p.dev.open('/dev/ctx4', proc)).code).toBe('EBUSY');
+    expect(p.snapshot()).toEqual(before); // the VCM and association the open made are gone again
+    expect(p.dev.openCount('/dev/ctx4')).toBe(0);
+    h3.close();
+    const h4 = p.dev.open('/dev/ctx4', proc);
+    h4.mmap(0x1000);
+    h4.close();
+  });
+});
+
 describe('no leaks (acceptance 4)', () => {
   it('10,000 open/mmap(1 MiB)/write/munmap/close cycles leave every pool, VCM and page table as before', () => {
     const p = buildPlatform(msm8x60Board());
