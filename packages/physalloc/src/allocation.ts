@@ -12,6 +12,13 @@ import type { ContiguousPool } from './contiguous-pool.js';
 
 export type ChunkSource = BlockPool | ContiguousPool;
 
+/**
+ * The capability to release an allocation. Only the allocator module holds
+ * it (the package root does not export it), so user code cannot return an
+ * allocation's blocks behind its allocator's back.
+ */
+export const RELEASE: unique symbol = Symbol('vcm.physalloc.release');
+
 export class Allocation implements PhysAllocation {
   readonly memtype: number;
   readonly len: number;
@@ -56,20 +63,29 @@ export class Allocation implements PhysAllocation {
   }
 
   /**
-   * Return every chunk to its pool and mark the allocation dead. The caller
-   * (the owner) has checked ownership and liveness; nothing here can fail,
-   * so free is atomic.
+   * Return every chunk to its pool and mark the allocation dead; false (and
+   * nothing changed) if some chunk is no longer allocated in its pool, which
+   * only direct use of the pools can cause. Checking every chunk before
+   * returning any keeps free atomic (ARCHITECTURE.md rule 2).
    * @internal
    */
-  release(): void {
-    this.#live = false;
+  release(token: typeof RELEASE): boolean {
+    if (token !== RELEASE || !this.#live) return false;
     const sources = this.#sources;
     const keys = this.#keys;
-    for (let i = 0; i < sources.length; i++) {
+    const chunks = sources.length;
+    for (let i = 0; i < chunks; i++) {
+      const source = sources[i]!;
+      const ok = source instanceof BlockPool ? source.isAllocatedIndex(keys[i]!) : source.allocationAt(keys[i]!) !== undefined;
+      if (!ok) return false;
+    }
+    for (let i = 0; i < chunks; i++) {
       const source = sources[i]!;
       if (source instanceof BlockPool) source.put(keys[i]!);
       else source.free(keys[i]!);
     }
+    this.#live = false;
+    return true;
   }
 
   toJSON(): { memtype: number; len: number; attr: number; contiguous: boolean; chunks: PhysChunk[] } {

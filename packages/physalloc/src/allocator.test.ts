@@ -293,6 +293,20 @@ describe('PhysAllocator: all or nothing', () => {
     expect(strip(afterFree)).toEqual(strip(initial));
   });
 
+  it('blocks returned to a pool behind the allocator make free EINVAL and atomic', () => {
+    const { allocator, pools } = msm8x60Memory();
+    const a = allocator.allocate(VCM_MEMTYPE_0, SZ_64K + SZ_4K, 0);
+    pools['smi-4k']!.free(a.chunks[1]!.pa);
+    const before = digest(allocator);
+    const e = errorOf(() => allocator.free(a));
+    expect(e.code).toBe('EINVAL');
+    expect(e.message).toContain("behind the allocator's back");
+    expect(digest(allocator)).toBe(before);
+    expect(pools['smi-64k']!.isFree(a.chunks[0]!.pa)).toBe(false);
+    // and release cannot be called without the allocator's capability
+    expect((a as unknown as { release(t: symbol): boolean }).release(Symbol('vcm.physalloc.release'))).toBe(false);
+  });
+
   it('a caller mutating the public chunks cannot make free return the wrong blocks', () => {
     const { allocator, pools } = msm8x60Memory();
     const a = allocator.allocate(VCM_MEMTYPE_0, SZ_4K, 0);

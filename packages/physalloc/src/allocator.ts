@@ -19,7 +19,7 @@ import {
   isVcmError,
 } from '@vcm/core';
 import type { ContiguousRegion, PhysChunk, PhysicalAllocator, PhysicalMemory, PhysAllocation } from '@vcm/core';
-import { Allocation } from './allocation.js';
+import { Allocation, RELEASE } from './allocation.js';
 import type { ChunkSource } from './allocation.js';
 import type { BlockPool } from './block-pool.js';
 import type { BlockPoolStats } from './block-pool.js';
@@ -258,7 +258,7 @@ export class PhysAllocator implements PhysicalAllocator {
       const pool = pools[i]!;
       const size = pool.blockSize;
       for (let k = 0; k < take; k++) {
-        const pa = pool.take();
+        const pa = pool.allocate();
         if (next >= 0 && pa !== next) contiguous = false;
         next = pa + size;
         total += size;
@@ -331,7 +331,13 @@ export class PhysAllocator implements PhysicalAllocator {
         len: a.len,
       });
     }
-    a.release();
+    if (!a.release(RELEASE)) {
+      throw new VcmError('EINVAL', `free: the blocks of this allocation (${formatSize(a.len)} at ${hex(a.chunks[0]?.pa ?? 0)}) were returned to their pools behind the allocator's back; nothing was freed`, {
+        param: 'allocation',
+        memtype: a.memtype,
+        len: a.len,
+      });
+    }
     const state = this.#types.get(a.memtype)!;
     state.allocations--;
     state.allocatedBytes -= a.len;

@@ -112,8 +112,8 @@ export class BlockPool {
   }
 
   /**
-   * Allocate one block and return its physical address. `ENOMEM` when the
-   * pool is empty (and nothing changes).
+   * Allocate one block and return its physical address: O(1), a pop from
+   * the free stack. `ENOMEM` when the pool is empty (and nothing changes).
    */
   allocate(): number {
     if (this.#top === 0) {
@@ -123,15 +123,6 @@ export class BlockPool {
         total: this.count,
       });
     }
-    return this.take();
-  }
-
-  /**
-   * The allocator's fast path: pop a block. The caller has checked `free`
-   * (max munch plans against free counts before taking anything).
-   * @internal
-   */
-  take(): number {
     const index = this.#freeStack[--this.#top]!;
     this.#allocated[index] = 1;
     const inUse = this.count - this.#top;
@@ -159,12 +150,25 @@ export class BlockPool {
   }
 
   /**
-   * The allocator's fast path: push a block known to be allocated, by index.
+   * The allocator's free path: return block `index` (it records indices, so
+   * no address arithmetic is repeated). `EINVAL` if that block is not
+   * allocated, so the free stack can never hold a block twice.
    * @internal
    */
   put(index: number): void {
+    if (this.#allocated[index] !== 1) {
+      throw new VcmError('EINVAL', `BlockPool ${this.name}: block index ${String(index)} is not allocated`, { pool: this.name, index });
+    }
     this.#allocated[index] = 0;
     this.#freeStack[this.#top++] = index;
+  }
+
+  /**
+   * True when block `index` is allocated.
+   * @internal
+   */
+  isAllocatedIndex(index: number): boolean {
+    return this.#allocated[index] === 1;
   }
 
   /**
