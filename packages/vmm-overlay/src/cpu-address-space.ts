@@ -8,11 +8,12 @@
  * Kernel mappings: prot = attr | PROT_GLOBAL | PROT_PRIV — global (nG
  * clear: every ASID sees them) and privileged only (AP[1] clear), never
  * VCM_USER. User mappings: prot = attr | VCM_USER, not global, so the TLB
- * tags them with the process's ASID.
+ * tags them with the process's ASID. In both, the attribute's alignment
+ * field (placement, not protection) is dropped first (`protOfAttr`).
  */
 import { VcmError, VCM_USER, checkLength, checkUint, formatSize, hex } from '@vcm/core';
 import type { AddressSpace } from '@vcm/core';
-import { PROT_GLOBAL, PROT_PRIV } from '@vcm/smmu';
+import { PROT_GLOBAL, PROT_PRIV, protOfAttr } from '@vcm/smmu';
 import type { PageTable } from '@vcm/smmu';
 import type { CpuTlb } from './cpu-tlb.js';
 import { GLOBAL_ASID } from './cpu-tlb.js';
@@ -67,8 +68,10 @@ export class CpuPageTable {
     return [...this.mappings_.values()].sort((a, b) => a.va - b.va);
   }
 
+  /** The reservation attribute minus placement bits (the alignment field), plus what kernel or user means. */
   protOf(attr: number): number {
-    return this.kernel ? ((attr & ~VCM_USER) | PROT_GLOBAL | PROT_PRIV) >>> 0 : ((attr | VCM_USER) & ~(PROT_GLOBAL | PROT_PRIV)) >>> 0;
+    const prot = protOfAttr(attr);
+    return this.kernel ? ((prot & ~VCM_USER) | PROT_GLOBAL | PROT_PRIV) >>> 0 : ((prot | VCM_USER) & ~(PROT_GLOBAL | PROT_PRIV)) >>> 0;
   }
 
   map(where: string, va: number, pa: number, len: number, attr: number): void {

@@ -15,8 +15,10 @@
  * bank, with no notion of global entries; the CPU needs that notion, hence
  * this small one.
  *
- * Storage is struct-of-arrays with a Map from (size class, tag, base) to
- * slot: a lookup is at most two Map probes per page size present.
+ * Storage is struct-of-arrays, an intrusive doubly-linked recency list
+ * (O(1) LRU), a stack of free slots, and one Map per (page size, tag) from
+ * page number to slot, so keys stay small integers: a lookup is at most two
+ * Map probes per page size present, an insert or eviction O(1).
  */
 import { VcmError, SZ_4K, SZ_64K, SZ_1M, SZ_16M, checkUint } from '@vcm/core';
 
@@ -30,7 +32,7 @@ export const TLB_USER = 8;
 export const GLOBAL_ASID = -1;
 
 const SIZES = [SZ_4K, SZ_64K, SZ_1M, SZ_16M] as const;
-const TWO_32 = 4294967296;
+const NONE = -1;
 
 function sizeClass(size: number): number {
   const c = SIZES.indexOf(size as (typeof SIZES)[number]);
@@ -38,9 +40,9 @@ function sizeClass(size: number): number {
   return c;
 }
 
-/** Map key: size class and tag (0 global, asid + 1 otherwise) above the 32-bit base. */
-function keyOf(c: number, asid: number, base: number): number {
-  return (c * 257 + asid + 1) * TWO_32 + base;
+/** Index of the (size class, tag) map; tag 0 is global, asid + 1 otherwise. */
+function mapIndex(c: number, asid: number): number {
+  return c * 257 + asid + 1;
 }
 
 export interface CpuTlbOptions {
@@ -82,10 +84,18 @@ export class CpuTlb {
   private readonly flagsOf: Uint8Array;
   private readonly levelOf: Uint8Array;
   private readonly descriptorOf: Uint32Array;
-  private readonly keyOfSlot: Float64Array;
+  private readonly mapOfSlot: Int32Array;
   private readonly stamp: Float64Array;
   private readonly used: Uint8Array;
-  private readonly index = new Map<number, number>();
+  /** Recency list: head most recent, tail the LRU victim. */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = NONE;
+  private tail = NONE;
+  private readonly freeSlots: Int32Array;
+  private freeTop: number;
+  /** Per (size class, tag): page number → slot. */
+  private readonly maps: Array<Map<number, number> | undefined> = [];
   /** Live entries per size class: lookups skip absent sizes. */
   private readonly perClass = new Int32Array(SIZES.length);
   private clock = 0;
@@ -110,9 +120,14 @@ export class CpuTlb {
     this.flagsOf = new Uint8Array(n);
     this.levelOf = new Uint8Array(n);
     this.descriptorOf = new Uint32Array(n);
-    this.keyOfSlot = new Float64Array(n);
+    this.mapOfSlot = new Int32Array(n);
     this.stamp = new Float64Array(n);
     this.used = new Uint8Array(n);
+    this.prev = new Int32Array(n).fill(NONE);
+    this.next = new Int32Array(n).fill(NONE);
+    this.freeSlots = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.freeSlots[i] = n - 1 - i;
+    this.freeTop = n;
   }
 
   /**
@@ -123,12 +138,13 @@ export class CpuTlb {
     for (let c = 0; c < SIZES.length; c++) {
       if (this.perClass[c] === 0) continue;
       const size = SIZES[c] as number;
-      const base = va - (va % size);
-      let slot = this.index.get(keyOf(c, GLOBAL_ASID, base));
-      if (slot === undefined && asid !== GLOBAL_ASID) slot = this.index.get(keyOf(c, asid, base));
+      const vpn = Math.floor(va / size);
+      let slot = this.maps[mapIndex(c, GLOBAL_ASID)]?.get(vpn);
+      if (slot === undefined && asid !== GLOBAL_ASID) slot = this.maps[mapIndex(c, asid)]?.get(vpn);
       if (slot !== undefined) {
         this.hits++;
         this.stamp[slot] = ++this.clock;
+        this.toFront(slot);
         return slot;
       }
     }
@@ -144,22 +160,28 @@ export class CpuTlb {
   /** Cache a leaf; evicts the least recently used entry when full. Returns the slot. */
   insert(va: number, size: number, pa: number, asid: number, flags: number, descriptor: number, level: number): number {
     const c = sizeClass(size);
-    const key = keyOf(c, asid, va);
-    let slot = this.index.get(key);
+    const mi = mapIndex(c, asid);
+    let map = this.maps[mi];
+    if (map === undefined) {
+      map = new Map<number, number>();
+      this.maps[mi] = map;
+    }
+    const vpn = Math.floor(va / size);
+    let slot = map.get(vpn);
     if (slot === undefined) {
-      if (this.count < this.capacity) {
-        slot = this.used.indexOf(0);
-      } else {
-        slot = 0;
-        for (let i = 1; i < this.capacity; i++) if ((this.stamp[i] as number) < (this.stamp[slot] as number)) slot = i;
-        this.drop(slot);
+      if (this.freeTop === 0) {
+        this.drop(this.tail);
         this.evictions++;
       }
+      slot = this.freeSlots[--this.freeTop] as number;
       this.used[slot] = 1;
       this.count++;
       this.perClass[c] = (this.perClass[c] as number) + 1;
-      this.index.set(key, slot);
-      this.keyOfSlot[slot] = key;
+      map.set(vpn, slot);
+      this.mapOfSlot[slot] = mi;
+      this.linkFront(slot);
+    } else {
+      this.toFront(slot);
     }
     this.vaBase[slot] = va;
     this.sizeOf[slot] = size;
@@ -274,11 +296,37 @@ export class CpuTlb {
     return this.stats();
   }
 
+  private linkFront(slot: number): void {
+    this.prev[slot] = NONE;
+    this.next[slot] = this.head;
+    if (this.head !== NONE) this.prev[this.head] = slot;
+    this.head = slot;
+    if (this.tail === NONE) this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const p = this.prev[slot] as number;
+    const n = this.next[slot] as number;
+    if (p !== NONE) this.next[p] = n;
+    else this.head = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail = p;
+  }
+
+  private toFront(slot: number): void {
+    if (this.head === slot) return;
+    this.unlink(slot);
+    this.linkFront(slot);
+  }
+
   private drop(slot: number): void {
-    this.index.delete(this.keyOfSlot[slot] as number);
-    const c = SIZES.indexOf((this.sizeOf[slot] as number) as (typeof SIZES)[number]);
+    const size = this.sizeOf[slot] as number;
+    this.maps[this.mapOfSlot[slot] as number]?.delete(Math.floor((this.vaBase[slot] as number) / size));
+    const c = SIZES.indexOf(size as (typeof SIZES)[number]);
     this.perClass[c] = (this.perClass[c] as number) - 1;
     this.used[slot] = 0;
+    this.unlink(slot);
+    this.freeSlots[this.freeTop++] = slot;
     this.count--;
   }
 }

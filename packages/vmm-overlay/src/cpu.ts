@@ -58,6 +58,11 @@ export interface CpuStats extends CpuTlbStats {
   readonly faults: number;
 }
 
+/** `PhysicalRam.readInto` (physalloc): optional beyond core's `PhysicalMemory`. */
+interface ReadIntoMemory {
+  readInto(pa: number, out: Uint8Array): Uint8Array;
+}
+
 const ACCESS_BIT: Readonly<Record<AccessKind, number>> = { read: TLB_READ, write: TLB_WRITE, execute: TLB_EXECUTE };
 const MAX_VA = 0xffff_ffff;
 /** Fault-handler retries per access before the fault is final (a handler that keeps saying 'retry' must not hang the CPU). */
@@ -105,10 +110,14 @@ export class Cpu implements Device {
     const n = this.pretranslate(va, len, 'read', mode);
     const out = new Uint8Array(len);
     const memory = this.ctx.memory;
+    const readInto = (memory as Partial<ReadIntoMemory>).readInto;
     let off = 0;
     for (let i = 0; i < n; i++) {
       const rl = this.runLen[i] as number;
-      out.set(memory.read(this.runPa[i] as number, rl), off);
+      const pa = this.runPa[i] as number;
+      // Straight into the result when the RAM offers it (PhysicalRam does); else a copy of a copy.
+      if (typeof readInto === 'function') readInto.call(memory, pa, out.subarray(off, off + rl));
+      else out.set(memory.read(pa, rl), off);
       off += rl;
     }
     this.reads++;

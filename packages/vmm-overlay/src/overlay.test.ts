@@ -9,6 +9,7 @@ import {
   SZ_4K,
   SZ_64K,
   VCM_4KB,
+  VCM_ALIGN_64K,
   VCM_MEMTYPE_0,
   VCM_MEMTYPE_2,
   VCM_NOTCACHED,
@@ -147,7 +148,9 @@ describe('acceptance 3: CPU page-table entries are bit-exact armV7Short descript
     const physmem = p.vcmm.physAlloc(VCM_MEMTYPE_2, len, VCM_4KB);
     const rw = vcmVmm.reserve(len, RW | VCM_WB_WA);
     rw.back(physmem);
-    const ro = vcmVmm.reserve(len, VCM_READ | VCM_WB_WA);
+    // The alignment field of the attribute is placement only: it must not reach the descriptors.
+    const ro = vcmVmm.reserve(len, VCM_READ | VCM_WB_WA | VCM_ALIGN_64K);
+    expect(ro.devAddr % SZ_64K).toBe(0);
     ro.back(physmem);
     const pas = physmem.chunks().flatMap((c) => Array.from({ length: c.len / SZ_4K }, (_, i) => c.pa + i * SZ_4K));
     // Small page (bit 1), XN (bit 0: no VCM_EXECUTE), B and C with TEX=001 (write-back
