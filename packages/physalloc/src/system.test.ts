@@ -66,6 +66,12 @@ describe('createPhysicalSystem', () => {
     });
   }
 
+  it('accepts "contiguous": null for a memtype without a contiguous pool', () => {
+    const d = small();
+    const system = createPhysicalSystem({ ...d, memtypes: [{ ...d.memtypes[0]!, contiguous: null }] });
+    expect(system.allocator.contiguousRegion(1)).toBeUndefined();
+  });
+
   it('the MSM8x60 description is plain JSON data', () => {
     const d = msm8x60Description();
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);

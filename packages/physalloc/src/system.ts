@@ -40,8 +40,8 @@ export interface MemtypeDescription {
   readonly name: string;
   /** Block pool names, largest blocks first. */
   readonly pools: readonly string[];
-  /** The contiguous pool's name, if the memtype has one. */
-  readonly contiguous?: string | undefined;
+  /** The contiguous pool's name, if the memtype has one (`null` or absent: none). */
+  readonly contiguous?: string | null | undefined;
 }
 
 export interface PhysicalSystemDescription {
@@ -152,7 +152,8 @@ export function createPhysicalSystem(description: PhysicalSystemDescription): Ph
       return pool;
     });
     let contiguous: ContiguousPool | undefined;
-    if (m.contiguous !== undefined) {
+    // JSON boards may write `"contiguous": null` for none.
+    if (m.contiguous !== undefined && m.contiguous !== null) {
       const name = m.contiguous;
       contiguous = typeof name === 'string' ? contiguousPools[name] : undefined;
       if (contiguous === undefined) {
