@@ -246,6 +246,22 @@ export class PhysAllocator implements PhysicalAllocator {
     }
 
     // Commit the plan: nothing below can fail.
+    // One block is the commonest answer (a page, a 64 KiB or 1 MiB buffer):
+    // build it without growing arrays.
+    let first = 0;
+    while (counts[first] === 0) first++;
+    if (counts[first] === 1) {
+      let rest = 0;
+      for (let j = first + 1; j < pools.length; j++) rest += counts[j]!;
+      if (rest === 0) {
+        const pool = pools[first]!;
+        const size = pool.blockSize;
+        const pa = pool.allocate();
+        state.allocations++;
+        state.allocatedBytes += size;
+        return new Allocation(this, type.id, size, attr, [{ pa, len: size, blockSize: size }], true, [pool], [(pa - pool.base) / size]);
+      }
+    }
     const chunks: PhysChunk[] = [];
     const sources: ChunkSource[] = [];
     const keys: number[] = [];
