@@ -6,7 +6,7 @@
  * DMA engine) and by the kernel's prebuilt VCM. Each of the three mappers
  * writes a pattern; the other two read it.
  */
-import { SZ_16M, SZ_1K, SZ_2M, SZ_4K, VCM_MEMTYPE_0, VCM_PHYS_CONT, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WRITE } from '@vcm/core';
+import { SZ_16M, SZ_1K, SZ_2M, SZ_4K, VCM_MEMTYPE_0, VCM_PHYS_CONT, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WRITE, createDirectDevice } from '@vcm/core';
 import type { Device, PhysicalMemory, Vcmm } from '@vcm/core';
 import type { SmmuContext } from '@vcm/smmu';
 import type { Cpu } from '@vcm/vmm-overlay';
@@ -80,7 +80,7 @@ export const threeWay: Walkthrough = {
     const devOne: Device =
       directName !== undefined
         ? platform.directDevices[directName]!
-        : rec.step('/* no direct-mapped device on this board */', "createDirectDevice('dma0')", () => platform.device(board.cpus[0]!.name), (d) => d.name);
+        : rec.step('/* the board lists no direct-mapped device: make one */', "createDirectDevice('dma0')", () => createDirectDevice('dma0'), (d) => `${d.name} (direct-mapped)`);
     const avcmIommu = rec.step('avcm_iommu = vcm_assoc(vcm_iommu, dev_iommu, attr0);', `vcmIommu.assoc(${devIommu.name}, 0)`, () => vcmIommu.assoc(devIommu, 0), () => `↔ ${devIommu.name} (SMMU ${devIommu.smmu.name})`);
     const avcmOne = rec.step('avcm_onetoone = vcm_assoc(vcm_onetoone, dev_onetoone, attr1);', `vcmOne.assoc(${devOne.name}, 0)`, () => vcmOne.assoc(devOne, 0), () => `↔ ${devOne.name} (direct-mapped)`);
     const avcmVmm = rec.step('avcm_vmm = vcm_assoc(vcm_vmm, dev_cpu, attr2);', `vcmVmm.assoc(${cpu.name}, 0)`, () => vcmVmm.assoc(cpu, 0), () => `↔ ${cpu.name}`);

@@ -1,0 +1,236 @@
+/**
+ * End-to-end: run the built CLI as a user would (`node dist/cli.js …`) and
+ * assert on its `--json` output and exit code (issue 7 acceptance 2–5). The
+ * package's `test` script builds `dist/` first, so these always spawn a
+ * fresh build.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { msm8x60Board, seedExampleBoard } from '@vcm/devtree';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport, WalkthroughReport } from './report.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: readonly string[], env: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function runJson(args: readonly string[], env: Record<string, string> = {}): { status: number | null; report: RunReport; stderr: string } {
+  const r = run([...args, '--json'], env);
+  return { status: r.status, report: JSON.parse(r.stdout) as RunReport, stderr: r.stderr };
+}
+
+function only(report: RunReport, id: string): WalkthroughReport {
+  const w = report.walkthroughs.find((x) => x.id === id);
+  if (w === undefined) throw new Error(`no walk-through ${id} in the report`);
+  return w;
+}
+
+function check(w: WalkthroughReport, name: string | RegExp): { pass: boolean; actual: string; expected: string } {
+  const c = w.checks.find((x) => (typeof name === 'string' ? x.name === name : name.test(x.name)));
+  if (c === undefined) throw new Error(`no check ${String(name)} in ${w.id}: ${w.checks.map((x) => x.name).join(' | ')}`);
+  return c;
+}
+
+function failing(w: WalkthroughReport): string[] {
+  return w.checks.filter((c) => !c.pass).map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`);
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run the package's build (pnpm test builds it first)`);
+});
+
+describe('every subcommand runs end to end with all checks passing', () => {
+  const ids = ['memory', 'walkthrough', 'three-way', 'video-playback', 'smmu', 'userspace', 'tlb-study'];
+  for (const id of ids) {
+    it(`${id} --json exits 0 with passing checks`, () => {
+      const { status, report } = runJson([id]);
+      const w = only(report, id);
+      expect(failing(w)).toEqual([]);
+      expect(w.checks.length).toBeGreaterThan(5);
+      expect(w.steps.every((s) => s.ok)).toBe(true);
+      expect(report.ok).toBe(true);
+      expect(status).toBe(0);
+    });
+  }
+
+  it('all runs memory first, then the six walk-throughs in the issue\'s order, and sums every check', () => {
+    const { status, report } = runJson([]);
+    expect(report.walkthroughs.map((w) => w.id)).toEqual(ids);
+    const total = report.walkthroughs.reduce((n, w) => n + w.checks.length, 0);
+    expect(report.summary).toMatchObject({ walkthroughs: 7, checks: total, passed: total, failed: 0, failedChecks: [] });
+    expect(status).toBe(0);
+  });
+});
+
+describe('addresses and counters in the JSON', () => {
+  it('memory: max munch takes 1 × 16 MiB, 2 × 1 MiB, 3 × 64 KiB, 5 × 4 KiB from SMI at the pool bases', () => {
+    const w = only(runJson(['memory']).report, 'memory');
+    const a = w.data['allocation'] as { len: number; chunks: { pa: number; blockSize: number }[] };
+    expect(a.len).toBe(0x0123_5000);
+    expect(a.chunks.map((c) => c.blockSize)).toEqual([0x100_0000, 0x10_0000, 0x10_0000, 0x1_0000, 0x1_0000, 0x1_0000, 0x1000, 0x1000, 0x1000, 0x1000, 0x1000]);
+    expect(a.chunks[0]!.pa).toBe(0x3800_0000);
+    expect(a.chunks[1]!.pa).toBe(0x3900_0000);
+    expect(a.chunks[3]!.pa).toBe(0x3980_0000);
+    expect(a.chunks[6]!.pa).toBe(0x39c0_0000);
+  });
+
+  it('walkthrough: the device reservation is 1 MiB-aligned in the VCM, the kernel one in vmalloc, both on the same chunks', () => {
+    const w = only(runJson(['walkthrough']).report, 'walkthrough');
+    const a = w.data['addresses'] as { res: number; resVmm: number; pgtblPa: number; chunks: { pa: number; len: number }[] };
+    expect(a.res).toBe(0x0010_0000);
+    expect(a.resVmm).toBeGreaterThanOrEqual(0xc000_0000);
+    expect(a.chunks.map((c) => c.len)).toEqual([0x10_0000, 0x10_0000, 0x1_0000, 0x1_0000, 0x1000, 0x1000, 0x1000, 0x1000]);
+    expect(check(w, 'bytes the device wrote = bytes the CPU read').pass).toBe(true);
+    expect(check(w, /one TLB miss per leaf/).actual).toBe('8');
+  });
+
+  it('three-way: the one-to-one address is the physical address, inside the contiguous pool', () => {
+    const w = only(runJson(['three-way']).report, 'three-way');
+    const a = w.data['addresses'] as { phys: number; onetoone: number; iommu: number; contiguousRegion: { pa: number; len: number } };
+    expect(a.onetoone).toBe(a.phys);
+    expect(a.contiguousRegion).toEqual({ pa: 0x3b80_0000, len: 0x80_0000 });
+    expect(a.phys).toBe(0x3b80_0000);
+    expect(a.iommu % 0x10_0000).toBe(0);
+    expect(w.checks.filter((c) => c.name.includes('reads the same bytes')).length).toBe(6);
+  });
+
+  it('video-playback: the seed\'s 8*SZ_64K back answers -EINVAL, buffers land on their alignments, checksums agree', () => {
+    const w = only(runJson(['video-playback']).report, 'video-playback');
+    expect(check(w, /mismatched vcm_back/).actual).toBe('-22');
+    const a = w.data['addresses'] as { base64k: number; base16M: number; sg: { pa: number; len: number }[] };
+    expect(a.base64k).toBe(0x0001_0000);
+    expect(a.base16M).toBe(0x0100_0000);
+    expect(a.sg).toHaveLength(2);
+    const sums = w.data['checksums'] as Record<string, number>;
+    expect(sums['decoderRead']).toBe(sums['stream']);
+    expect(sums['displayRead']).toBe(sums['frame']);
+    expect(sums['kernelRead']).toBe(sums['frame']);
+    const step = w.steps.find((s) => s.cCall === 'vcm_back(res_64k, buf_64k);');
+    expect(step?.result).toMatch(/^-22 \(-EINVAL\)/);
+  });
+
+  it('smmu: the fault handler ran once for the unmapped address and the retry succeeded', () => {
+    const w = only(runJson(['smmu']).report, 'smmu');
+    expect(w.data['fault']).toMatchObject({ kind: 'translation', address: 0x0200_0000, far: 0x0200_0000 });
+    expect(check(w, 'after unmap the page no longer translates (no stale TLB entry)').actual).toBe('EFAULT');
+  });
+
+  it('tlb-study: 4096/256/16/1 misses for the sequential 16 MiB stream through a 32-entry TLB', () => {
+    const w = only(runJson(['tlb-study']).report, 'tlb-study');
+    type M = { mapping: string; pattern: string; tlbEntries: number; misses: number; walks: number; accesses: number; hits: number };
+    const results = w.data['results'] as M[];
+    const seq32 = (m: string): M | undefined => results.find((r) => r.mapping === m && r.pattern === 'sequential' && r.tlbEntries === 32);
+    expect(seq32('4 KiB pages')?.misses).toBe(4096);
+    expect(seq32('64 KiB pages')?.misses).toBe(256);
+    expect(seq32('1 MiB sections')?.misses).toBe(16);
+    expect(seq32('16 MiB supersection')?.misses).toBe(1);
+    expect(seq32('max-munch mix')?.misses).toBe(8 + 64 + 1024);
+    expect(new Set(results.map((r) => r.tlbEntries))).toEqual(new Set([8, 16, 32, 64, 128]));
+    for (const r of results) {
+      expect(r.walks).toBe(r.misses);
+      expect(r.hits + r.misses).toBe(r.accesses);
+    }
+    expect(w.tables.map((t) => t.title)).toEqual([expect.stringMatching(/^Sequential/), expect.stringMatching(/^Rotated/)]);
+    expect(w.charts).toHaveLength(2);
+  });
+
+  it('userspace: the /dev buffer is in the process mmap area and in the context\'s VCM', () => {
+    const w = only(runJson(['userspace']).report, 'userspace');
+    const a = w.data['addresses'] as { context: string; userVa: number; devAddr: number; base: number };
+    expect(a.context).toBe('vcodec_a_stream');
+    expect(a.base).toBe(0x0400_0000);
+    expect(a.devAddr).toBe(0x1000_0000);
+    expect(w.figures[0]?.text).toMatch(/^smmu\/\n {1}vcodec_a\/\n {2}vcodec_a_mm1\n {2}vcodec_a_stream/);
+  });
+});
+
+describe('a broken invariant fails loudly (acceptance 3)', () => {
+  it('a page-table entry corrupted through PhysicalMemory between two steps fails the walk-through and exits 1', () => {
+    const { status, report } = runJson(['walkthrough', '--inject', 'corrupt-pte']);
+    const w = only(report, 'walkthrough');
+    expect(w.steps.some((s) => s.ran.startsWith('memory.writeU32('))).toBe(true);
+    expect(check(w, 'bytes the device wrote = bytes the CPU read').pass).toBe(false);
+    expect(check(w, /vcm_dev_addr_to_phys_addr\(dev, res \+ 0x0000_0000\)/).pass).toBe(false);
+    expect(report.summary.failed).toBeGreaterThan(0);
+    expect(report.ok).toBe(false);
+    expect(status).toBe(1);
+  });
+
+  it('the same through the environment (VCM_REF_FAULT_INJECT), in text mode', () => {
+    const r = run(['walkthrough'], { VCM_REF_FAULT_INJECT: 'corrupt-pte' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/✗ bytes the device wrote = bytes the CPU read/);
+    expect(r.stdout).toMatch(/checks FAILED/);
+  });
+});
+
+describe('boards and usage (acceptance 4)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vcm-ref-'));
+
+  it('an invalid --board file prints the validation error with its JSON path and exits 2', () => {
+    const board = msm8x60Board() as unknown as { smmus: { format: string }[] };
+    board.smmus[3]!.format = 'armV8';
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(board));
+    const r = run(['--board', file, 'memory']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('board.smmus[3].format');
+    expect(r.stderr).toContain('armV8');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a --board file that is not JSON, or missing, exits 2', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "name": ');
+    expect(run(['--board', file]).status).toBe(2);
+    expect(run(['--board', join(dir, 'nope.json')]).status).toBe(2);
+  });
+
+  it('another valid board runs every walk-through (the seed\'s example tree)', () => {
+    const file = join(dir, 'seed.json');
+    writeFileSync(file, JSON.stringify(seedExampleBoard()));
+    const { status, report } = runJson(['--board', file]);
+    expect(report.board).toEqual({ name: 'seed-example', source: file });
+    expect(report.summary.failedChecks).toEqual([]);
+    expect(status).toBe(0);
+  });
+
+  it('an unknown option or fault injection is bad usage: exit 2', () => {
+    expect(run(['--no-such-option']).status).toBe(2);
+    expect(run(['smmu', '--inject', 'nonsense']).status).toBe(2);
+    expect(run(['smmu'], { VCM_REF_FAULT_INJECT: 'nonsense' }).status).toBe(2);
+  });
+});
+
+describe('text output (acceptance 5)', () => {
+  it('opens with one paragraph explaining what is shown, has no colour off a TTY, and ends with the summary', () => {
+    const r = run(['smmu']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^vcm-ref — the VCMM walk-throughs on board "msm8x60"/);
+    expect(lines[2]).toMatch(/^What you are looking at:/);
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+    expect(r.stdout).toMatch(/all \d+ checks passed in 1 walk-through\(s\)/);
+    expect(r.stdout).toContain('smmu_map(dev, ');
+  });
+
+  it('--verbose adds page-table dumps', () => {
+    const plain = run(['smmu']).stdout;
+    const verbose = run(['smmu', '--verbose']).stdout;
+    expect(plain).not.toContain('[verbose]');
+    expect(verbose).toContain('[verbose] vcodec_a_mm1 tables after the maps');
+    expect(verbose).toMatch(/0x0100_0000-0x01ff_ffff -> 0x3800_0000/);
+  });
+});
