@@ -112,6 +112,16 @@ describe('Cpu faults (acceptance 4)', () => {
     expect(vmm.cpu.lastFault).toMatchObject({ kind: 'permission', access: 'write', address: va + 2 * SZ_4K });
   });
 
+  it('a write running off the end of a mapping into its guard page faults and changes no memory', () => {
+    const { vmm, k, memory } = kernelSetup();
+    const va = k.place(2 * SZ_4K, SZ_4K);
+    k.space.map(va, PA + 0x30_0000, 2 * SZ_4K, RW);
+    memory.fill(PA + 0x30_0000, 2 * SZ_4K, 0x33);
+    const e = err(() => vmm.cpu.write(va + 8, new Uint8Array(2 * SZ_4K).fill(0x44)));
+    expect(e.details).toMatchObject({ kind: 'translation', address: va + 2 * SZ_4K, access: 'write' });
+    expect(memory.read(PA + 0x30_0000, 2 * SZ_4K).every((b) => b === 0x33)).toBe(true);
+  });
+
   it('an execute access to a no-execute mapping faults; with VCM_EXECUTE it translates', () => {
     const { vmm, k, va } = kernelSetup();
     expect(err(() => vmm.cpu.translate(va, 'execute')).message).toContain('execute-never');

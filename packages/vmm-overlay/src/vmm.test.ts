@@ -101,6 +101,21 @@ describe('Vmm: processes', () => {
     expect(err(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
   });
 
+  it('runs out of ASIDs at 255 live processes with ENOMEM, leaking no table memory; an exit frees one', () => {
+    const { vmm, allocator } = testSystem();
+    const procs = Array.from({ length: 255 }, (_, i) => vmm.createProcess(`p${i}`));
+    expect(new Set(procs.map((p) => p.asid)).size).toBe(255);
+    const tables = allocator.stats().tables.inUseBytes;
+    const e = err(() => vmm.createProcess('one too many'));
+    expect(e.code).toBe('ENOMEM');
+    expect(e.message).toContain('no free ASID');
+    expect(allocator.stats().tables.inUseBytes).toBe(tables);
+    expect(vmm.processes).toHaveLength(255);
+    const freed = (procs[7] as (typeof procs)[number]).asid;
+    procs[7]?.exit();
+    expect(vmm.createProcess('next').asid).toBe(freed);
+  });
+
   it('snapshots processes, mappings, layout and counters as plain JSON', () => {
     const { vmm } = testSystem();
     const p = vmm.createProcess('player');
