@@ -9,14 +9,16 @@
  * which is the order `stab` and `entries` report. Priorities come from a
  * per-instance PRNG (no global state), so the depth is O(log n) expected.
  *
- * Cost, n = number of entries, k = number of entries containing the point:
+ * Cost, n = number of entries, k = number of entries containing the point,
+ * treap depth O(log n) expected:
  *   insert                   O(log n)
  *   remove(start,len,value)  O(log n + c), c = entries with that same start
- *   countAt, forEachAt       O(log n + k) for the usual case of few overlaps
- *   stab                     (a visit that finds an entry may pass through
- *                            O(log n) nodes whose subtree reaches past p but
- *                            does not contain it, so O(k · log n) bounds
- *                            every case); countAt allocates nothing
+ *   countAt                  O(log n) when the entries containing p do not
+ *                            overlap each other much; in general O(log n + k·log n)
+ *                            (each counted entry may cost a pruned walk of one
+ *                            path). Allocates nothing.
+ *   forEachAt, stab          the same bound, in-order; forEachAt allocates
+ *                            nothing, stab allocates the k results
  *   size                     O(1)
  *   entries()                O(n)
  *
@@ -125,21 +127,26 @@ export class IntervalIndex<T> {
     this.visitAt(this.root, p, fn);
   }
 
-  /** Number of entries containing p; allocates nothing. */
+  /**
+   * Number of entries containing p; allocates nothing. One descent toward p:
+   * a node starting after p sends us left; a node starting at or before p
+   * counts itself if it reaches past p, and so does every entry of its left
+   * subtree that reaches past p (all of them start before p), found by a walk
+   * pruned by max end. With few overlaps those walks end at once, so this is
+   * one root-to-leaf path (vcm_get_phys_num_res is a hot path).
+   */
   countAt(p: number): number {
-    const { left, right, maxEnd, nodeStart, nodeEnd, stack } = this;
+    const { left, right, maxEnd, nodeStart, nodeEnd } = this;
     let k = 0;
-    let sp = 0;
     let n = this.root;
-    for (;;) {
-      while (n !== NIL && (maxEnd[n] as number) > p) {
-        stack[sp++] = n;
+    while ((maxEnd[n] as number) > p) {
+      if ((nodeStart[n] as number) > p) {
         n = left[n] as number;
+        continue;
       }
-      if (sp === 0) break;
-      n = stack[--sp] as number;
-      if ((nodeStart[n] as number) > p) break;
       if ((nodeEnd[n] as number) > p) k++;
+      const l = left[n] as number;
+      if ((maxEnd[l] as number) > p) k += this.countEndsAfter(l, p);
       n = right[n] as number;
     }
     return k;
@@ -175,6 +182,23 @@ export class IntervalIndex<T> {
       if (e > p) fn(s, e - s, this.values[n] as T);
       n = this.right[n] as number;
     }
+  }
+
+  /** Entries of subtree n (all starting at or before p) that end after p. */
+  private countEndsAfter(n: number, p: number): number {
+    const { left, right, maxEnd, nodeEnd, stack } = this;
+    let k = 0;
+    let sp = 0;
+    stack[sp++] = n;
+    while (sp > 0) {
+      const x = stack[--sp] as number;
+      if ((nodeEnd[x] as number) > p) k++;
+      const l = left[x] as number;
+      const r = right[x] as number;
+      if ((maxEnd[l] as number) > p) stack[sp++] = l;
+      if ((maxEnd[r] as number) > p) stack[sp++] = r;
+    }
+    return k;
   }
 
   /** The earliest-inserted node with this start, end and value, or NIL. */

@@ -368,24 +368,38 @@ export class RangeAllocator {
     this.pullPath(this.exactPath(key));
   }
 
+  /**
+   * Re-pull the path bottom-up after the node at its end changed in place.
+   * Once a node's subtree fits come out unchanged, its ancestors' cannot
+   * change either, so the walk stops there.
+   */
   private pullPath(depth: number): void {
-    for (let i = depth - 1; i >= 0; i--) this.pull(this.path[i] as number);
+    for (let i = depth - 1; i >= 0; i--) {
+      if (!this.pull(this.path[i] as number)) return;
+    }
   }
 
   // ---- treap -------------------------------------------------------------
 
-  private pull(n: number): void {
+  /** Recompute n's subtree fits from its own extent and its children; true if any changed. */
+  private pull(n: number): boolean {
     const o = n * LEVELS;
     const l = (this.left[n] as number) * LEVELS;
     const r = (this.right[n] as number) * LEVELS;
     const fit = this.fit;
     const own = this.own;
+    let changed = false;
     for (let i = 0; i < LEVELS; i++) {
       const a = own[o + i] as number;
       const b = fit[l + i] as number;
       const c = fit[r + i] as number;
-      fit[o + i] = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
+      const m = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
+      if (fit[o + i] !== m) {
+        fit[o + i] = m;
+        changed = true;
+      }
     }
+    return changed;
   }
 
   private setExtent(n: number, s: number, len: number): void {
