@@ -92,57 +92,81 @@ describe('IntervalIndex: reverse map of physical ranges', () => {
   });
 });
 
-type Op = { kind: 'insert'; start: number; len: number; value: number } | { kind: 'remove'; pick: number; exact: boolean } | { kind: 'probe'; p: number };
+type Op = { kind: 'insert'; start: number; len: number; value: number } | { kind: 'remove'; pick: number; exact: boolean } | { kind: 'probe'; p: number; near: boolean; pick: number };
+
+function opArb(span: number, maxLen: number): fc.Arbitrary<Op> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        kind: fc.constant('insert' as const),
+        start: fc.integer({ min: 0, max: span }),
+        len: fc.integer({ min: 1, max: maxLen }),
+        value: fc.integer({ min: 0, max: 5 }),
+      }),
+    },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat(), exact: fc.boolean() }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('probe' as const), p: fc.integer({ min: 0, max: span + maxLen + 10 }), near: fc.boolean(), pick: fc.nat() }) },
+  );
+}
+
+/** Replays ops on an index and on a list in insertion order; a stable sort by start gives the expected order. */
+function runAgainstList(ops: Op[]): void {
+  const ix = new IntervalIndex<number>();
+  let model: Array<{ start: number; len: number; value: number }> = [];
+  const sorted = (): Array<{ start: number; len: number; value: number }> => [...model].sort((a, b) => a.start - b.start);
+  for (const op of ops) {
+    if (op.kind === 'insert') {
+      ix.insert(op.start, op.len, op.value);
+      model.push({ start: op.start, len: op.len, value: op.value });
+    } else if (op.kind === 'remove') {
+      if (model.length === 0) {
+        expect(ix.remove(1, 1, 0)).toBe(false);
+        continue;
+      }
+      const e = model[op.pick % model.length]!;
+      // Inexact: a value that may or may not be present for that range.
+      const value = op.exact ? e.value : (e.value + 1) % 6;
+      const i = model.findIndex((m) => m.start === e.start && m.len === e.len && m.value === value);
+      expect(ix.remove(e.start, e.len, value)).toBe(i >= 0);
+      if (i >= 0) model = [...model.slice(0, i), ...model.slice(i + 1)];
+    } else {
+      // Half the probes land in or just past a live entry, so sparse layouts are hit too.
+      let p = op.p;
+      if (op.near && model.length > 0) {
+        const e = model[op.pick % model.length]!;
+        p = e.start + (op.p % (e.len + 1));
+      }
+      const want = sorted().filter((m) => m.start <= p && p < m.start + m.len);
+      expect(ix.stab(p)).toEqual(want);
+      expect(atWithForEach(ix, p)).toEqual(want);
+      expect(ix.countAt(p)).toBe(want.length);
+    }
+    expect(ix.size).toBe(model.length);
+  }
+  expect([...ix.entries()]).toEqual(sorted());
+  // Every boundary of every entry, and either side of it.
+  const points = new Set<number>();
+  for (const m of model) for (const p of [m.start - 1, m.start, m.start + m.len - 1, m.start + m.len]) points.add(p);
+  for (const p of points) {
+    expect(ix.countAt(p)).toBe(model.filter((m) => m.start <= p && p < m.start + m.len).length);
+  }
+}
 
 describe('IntervalIndex matches a brute-force list (fast-check)', () => {
-  it('stab, forEachAt, countAt and entries agree after random inserts and removes', () => {
-    const span = 400;
-    const opArb: fc.Arbitrary<Op> = fc.oneof(
-      {
-        weight: 5,
-        arbitrary: fc.record({
-          kind: fc.constant('insert' as const),
-          start: fc.integer({ min: 0, max: span }),
-          len: fc.integer({ min: 1, max: 60 }),
-          value: fc.integer({ min: 0, max: 5 }),
-        }),
-      },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat(), exact: fc.boolean() }) },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant('probe' as const), p: fc.integer({ min: 0, max: span + 70 }) }) },
-    );
+  it('stab, forEachAt, countAt and entries agree after random inserts and removes (heavy overlap)', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 300, size: 'max' }), (ops) => {
-        const ix = new IntervalIndex<number>();
-        // The model: entries in insertion order; a stable sort by start gives the expected order.
-        let model: Array<{ start: number; len: number; value: number }> = [];
-        const sorted = (): Array<{ start: number; len: number; value: number }> => [...model].sort((a, b) => a.start - b.start);
-        for (const op of ops) {
-          if (op.kind === 'insert') {
-            ix.insert(op.start, op.len, op.value);
-            model.push({ start: op.start, len: op.len, value: op.value });
-          } else if (op.kind === 'remove') {
-            if (model.length === 0) {
-              expect(ix.remove(1, 1, 0)).toBe(false);
-              continue;
-            }
-            const e = model[op.pick % model.length]!;
-            // Inexact: a value that may or may not be present for that range.
-            const value = op.exact ? e.value : (e.value + 1) % 6;
-            const i = model.findIndex((m) => m.start === e.start && m.len === e.len && m.value === value);
-            expect(ix.remove(e.start, e.len, value)).toBe(i >= 0);
-            if (i >= 0) model = [...model.slice(0, i), ...model.slice(i + 1)];
-          } else {
-            const want = sorted().filter((m) => m.start <= op.p && op.p < m.start + m.len);
-            expect(ix.stab(op.p)).toEqual(want);
-            expect(atWithForEach(ix, op.p)).toEqual(want);
-            expect(ix.countAt(op.p)).toBe(want.length);
-          }
-          expect(ix.size).toBe(model.length);
-        }
-        expect([...ix.entries()]).toEqual(sorted());
-        for (let p = 0; p <= span + 70; p += 7) expect(ix.countAt(p)).toBe(model.filter((m) => m.start <= p && p < m.start + m.len).length);
-      }),
+      fc.property(fc.array(opArb(400, 60), { minLength: 1, maxLength: 300, size: 'max' }), (ops) => runAgainstList(ops)),
       { numRuns: 200 },
+    );
+  });
+
+  it('long runs: thousands of operations, mostly disjoint ranges, as the reverse map sees them', () => {
+    fc.assert(
+      fc.property(fc.array(opArb(2 ** 34, 2 ** 22), { minLength: 3000, maxLength: 4000, size: 'max' }), (ops) =>
+        runAgainstList(ops),
+      ),
+      { numRuns: 3 },
     );
   });
 });
