@@ -107,6 +107,8 @@ export class SmmuContext implements Device {
   private ownTable: TranslationTable | undefined;
   private ownLeaves = 0;
   private dead = false;
+  /** Call names for messages, built once: the hot calls must not build strings per call. */
+  private readonly where: Readonly<Record<'map' | 'unmap' | 'translate' | 'updateStart' | 'updateDone', string>>;
 
   /** @internal Use `smmu.createContext`. */
   constructor(smmu: Smmu, index: number, options: ContextOptions) {
@@ -117,6 +119,13 @@ export class SmmuContext implements Device {
     this.retryBudget = options.retryBudget ?? smmu.faultRetryBudget;
     this.privileged = options.privileged ?? false;
     this.dma = new DmaPort(this);
+    this.where = {
+      map: `${this.name}.map`,
+      unmap: `${this.name}.unmap`,
+      translate: `${this.name}.translate`,
+      updateStart: `${this.name}.updateStart`,
+      updateDone: `${this.name}.updateDone`,
+    };
   }
 
   /** The driver `@vcm/core` muxes through (API.md: every device knows its driver). */
@@ -282,13 +291,13 @@ export class SmmuContext implements Device {
 
   /** `smmu_update_start`: open a bracket on the context's own table. Brackets nest. */
   updateStart(): void {
-    this.checkLive(`${this.name}.updateStart`);
+    this.checkLive(this.where.updateStart);
     this.own().updateStart();
   }
 
   /** `smmu_update_done`: close it; every TLB invalidation it needs has completed on return. */
   updateDone(): void {
-    const where = `${this.name}.updateDone`;
+    const where = this.where.updateDone;
     this.checkLive(where);
     this.own().updateDone(where);
   }
@@ -300,7 +309,7 @@ export class SmmuContext implements Device {
    * when no access bit is set). Outside a bracket it is its own bracket.
    */
   map(pa: number, va: number, len: number, attr: number): void {
-    const where = `${this.name}.map`;
+    const where = this.where.map;
     this.checkLive(where);
     const size = this.checkPageSize(where, len);
     checkUint(where, 'pa', pa);
@@ -320,7 +329,7 @@ export class SmmuContext implements Device {
 
   /** `smmu_unmap(dev, va, len)`: exactly one page mapped earlier with that size. */
   unmap(va: number, len: number): void {
-    const where = `${this.name}.unmap`;
+    const where = this.where.unmap;
     this.checkLive(where);
     const size = this.checkPageSize(where, len);
     checkUint(where, 'va', va, 0xffffffff);
@@ -341,7 +350,7 @@ export class SmmuContext implements Device {
    * unmapped; `EINVAL` when the context is not active.
    */
   translate(va: number): number {
-    const where = `${this.name}.translate`;
+    const where = this.where.translate;
     const bank = this.activeBank(where);
     checkUint(where, 'va', va, 0xffffffff);
     const slot = bank.probe(where, va);

@@ -43,11 +43,19 @@ function checkRange(where: string, va: unknown, len: unknown): void {
 }
 
 export class DmaPort {
-  constructor(private readonly ctx: SmmuContext) {}
+  private readonly whereRead: string;
+  private readonly whereWrite: string;
+  private readonly whereStream: string;
+
+  constructor(private readonly ctx: SmmuContext) {
+    this.whereRead = `${ctx.name}.dma.read`;
+    this.whereWrite = `${ctx.name}.dma.write`;
+    this.whereStream = `${ctx.name}.dma.stream`;
+  }
 
   /** Read `len` bytes at device address `va`. */
   read(va: number, len: number): Uint8Array {
-    const where = `${this.ctx.name}.dma.read`;
+    const where = this.whereRead;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
     const out = new Uint8Array(len);
@@ -68,7 +76,7 @@ export class DmaPort {
 
   /** Write `bytes` at device address `va`. Nothing is stored unless every piece translates. */
   write(va: number, bytes: Uint8Array): void {
-    const where = `${this.ctx.name}.dma.write`;
+    const where = this.whereWrite;
     const bank = this.ctx.activeBank(where);
     if (!(bytes instanceof Uint8Array)) {
       throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${typeof bytes}`, { param: 'bytes', value: typeof bytes, expected: 'Uint8Array' });
@@ -106,7 +114,7 @@ export class DmaPort {
    * for `read`/`write`.
    */
   stream(va: number, len: number, options: StreamOptions = {}): StreamResult {
-    const where = `${this.ctx.name}.dma.stream`;
+    const where = this.whereStream;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
     const burst = options.burst === undefined ? 64 : checkUint(where, 'burst', options.burst);

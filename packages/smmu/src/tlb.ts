@@ -101,6 +101,8 @@ export class Tlb {
   private readonly hashMask: number;
   private readonly hashShift: number;
   private last = FREE;
+  /** `policy === 'lru'`, as a field for the hot path. */
+  private readonly lru: boolean;
   private rng = 0x2545f491;
 
   constructor(options: TlbOptions = {}) {
@@ -110,6 +112,7 @@ export class Tlb {
       throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
     }
     this.policy = options.policy === undefined ? 'lru' : checkOneOf(where, 'tlb.policy', options.policy, TLB_POLICIES);
+    this.lru = this.policy === 'lru';
     const c = this.capacity;
     this.tag = new Int32Array(c).fill(FREE);
     this.vpn = new Int32Array(c);
@@ -160,7 +163,7 @@ export class Tlb {
       const off = va - this.vaBase[l]!;
       if (off >= 0 && off < this.size[l]!) {
         this.hits++;
-        if (this.policy === 'lru' && this.head !== l) this.toFront(l);
+        if (this.lru && this.head !== l) this.toFront(l);
         return l;
       }
     }
@@ -170,7 +173,7 @@ export class Tlb {
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) {
         this.hits++;
-        if (this.policy === 'lru' && this.head !== s) this.toFront(s);
+        if (this.lru && this.head !== s) this.toFront(s);
         this.last = s;
         return s;
       }

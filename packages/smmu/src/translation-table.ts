@@ -31,8 +31,9 @@ export class TranslationTable {
   /** Banks whose TTBR0/TTBR1 hold this table now. */
   readonly users = new Set<ContextBank>();
   private depth = 0;
-  /** Pending invalidations: va, len pairs. */
-  private pending: number[] = [];
+  /** Pending invalidations: va, len pairs; `pendingLength` numbers of it are live (no array truncation per flush). */
+  private readonly pending: number[] = [];
+  private pendingLength = 0;
   private destroyed = false;
 
   constructor(
@@ -90,21 +91,27 @@ export class TranslationTable {
     if (this.users.size === 0 && this.depth === 0) return;
     const p = this.pending;
     // Coalesce with the previous range when adjacent: a bracket of consecutive unmaps stays one range.
-    const n = p.length;
-    if (n >= 2 && p[n - 2]! + p[n - 1]! === va) p[n - 1] = p[n - 1]! + len;
-    else p.push(va, len);
+    const n = this.pendingLength;
+    if (n >= 2 && p[n - 2]! + p[n - 1]! === va) {
+      p[n - 1] = p[n - 1]! + len;
+    } else {
+      p[n] = va;
+      p[n + 1] = len;
+      this.pendingLength = n + 2;
+    }
     if (this.depth === 0) this.flush();
   }
 
   private flush(): void {
     const p = this.pending;
-    if (p.length === 0) return;
+    const n = this.pendingLength;
+    if (n === 0) return;
     for (const bank of this.users) {
       const tlb = bank.smmu.tlb;
-      const contextId = bank.registers.contextidr;
-      for (let i = 0; i < p.length; i += 2) tlb.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, this.sizesLog2);
+      const contextId = bank.contextId;
+      for (let i = 0; i < n; i += 2) tlb.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, this.sizesLog2);
     }
-    p.length = 0;
+    this.pendingLength = 0;
   }
 
   /** Free the table memory (after the owner unmapped what it cares about). */
