@@ -149,6 +149,26 @@ describe('the core driver (acceptance 6)', () => {
     expect(caught(() => vcmm.devAddrToPhysAddr(a, res.devAddr)).code).toBe('EFAULT');
   });
 
+  it('res.setAttr on a backed reservation leaves no stale writable TLB entry', () => {
+    const { vcmm, decoderSmmu } = platform();
+    const ctx = decoderSmmu.createContext(0);
+    const vcm = vcmm.create(0x10_0000, SZ_64M);
+    vcm.assoc(ctx).activate();
+    const res = vcm.reserve(SZ_64K, VCM_READ | VCM_WRITE);
+    res.back(vcmm.physAlloc(VCM_MEMTYPE_0, SZ_64K));
+    ctx.dma.write(res.devAddr, Uint8Array.of(7)); // the writable translation is now cached
+    expect(decoderSmmu.tlb.stats().entries).toBe(1);
+    res.setAttr(VCM_READ);
+    const seen: FaultInfo[] = [];
+    ctx.hookInterrupt((_d, _x, f) => {
+      seen.push(f);
+      return 'terminate';
+    });
+    expect(caught(() => ctx.dma.write(res.devAddr, Uint8Array.of(8))).code).toBe('EFAULT');
+    expect(seen[0]).toMatchObject({ kind: 'permission', access: 'write' });
+    expect([...ctx.dma.read(res.devAddr, 1)]).toEqual([7]);
+  });
+
   it('the split puts two VCMs on one context: TTBR0 for the low half, TTBR1 for the high half, TTBCR.N', () => {
     const { vcmm, decoderSmmu } = platform();
     const ctx = decoderSmmu.createContext(0);
