@@ -142,6 +142,7 @@ describe('smmu_map / smmu_unmap / smmu_translate', () => {
     expect(ctx.translate(0x0000_1abc)).toBe(0x4300_1abc);
     ctx.unmap(0x0010_0000, SZ_1M);
     expect(codeOf(() => ctx.translate(0x0018_0004))).toBe('EFAULT');
+    for (const bad of [-1, 2 ** 32, 1.5, Number.NaN]) expect(codeOf(() => ctx.translate(bad))).toBe('EINVAL');
     // translate reports, it does not interrupt: no FSR.
     expect(ctx.registers.fsr & FSR_TF).toBe(0);
   });

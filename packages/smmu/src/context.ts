@@ -351,8 +351,11 @@ export class SmmuContext implements Device {
    */
   translate(va: number): number {
     const where = this.where.translate;
-    const bank = this.activeBank(where);
-    checkUint(where, 'va', va, 0xffffffff);
+    // Hot path (benchmarked): an active context is live, and `va >>> 0 === va`
+    // holds exactly for an integer in [0, 2^32); the full checks only run to
+    // word the error.
+    const bank = this.active ? this.boundBank! : this.activeBank(where);
+    if (va >>> 0 !== va) checkUint(where, 'va', va, 0xffffffff);
     const slot = bank.probe(where, va);
     return this.smmu.tlb.pa(slot, va);
   }
