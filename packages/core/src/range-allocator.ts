@@ -173,6 +173,8 @@ export class RangeAllocator {
         const s = this.nodeStart[n] as number;
         if (alignUp(s, align) + len <= s + (this.nodeLen[n] as number)) break;
         n = this.right[n] as number;
+        // Unreachable while the subtree fits are right; fail loudly rather than spin.
+        if (n === NIL) throw new RangeError('RangeAllocator.allocate: internal error, subtree fits are stale');
       }
     } else {
       depth = this.searchInexact(this.root, 0, len, align, lvl);
@@ -210,28 +212,51 @@ export class RangeAllocator {
         `RangeAllocator.free: [${hex(addr)}, ${hex(end)}) is outside the managed range [${hex(this.start)}, ${hex(this.start + this.len)})`,
       );
     }
-    // The free extent with the largest start below `end` is the only one that
-    // could overlap [addr, end); if it ends at or before addr, none does.
-    const pDepth = this.floorPath(end - 1);
+    // One descent toward `end` passes both neighbours: the free extent with
+    // the largest start below `end` (the only one that could overlap
+    // [addr, end); if it ends at or before addr, none does) and the one
+    // starting exactly at `end`. Both lie on the search path.
+    let n = this.root;
+    let d = 0;
+    let pDepth = 0;
+    let sDepth = 0;
+    while (n !== NIL) {
+      this.pushPath(d++, n);
+      const s = this.nodeStart[n] as number;
+      if (s < end) {
+        pDepth = d;
+        n = this.right[n] as number;
+      } else {
+        if (s === end) sDepth = d;
+        n = this.left[n] as number;
+      }
+    }
     const p = pDepth === 0 ? NIL : (this.path[pDepth - 1] as number);
-    const pEnd = p === NIL ? -1 : (this.nodeStart[p] as number) + (this.nodeLen[p] as number);
+    const pStart = this.nodeStart[p] as number;
+    const pEnd = p === NIL ? -1 : pStart + (this.nodeLen[p] as number);
     if (p !== NIL && pEnd > addr) {
       throw new RangeError(
-        `RangeAllocator.free: [${hex(addr)}, ${hex(end)}) is not entirely allocated: [${hex(this.nodeStart[p] as number)}, ${hex(pEnd)}) is free`,
+        `RangeAllocator.free: [${hex(addr)}, ${hex(end)}) is not entirely allocated: [${hex(pStart)}, ${hex(pEnd)}) is free`,
       );
     }
     const mergeLeft = p !== NIL && pEnd === addr;
-    const sDepth = this.exactPath(end);
     const succ = sDepth === 0 ? NIL : (this.path[sDepth - 1] as number);
 
     if (mergeLeft && succ !== NIL) {
       const total = (this.nodeLen[p] as number) + len + (this.nodeLen[succ] as number);
-      this.root = this.removeKey(this.root, end);
-      this.setExtent(p, this.nodeStart[p] as number, total);
-      this.refresh(this.nodeStart[p] as number);
+      if (pDepth < sDepth) {
+        // p is an ancestor of succ: grow p, then removing succ re-pulls p and its ancestors.
+        this.setExtent(p, pStart, total);
+        this.root = this.removeKey(this.root, end);
+      } else {
+        // succ is an ancestor of p: remove p below it, then grow succ down to pStart.
+        this.root = this.removeKey(this.root, pStart);
+        this.setExtent(succ, pStart, total);
+        this.pullPath(sDepth);
+      }
     } else if (mergeLeft) {
-      this.setExtent(p, this.nodeStart[p] as number, (this.nodeLen[p] as number) + len);
-      this.refresh(this.nodeStart[p] as number);
+      this.setExtent(p, pStart, (this.nodeLen[p] as number) + len);
+      this.pullPath(pDepth);
     } else if (succ !== NIL) {
       // Moving succ's start down to addr keeps the key order: nothing lies between.
       this.setExtent(succ, addr, (this.nodeLen[succ] as number) + len);
@@ -348,24 +373,6 @@ export class RangeAllocator {
       }
     }
     return best;
-  }
-
-  /** Path to the extent starting exactly at key; returns its depth (0: none). */
-  private exactPath(key: number): number {
-    let n = this.root;
-    let d = 0;
-    while (n !== NIL) {
-      this.pushPath(d++, n);
-      const s = this.nodeStart[n] as number;
-      if (key === s) return d;
-      n = (key < s ? this.left[n] : this.right[n]) as number;
-    }
-    return 0;
-  }
-
-  /** Recompute the subtree fits along the path to the node starting at key. */
-  private refresh(key: number): void {
-    this.pullPath(this.exactPath(key));
   }
 
   /**
