@@ -21,13 +21,18 @@
  * Cost, n = number of free extents (≈ live reservations + 1), treap depth is
  * O(log n) expected (priorities from a per-instance PRNG; no global state):
  *   allocate(len, align)  O(log n) when align is 1 or a tracked alignment.
- *                         For any other power of two the search prunes with the
- *                         nearest tracked alignment 2^j below it (necessary:
- *                         fit_j >= len; sufficient: fit_j >= len + align − 2^j)
- *                         and backtracks out of subtrees that pass the first
- *                         test but hold no fit: worst case O(m · log n), m the
- *                         number of such false candidates before the answer
- *                         (O(n log n) in an adversarial layout).
+ *                         For any other power of two the in-order search prunes
+ *                         subtrees with fit_j < len, 2^j the nearest tracked
+ *                         alignment below align. That test is necessary but not
+ *                         sufficient, so it backtracks out of subtrees that
+ *                         pass it without holding a fit; those all have
+ *                         fit_j < len + align − 2^j (at or above that bound a
+ *                         fit is certain). Worst case O((m + 1) · log n), m the
+ *                         number of such false candidates below the answer
+ *                         (O(n log n) for an adversarial layout). Tracking every
+ *                         order 12..31 would remove the case but measured about
+ *                         2× slower for the tracked ones, which are what
+ *                         `vcm_reserve` asks for by default.
  *   allocateAt            O(log n)
  *   free                  O(log n) (coalesces with both neighbours)
  *   isFree                O(log n)
