@@ -61,6 +61,11 @@ export class Association extends GraphObject {
    * `vcm_activate`: program the device with the VCM's table. `EBUSY` when
    * already active ("You have to deactivate, before you activate") or when
    * the device's base register (low or high) already holds another VCM.
+   * Only translated device VCMs occupy a base register: for one-to-one and
+   * VMM (prebuilt) VCMs "mappings are active immediately but the API does
+   * require an activation call for them for internal reference counting"
+   * (seed 000), so a CPU may have its kernel VCM and any number of user VCMs
+   * active at once.
    */
   activate(): void {
     const where = 'assoc.activate';
@@ -71,7 +76,7 @@ export class Association extends GraphObject {
       });
     }
     const base = assocBase(this._attr);
-    const others = this._g.deviceAssociations.get(this.dev);
+    const others = this.vcm.type === 'device' ? this._g.deviceAssociations.get(this.dev) : undefined;
     if (others) {
       for (const o of others as Set<Association>) {
         if (o !== this && o._activation && assocBase(o._attr) === base) {

@@ -350,7 +350,8 @@ class Activate implements fc.Command<Model, Real> {
     const a = pick(m.assocs, this.i) as MA;
     let expected: Expect = 'ok';
     if (!a.alive) expected = 'EINVAL';
-    else if (a.active || m.assocs.some((o) => o !== a && o.alive && o.active && o.dev === a.dev && o.high === a.high)) expected = 'EBUSY';
+    // Only device VCMs occupy a base register; one-to-one activation is reference counting.
+    else if (a.active || (!a.vcm.oneToOne && m.assocs.some((o) => o !== a && o.alive && o.active && !o.vcm.oneToOne && o.dev === a.dev && o.high === a.high))) expected = 'EBUSY';
     step(m, r, expected, () => a.real.activate(), () => {
       a.active = true;
     });

@@ -128,7 +128,8 @@ export class FakeIommuDriver implements MappingDriver {
     if (this.failActivate) throw this.failActivate;
     const d = dev as FakeDevice;
     const base = activation.attr & VCM_USE_HIGH_BASE ? 'high' : 'low';
-    if (d.bases[base]) throw new VcmError('EBUSY', `fake iommu: ${dev.name} ${base} base busy`, {});
+    // Only device VCMs occupy a base; a CPU's prebuilt VCMs are live at once.
+    if (d.bases[base] && activation.vcm.type === 'device') throw new VcmError('EBUSY', `fake iommu: ${dev.name} ${base} base busy`, {});
     d.bases[base] = activation;
   }
 

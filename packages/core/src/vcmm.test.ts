@@ -317,6 +317,22 @@ describe('prebuilt, clone, queries, teardown', () => {
     expect(pm.reservations).toEqual([]);
   });
 
+  it('only device VCMs hold a base register: prebuilt and one-to-one VCMs activate side by side', () => {
+    const { vcmm, pre } = makeTestSystem({ withPrebuilt: true });
+    const cpu = pre?.cpu as never;
+    const k1 = vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL).assoc(cpu);
+    const k2 = vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL).assoc(cpu);
+    k1.activate();
+    k2.activate();
+    expect([k1.isActive, k2.isActive]).toEqual([true, true]);
+    const dma = createDirectDevice('dma');
+    const o0 = vcmm.create(vcmm.contMemtypePa(VCM_MEMTYPE_1), vcmm.contMemtypeLen(VCM_MEMTYPE_1)).assoc(dma);
+    const o1 = vcmm.create(vcmm.contMemtypePa(VCM_MEMTYPE_1), vcmm.contMemtypeLen(VCM_MEMTYPE_1)).assoc(dma);
+    o0.activate();
+    o1.activate();
+    expect(dma.activeCount).toBe(2);
+  });
+
   it('clone copies reservations, bounds and backing, not associations', () => {
     const { vcmm, memory, allocator } = makeTestSystem();
     const iommu = new FakeIommuDriver(allocator, memory);
