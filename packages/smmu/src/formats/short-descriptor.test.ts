@@ -267,6 +267,10 @@ describe('armV7Short: unmap and table memory', () => {
   it('destroy returns every table', () => {
     const { ram, pt } = setup();
     pt.mapRange(0x1000, 0x1000, 3 * SZ_1M, RW_WBWA);
+    // level-2 tables hanging from the last page of the 16 KiB level-1 table too
+    pt.map(0xfff0_1000, 0x1000, SZ_4K, RW_WBWA);
+    pt.map(0xc010_0000 + SZ_4K, 0x2000, SZ_4K, RW_WBWA);
+    expect(ram.liveTableBytes).toBe(0x4000 + 4 * 0x400); // L1 + tables at indices 0x000, 0x003, 0xc01, 0xfff
     pt.destroy();
     expect(ram.liveTableBytes).toBe(0);
     expect(pt.tableBytes).toBe(0);
@@ -275,6 +279,21 @@ describe('armV7Short: unmap and table memory', () => {
 });
 
 describe('armV7Short: TTBR0 split (TTBCR.N)', () => {
+  it('destroy frees the level-2 tables of a split level-1 table that starts mid-page', () => {
+    const ram = new TestRam();
+    const spacer = armV7Short.create(ram, ram, { split: 4 }); // 1 KiB level-1 table
+    const pt = armV7Short.create(ram, ram, { split: 4 });
+    expect(pt.rootPa & 0xfff).not.toBe(0);
+    pt.map(0x0010_0000 + SZ_4K, 0x5000, SZ_4K, RW_WBWA);
+    pt.map(0x0ff0_0000, 0x6000, SZ_4K, RW_WBWA);
+    spacer.map(0, 0x7000, SZ_4K, RW_WBWA);
+    const before = ram.liveTableBytes;
+    pt.destroy();
+    expect(ram.liveTableBytes).toBe(before - 0x400 - 2 * 0x400);
+    spacer.destroy();
+    expect(ram.liveTableBytes).toBe(0);
+  });
+
   it('with N = 2 the table is 4 KiB and covers [0, 1 GiB)', () => {
     const { ram, pt } = setup(2);
     expect(pt.inputSize).toBe(2 ** 30);

@@ -595,9 +595,23 @@ class ShortDescriptorTable implements PageTable {
 
   destroy(): void {
     if (this.destroyed) return;
-    for (let i = 0; i < this.l1Entries; i++) {
-      const d = this.l1(i);
-      if ((d & L1_TYPE_MASK) === L1_POINTER) this.tables.freeTable((d & L1_POINTER_BASE) >>> 0, L2_BYTES);
+    // Emptied level-2 tables are freed as they empty, so a table whose
+    // mappings were all removed has none left and needs no scan; otherwise
+    // scan level 1 a page view at a time and stop at the last live table.
+    let remaining = this.l2Tables;
+    for (let i = 0; i < this.l1Entries && remaining > 0; ) {
+      const at = this.rootPa + i * 4;
+      const view = this.memory.pageWords(at);
+      const first = (at & 0xfff) >>> 2; // a split level-1 table may start mid-page
+      const end = Math.min(1024 - first, this.l1Entries - i);
+      for (let j = 0; j < end && remaining > 0; j++) {
+        const d = view[first + j] as number;
+        if ((d & L1_TYPE_MASK) === L1_POINTER) {
+          this.tables.freeTable((d & L1_POINTER_BASE) >>> 0, L2_BYTES);
+          remaining--;
+        }
+      }
+      i += end;
     }
     this.tables.freeTable(this.rootPa, this.l1Bytes);
     this.l2Tables = 0;
