@@ -26,7 +26,7 @@
  * physical spaces do not fit in 32-bit integer operations.
  */
 
-const NIL = 0;
+import { ArrayTreap, NIL, grownF64 } from './array-treap.js';
 
 export interface IntervalEntry<T> {
   start: number;
@@ -40,34 +40,23 @@ function checkInteger(where: string, param: string, value: number, min: number):
   }
 }
 
-export class IntervalIndex<T> {
+export class IntervalIndex<T> extends ArrayTreap {
   private nodeStart: Float64Array;
   private nodeEnd: Float64Array;
   private maxEnd: Float64Array;
   private seq: Float64Array;
-  private left: Int32Array;
-  private right: Int32Array;
-  private prio: Int32Array;
   private values: Array<T | undefined>;
   /** Traversal stack for countAt/stab; as long as the node arrays, so a path always fits. */
   private stack: Int32Array;
-  private capacity = 16;
-  private recycled = NIL;
-  private fresh = 1;
-  private root = NIL;
-  private count = 0;
   private nextSeq = 0;
-  private rng = 0x6d2b79f5;
 
   constructor() {
+    super(16);
     const cap = this.capacity;
     this.nodeStart = new Float64Array(cap);
     this.nodeEnd = new Float64Array(cap);
     this.maxEnd = new Float64Array(cap);
     this.seq = new Float64Array(cap);
-    this.left = new Int32Array(cap);
-    this.right = new Int32Array(cap);
-    this.prio = new Int32Array(cap);
     this.stack = new Int32Array(cap);
     this.values = [undefined];
     this.maxEnd[NIL] = -Infinity;
@@ -221,125 +210,39 @@ export class IntervalIndex<T> {
   // ---- treap -----------------------------------------------------------------
 
   /** True when node a sorts before node b: by start, then insertion sequence. */
-  private before(a: number, b: number): boolean {
+  protected before(a: number, b: number): boolean {
     const sa = this.nodeStart[a] as number;
     const sb = this.nodeStart[b] as number;
     return sa < sb || (sa === sb && (this.seq[a] as number) < (this.seq[b] as number));
   }
 
-  private pull(n: number): void {
+  protected pull(n: number): void {
     const a = this.nodeEnd[n] as number;
     const b = this.maxEnd[this.left[n] as number] as number;
     const c = this.maxEnd[this.right[n] as number] as number;
     this.maxEnd[n] = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
   }
 
+  protected growNodes(cap: number): void {
+    this.nodeStart = grownF64(this.nodeStart, cap);
+    this.nodeEnd = grownF64(this.nodeEnd, cap);
+    this.maxEnd = grownF64(this.maxEnd, cap);
+    this.seq = grownF64(this.seq, cap);
+    this.stack = new Int32Array(cap);
+  }
+
   private newNode(start: number, end: number, value: T): number {
-    let n: number;
-    if (this.recycled !== NIL) {
-      n = this.recycled;
-      this.recycled = this.left[n] as number;
-    } else {
-      if (this.fresh === this.capacity) this.grow();
-      n = this.fresh++;
-    }
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x | 0;
-    this.prio[n] = this.rng;
+    const n = this.allocNode();
     this.nodeStart[n] = start;
     this.nodeEnd[n] = end;
     this.maxEnd[n] = end;
     this.seq[n] = this.nextSeq++;
-    this.left[n] = NIL;
-    this.right[n] = NIL;
     this.values[n] = value;
-    this.count++;
     return n;
   }
 
-  private releaseNode(n: number): void {
+  protected override releaseNode(n: number): void {
     this.values[n] = undefined; // drop the reference so the value can be collected
-    this.left[n] = this.recycled;
-    this.right[n] = NIL;
-    this.recycled = n;
-    this.count--;
-  }
-
-  private grow(): void {
-    const cap = this.capacity * 2;
-    const f64 = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.nodeStart = f64(this.nodeStart);
-    this.nodeEnd = f64(this.nodeEnd);
-    this.maxEnd = f64(this.maxEnd);
-    this.seq = f64(this.seq);
-    this.left = i32(this.left);
-    this.right = i32(this.right);
-    this.prio = i32(this.prio);
-    this.stack = new Int32Array(cap);
-    this.capacity = cap;
-  }
-
-  private insertNode(n: number, x: number): number {
-    if (n === NIL) return x;
-    if (this.before(x, n)) {
-      const l = this.insertNode(this.left[n] as number, x);
-      this.left[n] = l;
-      if ((this.prio[l] as number) > (this.prio[n] as number)) {
-        this.left[n] = this.right[l] as number;
-        this.right[l] = n;
-        this.pull(n);
-        this.pull(l);
-        return l;
-      }
-    } else {
-      const r = this.insertNode(this.right[n] as number, x);
-      this.right[n] = r;
-      if ((this.prio[r] as number) > (this.prio[n] as number)) {
-        this.right[n] = this.left[r] as number;
-        this.left[r] = n;
-        this.pull(n);
-        this.pull(r);
-        return r;
-      }
-    }
-    this.pull(n);
-    return n;
-  }
-
-  private removeNode(n: number, x: number): number {
-    if (n === x) {
-      const merged = this.merge(this.left[n] as number, this.right[n] as number);
-      this.releaseNode(n);
-      return merged;
-    }
-    if (this.before(x, n)) this.left[n] = this.removeNode(this.left[n] as number, x);
-    else this.right[n] = this.removeNode(this.right[n] as number, x);
-    this.pull(n);
-    return n;
-  }
-
-  private merge(a: number, b: number): number {
-    if (a === NIL) return b;
-    if (b === NIL) return a;
-    if ((this.prio[a] as number) > (this.prio[b] as number)) {
-      this.right[a] = this.merge(this.right[a] as number, b);
-      this.pull(a);
-      return a;
-    }
-    this.left[b] = this.merge(a, this.left[b] as number);
-    this.pull(b);
-    return b;
+    super.releaseNode(n);
   }
 }

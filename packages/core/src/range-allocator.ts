@@ -50,7 +50,7 @@ const LEVELS = SHIFTS.length;
 const LEVEL_ALIGN: readonly number[] = SHIFTS.map((k) => 2 ** k);
 
 /** Node 0 is the nil sentinel: its subtree fits are −∞ so pulls need no branch. */
-const NIL = 0;
+import { ArrayTreap, NIL, grownF64 } from './array-treap.js';
 
 function alignUp(x: number, align: number): number {
   // Exact for safe integers: division by a power of two only shifts the exponent.
@@ -81,7 +81,7 @@ export interface RangeAllocatorSnapshot {
   freeExtents: Array<{ start: number; len: number }>;
 }
 
-export class RangeAllocator {
+export class RangeAllocator extends ArrayTreap {
   readonly start: number;
   readonly len: number;
 
@@ -90,18 +90,7 @@ export class RangeAllocator {
   private nodeLen: Float64Array;
   private own: Float64Array;
   private fit: Float64Array;
-  private left: Int32Array;
-  private right: Int32Array;
-  private prio: Int32Array;
-  private capacity: number;
-  /** Head of the list of recycled nodes, linked through `left`. */
-  private recycled = NIL;
-  /** Next never-used node index. */
-  private fresh = 1;
-  private root = NIL;
-  private count = 0;
   private free_ = 0;
-  private rng = 0x2545f491;
   /** Root-to-node path of the last descent (reused; grows when a treap is unusually deep). */
   private path = new Int32Array(64);
 
@@ -112,16 +101,13 @@ export class RangeAllocator {
     if (!Number.isSafeInteger(start + len)) {
       throw new RangeError(`RangeAllocator.constructor: start + len must be at most 2^53-1, got ${hex(start)} + ${hex(len)}`);
     }
+    super(16);
     this.start = start;
     this.len = len;
-    this.capacity = 16;
     this.nodeStart = new Float64Array(this.capacity);
     this.nodeLen = new Float64Array(this.capacity);
     this.own = new Float64Array(this.capacity * LEVELS);
     this.fit = new Float64Array(this.capacity * LEVELS);
-    this.left = new Int32Array(this.capacity);
-    this.right = new Int32Array(this.capacity);
-    this.prio = new Int32Array(this.capacity);
     this.own.fill(-Infinity, 0, LEVELS);
     this.fit.fill(-Infinity, 0, LEVELS);
     if (len > 0) {
@@ -394,7 +380,7 @@ export class RangeAllocator {
   // ---- treap -------------------------------------------------------------
 
   /** Recompute n's subtree fits from its own extent and its children; true if any changed. */
-  private pull(n: number): boolean {
+  protected pull(n: number): boolean {
     const o = n * LEVELS;
     const l = (this.left[n] as number) * LEVELS;
     const r = (this.right[n] as number) * LEVELS;
@@ -423,82 +409,20 @@ export class RangeAllocator {
     for (let i = 1; i < LEVELS; i++) this.own[o + i] = e - alignUp(s, LEVEL_ALIGN[i] as number);
   }
 
+  protected before(a: number, b: number): boolean {
+    return (this.nodeStart[a] as number) < (this.nodeStart[b] as number);
+  }
+
+  protected growNodes(cap: number): void {
+    this.nodeStart = grownF64(this.nodeStart, cap);
+    this.nodeLen = grownF64(this.nodeLen, cap);
+    this.own = grownF64(this.own, cap * LEVELS);
+    this.fit = grownF64(this.fit, cap * LEVELS);
+  }
+
   private newNode(s: number, len: number): number {
-    let n: number;
-    if (this.recycled !== NIL) {
-      n = this.recycled;
-      this.recycled = this.left[n] as number;
-    } else {
-      if (this.fresh === this.capacity) this.grow();
-      n = this.fresh++;
-    }
-    // xorshift32: per-instance, deterministic, so snapshots are reproducible.
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x | 0;
-    this.prio[n] = this.rng;
-    this.left[n] = NIL;
-    this.right[n] = NIL;
+    const n = this.allocNode();
     this.setExtent(n, s, len);
-    this.pull(n);
-    this.count++;
-    return n;
-  }
-
-  private releaseNode(n: number): void {
-    this.left[n] = this.recycled;
-    this.right[n] = NIL;
-    this.recycled = n;
-    this.count--;
-  }
-
-  private grow(): void {
-    const cap = this.capacity * 2;
-    const f64 = (a: Float64Array, size: number): Float64Array => {
-      const b = new Float64Array(size);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.nodeStart = f64(this.nodeStart, cap);
-    this.nodeLen = f64(this.nodeLen, cap);
-    this.own = f64(this.own, cap * LEVELS);
-    this.fit = f64(this.fit, cap * LEVELS);
-    this.left = i32(this.left);
-    this.right = i32(this.right);
-    this.prio = i32(this.prio);
-    this.capacity = cap;
-  }
-
-  private insertNode(n: number, x: number): number {
-    if (n === NIL) return x;
-    if ((this.nodeStart[x] as number) < (this.nodeStart[n] as number)) {
-      const l = this.insertNode(this.left[n] as number, x);
-      this.left[n] = l;
-      if ((this.prio[l] as number) > (this.prio[n] as number)) {
-        this.left[n] = this.right[l] as number;
-        this.right[l] = n;
-        this.pull(n);
-        this.pull(l);
-        return l;
-      }
-    } else {
-      const r = this.insertNode(this.right[n] as number, x);
-      this.right[n] = r;
-      if ((this.prio[r] as number) > (this.prio[n] as number)) {
-        this.right[n] = this.left[r] as number;
-        this.left[r] = n;
-        this.pull(n);
-        this.pull(r);
-        return r;
-      }
-    }
     this.pull(n);
     return n;
   }
@@ -514,18 +438,5 @@ export class RangeAllocator {
     else this.right[n] = this.removeKey(this.right[n] as number, key);
     this.pull(n);
     return n;
-  }
-
-  private merge(a: number, b: number): number {
-    if (a === NIL) return b;
-    if (b === NIL) return a;
-    if ((this.prio[a] as number) > (this.prio[b] as number)) {
-      this.right[a] = this.merge(this.right[a] as number, b);
-      this.pull(a);
-      return a;
-    }
-    this.left[b] = this.merge(a, this.left[b] as number);
-    this.pull(b);
-    return b;
   }
 }
