@@ -45,7 +45,7 @@ export interface PhysicalMemory {
 export interface PhysChunk {
   readonly pa: number;
   readonly len: number;
-  /** The block size of the pool it came from; equal to `len` for block pools, the request's alignment granule for the contiguous pool. */
+  /** The block size of the pool it came from (equal to `len`); for a `VCM_PHYS_CONT` allocation, the extent's length. */
   readonly blockSize: number;
 }
 
