@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isVcmError } from '@vcm/core';
-import { PERM_READ, PERM_WRITE, Tlb, type TlbPolicy } from './tlb.js';
+import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb, type TlbPolicy } from './tlb.js';
 
 const SIZES = [12, 16, 20, 24];
 
@@ -13,19 +13,23 @@ interface ModelEntry {
   pa: number;
 }
 
-/** A plain-array reference TLB: index 0 is the most recent. */
+/**
+ * A plain-array reference TLB: index 0 is the most recent. `ctx` -1 is a
+ * global entry: it answers every context id of its bank (ARM nG clear).
+ */
 class ModelTlb {
   list: ModelEntry[] = [];
   hits = 0;
   misses = 0;
   evictions = 0;
   invalidations = 0;
+  invalidationOps = 0;
   constructor(
     readonly capacity: number,
     readonly policy: TlbPolicy,
   ) {}
   lookup(bank: number, ctx: number, va: number): ModelEntry | undefined {
-    const i = this.list.findIndex((e) => e.bank === bank && e.ctx === ctx && va >= e.va && va < e.va + e.size);
+    const i = this.list.findIndex((e) => e.bank === bank && (e.ctx === ctx || e.ctx === -1) && va >= e.va && va < e.va + e.size);
     if (i < 0) {
       this.misses++;
       return undefined;
@@ -48,40 +52,61 @@ class ModelTlb {
     }
     this.list.unshift({ bank, ctx, va: base, size, pa });
   }
+  /** TLBIMVA: the context's entries and the bank's global ones. */
   invalidateRange(bank: number, ctx: number, va: number, len: number): void {
+    this.invalidationOps++;
     const before = this.list.length;
-    this.list = this.list.filter((e) => !(e.bank === bank && e.ctx === ctx && e.va < va + len && e.va + e.size > va));
+    this.list = this.list.filter((e) => !(e.bank === bank && (e.ctx === ctx || e.ctx === -1) && e.va < va + len && e.va + e.size > va));
     this.invalidations += before - this.list.length;
   }
+  /** TLBIMVAA: every context id of the bank, global entries too. */
+  invalidateRangeAllContexts(bank: number, va: number, len: number): void {
+    this.invalidationOps++;
+    const before = this.list.length;
+    this.list = this.list.filter((e) => !(e.bank === bank && e.va < va + len && e.va + e.size > va));
+    this.invalidations += before - this.list.length;
+  }
+  /** TLBIASID: only entries tagged with ctx (globals stay unless ctx is -1). */
   invalidateContext(bank: number, ctx: number): void {
+    this.invalidationOps++;
     const before = this.list.length;
     this.list = this.list.filter((e) => !(e.bank === bank && e.ctx === ctx));
     this.invalidations += before - this.list.length;
   }
 }
 
+// Addresses from a wide space (mostly misses) or a narrow one (hits, overlaps
+// and small invalidations that take the probing path); lengths likewise.
+const addr = fc.oneof(fc.integer({ min: 0, max: 0x3fffffff }), fc.integer({ min: 0, max: 0x3fffff }));
+const len = fc.oneof(fc.integer({ min: 1, max: 0x4000000 }), fc.integer({ min: 1, max: 0x20000 }));
 const op = fc.oneof(
   fc.record({
     kind: fc.constant('fill' as const),
     bank: fc.integer({ min: 0, max: 2 }),
-    ctx: fc.integer({ min: 0, max: 2 }),
-    va: fc.integer({ min: 0, max: 0x3fffffff }),
+    ctx: fc.integer({ min: -1, max: 2 }),
+    va: addr,
     lg: fc.constantFrom(...SIZES),
   }),
   fc.record({
     kind: fc.constant('lookup' as const),
     bank: fc.integer({ min: 0, max: 2 }),
-    ctx: fc.integer({ min: 0, max: 2 }),
-    va: fc.integer({ min: 0, max: 0x3fffffff }),
+    ctx: fc.integer({ min: -1, max: 2 }),
+    va: addr,
   }),
   fc.record({
     kind: fc.constant('inval' as const),
     bank: fc.integer({ min: 0, max: 2 }),
-    ctx: fc.integer({ min: 0, max: 2 }),
-    va: fc.integer({ min: 0, max: 0x3fffffff }),
-    len: fc.integer({ min: 1, max: 0x4000000 }),
+    ctx: fc.integer({ min: -1, max: 2 }),
+    va: addr,
+    len,
   }),
-  fc.record({ kind: fc.constant('ctx' as const), bank: fc.integer({ min: 0, max: 2 }), ctx: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({
+    kind: fc.constant('invalAll' as const),
+    bank: fc.integer({ min: 0, max: 2 }),
+    va: addr,
+    len,
+  }),
+  fc.record({ kind: fc.constant('ctx' as const), bank: fc.integer({ min: 0, max: 2 }), ctx: fc.integer({ min: -1, max: 2 }) }),
 );
 
 describe('Tlb', () => {
@@ -150,19 +175,102 @@ describe('Tlb', () => {
     expect(tlb.lookup(0, 0, 0, SIZES)).toBe(-1);
   });
 
+  describe('global entries (ARM nG clear), as the CPU uses them', () => {
+    it('a global entry answers every context id of its bank, and only its bank', () => {
+      const tlb = new Tlb({ entries: 8 });
+      const g = tlb.fill(0, TLB_GLOBAL, 0xc010_0000, 20, 0x4010_0000, PERM_READ | PERM_WRITE, 0x4010_0c0e, 1);
+      const other = tlb.fill(0, 5, 0x1000, 12, 0x1000, PERM_READ); // the last-hit shortcut now holds another entry
+      expect(tlb.lookup(0, 5, 0xc01f_fff0, SIZES)).toBe(g); // found by the global probe
+      expect(tlb.lookup(0, 200, 0xc010_0000, SIZES)).toBe(g); // by the last-hit shortcut
+      expect(tlb.lookup(0, 5, 0x1000, SIZES)).toBe(other);
+      expect(tlb.lookup(0, TLB_GLOBAL, 0xc010_0004, SIZES)).toBe(g);
+      expect(tlb.lookup(1, 5, 0xc010_0000, SIZES)).toBe(-1);
+      expect(tlb.pa(g, 0xc01f_fff0)).toBe(0x401f_fff0);
+      expect(tlb.end(g) - 0xc01f_fff0).toBe(0x10);
+      expect([tlb.descriptor(g), tlb.level(g)]).toEqual([0x4010_0c0e, 1]);
+      expect(tlb.covers(g, 0, 77, 0xc010_0000)).toBe(true);
+      expect(tlb.covers(g, 1, 77, 0xc010_0000)).toBe(false);
+      tlb.invalidateContext(0, 5);
+      expect(tlb.entries()).toEqual([{ bank: 0, contextId: TLB_GLOBAL, va: 0xc010_0000, size: 0x10_0000, pa: 0x4010_0000, perm: PERM_READ | PERM_WRITE }]);
+      expect(tlb.stats()).toMatchObject({ hits: 4, misses: 1, entries: 1 });
+    });
+
+    it('a tagged entry answers its context id only; a TLB_GLOBAL lookup sees global entries only', () => {
+      const tlb = new Tlb({ entries: 8 });
+      tlb.fill(0, 3, 0x1000, 12, 0x6000_0000, PERM_READ | PERM_USER, 0, 2);
+      expect(tlb.lookup(0, 3, 0x1000, SIZES)).toBeGreaterThanOrEqual(0);
+      expect(tlb.lookup(0, 4, 0x1000, SIZES)).toBe(-1);
+      expect(tlb.lookup(0, TLB_GLOBAL, 0x1000, SIZES)).toBe(-1);
+      // The last-hit shortcut must not hand a tagged entry to a global lookup either.
+      const s = tlb.lookup(0, 3, 0x1004, SIZES);
+      expect(tlb.lookup(0, TLB_GLOBAL, 0x1008, SIZES)).toBe(-1);
+      expect(tlb.lookup(0, 3, 0x1008, SIZES)).toBe(s);
+    });
+
+    it('invalidation: by range hits the context and the globals (TLBIMVA), all contexts (TLBIMVAA), by context spares globals (TLBIASID)', () => {
+      const tlb = new Tlb({ entries: 8 });
+      tlb.fill(0, 1, 0x1000, 12, 0x1000, PERM_READ);
+      tlb.fill(0, 2, 0x1000, 12, 0x5000, PERM_READ);
+      tlb.fill(0, TLB_GLOBAL, 0x10_0000, 20, 0x4000_0000, PERM_READ);
+      expect(tlb.invalidateRange(0, 1, 0, 0x20_0000, SIZES)).toBe(2);
+      expect(tlb.lookup(0, 1, 0x1000, SIZES)).toBe(-1);
+      expect(tlb.lookup(0, 2, 0x1000, SIZES)).toBeGreaterThanOrEqual(0);
+      expect(tlb.lookup(0, 2, 0x10_0000, SIZES)).toBe(-1); // the global entry went too
+      tlb.fill(0, 1, 0x1000, 12, 0x1000, PERM_READ);
+      tlb.fill(1, 1, 0x1000, 12, 0x1000, PERM_READ);
+      expect(tlb.invalidateRangeAllContexts(0, 0x1fff, 2)).toBe(2); // one byte of the page: every context id of bank 0
+      expect(tlb.entries().map((e) => e.bank)).toEqual([1]);
+      tlb.fill(0, 1, 0x1000, 12, 0x1000, PERM_READ);
+      tlb.fill(0, 7, 0x2000, 12, 0x1000, PERM_READ);
+      tlb.fill(0, TLB_GLOBAL, 0xc000_0000, 24, 0x4000_0000, PERM_READ | PERM_EXECUTE);
+      expect(tlb.invalidateContext(0, 1)).toBe(1);
+      expect(tlb.entries().map((e) => [e.bank, e.contextId])).toEqual([
+        [0, TLB_GLOBAL],
+        [0, 7],
+        [1, 1],
+      ]);
+      expect(tlb.invalidateContext(0, TLB_GLOBAL)).toBe(1);
+      expect(tlb.invalidateAll()).toBe(2);
+      // Entries removed, and operations asked for (one per call, even one that removes nothing).
+      expect(tlb.stats()).toMatchObject({ invalidations: 8, invalidationOps: 5, entries: 0 });
+      expect(tlb.invalidateRange(0, 1, 0, 0x1000, SIZES)).toBe(0);
+      expect(tlb.stats()).toMatchObject({ invalidations: 8, invalidationOps: 6 });
+    });
+
+    it('range invalidation by probing finds global entries of every size, and the scan agrees', () => {
+      // A small range (probes) and a huge one (scan of all slots) must remove the same globals.
+      for (const len of [0x1000, 0x4000_0000]) {
+        const tlb = new Tlb({ entries: 64 });
+        tlb.fill(0, TLB_GLOBAL, 0xc000_0000, 24, 0x4000_0000, PERM_READ);
+        tlb.fill(0, TLB_GLOBAL, 0xc100_0000, 20, 0x5000_0000, PERM_READ);
+        tlb.fill(0, TLB_GLOBAL, 0xc110_0000, 16, 0x5100_0000, PERM_READ);
+        tlb.fill(0, TLB_GLOBAL, 0xc111_0000, 12, 0x5200_0000, PERM_READ);
+        tlb.fill(0, 9, 0xc000_0000, 12, 0x6000_0000, PERM_READ); // another context's, same address
+        for (const va of [0xc000_0000, 0xc100_0000, 0xc110_0000, 0xc111_0000]) tlb.invalidateRange(0, 4, va, len, SIZES);
+        expect(tlb.entries().map((e) => e.contextId)).toEqual([9]);
+      }
+    });
+  });
+
   for (const policy of ['lru', 'fifo'] as const) {
     it(`agrees with a reference model under random fills, lookups and invalidations (${policy})`, () => {
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: 9 }), fc.array(op, { maxLength: 200 }), (capacity, ops) => {
+        fc.property(fc.integer({ min: 1, max: 40 }), fc.array(op, { minLength: 20, maxLength: 200 }), (capacity, ops) => {
           const tlb = new Tlb({ entries: capacity, policy });
           const model = new ModelTlb(capacity, policy);
           for (const o of ops) {
             if (o.kind === 'fill') {
-              // Keep leaves of one context disjoint, as a page table's are: drop overlaps first.
+              // Keep the leaves one context id can see disjoint, as page tables do: drop overlaps first
+              // (a global leaf is seen by every context id of the bank).
               const size = 2 ** o.lg;
               const base = o.va - (o.va % size);
-              tlb.invalidateRange(o.bank, o.ctx, base, size, SIZES);
-              model.invalidateRange(o.bank, o.ctx, base, size);
+              if (o.ctx === TLB_GLOBAL) {
+                tlb.invalidateRangeAllContexts(o.bank, base, size);
+                model.invalidateRangeAllContexts(o.bank, base, size);
+              } else {
+                tlb.invalidateRange(o.bank, o.ctx, base, size, SIZES);
+                model.invalidateRange(o.bank, o.ctx, base, size);
+              }
               tlb.fill(o.bank, o.ctx, o.va, o.lg, base + 0x1_0000_0000, PERM_READ);
               model.fill(o.bank, o.ctx, o.va, o.lg, base + 0x1_0000_0000);
             } else if (o.kind === 'lookup') {
@@ -173,6 +281,9 @@ describe('Tlb', () => {
             } else if (o.kind === 'inval') {
               tlb.invalidateRange(o.bank, o.ctx, o.va, o.len, SIZES);
               model.invalidateRange(o.bank, o.ctx, o.va, o.len);
+            } else if (o.kind === 'invalAll') {
+              tlb.invalidateRangeAllContexts(o.bank, o.va, o.len);
+              model.invalidateRangeAllContexts(o.bank, o.va, o.len);
             } else {
               tlb.invalidateContext(o.bank, o.ctx);
               model.invalidateContext(o.bank, o.ctx);
@@ -186,6 +297,7 @@ describe('Tlb', () => {
             misses: model.misses,
             evictions: model.evictions,
             invalidations: model.invalidations,
+            invalidationOps: model.invalidationOps,
           });
         }),
         { numRuns: 200 },

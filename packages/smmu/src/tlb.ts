@@ -8,6 +8,15 @@
  * what makes large pages cut misses (ARCHITECTURE.md "The TLB is shared and
  * finite").
  *
+ * The same TLB serves the CPU (`@vcm/vmm-overlay`, ARCHITECTURE.md "The CPU
+ * is a master like any other"): one bank, the ASID as context id, and
+ * *global* entries — a leaf whose descriptor has nG clear (kernel mappings)
+ * is filled with context id `TLB_GLOBAL` and then matches a lookup from any
+ * context id of its bank, as an ARM TLB's global entries match any ASID.
+ * The SMMU never fills global entries, and every global path is skipped
+ * while none is held, so the SMMU's hot path pays one integer compare on a
+ * miss.
+ *
  * Storage is typed arrays (ARCHITECTURE.md rule 4, CONVENTIONS.md "hot
  * paths"): the slots, an intrusive doubly-linked recency list for LRU, and
  * an open-addressing hash (linear probing, backward-shift deletion) from
@@ -21,8 +30,17 @@ export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];
 export const TLB_DEFAULT_ENTRIES = 32;
 /** Largest TLB we model; keeps the hash table and the tag packing small. */
 export const TLB_MAX_ENTRIES = 1 << 16;
-/** Tags pack the bank into 11 bits and the context id into 8. */
+/** Tags pack the bank into 11 bits and the context id into 9 (0..255, and the global marker). */
 export const TLB_MAX_BANKS = 1 << 11;
+/**
+ * The context id of a global entry (ARM: nG clear). Given to `fill`, the
+ * entry matches lookups from every context id of its bank; given to
+ * `lookup`, only global entries match (a CPU with no ASID in force: a kernel
+ * thread, or a kernel address).
+ */
+export const TLB_GLOBAL = -1;
+/** Context ids are stored in 9 bits; all ones is `TLB_GLOBAL` (-1 & 0x1ff). */
+const CTX_MASK = 0x1ff;
 
 export interface TlbOptions {
   /** Capacity in entries (default 32). */
@@ -50,6 +68,8 @@ export interface TlbStats {
   readonly evictions: number;
   /** Valid entries removed by invalidation (by address, by context, or all). */
   readonly invalidations: number;
+  /** Invalidation operations requested (one per `invalidate*` call, whether or not it removed anything). */
+  readonly invalidationOps: number;
   /** Entries written after a walk. */
   readonly fills: number;
 }
@@ -57,6 +77,7 @@ export interface TlbStats {
 /** A valid entry, for snapshots. */
 export interface TlbEntry {
   readonly bank: number;
+  /** `TLB_GLOBAL` (-1) for a global entry. */
   readonly contextId: number;
   readonly va: number;
   readonly size: number;
@@ -76,13 +97,14 @@ export class Tlb {
   walks = 0;
   evictions = 0;
   invalidations = 0;
+  invalidationOps = 0;
   fills = 0;
 
-  /** (bank << 13) | (contextId << 5) | log2(size); FREE when the slot is empty. */
+  /** (bank << 14) | ((contextId & 0x1ff) << 5) | log2(size); FREE when the slot is empty. */
   private readonly tag: Int32Array;
   /** (va >>> log2) << (log2 - 12): the page number in 4 KiB units. */
   private readonly vpn: Int32Array;
-  /** (bank << 8) | contextId, for context-wide invalidation and the fast path. */
+  /** (bank << 9) | (contextId & 0x1ff), for context-wide invalidation and the fast path. */
   private readonly owner: Int32Array;
   private readonly vaBase: Float64Array;
   private readonly size: Float64Array;
@@ -90,6 +112,10 @@ export class Tlb {
   private readonly perms: Uint8Array;
   /** The leaf descriptor (low 32 bits), so a permission fault on a hit can report it. */
   private readonly descriptors: Uint32Array;
+  /** The table level the walk found the leaf at (the CPU's oops names it; 0 when the filler did not say). */
+  private readonly levels: Uint8Array;
+  /** Global entries held: while 0, lookups and invalidations skip the global probes. */
+  private globals = 0;
   /** Recency list: head is the most recently used (or inserted, for FIFO), tail the victim. */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
@@ -105,8 +131,8 @@ export class Tlb {
   private readonly lru: boolean;
   private rng = 0x2545f491;
 
-  constructor(options: TlbOptions = {}) {
-    const where = 'new Smmu';
+  /** `where` names the call that configured the TLB in error messages (`new Smmu`, `new Vmm`). */
+  constructor(options: TlbOptions = {}, where = 'new Smmu') {
     this.capacity = options.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', options.entries, TLB_MAX_ENTRIES);
     if (this.capacity < 1) {
       throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
@@ -122,6 +148,7 @@ export class Tlb {
     this.paBase = new Float64Array(c);
     this.perms = new Uint8Array(c);
     this.descriptors = new Uint32Array(c);
+    this.levels = new Uint8Array(c);
     this.prev = new Int32Array(c).fill(FREE);
     this.next = new Int32Array(c).fill(FREE);
     this.freeSlots = new Int32Array(c);
@@ -151,23 +178,29 @@ export class Tlb {
   }
 
   /**
-   * The entry covering `va` for (bank, context id), or -1. Counts a hit or a
-   * miss and, under LRU, makes the entry the most recent. `sizesLog2` are the
+   * The entry covering `va` for (bank, context id) — one tagged with that
+   * context id or a global one of the bank — or -1. Counts a hit or a miss
+   * and, under LRU, makes the entry the most recent. `sizesLog2` are the
    * format's page sizes (log2, ascending): the entry may be of any of them.
+   * With `contextId` `TLB_GLOBAL`, only global entries match.
    */
   lookup(bank: number, contextId: number, va: number, sizesLog2: readonly number[]): number {
-    const ownerKey = (bank << 8) | contextId;
+    const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     // Last-hit fast path: a stream stays in one entry for many accesses. Still a hit.
     const l = this.last;
-    if (l !== FREE && this.owner[l] === ownerKey) {
-      const off = va - this.vaBase[l]!;
-      if (off >= 0 && off < this.size[l]!) {
-        this.hits++;
-        if (this.lru && this.head !== l) this.toFront(l);
-        return l;
+    if (l !== FREE) {
+      const o = this.owner[l];
+      // ownerKey | CTX_MASK is the bank's global owner: a global entry serves every context id.
+      if (o === ownerKey || o === (ownerKey | CTX_MASK)) {
+        const off = va - this.vaBase[l]!;
+        if (off >= 0 && off < this.size[l]!) {
+          this.hits++;
+          if (this.lru && this.head !== l) this.toFront(l);
+          return l;
+        }
       }
     }
-    const tagBase = (bank << 13) | (contextId << 5);
+    const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
     for (let i = 0; i < sizesLog2.length; i++) {
       const lg = sizesLog2[i]!;
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
@@ -178,13 +211,32 @@ export class Tlb {
         return s;
       }
     }
+    // Then the bank's global entries (none on an SMMU: skipped at the cost of this compare).
+    if (this.globals !== 0 && (ownerKey & CTX_MASK) !== CTX_MASK) {
+      const globalBase = tagBase | (CTX_MASK << 5);
+      for (let i = 0; i < sizesLog2.length; i++) {
+        const lg = sizesLog2[i]!;
+        const s = this.slotOf(globalBase | lg, (va >>> lg) << (lg - 12));
+        if (s !== FREE) return this.hit(s);
+      }
+    }
     this.misses++;
     return FREE;
   }
 
-  /** Does entry `slot` still cover `va` for this owner? (The stream loop's check, no counting.) */
+  private hit(s: number): number {
+    this.hits++;
+    if (this.lru && this.head !== s) this.toFront(s);
+    this.last = s;
+    return s;
+  }
+
+  /** Does entry `slot` still cover `va` for this owner (its own or a global entry)? (The stream loop's check, no counting.) */
   covers(slot: number, bank: number, contextId: number, va: number): boolean {
-    if (slot === FREE || this.owner[slot] !== ((bank << 8) | contextId)) return false;
+    if (slot === FREE) return false;
+    const ownerKey = (bank << 9) | (contextId & CTX_MASK);
+    const o = this.owner[slot];
+    if (o !== ownerKey && o !== (ownerKey | CTX_MASK)) return false;
     const off = va - this.vaBase[slot]!;
     return off >= 0 && off < this.size[slot]!;
   }
@@ -201,6 +253,10 @@ export class Tlb {
   descriptor(slot: number): number {
     return this.descriptors[slot]!;
   }
+  /** The table level the entry's leaf was found at (as given to `fill`). */
+  level(slot: number): number {
+    return this.levels[slot]!;
+  }
   /** The entry's virtual base. */
   base(slot: number): number {
     return this.vaBase[slot]!;
@@ -210,9 +266,13 @@ export class Tlb {
     return this.vaBase[slot]! + this.size[slot]!;
   }
 
-  /** Write an entry after a walk, evicting by policy when full. Returns the slot. */
-  fill(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number, descriptor = 0): number {
-    const tag = (bank << 13) | (contextId << 5) | log2Size;
+  /**
+   * Write an entry after a walk, evicting by policy when full. Returns the
+   * slot. `contextId` `TLB_GLOBAL` makes a global entry (nG clear).
+   */
+  fill(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number, descriptor = 0, level = 0): number {
+    const ctx = contextId & CTX_MASK;
+    const tag = (bank << 14) | (ctx << 5) | log2Size;
     const vpn = (va >>> log2Size) << (log2Size - 12);
     const existing = this.slotOf(tag, vpn);
     if (existing !== FREE) this.remove(existing);
@@ -223,13 +283,15 @@ export class Tlb {
     const s = this.freeSlots[--this.freeCount]!;
     this.tag[s] = tag;
     this.vpn[s] = vpn;
-    this.owner[s] = (bank << 8) | contextId;
+    this.owner[s] = (bank << 9) | ctx;
+    if (ctx === CTX_MASK) this.globals++;
     const size = 2 ** log2Size;
     this.vaBase[s] = va - (va % size);
     this.size[s] = size;
     this.paBase[s] = pa;
     this.perms[s] = perm;
     this.descriptors[s] = descriptor;
+    this.levels[s] = level;
     let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
     while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
     this.hash[i] = s;
@@ -297,6 +359,7 @@ export class Tlb {
     }
     hash[i] = FREE;
     this.unlink(s);
+    if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
     this.tag[s] = FREE;
     this.owner[s] = FREE;
     this.freeSlots[this.freeCount++] = s;
@@ -304,33 +367,50 @@ export class Tlb {
   }
 
   /**
-   * Invalidate by address and context (the efficient form, HARDWARE.md):
-   * every entry of (bank, context id) overlapping [va, va+len). Probes the
-   * page numbers of each size when that is cheaper than a scan of all
-   * slots. Returns the number of entries removed.
+   * Invalidate by address and context (the efficient form, HARDWARE.md; ARM
+   * TLBIMVA): every entry of (bank, context id) overlapping [va, va+len),
+   * and the bank's global entries there — a global entry answers that
+   * context id too, so a change it could see must drop it. Probes the page
+   * numbers of each size when that is cheaper than a scan of all slots.
+   * Returns the number of entries removed.
    */
   invalidateRange(bank: number, contextId: number, va: number, len: number, sizesLog2: readonly number[]): number {
+    this.invalidationOps++;
     if (this.freeCount === this.capacity || len <= 0) return 0;
     const end = va + len;
+    const ctx = contextId & CTX_MASK;
+    const withGlobals = this.globals !== 0 && ctx !== CTX_MASK;
     let probes = 0;
     for (const lg of sizesLog2) probes += Math.ceil(len / 2 ** lg) + 1;
+    if (withGlobals) probes *= 2;
     let removed = 0;
     if (probes <= this.capacity) {
-      const tagBase = (bank << 13) | (contextId << 5);
+      const tagBase = (bank << 14) | (ctx << 5);
+      const globalBase = (bank << 14) | (CTX_MASK << 5);
       for (const lg of sizesLog2) {
         const size = 2 ** lg;
         for (let a = va - (va % size); a < end; a += size) {
-          const s = this.slotOf(tagBase | lg, (a >>> lg) << (lg - 12));
+          const vpn = (a >>> lg) << (lg - 12);
+          const s = this.slotOf(tagBase | lg, vpn);
           if (s !== FREE) {
             this.remove(s);
             removed++;
           }
+          if (withGlobals) {
+            const g = this.slotOf(globalBase | lg, vpn);
+            if (g !== FREE) {
+              this.remove(g);
+              removed++;
+            }
+          }
         }
       }
     } else {
-      const ownerKey = (bank << 8) | contextId;
+      const ownerKey = (bank << 9) | ctx;
+      const globalKey = ownerKey | CTX_MASK;
       for (let s = 0; s < this.capacity; s++) {
-        if (this.owner[s] === ownerKey && this.vaBase[s]! < end && this.vaBase[s]! + this.size[s]! > va) {
+        const o = this.owner[s];
+        if ((o === ownerKey || o === globalKey) && this.vaBase[s]! < end && this.vaBase[s]! + this.size[s]! > va) {
           this.remove(s);
           removed++;
         }
@@ -340,9 +420,36 @@ export class Tlb {
     return removed;
   }
 
-  /** Invalidate every entry of (bank, context id): a context switch or deactivation. */
+  /**
+   * Invalidate by address for every context id of a bank, global entries
+   * included (ARM TLBIMVAA): a change to a table that every address space
+   * shares — the CPU's kernel table. One scan of the TLB, whatever the
+   * length. Returns the number of entries removed.
+   */
+  invalidateRangeAllContexts(bank: number, va: number, len: number): number {
+    this.invalidationOps++;
+    if (this.freeCount === this.capacity || len <= 0) return 0;
+    const end = va + len;
+    let removed = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      const o = this.owner[s]!;
+      if (o !== FREE && o >>> 9 === bank && this.vaBase[s]! < end && this.vaBase[s]! + this.size[s]! > va) {
+        this.remove(s);
+        removed++;
+      }
+    }
+    this.invalidations += removed;
+    return removed;
+  }
+
+  /**
+   * Invalidate every entry tagged (bank, context id), global ones spared
+   * (ARM TLBIASID): a context switch, a deactivation, an ASID reused. With
+   * `TLB_GLOBAL`, the bank's global entries only.
+   */
   invalidateContext(bank: number, contextId: number): number {
-    const ownerKey = (bank << 8) | contextId;
+    this.invalidationOps++;
+    const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     let removed = 0;
     for (let s = 0; s < this.capacity; s++) {
       if (this.owner[s] === ownerKey) {
@@ -354,11 +461,12 @@ export class Tlb {
     return removed;
   }
 
-  /** Invalidate every entry of a bank, whatever its context id. */
+  /** Invalidate every entry of a bank, whatever its context id, global ones too. */
   invalidateBank(bank: number): number {
+    this.invalidationOps++;
     let removed = 0;
     for (let s = 0; s < this.capacity; s++) {
-      if (this.owner[s] !== FREE && this.owner[s]! >>> 8 === bank) {
+      if (this.owner[s] !== FREE && this.owner[s]! >>> 9 === bank) {
         this.remove(s);
         removed++;
       }
@@ -367,8 +475,9 @@ export class Tlb {
     return removed;
   }
 
-  /** Invalidate everything. */
+  /** Invalidate everything (ARM TLBIALL). */
   invalidateAll(): number {
+    this.invalidationOps++;
     let removed = 0;
     for (let s = 0; s < this.capacity; s++) {
       if (this.owner[s] !== FREE) {
@@ -390,6 +499,7 @@ export class Tlb {
       walks: this.walks,
       evictions: this.evictions,
       invalidations: this.invalidations,
+      invalidationOps: this.invalidationOps,
       fills: this.fills,
     };
   }
@@ -401,6 +511,7 @@ export class Tlb {
     this.walks = 0;
     this.evictions = 0;
     this.invalidations = 0;
+    this.invalidationOps = 0;
     this.fills = 0;
   }
 
@@ -415,9 +526,10 @@ export class Tlb {
   entries(): TlbEntry[] {
     const out: TlbEntry[] = [];
     for (let s = this.head; s !== FREE; s = this.next[s]!) {
+      const ctx = this.owner[s]! & CTX_MASK;
       out.push({
-        bank: this.owner[s]! >>> 8,
-        contextId: this.owner[s]! & 0xff,
+        bank: this.owner[s]! >>> 9,
+        contextId: ctx === CTX_MASK ? TLB_GLOBAL : ctx,
         va: this.vaBase[s]!,
         size: this.size[s]!,
         pa: this.paBase[s]!,
