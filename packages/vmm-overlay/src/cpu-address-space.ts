@@ -13,10 +13,9 @@
  */
 import { VcmError, VCM_USER, checkLength, checkUint, formatSize, hex } from '@vcm/core';
 import type { AddressSpace } from '@vcm/core';
-import { PROT_GLOBAL, PROT_PRIV, protOfAttr } from '@vcm/smmu';
-import type { PageTable } from '@vcm/smmu';
-import type { CpuTlb } from './cpu-tlb.js';
-import { GLOBAL_ASID } from './cpu-tlb.js';
+import { PROT_GLOBAL, PROT_PRIV, TLB_GLOBAL, protOfAttr } from '@vcm/smmu';
+import type { PageTable, Tlb } from '@vcm/smmu';
+import { CPU_TLB_BANK, CPU_TLB_SIZES_LOG2 } from './cpu.js';
 
 /** One mapping core made: a backed reservation, or a chunk of one. */
 export interface CpuMapping {
@@ -37,13 +36,13 @@ export interface CpuMapping {
  */
 export class CpuPageTable {
   readonly label: string;
-  /** `GLOBAL_ASID` for the kernel table. */
+  /** `TLB_GLOBAL` (`GLOBAL_ASID`, -1) for the kernel table. */
   readonly asid: number;
   private table_: PageTable | undefined;
-  private readonly tlb: CpuTlb;
+  private readonly tlb: Tlb;
   private readonly mappings_ = new Map<number, CpuMapping>();
 
-  constructor(label: string, table: PageTable, tlb: CpuTlb, asid: number) {
+  constructor(label: string, table: PageTable, tlb: Tlb, asid: number) {
     this.label = label;
     this.table_ = table;
     this.tlb = tlb;
@@ -51,7 +50,7 @@ export class CpuPageTable {
   }
 
   get kernel(): boolean {
-    return this.asid === GLOBAL_ASID;
+    return this.asid === TLB_GLOBAL;
   }
 
   /** The table, or `undefined` once its process has exited. */
@@ -96,15 +95,20 @@ export class CpuPageTable {
     this.mappings_.delete(va);
   }
 
-  /** Drop TLB entries this table's change could leave stale (TLBIMVAA for the kernel, TLBIMVA by ASID for a process). */
+  /**
+   * Drop TLB entries this table's change could leave stale: TLBIMVAA for
+   * the kernel (every ASID sees its table), TLBIMVA by ASID for a process
+   * (that ASID's entries, and any global ones in the range).
+   */
   invalidate(va: number, len: number): void {
-    this.tlb.invalidateRange(va, len, this.asid);
+    if (this.kernel) this.tlb.invalidateRangeAllContexts(CPU_TLB_BANK, va, len);
+    else this.tlb.invalidateRange(CPU_TLB_BANK, this.asid, va, len, CPU_TLB_SIZES_LOG2);
   }
 
   /** Free the table (process exit): the TLB loses the ASID's entries first. */
   destroy(): void {
     if (this.table_ === undefined) return;
-    if (!this.kernel) this.tlb.invalidateAsid(this.asid);
+    if (!this.kernel) this.tlb.invalidateContext(CPU_TLB_BANK, this.asid);
     else this.tlb.invalidateAll();
     this.table_.destroy();
     this.table_ = undefined;

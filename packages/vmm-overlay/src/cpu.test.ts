@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SZ_4K, VCM_EXECUTE, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
 import type { FaultInfo } from '@vcm/core';
-import { pattern, testSystem } from './test-system.js';
+import { msm8x60Memory } from '@vcm/physalloc';
+import { KERNEL_RAM, pattern, testSystem } from './test-system.js';
+import { Vmm } from './vmm.js';
+import { CPU_TLB_BANK, CPU_TLB_DEFAULT_ENTRIES } from './cpu.js';
+import { GLOBAL_ASID } from './index.js';
 
 type Caught = { code: string; message: string; details: Record<string, unknown> };
 function err(fn: () => unknown): Caught {
@@ -192,6 +196,54 @@ describe('Cpu and processes', () => {
     const w = vmm.cpu.walk(vaB);
     expect(((w?.descriptor ?? 0) >>> 11) & 1).toBe(1);
     expect(w?.user).toBe(true);
+  });
+
+  it('caches kernel leaves as global entries: one entry serves every process and a kernel thread; an ASID flush spares it', () => {
+    const { vmm } = testSystem();
+    const k = vmm.prebuilt.create(VCM_PREBUILT_KERNEL);
+    const kva = k.place(SZ_4K, SZ_4K);
+    k.space.map(kva, PA + 8 * SZ_4K, SZ_4K, RW);
+    const a = vmm.createProcess('a');
+    const b = vmm.createProcess('b');
+    vmm.switchTo(a);
+    const u = vmm.prebuilt.create(VCM_PREBUILT_USER);
+    const uva = u.place(SZ_4K, SZ_4K);
+    u.space.map(uva, PA, SZ_4K, RW);
+    vmm.cpu.readU32(uva, { mode: 'user' });
+    vmm.cpu.writeU32(kva, 0x600d);
+    const mine = vmm.cpu.tlb.entries();
+    expect(mine.find((e) => e.va === kva)).toMatchObject({ bank: CPU_TLB_BANK, contextId: GLOBAL_ASID, size: SZ_4K, pa: PA + 8 * SZ_4K });
+    expect(mine.find((e) => e.va === uva)).toMatchObject({ contextId: a.asid, size: SZ_4K, pa: PA });
+    vmm.cpu.tlb.resetStats();
+    vmm.switchTo(b);
+    expect(vmm.cpu.readU32(kva)).toBe(0x600d);
+    vmm.switchTo(undefined);
+    expect(vmm.cpu.readU32(kva)).toBe(0x600d);
+    expect(vmm.cpu.stats()).toMatchObject({ hits: 2, misses: 0, walks: 0 });
+    // a's exit flushes a's ASID (TLBIASID): its user entry goes, the kernel's global entry stays.
+    a.exit();
+    expect(vmm.cpu.tlb.entries().map((e) => e.contextId)).toEqual([GLOBAL_ASID]);
+    expect(vmm.cpu.stats()).toMatchObject({ invalidations: 1, invalidationOps: 1, hits: 2, misses: 0 });
+    // A kernel unmap drops the global entry for every ASID (TLBIMVAA).
+    k.space.unmap(kva, SZ_4K);
+    expect(vmm.cpu.tlb.entries()).toEqual([]);
+    vmm.switchTo(b);
+    expect(err(() => vmm.cpu.readU32(kva)).code).toBe('EFAULT');
+  });
+
+  it('takes the TLB size and policy from new Vmm({ tlb }), 128-entry LRU by default, and refuses 0 entries naming new Vmm', () => {
+    expect(testSystem().vmm.cpu.tlb.stats()).toMatchObject({ capacity: CPU_TLB_DEFAULT_ENTRIES, policy: 'lru', entries: 0 });
+    expect(CPU_TLB_DEFAULT_ENTRIES).toBe(128);
+    expect(testSystem({ tlb: { entries: 8, policy: 'fifo' } }).vmm.cpu.tlb.stats()).toMatchObject({ capacity: 8, policy: 'fifo' });
+    // Refused atomically: the kernel table the constructor had built is given back.
+    const sys = msm8x60Memory();
+    const before = JSON.stringify(sys.allocator.stats());
+    const e = err(() => new Vmm({ memory: sys.memory, allocator: sys.allocator, kernelRam: [KERNEL_RAM], tlb: { entries: 0 } }));
+    expect(e.code).toBe('EINVAL');
+    expect(e.message).toMatch(/new Vmm: tlb\.entries must be at least 1/);
+    expect(JSON.stringify(sys.allocator.stats())).toBe(before);
+    expect(err(() => new Vmm({ memory: sys.memory, allocator: sys.allocator, kernelRam: [KERNEL_RAM], tlb: { policy: 'mru' as 'lru' } })).code).toBe('EINVAL');
+    expect(JSON.stringify(sys.allocator.stats())).toBe(before);
   });
 
   it('lets the kernel reach user mappings of the current process and the user reach them in user mode', () => {

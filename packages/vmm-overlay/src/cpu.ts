@@ -19,9 +19,8 @@
  */
 import { VcmError, checkUint, hex } from '@vcm/core';
 import type { AccessKind, Device, FaultHandler, FaultInfo, FaultKind, PhysicalMemory } from '@vcm/core';
-import type { PageTable, WalkResult } from '@vcm/smmu';
-import { CpuTlb, GLOBAL_ASID, TLB_EXECUTE, TLB_READ, TLB_USER, TLB_WRITE } from './cpu-tlb.js';
-import type { CpuTlbOptions, CpuTlbStats } from './cpu-tlb.js';
+import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb } from '@vcm/smmu';
+import type { PageTable, TlbOptions, TlbStats, WalkResult } from '@vcm/smmu';
 import { cpuFaultError, faultStatus, findDescriptor } from './oops.js';
 import type { CpuMode } from './oops.js';
 import type { CpuDriver } from './cpu-driver.js';
@@ -50,7 +49,22 @@ export interface CpuAccessOptions {
   readonly mode?: CpuMode;
 }
 
-export interface CpuStats extends CpuTlbStats {
+/**
+ * The CPU's TLB is `@vcm/smmu`'s `Tlb` — one finite, shared-model TLB for
+ * every master (ARCHITECTURE.md "The CPU is a master like any other"): one
+ * bank (this one), the ASID as context id, and kernel leaves (nG clear)
+ * filled as global entries (`TLB_GLOBAL`) that answer every ASID, so a
+ * process switch needs no flush. Invalid descriptors are never cached (ARM
+ * caches no faults): a new mapping needs no invalidation to become visible,
+ * a removed or changed one does.
+ */
+export const CPU_TLB_BANK = 0;
+/** A Cortex-A9-sized main TLB. */
+export const CPU_TLB_DEFAULT_ENTRIES = 128;
+/** The leaf sizes of the CPU's armV7Short tables (4 KiB, 64 KiB, 1 MiB, 16 MiB), log2: an entry holds one leaf. */
+export const CPU_TLB_SIZES_LOG2: readonly number[] = [12, 16, 20, 24];
+
+export interface CpuStats extends TlbStats {
   readonly reads: number;
   readonly writes: number;
   readonly bytesRead: number;
@@ -63,7 +77,7 @@ interface ReadIntoMemory {
   readInto(pa: number, out: Uint8Array): Uint8Array;
 }
 
-const ACCESS_BIT: Readonly<Record<AccessKind, number>> = { read: TLB_READ, write: TLB_WRITE, execute: TLB_EXECUTE };
+const ACCESS_BIT: Readonly<Record<AccessKind, number>> = { read: PERM_READ, write: PERM_WRITE, execute: PERM_EXECUTE };
 const MAX_VA = 0xffff_ffff;
 /** Fault-handler retries per access before the fault is final (a handler that keeps saying 'retry' must not hang the CPU). */
 const MAX_RETRIES = 1;
@@ -71,7 +85,7 @@ const MAX_RETRIES = 1;
 export class Cpu implements Device {
   readonly name: string;
   readonly driver: CpuDriver;
-  readonly tlb: CpuTlb;
+  readonly tlb: Tlb;
   /** The last fault this CPU took (for inspection after a caught `EFAULT`). */
   lastFault: FaultInfo | undefined;
   private mode_: CpuMode = 'kernel';
@@ -86,11 +100,12 @@ export class Cpu implements Device {
   private bytesWritten = 0;
   private faults = 0;
 
-  constructor(name: string, ctx: CpuContext, driver: CpuDriver, tlb: CpuTlbOptions = {}) {
+  /** `tlb`: options for a new TLB (128 entries, LRU by default), or a TLB already made. */
+  constructor(name: string, ctx: CpuContext, driver: CpuDriver, tlb: TlbOptions | Tlb = {}) {
     this.name = name;
     this.ctx = ctx;
     this.driver = driver;
-    this.tlb = new CpuTlb(tlb);
+    this.tlb = tlb instanceof Tlb ? tlb : new Tlb({ ...tlb, entries: tlb.entries ?? CPU_TLB_DEFAULT_ENTRIES }, 'new Cpu');
   }
 
   /** The privilege level of accesses that do not pass `{ mode }`. */
@@ -247,7 +262,7 @@ export class Cpu implements Device {
 
   private translateOne(va: number, access: AccessKind, mode: CpuMode): number {
     const slot = this.resolve(va, access, mode);
-    return this.tlb.paOf(slot, va);
+    return this.tlb.pa(slot, va);
   }
 
   /**
@@ -262,8 +277,8 @@ export class Cpu implements Device {
     const tlb = this.tlb;
     while (cur < end) {
       const slot = this.resolve(cur, access, mode);
-      const pa = tlb.paOf(slot, cur);
-      const step = Math.min(tlb.remainingIn(slot, cur), end - cur);
+      const pa = tlb.pa(slot, cur);
+      const step = Math.min(tlb.end(slot), end) - cur;
       if (n > 0 && (this.runPa[n - 1] as number) + (this.runLen[n - 1] as number) === pa) {
         this.runLen[n - 1] = (this.runLen[n - 1] as number) + step;
       } else {
@@ -290,16 +305,17 @@ export class Cpu implements Device {
   private resolve(va: number, access: AccessKind, mode: CpuMode): number {
     for (let attempt = 0; ; attempt++) {
       const user = va < this.ctx.pageOffset ? this.ctx.currentUser() : undefined;
-      const asid = user === undefined ? GLOBAL_ASID : user.asid;
+      // A kernel address (or no process) looks up global entries only; a user address its ASID's (and global ones).
+      const asid = user === undefined ? TLB_GLOBAL : user.asid;
       const tlb = this.tlb;
-      let slot = tlb.lookup(va, asid);
+      let slot = tlb.lookup(CPU_TLB_BANK, asid, va, CPU_TLB_SIZES_LOG2);
       let failure: { kind: FaultKind; reason: string; descriptor: number | undefined; level: number | undefined } | undefined;
       if (slot < 0) {
         const table = va >= this.ctx.pageOffset ? this.ctx.kernelTable : user?.table;
         if (table === undefined) {
           failure = { kind: 'translation', reason: 'no user address space (no current process)', descriptor: undefined, level: undefined };
         } else {
-          tlb.countWalk();
+          tlb.walks++; // a walk that finds nothing is still a walk
           const w = table.walk(va);
           if (w === undefined) {
             const found = findDescriptor(this.ctx.memory, table.rootPa, va);
@@ -307,18 +323,18 @@ export class Cpu implements Device {
           } else if (!w.accessFlag) {
             failure = { kind: 'access-flag', reason: 'access flag clear', descriptor: w.descriptor >>> 0, level: w.level };
           } else {
-            const flags =
-              (w.readable ? TLB_READ : 0) | (w.writable ? TLB_WRITE : 0) | (w.executable ? TLB_EXECUTE : 0) | (w.user ? TLB_USER : 0);
-            // Global (nG clear) leaves are cached untagged; the kernel table holds only those.
-            const tag = table === this.ctx.kernelTable ? GLOBAL_ASID : asid;
-            slot = tlb.insert(w.va, w.size, w.base, tag, flags, w.descriptor, w.level);
+            const perm =
+              (w.readable ? PERM_READ : 0) | (w.writable ? PERM_WRITE : 0) | (w.executable ? PERM_EXECUTE : 0) | (w.user ? PERM_USER : 0);
+            // Global (nG clear) leaves are filled as global entries; the kernel table holds only those.
+            const tag = table === this.ctx.kernelTable ? TLB_GLOBAL : asid;
+            slot = tlb.fill(CPU_TLB_BANK, tag, w.va, 31 - Math.clz32(w.size), w.base, perm, w.descriptor, w.level);
           }
         }
       }
       if (failure === undefined) {
-        const flags = tlb.flags(slot);
+        const flags = tlb.perm(slot);
         let reason: string | undefined;
-        if (mode === 'user' && (flags & TLB_USER) === 0) reason = 'privileged only (a user-mode access to a kernel mapping)';
+        if (mode === 'user' && (flags & PERM_USER) === 0) reason = 'privileged only (a user-mode access to a kernel mapping)';
         else if ((flags & ACCESS_BIT[access]) === 0) {
           reason = access === 'write' ? 'read-only' : access === 'execute' ? 'execute-never' : 'not readable';
         }

@@ -2,11 +2,21 @@ export { Vmm, LINEAR_MAP_PROT } from './vmm.js';
 export type { VmmOptions, VmmSnapshot } from './vmm.js';
 export { Process } from './process.js';
 export type { ProcessSnapshot } from './process.js';
-export { Cpu } from './cpu.js';
+export { Cpu, CPU_TLB_BANK, CPU_TLB_DEFAULT_ENTRIES, CPU_TLB_SIZES_LOG2 } from './cpu.js';
 export type { CpuAccessOptions, CpuContext, CpuMode, CpuStats, CpuUserContext } from './cpu.js';
 export { CpuDriver, SCORPION_MIDR } from './cpu-driver.js';
-export { CpuTlb, GLOBAL_ASID, TLB_EXECUTE, TLB_READ, TLB_USER, TLB_WRITE } from './cpu-tlb.js';
-export type { CpuTlbEntry, CpuTlbOptions, CpuTlbStats } from './cpu-tlb.js';
+// The CPU's TLB is @vcm/smmu's Tlb. The names the CPU's own TLB had stay, as
+// aliases of the shared ones: the class `cpu.tlb` is, the global-entry tag
+// and the permission bits (same values as before: -1, 1, 2, 4, 8).
+export {
+  Tlb as CpuTlb,
+  TLB_GLOBAL as GLOBAL_ASID,
+  PERM_EXECUTE as TLB_EXECUTE,
+  PERM_READ as TLB_READ,
+  PERM_USER as TLB_USER,
+  PERM_WRITE as TLB_WRITE,
+} from '@vcm/smmu';
+export type { TlbEntry as CpuTlbEntry, TlbOptions as CpuTlbOptions, TlbStats as CpuTlbStats } from '@vcm/smmu';
 export { CpuAddressSpace, CpuPageTable } from './cpu-address-space.js';
 export type { CpuMapping } from './cpu-address-space.js';
 export { CpuPrebuiltVcm, VmmPrebuiltProvider } from './prebuilt.js';

@@ -90,7 +90,7 @@ describe('Vmm: processes', () => {
     expect(a.isAlive).toBe(false);
     expect(a.pgtblPa).toBeUndefined();
     expect(allocator.stats().tables.inUseBytes).toBe(before);
-    expect(vmm.cpu.tlb.entries().filter((e) => e.asid === a.asid)).toEqual([]);
+    expect(vmm.cpu.tlb.entries().filter((e) => e.contextId === a.asid)).toEqual([]);
     expect(err(() => a.exit()).code).toBe('EINVAL');
     expect(err(() => vmm.switchTo(a)).code).toBe('EINVAL');
     expect(err(() => vcm.place(0x1000, 0x1000)).code).toBe('ENODEV');

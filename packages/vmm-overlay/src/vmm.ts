@@ -17,14 +17,12 @@ import {
   hex,
 } from '@vcm/core';
 import type { Logger, MappingAlias, PhysicalMemory } from '@vcm/core';
-import { PROT_GLOBAL, PROT_PRIV, armV7Short } from '@vcm/smmu';
-import type { PageTable, TableMemory } from '@vcm/smmu';
-import { Cpu } from './cpu.js';
+import { PROT_GLOBAL, PROT_PRIV, TLB_GLOBAL, Tlb, armV7Short } from '@vcm/smmu';
+import type { PageTable, TableMemory, TlbOptions } from '@vcm/smmu';
+import { CPU_TLB_BANK, CPU_TLB_DEFAULT_ENTRIES, Cpu } from './cpu.js';
 import type { CpuContext, CpuUserContext } from './cpu.js';
 import { CpuPageTable } from './cpu-address-space.js';
 import { CpuDriver, SCORPION_MIDR } from './cpu-driver.js';
-import { GLOBAL_ASID } from './cpu-tlb.js';
-import type { CpuTlbOptions } from './cpu-tlb.js';
 import { computeLayout } from './layout.js';
 import type { KernelRamRange, VmmLayout } from './layout.js';
 import { VmmPrebuiltProvider } from './prebuilt.js';
@@ -43,8 +41,8 @@ export interface VmmOptions {
   readonly allocator: TableMemory;
   /** The RAM the kernel manages (lowmem): linearly mapped at PAGE_OFFSET. Carve-outs for the VCM pools must not be in it. */
   readonly kernelRam: readonly KernelRamRange[];
-  /** The CPU TLB (default 128 entries). */
-  readonly tlb?: CpuTlbOptions;
+  /** The CPU TLB: `@vcm/smmu`'s `Tlb` (default 128 entries, LRU; `policy` as for an SMMU). */
+  readonly tlb?: TlbOptions;
   /** The CPU's MIDR, returned by `vcm_hw_ver` (default `SCORPION_MIDR`). */
   readonly midr?: number;
   /** Warnings (a failed teardown at process exit). */
@@ -102,6 +100,9 @@ export class Vmm {
     this.layout = computeLayout(memory, options.kernelRam);
     const midr = options.midr === undefined ? SCORPION_MIDR : checkUint('new Vmm', 'midr', options.midr, 0xffff_ffff);
 
+    // The TLB first: bad `tlb` options are refused before any table memory is taken (a failed call changes nothing).
+    const tlb = new Tlb({ ...options.tlb, entries: options.tlb?.entries ?? CPU_TLB_DEFAULT_ENTRIES }, 'new Vmm');
+
     const kernelTable = armV7Short.create(memory, allocator);
     try {
       // 1 MiB sections, as ARM Linux's create_mapping writes lowmem.
@@ -113,9 +114,9 @@ export class Vmm {
       throw e;
     }
     this.driver = new CpuDriver(midr);
-    this.cpu = new Cpu('cpu0', this.cpuContext(kernelTable), this.driver, options.tlb);
+    this.cpu = new Cpu('cpu0', this.cpuContext(kernelTable), this.driver, tlb);
     this.driver.attach(this.cpu);
-    this.kernelPageTable = new CpuPageTable('kernel', kernelTable, this.cpu.tlb, GLOBAL_ASID);
+    this.kernelPageTable = new CpuPageTable('kernel', kernelTable, this.cpu.tlb, TLB_GLOBAL);
     this.vmalloc = new RangeAllocator(this.layout.vmallocStart, this.layout.vmallocEnd - this.layout.vmallocStart);
     this.asidUsed[0] = 1;
     this.prebuilt = new VmmPrebuiltProvider({
@@ -161,7 +162,7 @@ export class Vmm {
     const host: ProcessHost = { logger: this.logger, reap: (p) => this.reap(p) };
     const process = new Process(host, pid, name, asid, pageTable, mmap);
     // A recycled ASID must find no entries of its previous owner (exit flushed them; this is cheap insurance).
-    this.cpu.tlb.invalidateAsid(asid);
+    this.cpu.tlb.invalidateContext(CPU_TLB_BANK, asid);
     this.asidUsed[asid] = 1;
     this.nextPid++;
     this.procs.set(pid, process);
