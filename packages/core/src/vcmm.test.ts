@@ -26,31 +26,11 @@ import {
   VCM_WB_WA,
   VCM_WRITE,
   VCM_WT,
-  VcmError,
   createDirectDevice,
 } from './index.js';
 import { FakeIommuDriver, type FakeSpace } from './test-iommu-driver.js';
 import { makeTestSystem } from './test-platform.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
-function errorOf(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e;
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
+import { codeOf, vcmErrorOf } from '@vcm/test-kit';
 
 describe('reservation placement (the device-address allocator)', () => {
   it('places page-aligned inside a VCM that starts unaligned (vcm_create(SZ_1K, SZ_16M))', () => {
@@ -90,7 +70,7 @@ describe('reservation placement (the device-address allocator)', () => {
     const vcm = vcmm.create(0, SZ_2M);
     vcm.reserve(SZ_1M);
     const before = vcmm.snapshot();
-    const e = errorOf(() => vcm.reserve(SZ_2M - SZ_4K));
+    const e = vcmErrorOf(() => vcm.reserve(SZ_2M - SZ_4K));
     expect(e.code).toBe('ENOMEM');
     expect(e.message).toMatch(/largest free extent is 1 MiB/);
     expect(vcmm.snapshot()).toEqual(before);
@@ -159,7 +139,7 @@ describe('backing', () => {
     const { vcmm } = makeTestSystem();
     const res = vcmm.create(0, SZ_16M).reserve(8 * SZ_64K);
     const pm = vcmm.physAlloc(VCM_MEMTYPE_0, 2 * SZ_64K);
-    const e = errorOf(() => res.back(pm));
+    const e = vcmErrorOf(() => res.back(pm));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toMatch(/reservation #1 is 512 KiB.*physmem #1 is 128 KiB/);
   });
@@ -173,7 +153,7 @@ describe('backing', () => {
     r1.back(pm);
     const r2 = v2.reserve(SZ_1M, VCM_READ | VCM_NOTCACHED);
     const before = vcmm.snapshot();
-    const e = errorOf(() => r2.back(pm));
+    const e = vcmErrorOf(() => r2.back(pm));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toMatch(/would alias reservation #1 in VCM #1 \(0x0000_0000, write-back write-allocate\) with not-cached/);
     expect(vcmm.snapshot()).toEqual(before);
@@ -189,7 +169,7 @@ describe('backing', () => {
     const { vcmm } = makeTestSystem({ withPrebuilt: true });
     const vcm = vcmm.create(0, SZ_16M);
     const wrapped = vcmm.mapPhysAddr(0x43f0_0000, SZ_1M);
-    const e = errorOf(() => vcm.reserve(SZ_1M, VCM_NOTCACHED).back(wrapped));
+    const e = vcmErrorOf(() => vcm.reserve(SZ_1M, VCM_NOTCACHED).back(wrapped));
     expect(e.message).toMatch(/kernel linear map/);
     vcm.reserve(SZ_1M, VCM_WB_WA).back(wrapped);
     const inner = vcmm.mapPhysAddr(0x43f0_0000 + SZ_64K, SZ_64K);
@@ -224,7 +204,7 @@ describe('backing', () => {
     r1.back(pm);
     expect(r1.devAddr).toBe(pm.chunks()[0]?.pa);
     const r2 = vcm.reserve(SZ_1M);
-    const e = errorOf(() => r2.back(pm));
+    const e = vcmErrorOf(() => r2.back(pm));
     expect(e.message).toMatch(/overlaps reservation #1/);
     // A physmem outside the VCM's range is refused.
     expect(codeOf(() => r2.back(vcmm.physAlloc(VCM_MEMTYPE_0, SZ_1M, VCM_PHYS_CONT)))).toBe('EINVAL');
@@ -265,7 +245,7 @@ describe('associations', () => {
     const a2 = v2.assoc(dev, VCM_USE_LOW_BASE);
     a1.activate();
     expect(codeOf(() => a1.activate())).toBe('EBUSY');
-    const e = errorOf(() => a2.activate());
+    const e = vcmErrorOf(() => a2.activate());
     expect(e.code).toBe('EBUSY');
     expect(e.message).toMatch(/already has association #1 \(VCM #1\) active on its low base/);
     expect(codeOf(() => a1.setAttr(VCM_USE_HIGH_BASE))).toBe('EBUSY');
@@ -402,7 +382,7 @@ describe('prebuilt, clone, queries, teardown', () => {
     for (const f of [() => vcm.reserve(SZ_4K), () => res.unback(), () => a.activate(), () => pm.free(), () => vcmm.create(0, SZ_1M)]) {
       expect(codeOf(f)).toBe('EINVAL');
     }
-    expect(errorOf(() => res.unreserve()).message).toMatch(/reservation #1 is stale: its Vcmm was destroyed/);
+    expect(vcmErrorOf(() => res.unreserve()).message).toMatch(/reservation #1 is stale: its Vcmm was destroyed/);
   });
 
   it('snapshot is plain JSON, deterministic, and names every relation', () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_1M, VCM_MEMTYPE_0, VCM_MEMTYPE_2, VCM_READ, VCM_WB_WA, VCM_WRITE, VcmError } from '@vcm/core';
+import { SZ_1M, VCM_MEMTYPE_0, VCM_MEMTYPE_2, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
 import { Smmu } from '@vcm/smmu';
 import { buildPlatform } from './platform.js';
 import { msm8x60Board, seedExampleBoard } from './presets.js';
-
-function caught(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VcmError);
-    return e as VcmError;
-  }
-  throw new Error('no error');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 /** Byte-exact comparison without vitest's slow element-by-element diff of 1 MiB arrays. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -38,7 +29,7 @@ describe('buildPlatform', () => {
     expect(p.vcmm.hwVersion(ctx)).toBe(0x0001_0000);
     expect(p.device('cpu0')).toBe(p.vmm.cpu);
     expect(p.device('adm_dma').name).toBe('adm_dma');
-    expect(caught(() => p.device('vcodec_a_mm9')).code).toBe('ENODEV');
+    expect(vcmErrorOf(() => p.device('vcodec_a_mm9')).code).toBe('ENODEV');
     expect(p.dev.list()).toContain('/dev/vcodec_stream');
     expect(p.dev.list()).toHaveLength(25);
     expect(p.vcmm.contMemtypePa(VCM_MEMTYPE_0)).toBe(0x3b80_0000);
@@ -47,7 +38,7 @@ describe('buildPlatform', () => {
   it('rejects a bad board with the JSON path before building anything', () => {
     const bad = structuredClone(msm8x60Board()) as unknown as { smmus: { format: string }[] };
     bad.smmus[0]!.format = 'armV8';
-    expect(caught(() => buildPlatform(bad)).details['path']).toBe('board.smmus[0].format');
+    expect(vcmErrorOf(() => buildPlatform(bad)).details['path']).toBe('board.smmus[0].format');
   });
 
   it('two platforms in one process share no state', () => {
@@ -60,7 +51,7 @@ describe('buildPlatform', () => {
     expect(b.snapshot()).toEqual(before);
     expect(a.snapshot()).not.toEqual(before);
     // A context of one platform is not a device of the other's tree.
-    expect(caught(() => b.tree.getBaseAddr(a.tree.getCtxInstance('ctx0'))).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => b.tree.getBaseAddr(a.tree.getCtxInstance('ctx0'))).code).toBe('EINVAL');
     expect(b.smmus['smmu0']).not.toBe(a.smmus['smmu0']);
     expect(b.smmus['smmu0']).toBeInstanceOf(Smmu);
     h.close();
@@ -146,41 +137,41 @@ describe('/dev nodes', () => {
     expect(h.mappings.map((m) => m.len)).toEqual([0x1000, SZ_1M]);
     h.munmap(a);
     expect(h.mappings).toHaveLength(1);
-    const e = caught(() => h.devAddrOf(a));
+    const e = vcmErrorOf(() => h.devAddrOf(a));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain(`devAddrOf /dev/ctx3 (fd ${h.fd}): `);
     expect(e.message).toContain('is not inside a mapping of this handle (mappings: ');
-    expect(caught(() => h.munmap(b + 0x1000)).message).toContain('is not an address mmap returned on this handle');
-    expect(caught(() => h.mmap(0)).code).toBe('EINVAL');
-    expect(caught(() => h.mmap(1.5)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => h.munmap(b + 0x1000)).message).toContain('is not an address mmap returned on this handle');
+    expect(vcmErrorOf(() => h.mmap(0)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => h.mmap(1.5)).code).toBe('EINVAL');
     h.close();
   });
 
   it('unknown paths are ENOENT with suggestions; a closed handle is EINVAL naming it', () => {
     const p = buildPlatform(msm8x60Board());
     const proc = p.vmm.createProcess('a');
-    const e = caught(() => p.dev.open('/dev/vcodec_a_mm2', proc));
+    const e = vcmErrorOf(() => p.dev.open('/dev/vcodec_a_mm2', proc));
     expect(e.code).toBe('ENOENT');
     expect(e.message).toBe('ENOENT: dev.open: no node "/dev/vcodec_a_mm2" (closest: "/dev/vcodec_a_mm1", "/dev/vcodec_b_mm2", "/dev/vcodec_a_stream")');
-    expect(caught(() => p.dev.open('vcodec_a_mm1', proc)).code).toBe('ENOENT');
+    expect(vcmErrorOf(() => p.dev.open('vcodec_a_mm1', proc)).code).toBe('ENOENT');
     const h = p.dev.open('/dev/vcodec_a_mm1', proc);
     h.close();
-    const c = caught(() => h.mmap(SZ_1M));
+    const c = vcmErrorOf(() => h.mmap(SZ_1M));
     expect(c.code).toBe('EINVAL');
     expect(c.message).toBe(`EINVAL: mmap /dev/vcodec_a_mm1 (fd ${h.fd}): the handle is closed; open the node again`);
-    expect(caught(() => h.close()).message).toContain(`close /dev/vcodec_a_mm1 (fd ${h.fd}): the handle is closed`);
-    expect(caught(() => h.devAddrOf(0)).code).toBe('EINVAL');
-    expect(caught(() => h.munmap(0)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => h.close()).message).toContain(`close /dev/vcodec_a_mm1 (fd ${h.fd}): the handle is closed`);
+    expect(vcmErrorOf(() => h.devAddrOf(0)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => h.munmap(0)).code).toBe('EINVAL');
   });
 
   it('a process of another platform, or one that exited, is EINVAL', () => {
     const a = buildPlatform(seedExampleBoard());
     const b = buildPlatform(seedExampleBoard());
     const foreign = b.vmm.createProcess('b');
-    expect(caught(() => a.dev.open('/dev/ctx0', foreign)).message).toContain('is not a live process of this platform');
+    expect(vcmErrorOf(() => a.dev.open('/dev/ctx0', foreign)).message).toContain('is not a live process of this platform');
     const proc = a.vmm.createProcess('a');
     proc.exit();
-    expect(caught(() => a.dev.open('/dev/ctx0', proc)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => a.dev.open('/dev/ctx0', proc)).code).toBe('EINVAL');
   });
 
   it('a failing mmap changes nothing (ENOMEM from the pools)', () => {
@@ -189,10 +180,10 @@ describe('/dev nodes', () => {
     const h = p.dev.open('/dev/ctx0', proc);
     const before = p.snapshot();
     // MEMTYPE_0 (all SMI) has 16 + 8 + 4 + 4 MiB of blocks: 64 MiB cannot be had.
-    expect(caught(() => h.mmap(64 * SZ_1M)).code).toBe('ENOMEM');
+    expect(vcmErrorOf(() => h.mmap(64 * SZ_1M)).code).toBe('ENOMEM');
     expect(p.snapshot()).toEqual(before);
     // A bad memtype fails after the user VCM was made: it is undone too.
-    expect(caught(() => h.mmap(SZ_1M, { memtype: 99 })).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => h.mmap(SZ_1M, { memtype: 99 })).code).toBe('EINVAL');
     expect(p.snapshot()).toEqual(before);
     // The device VCM is full: the reservation on it fails after the physical allocation.
     const small = buildPlatform(seedExampleBoard(), { nodeVcm: { start: 0x1000_0000, len: SZ_1M } });
@@ -200,7 +191,7 @@ describe('/dev nodes', () => {
     const sh = small.dev.open('/dev/ctx2', sp);
     sh.mmap(SZ_1M);
     const full = small.snapshot();
-    expect(caught(() => sh.mmap(0x1000)).code).toBe('ENOMEM');
+    expect(vcmErrorOf(() => sh.mmap(0x1000)).code).toBe('ENOMEM');
     expect(small.snapshot()).toEqual(full);
     sh.close();
     h.close();
@@ -243,7 +234,7 @@ describe('formats and virtual contexts', () => {
     const h3 = p.dev.open('/dev/ctx3', proc);
     // ctx3 holds bank 0 of smmu1: ctx4 cannot be activated on it meanwhile.
     const before = p.snapshot();
-    expect(caught(() => p.dev.open('/dev/ctx4', proc)).code).toBe('EBUSY');
+    expect(vcmErrorOf(() => p.dev.open('/dev/ctx4', proc)).code).toBe('EBUSY');
     expect(p.snapshot()).toEqual(before); // the VCM and association the open made are gone again
     expect(p.dev.openCount('/dev/ctx4')).toBe(0);
     h3.close();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { VcmError } from '@vcm/core';
 import type { Device, MappingDriver } from '@vcm/core';
 import { msm8x60Board, seedExampleBoard } from './presets.js';
 import { DeviceTree } from './tree.js';
 import { validateBoard } from './validate-board.js';
 import type { BoardDescription } from './board.js';
+import { vcmErrorOf } from '@vcm/test-kit';
 
 // The tree is independent of the hardware model: these probes stand in for
 // the SMMU package with plain objects that only carry names.
@@ -15,16 +15,6 @@ function treeOf(description: BoardDescription): DeviceTree<{ name: string }, Dev
     smmu: (spec) => ({ name: spec.name }),
     context: (spec) => ({ name: spec.name, driver }),
   });
-}
-
-function caught(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VcmError);
-    return e as VcmError;
-  }
-  throw new Error('no error');
 }
 
 describe('DeviceTree.print', () => {
@@ -52,11 +42,11 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
 
   it('an unknown name is ENODEV with the closest names suggested', () => {
     const tree = treeOf(msm8x60Board());
-    const e = caught(() => tree.getCtxInstance('vcodec_a_mm2'));
+    const e = vcmErrorOf(() => tree.getCtxInstance('vcodec_a_mm2'));
     expect(e.code).toBe('ENODEV');
     expect(e.message).toBe('ENODEV: getCtxInstance: no context named "vcodec_a_mm2" (closest: "vcodec_a_mm1", "vcodec_b_mm2")');
     expect(e.details['suggestions']).toEqual(['vcodec_a_mm1', 'vcodec_b_mm2']);
-    const far = caught(() => tree.getCtxInstance('zzzzzzzzzzzzzzzzzzz'));
+    const far = vcmErrorOf(() => tree.getCtxInstance('zzzzzzzzzzzzzzzzzzz'));
     expect(far.details['suggestions']).toEqual([]);
     expect(far.message).toContain('(contexts: "vcodec_a_mm1", "vcodec_a_stream"');
   });
@@ -70,7 +60,7 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
     tree.freeCtxInstance(a);
     tree.freeCtxInstance(b);
     expect(tree.instanceCount(a)).toBe(0);
-    const e = caught(() => tree.freeCtxInstance(a));
+    const e = vcmErrorOf(() => tree.freeCtxInstance(a));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain('context "ctx1" has no instance outstanding');
     expect(tree.toJSON().smmus[0]!.contexts[1]).toEqual({ name: 'ctx1', bank: 1, instances: 0 });
@@ -80,7 +70,7 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
     const one = treeOf(seedExampleBoard());
     const two = treeOf(seedExampleBoard());
     const dev = two.getCtxInstance('ctx0');
-    const e = caught(() => one.getBaseAddr(dev));
+    const e = vcmErrorOf(() => one.getBaseAddr(dev));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain('getBaseAddr: dev "ctx0" is not a context of this device tree');
     expect(() => one.freeCtxInstance(dev)).toThrow(/freeCtxInstance: dev "ctx0"/);
@@ -92,10 +82,10 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
     expect(ctx.kind).toBe('context');
     expect(ctx.name).toBe('ctx1');
     expect(tree.lookup('/smmu/smmu1/').kind).toBe('smmu');
-    const e = caught(() => tree.lookup('smmu/smmu0/ctx3'));
+    const e = vcmErrorOf(() => tree.lookup('smmu/smmu0/ctx3'));
     expect(e.code).toBe('ENOENT');
     expect((e.details['suggestions'] as string[])[0]).toBe('smmu/smmu1/ctx3');
-    expect(caught(() => tree.lookup('dev/ctx0')).code).toBe('ENOENT');
+    expect(vcmErrorOf(() => tree.lookup('dev/ctx0')).code).toBe('ENOENT');
   });
 
   it('iterates depth-first in board order', () => {

@@ -17,23 +17,13 @@ import {
   VCM_MEMTYPE_2,
   VCM_MEMTYPE_3,
   VCM_PHYS_CONT,
-  VcmError,
   isVcmError,
   vcmPhysAlignAttr,
 } from '@vcm/core';
 import type { PhysAllocation } from '@vcm/core';
 import { msm8x60Memory } from './msm8x60.js';
 import type { PhysAllocator } from './allocator.js';
-
-function errorOf(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e;
-    throw new Error(`expected a VcmError, got ${String(e)}`, { cause: e });
-  }
-  throw new Error('expected a VcmError, nothing was thrown');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const chunkList = (a: PhysAllocation): Array<[number, number, number]> => a.chunks.map((c) => [c.pa, c.len, c.blockSize]);
 const digest = (allocator: PhysAllocator): string => JSON.stringify(allocator.stats());
@@ -167,7 +157,7 @@ describe('PhysAllocator: alignment and VCM_PHYS_CONT', () => {
   it('an alignment larger than every block size is ENOMEM naming the sizes', () => {
     const { allocator } = msm8x60Memory();
     const before = digest(allocator);
-    const e = errorOf(() => allocator.allocate(VCM_MEMTYPE_0, SZ_4K, vcmPhysAlignAttr(SZ_32M)));
+    const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_0, SZ_4K, vcmPhysAlignAttr(SZ_32M)));
     expect(e.code).toBe('ENOMEM');
     expect(e.message).toContain('no block pool');
     expect(digest(allocator)).toBe(before);
@@ -190,7 +180,7 @@ describe('PhysAllocator: alignment and VCM_PHYS_CONT', () => {
 
   it('VCM_PHYS_CONT on a memtype without a contiguous pool is ENOMEM naming it', () => {
     const { allocator } = msm8x60Memory();
-    const e = errorOf(() => allocator.allocate(VCM_MEMTYPE_3, SZ_4K, VCM_PHYS_CONT));
+    const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_3, SZ_4K, VCM_PHYS_CONT));
     expect(e.code).toBe('ENOMEM');
     expect(e.message).toContain('no contiguous pool');
   });
@@ -199,7 +189,7 @@ describe('PhysAllocator: alignment and VCM_PHYS_CONT', () => {
     const { allocator } = msm8x60Memory();
     allocator.allocate(VCM_MEMTYPE_0, SZ_4K, VCM_PHYS_CONT);
     const before = digest(allocator);
-    const e = errorOf(() => allocator.allocate(VCM_MEMTYPE_0, SZ_8M, VCM_PHYS_CONT));
+    const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_0, SZ_8M, VCM_PHYS_CONT));
     expect(e.code).toBe('ENOMEM');
     expect(e.details).toMatchObject({ dryPools: ['smi-cont'], missing: SZ_8M });
     expect(digest(allocator)).toBe(before);
@@ -211,7 +201,7 @@ describe('PhysAllocator: alignment and VCM_PHYS_CONT', () => {
     expect(allocator.contiguousRegion(VCM_MEMTYPE_1)).toEqual({ pa: 0x3b80_0000, len: SZ_8M });
     expect(allocator.contiguousRegion(VCM_MEMTYPE_2)).toEqual({ pa: 0x6200_0000, len: SZ_16M });
     expect(allocator.contiguousRegion(VCM_MEMTYPE_3)).toBeUndefined();
-    expect(errorOf(() => allocator.contiguousRegion(9)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => allocator.contiguousRegion(9)).code).toBe('EINVAL');
   });
 });
 
@@ -221,7 +211,7 @@ describe('PhysAllocator: all or nothing', () => {
     allocator.allocate(VCM_MEMTYPE_0, 3 * SZ_1M, 0);
     const before = digest(allocator);
     // MEMTYPE_0 holds 16 + 8 + 4 + 4 = 32 MiB of blocks; 3 MiB are in use.
-    const e = errorOf(() => allocator.allocate(VCM_MEMTYPE_0, 32 * SZ_1M, 0));
+    const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_0, 32 * SZ_1M, 0));
     expect(e.code).toBe('ENOMEM');
     expect(e.details).toMatchObject({ memtype: VCM_MEMTYPE_0, missing: 3 * SZ_1M, dryPools: ['smi-16m', 'smi-1m', 'smi-64k', 'smi-4k'] });
     expect(e.message).toContain('3 MiB');
@@ -230,7 +220,7 @@ describe('PhysAllocator: all or nothing', () => {
 
   it('names only the pools that ran dry', () => {
     const { allocator } = msm8x60Memory();
-    const e = errorOf(() => allocator.allocate(VCM_MEMTYPE_0, 9 * SZ_1M, VCM_1MB));
+    const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_0, 9 * SZ_1M, VCM_1MB));
     expect(e.details).toMatchObject({ missing: SZ_1M, dryPools: ['smi-1m'] });
   });
 
@@ -238,7 +228,7 @@ describe('PhysAllocator: all or nothing', () => {
     const { allocator } = msm8x60Memory();
     allocator.allocate(VCM_MEMTYPE_0, 8 * SZ_1M, VCM_1MB);
     const before = digest(allocator);
-    const e = errorOf(() => allocator.allocate(VCM_MEMTYPE_0, SZ_4K, VCM_1MB));
+    const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_0, SZ_4K, VCM_1MB));
     expect(e.code).toBe('ENOMEM');
     expect(e.details).toMatchObject({ missing: SZ_4K, dryPools: ['smi-1m'] });
     expect(digest(allocator)).toBe(before);
@@ -262,10 +252,10 @@ describe('PhysAllocator: all or nothing', () => {
       [VCM_MEMTYPE_0, SZ_4K, 0.5],
     ];
     for (const [m, len, attr] of bad) {
-      const e = errorOf(() => allocator.allocate(m as number, len as number, attr as number));
+      const e = vcmErrorOf(() => allocator.allocate(m as number, len as number, attr as number));
       expect(e.code, `allocate(${String(m)}, ${String(len)}, ${String(attr)})`).toBe('EINVAL');
     }
-    expect(errorOf(() => allocator.allocate(99, SZ_4K, 0)).message).toContain('VCM_MEMTYPE_0 (1)');
+    expect(vcmErrorOf(() => allocator.allocate(99, SZ_4K, 0)).message).toContain('VCM_MEMTYPE_0 (1)');
     expect(digest(allocator)).toBe(before);
   });
 
@@ -276,15 +266,15 @@ describe('PhysAllocator: all or nothing', () => {
     const a = one.allocator.allocate(VCM_MEMTYPE_3, 10 * SZ_1M + SZ_64K, 0);
     const foreign = two.allocator.allocate(VCM_MEMTYPE_3, SZ_4K, 0);
     const mid = digest(one.allocator);
-    expect(errorOf(() => one.allocator.free(foreign)).code).toBe('EINVAL');
-    expect(errorOf(() => one.allocator.free({ ...a })).code).toBe('EINVAL');
-    expect(errorOf(() => one.allocator.free(null as unknown as PhysAllocation)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => one.allocator.free(foreign)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => one.allocator.free({ ...a })).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => one.allocator.free(null as unknown as PhysAllocation)).code).toBe('EINVAL');
     expect(digest(one.allocator)).toBe(mid);
     expect(one.allocator.owns(a)).toBe(true);
     one.allocator.free(a);
     expect(one.allocator.owns(a)).toBe(false);
     const afterFree = digest(one.allocator);
-    const e = errorOf(() => one.allocator.free(a));
+    const e = vcmErrorOf(() => one.allocator.free(a));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain('double free');
     expect(digest(one.allocator)).toBe(afterFree);
@@ -298,7 +288,7 @@ describe('PhysAllocator: all or nothing', () => {
     const a = allocator.allocate(VCM_MEMTYPE_0, SZ_64K + SZ_4K, 0);
     pools['smi-4k']!.free(a.chunks[1]!.pa);
     const before = digest(allocator);
-    const e = errorOf(() => allocator.free(a));
+    const e = vcmErrorOf(() => allocator.free(a));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain("behind the allocator's back");
     expect(digest(allocator)).toBe(before);
@@ -337,9 +327,9 @@ describe('PhysAllocator: page-table memory', () => {
     const { allocator } = msm8x60Memory();
     const t = allocator.allocateTable(SZ_4K, SZ_4K);
     const before = digest(allocator);
-    expect(errorOf(() => allocator.freeTable(t + SZ_1K, SZ_1K)).code).toBe('EINVAL');
-    expect(errorOf(() => allocator.freeTable(t, SZ_1K)).code).toBe('EINVAL');
-    expect(errorOf(() => allocator.freeTable(0x3800_0000, SZ_4K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => allocator.freeTable(t + SZ_1K, SZ_1K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => allocator.freeTable(t, SZ_1K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => allocator.freeTable(0x3800_0000, SZ_4K)).code).toBe('EINVAL');
     for (const [size, align] of [
       [512, 512],
       [SZ_32M, SZ_4K],
@@ -347,17 +337,17 @@ describe('PhysAllocator: page-table memory', () => {
       [SZ_4K, 3 * SZ_1K],
       [Number.NaN, SZ_4K],
     ] as const) {
-      expect(errorOf(() => allocator.allocateTable(size, align)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => allocator.allocateTable(size, align)).code).toBe('EINVAL');
     }
     expect(digest(allocator)).toBe(before);
     allocator.freeTable(t, SZ_4K);
-    expect(errorOf(() => allocator.freeTable(t, SZ_4K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => allocator.freeTable(t, SZ_4K)).code).toBe('EINVAL');
   });
 
   it('an exhausted table region is ENOMEM', () => {
     const { allocator } = msm8x60Memory();
     for (let i = 0; i < SZ_8M / SZ_16K; i++) allocator.allocateTable(SZ_16K, SZ_16K);
-    const e = errorOf(() => allocator.allocateTable(SZ_1K, SZ_1K));
+    const e = vcmErrorOf(() => allocator.allocateTable(SZ_1K, SZ_1K));
     expect(e.code).toBe('ENOMEM');
     expect(isVcmError(e, 'ENOMEM')).toBe(true);
   });

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SZ_1M, SZ_4K, SZ_64K, isVcmError } from '@vcm/core';
 import { BlockPool } from './block-pool.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isVcmError(e) ? e.code : `not a VcmError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '@vcm/test-kit';
 
 describe('BlockPool', () => {
   it('hands out blocks lowest address first from a fresh pool, each aligned to the block size', () => {

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SZ_16K, SZ_1K, SZ_1M, SZ_4K, SZ_64K, SZ_8M, isVcmError } from '@vcm/core';
 import { ContiguousPool } from './contiguous-pool.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isVcmError(e) ? e.code : `not a VcmError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '@vcm/test-kit';
 
 const smiCont = (): ContiguousPool => new ContiguousPool({ name: 'smi-cont', base: 0x3b80_0000, size: SZ_8M });
 

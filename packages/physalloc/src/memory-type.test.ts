@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_16M, SZ_1K, SZ_1M, SZ_4K, SZ_64K, VCM_1MB, VCM_4KB, VCM_64KB, VCM_ALL, VcmError, vcmPhysAlignAttr } from '@vcm/core';
+import { SZ_16M, SZ_1K, SZ_1M, SZ_4K, SZ_64K, VCM_1MB, VCM_4KB, VCM_64KB, VCM_ALL, vcmPhysAlignAttr } from '@vcm/core';
 import { BlockPool } from './block-pool.js';
 import { ContiguousPool } from './contiguous-pool.js';
 import { createMemoryType } from './memory-type.js';
 import { CLASS_16M, CLASS_1M, CLASS_4K, CLASS_64K, allowedSizeClasses, planMaxMunch, sizeClassOf } from './max-munch.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof VcmError ? e.code : `not a VcmError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '@vcm/test-kit';
 
 describe('createMemoryType', () => {
   const big = new BlockPool({ name: 'm', base: 0, blockSize: SZ_1M, count: 2 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SZ_1G, SZ_4G, SZ_64M, isVcmError } from '@vcm/core';
 import { PhysicalRam } from './ram.js';
+import { codeOf } from '@vcm/test-kit';
 
 const board = (): PhysicalRam =>
   new PhysicalRam({
@@ -16,15 +17,6 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);
   if (Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))) return -1;
   return a.findIndex((x, i) => x !== b[i]);
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isVcmError(e) ? e.code : `not a VcmError: ${String(e)}`;
-  }
-  return undefined;
 }
 
 describe('PhysicalRam', () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VcmError } from '@vcm/core';
+import { SZ_16M, SZ_1M, SZ_4K, SZ_64K } from '@vcm/core';
 import { createPhysicalSystem } from './system.js';
 import type { PhysicalSystemDescription } from './system.js';
 import { msm8x60Description } from './msm8x60.js';
-
-function errorOf(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e;
-    throw new Error(`expected a VcmError, got ${String(e)}`, { cause: e });
-  }
-  throw new Error('expected a VcmError, nothing was thrown');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const small = (): PhysicalSystemDescription => ({
   banks: [{ name: 'ddr', base: 0x8000_0000, size: 64 * SZ_1M }],
@@ -59,7 +50,7 @@ describe('createPhysicalSystem', () => {
   ];
   for (const [what, mutate, message] of cases) {
     it(`rejects ${what} with a clear EINVAL`, () => {
-      const e = errorOf(() => createPhysicalSystem(mutate(small()) as PhysicalSystemDescription));
+      const e = vcmErrorOf(() => createPhysicalSystem(mutate(small()) as PhysicalSystemDescription));
       expect(e.code).toBe('EINVAL');
       expect(e.message).toMatch(/^EINVAL: createPhysicalSystem: /);
       expect(e.message).toMatch(message);

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE, VcmError } from '@vcm/core';
+import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { armV7Short } from './formats/index.js';
 import { FSR_TF, REG_TTBR0, SCTLR_M } from './registers.js';
 import { Smmu } from './smmu.js';
 import { testSmmu } from './test-smmu.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { codeOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE;
 

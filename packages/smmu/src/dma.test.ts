@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE, VcmError } from '@vcm/core';
+import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { testSmmu } from './test-smmu.js';
 import type { SmmuContext } from './context.js';
+import { codeOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE;
 
@@ -12,16 +13,6 @@ function active(tlbEntries = 32): ReturnType<typeof testSmmu> & { ctx: SmmuConte
   ctx.bind(sys.smmu);
   ctx.activate();
   return { ...sys, ctx };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 describe('ctx.dma read/write', () => {

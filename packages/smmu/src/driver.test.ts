@@ -15,7 +15,6 @@ import {
   VCM_USE_LOW_BASE,
   VCM_WRITE,
   Vcmm,
-  VcmError,
   vcmSplitAttr,
 } from '@vcm/core';
 import type { FaultInfo } from '@vcm/core';
@@ -24,16 +23,7 @@ import { TestRam } from './formats/test-ram.js';
 import { Smmu } from './smmu.js';
 import { createSmmuDriver } from './driver.js';
 import { RecordingLogger, TestAllocator } from './test-smmu.js';
-
-function caught(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e;
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 /** Seed 004's platform: a video decoder SMMU (short descriptors) and a display SMMU (LPAE), one RAM, one driver. */
 function platform(): {
@@ -144,9 +134,9 @@ describe('the core driver (acceptance 6)', () => {
     expect(second.tlb.stats().entries).toBe(0);
     a.hookInterrupt(() => 'terminate');
     b.hookInterrupt(() => 'terminate');
-    expect(caught(() => a.dma.read(res.devAddr, 4)).code).toBe('EFAULT');
-    expect(caught(() => b.dma.read(res.devAddr, 4)).code).toBe('EFAULT');
-    expect(caught(() => vcmm.devAddrToPhysAddr(a, res.devAddr)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => a.dma.read(res.devAddr, 4)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => b.dma.read(res.devAddr, 4)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vcmm.devAddrToPhysAddr(a, res.devAddr)).code).toBe('EFAULT');
   });
 
   it('res.setAttr on a backed reservation leaves no stale writable TLB entry', () => {
@@ -164,7 +154,7 @@ describe('the core driver (acceptance 6)', () => {
       seen.push(f);
       return 'terminate';
     });
-    expect(caught(() => ctx.dma.write(res.devAddr, Uint8Array.of(8))).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => ctx.dma.write(res.devAddr, Uint8Array.of(8))).code).toBe('EFAULT');
     expect(seen[0]).toMatchObject({ kind: 'permission', access: 'write' });
     expect([...ctx.dma.read(res.devAddr, 1)]).toEqual([7]);
   });
@@ -194,7 +184,7 @@ describe('the core driver (acceptance 6)', () => {
     // A third VCM on the busy low base is EBUSY.
     const third = vcmm.create(0x100_0000, SZ_16M);
     const a3 = third.assoc(ctx, vcmSplitAttr(1) | VCM_USE_LOW_BASE);
-    expect(caught(() => a3.activate()).code).toBe('EBUSY');
+    expect(vcmErrorOf(() => a3.activate()).code).toBe('EBUSY');
     // Deactivating one base leaves the other running; the last gives the bank up.
     aHigh.deactivate();
     expect(regs.ttbr1).toBe(0);
@@ -210,13 +200,13 @@ describe('the core driver (acceptance 6)', () => {
     const { vcmm, decoderSmmu } = platform();
     const ctx = decoderSmmu.createContext(0);
     const vcm = vcmm.create(0x1000, SZ_64M);
-    expect(caught(() => vcm.assoc(ctx, VCM_USE_HIGH_BASE)).code).toBe('EINVAL');
-    expect(caught(() => vcm.assoc(ctx, vcmSplitAttr(8))).code).toBe('EINVAL');
-    expect(caught(() => vcm.assoc(ctx, vcmSplitAttr(1) | VCM_USE_LOW_BASE | VCM_USE_HIGH_BASE)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vcm.assoc(ctx, VCM_USE_HIGH_BASE)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vcm.assoc(ctx, vcmSplitAttr(8))).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vcm.assoc(ctx, vcmSplitAttr(1) | VCM_USE_LOW_BASE | VCM_USE_HIGH_BASE)).code).toBe('EINVAL');
     // A VCM in the low half cannot sit on TTBR1.
     const wrongHalf = vcm.assoc(ctx, vcmSplitAttr(2) | VCM_USE_HIGH_BASE);
     const before = JSON.stringify(decoderSmmu.toJSON());
-    expect(caught(() => wrongHalf.activate()).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => wrongHalf.activate()).code).toBe('EINVAL');
     expect(JSON.stringify(decoderSmmu.toJSON())).toBe(before);
   });
 
@@ -229,7 +219,7 @@ describe('the core driver (acceptance 6)', () => {
     const vcm = vcmm.create(0x1000, SZ_64M);
     const a = vcm.assoc(other);
     const before = JSON.stringify(decoderSmmu.toJSON());
-    expect(caught(() => a.activate()).code).toBe('EBUSY');
+    expect(vcmErrorOf(() => a.activate()).code).toBe('EBUSY');
     expect(JSON.stringify(decoderSmmu.toJSON())).toBe(before);
     owner.deactivate();
     a.activate();

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_4K, VCM_READ, VCM_WRITE, VcmError } from '@vcm/core';
+import { SZ_4K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import type { FaultInfo } from '@vcm/core';
 import { FSR_AFF, FSR_APF, FSR_MULTI, FSR_SS, FSR_TF } from './registers.js';
 import { testSmmu } from './test-smmu.js';
 import type { SmmuContext } from './context.js';
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE;
 
@@ -15,16 +16,6 @@ function active(): ReturnType<typeof testSmmu> & { ctx: SmmuContext } {
   return { ...sys, ctx };
 }
 
-function caught(fn: () => unknown): VcmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VcmError) return e;
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
-
 describe('faults (acceptance 5)', () => {
   it('an unmapped access is a translation fault: FSR.TF and FAR set, the handler gets the context, its data and the fault', () => {
     const { ctx } = active();
@@ -34,7 +25,7 @@ describe('faults (acceptance 5)', () => {
       calls.push({ dev, data: d, fault, fsrInHandler: ctx.registers.fsr, farInHandler: ctx.registers.far });
       return 'terminate';
     }, data);
-    const err = caught(() => ctx.dma.read(0x0012_3454, 4));
+    const err = vcmErrorOf(() => ctx.dma.read(0x0012_3454, 4));
     expect(err.code).toBe('EFAULT');
     expect(calls).toHaveLength(1);
     const call = calls[0]!;
@@ -76,7 +67,7 @@ describe('faults (acceptance 5)', () => {
       return 'terminate';
     });
     const before = ram.digest();
-    const err = caught(() => ctx.dma.write(0x1010, Uint8Array.of(9)));
+    const err = vcmErrorOf(() => ctx.dma.write(0x1010, Uint8Array.of(9)));
     expect(err.code).toBe('EFAULT');
     expect(seen).toMatchObject({ kind: 'permission', access: 'write', address: 0x1010 });
     expect(seen!.descriptor).toBeTypeOf('number');
@@ -86,7 +77,7 @@ describe('faults (acceptance 5)', () => {
 
   it('with no handler the fault is logged as a warning and the access fails with EFAULT', () => {
     const { ctx, logger } = active();
-    const err = caught(() => ctx.dma.write(0x8000, Uint8Array.of(1)));
+    const err = vcmErrorOf(() => ctx.dma.write(0x8000, Uint8Array.of(1)));
     expect(err.code).toBe('EFAULT');
     expect(err.details).toMatchObject({ kind: 'translation', access: 'write', far: 0x8000 });
     expect(logger.warnings).toHaveLength(1);
@@ -104,7 +95,7 @@ describe('faults (acceptance 5)', () => {
       calls++;
       return 'retry';
     });
-    const err = caught(() => ctx.dma.read(0x5000, 4));
+    const err = vcmErrorOf(() => ctx.dma.read(0x5000, 4));
     expect(err.code).toBe('EFAULT');
     expect(err.message).toContain('retry budget 3');
     expect(calls).toBe(3);
@@ -148,7 +139,7 @@ describe('faults (acceptance 5)', () => {
       }
       return 'terminate';
     });
-    caught(() => ctx.dma.read(0x8000, 4));
+    vcmErrorOf(() => ctx.dma.read(0x8000, 4));
     expect(inner!.fsr & FSR_MULTI).toBeTruthy();
     expect(inner!.far).toBe(0x9000);
   });
@@ -156,11 +147,11 @@ describe('faults (acceptance 5)', () => {
   it("a handler answering something other than 'retry' or 'terminate' terminates, saying so", () => {
     const { ctx } = active();
     ctx.hookInterrupt(() => 1 as unknown as 'retry');
-    expect(caught(() => ctx.dma.read(0x8000, 4)).message).toContain("not 'retry' or 'terminate'");
+    expect(vcmErrorOf(() => ctx.dma.read(0x8000, 4)).message).toContain("not 'retry' or 'terminate'");
   });
 
   it('hookInterrupt needs a function', () => {
     const { ctx } = active();
-    expect(caught(() => ctx.hookInterrupt(42 as never)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => ctx.hookInterrupt(42 as never)).code).toBe('EINVAL');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_1G, SZ_2M, SZ_4K, VCM_EXECUTE, VCM_NOTCACHED, VCM_READ, VCM_WB_NWA, VCM_WB_WA, VCM_WRITE, VCM_WT, isVcmError } from '@vcm/core';
+import { SZ_1G, SZ_2M, SZ_4K, VCM_EXECUTE, VCM_NOTCACHED, VCM_READ, VCM_WB_NWA, VCM_WB_WA, VCM_WRITE, VCM_WT } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV } from '../format.js';
 import { LPAE_MAIR, armLpae4k } from './lpae.js';
 import { TestRam } from './test-ram.js';
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW_WBWA = VCM_READ | VCM_WRITE | VCM_WB_WA;
 
@@ -28,16 +29,6 @@ function entryAddress(ram: TestRam, root: number, va: number, level: 1 | 2 | 3):
   [lo, hi] = desc(ram, at);
   expect(lo & 3).toBe(3);
   return ((lo & 0xfffff000) >>> 0) + (hi & 0xff) * 2 ** 32 + ((va >>> 12) & 511) * 8;
-}
-
-function thrown(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (isVcmError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a VcmError');
 }
 
 describe('armLpae4k descriptors in RAM as 32-bit halves', () => {
@@ -129,16 +120,16 @@ describe('armLpae4k: mapRange and table memory', () => {
     pt.map(0x0060_0000, 0x3900_0000, SZ_2M, RW_WBWA);
     pt.map(0x0080_5000, 0x5000, SZ_4K, RW_WBWA);
     const before = ram.digest();
-    const e = thrown(() => pt.mapRange(0x0050_0000, 0x0050_0000, 0x0020_0000, RW_WBWA));
+    const e = vcmErrorOf(() => pt.mapRange(0x0050_0000, 0x0050_0000, 0x0020_0000, RW_WBWA));
     expect(e.code).toBe('EBUSY');
     expect(e.message).toContain('0x0060_0000 is already mapped by a 2 MiB block → 0x3900_0000');
-    expect(thrown(() => pt.map(0x0080_0000, 0, SZ_2M, RW_WBWA)).message).toContain('level-3 table');
-    expect(thrown(() => pt.map(0, 0, SZ_1G, RW_WBWA)).code).toBe('EBUSY');
-    expect(thrown(() => pt.unmap(0x0060_1000, SZ_4K)).message).toContain('2 MiB block at 0x0060_0000');
-    expect(thrown(() => pt.unmap(0x0090_0000, SZ_4K)).code).toBe('ENOENT');
-    expect(thrown(() => pt.map(0x1000, 0x1000, SZ_2M, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0x0080_0000, 0, SZ_2M, RW_WBWA)).message).toContain('level-3 table');
+    expect(vcmErrorOf(() => pt.map(0, 0, SZ_1G, RW_WBWA)).code).toBe('EBUSY');
+    expect(vcmErrorOf(() => pt.unmap(0x0060_1000, SZ_4K)).message).toContain('2 MiB block at 0x0060_0000');
+    expect(vcmErrorOf(() => pt.unmap(0x0090_0000, SZ_4K)).code).toBe('ENOENT');
+    expect(vcmErrorOf(() => pt.map(0x1000, 0x1000, SZ_2M, RW_WBWA)).code).toBe('EINVAL');
     ram.failTableAllocationsAfter(1);
-    expect(thrown(() => pt.mapRange(0x4000_1000, 0x1000, SZ_4K * 1024, RW_WBWA)).code).toBe('ENOMEM');
+    expect(vcmErrorOf(() => pt.mapRange(0x4000_1000, 0x1000, SZ_4K * 1024, RW_WBWA)).code).toBe('ENOMEM');
     expect(ram.digest()).toBe(before);
   });
 
@@ -147,14 +138,14 @@ describe('armLpae4k: mapRange and table memory', () => {
     expect(one.pt.inputSize).toBe(2 ** 31);
     one.pt.map(SZ_1G, SZ_1G, SZ_1G, RW_WBWA);
     expect(desc(one.ram, one.pt.rootPa + 8)).toEqual([0x4000_0f45, 0x0060_0000]);
-    expect(thrown(() => one.pt.map(2 * SZ_1G, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => one.pt.map(2 * SZ_1G, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
 
     const two = setup(2);
     expect(two.pt.inputSize).toBe(SZ_1G);
     expect(two.pt.tableBytes).toBe(0x1000);
     two.pt.map(0x3fe0_0000, 0x3fe0_0000, SZ_2M, RW_WBWA);
     expect(desc(two.ram, two.pt.rootPa + 511 * 8)).toEqual([0x3fe0_0f45, 0x0060_0000]);
-    expect(thrown(() => two.pt.map(0, 0, SZ_1G, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => two.pt.map(0, 0, SZ_1G, RW_WBWA)).code).toBe('EINVAL');
     two.pt.map(0x1000, 0x1000, SZ_4K, RW_WBWA);
     two.pt.unmap(0x1000, SZ_4K);
     two.pt.unmap(0x3fe0_0000, SZ_2M);

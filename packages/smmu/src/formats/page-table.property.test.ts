@@ -8,11 +8,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SZ_16M, SZ_1G, SZ_1M, SZ_2M, SZ_4K, SZ_64K, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
+import { SZ_16M, SZ_1G, SZ_1M, SZ_2M, SZ_4K, SZ_64K, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
 import type { PageTable, PageTableFormat } from '../format.js';
 import { armLpae4k, armV7Short } from './index.js';
 import { decodeLpae, decodeShort } from './test-decoder.js';
 import { TestRam } from './test-ram.js';
+import { codeOf } from '@vcm/test-kit';
 
 interface Leaf {
   va: number;
@@ -114,16 +115,6 @@ function arbOps(format: PageTableFormat): fc.Arbitrary<Op[]> {
     );
   }
   return fc.array(fc.oneof(...arbs), { minLength: 1, maxLength: 24 });
-}
-
-function codeOf(fn: () => void): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (isVcmError(e)) return e.code;
-    throw e;
-  }
 }
 
 /** An independent walker over the raw RAM (test-decoder.ts): what hardware would find. */

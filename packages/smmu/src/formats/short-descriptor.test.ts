@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_EXECUTE, VCM_NOTCACHED, VCM_READ, VCM_WB_NWA, VCM_WB_WA, VCM_WRITE, VCM_WT, isVcmError } from '@vcm/core';
+import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_EXECUTE, VCM_NOTCACHED, VCM_READ, VCM_WB_NWA, VCM_WB_WA, VCM_WRITE, VCM_WT } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV } from '../format.js';
 import { armV7Short } from './short-descriptor.js';
 import { TestRam } from './test-ram.js';
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW_WBWA = VCM_READ | VCM_WRITE | VCM_WB_WA;
 
@@ -22,16 +23,6 @@ function l2(ram: TestRam, root: number, va: number): number {
   const p = l1(ram, root, va);
   expect(p & 3).toBe(1);
   return ram.readU32(((p & 0xfffffc00) >>> 0) + ((va >>> 12) & 0xff) * 4);
-}
-
-function thrown(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (isVcmError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a VcmError');
 }
 
 describe('armV7Short descriptors in RAM (HARDWARE.md worked values)', () => {
@@ -127,8 +118,8 @@ describe('armV7Short: one descriptor per page size and attribute combination', (
   it('a page below the supersection size cannot reach above 4 GiB: EINVAL', () => {
     const { ram, pt } = setup();
     const before = ram.digest();
-    expect(thrown(() => pt.map(0, 0x1_0000_0000, SZ_1M, RW_WBWA)).code).toBe('EINVAL');
-    expect(thrown(() => pt.mapRange(0, 0xffff_f000, 2 * SZ_4K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0, 0x1_0000_0000, SZ_1M, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.mapRange(0, 0xffff_f000, 2 * SZ_4K, RW_WBWA)).code).toBe('EINVAL');
     expect(ram.digest()).toBe(before);
   });
 
@@ -167,10 +158,10 @@ describe('armV7Short: refusals name the clash and change nothing', () => {
     const { ram, pt } = setup();
     pt.map(0x0010_0000, 0x3900_0000, SZ_1M, RW_WBWA);
     const before = ram.digest();
-    const e = thrown(() => pt.map(0x0010_0000, 0x3900_0000, SZ_1M, RW_WBWA));
+    const e = vcmErrorOf(() => pt.map(0x0010_0000, 0x3900_0000, SZ_1M, RW_WBWA));
     expect(e.code).toBe('EBUSY');
     expect(e.message).toContain('0x0010_0000 is already mapped by a 1 MiB section → 0x3900_0000');
-    const e2 = thrown(() => pt.map(0x0010_5000, 0, SZ_4K, RW_WBWA));
+    const e2 = vcmErrorOf(() => pt.map(0x0010_5000, 0, SZ_4K, RW_WBWA));
     expect(e2.message).toContain('0x0010_5000 is already mapped by a 1 MiB section at 0x0010_0000 → 0x3900_0000');
     expect(ram.digest()).toBe(before);
   });
@@ -179,7 +170,7 @@ describe('armV7Short: refusals name the clash and change nothing', () => {
     const { ram, pt } = setup();
     pt.map(0x0040_3000, 0x0040_3000, SZ_4K, RW_WBWA);
     const before = ram.digest();
-    const e = thrown(() => pt.map(0x0040_0000, 0x0040_0000, SZ_1M, RW_WBWA));
+    const e = vcmErrorOf(() => pt.map(0x0040_0000, 0x0040_0000, SZ_1M, RW_WBWA));
     expect(e.code).toBe('EBUSY');
     expect(e.message).toContain('level-2 table');
     expect(ram.digest()).toBe(before);
@@ -190,7 +181,7 @@ describe('armV7Short: refusals name the clash and change nothing', () => {
     const { ram, pt } = setup();
     pt.map(0x0080_0000 + 0x7000, 0x9000, SZ_4K, RW_WBWA);
     const before = ram.digest();
-    const e = thrown(() => pt.mapRange(0x0010_0000, 0x1000, 0x0070_8000, RW_WBWA));
+    const e = vcmErrorOf(() => pt.mapRange(0x0010_0000, 0x1000, 0x0070_8000, RW_WBWA));
     expect(e.code).toBe('EBUSY');
     expect(e.message).toContain('0x0080_7000 is already mapped by a 4 KiB page → 0x0000_9000');
     expect(ram.digest()).toBe(before);
@@ -201,7 +192,7 @@ describe('armV7Short: refusals name the clash and change nothing', () => {
     const { ram, pt } = setup();
     const before = ram.digest();
     ram.failTableAllocationsAfter(2);
-    expect(thrown(() => pt.mapRange(0x1000, 0x2000, 4 * SZ_1M, RW_WBWA)).code).toBe('ENOMEM');
+    expect(vcmErrorOf(() => pt.mapRange(0x1000, 0x2000, 4 * SZ_1M, RW_WBWA)).code).toBe('ENOMEM');
     expect(ram.digest()).toBe(before);
     expect(pt.tableBytes).toBe(0x4000);
   });
@@ -209,14 +200,14 @@ describe('armV7Short: refusals name the clash and change nothing', () => {
   it('unaligned addresses, unsupported sizes and bad prot are EINVAL', () => {
     const { ram, pt } = setup();
     const before = ram.digest();
-    expect(thrown(() => pt.map(0x1000, 0, SZ_64K, RW_WBWA)).code).toBe('EINVAL');
-    expect(thrown(() => pt.map(0, 0x1000, SZ_64K, RW_WBWA)).code).toBe('EINVAL');
-    expect(thrown(() => pt.map(0, 0, 0x2000, RW_WBWA)).code).toBe('EINVAL');
-    expect(thrown(() => pt.map(0, 0, SZ_4K, RW_WBWA | 0xc)).code).toBe('EINVAL');
-    expect(thrown(() => pt.map(0, 0, SZ_4K, 1 << 20)).code).toBe('EINVAL');
-    expect(thrown(() => pt.map(-4096, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
-    expect(thrown(() => pt.mapRange(0, 0, 0, RW_WBWA)).code).toBe('EINVAL');
-    expect(thrown(() => pt.mapRange(0xffff_f000, 0, 2 * SZ_4K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0x1000, 0, SZ_64K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0, 0x1000, SZ_64K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0, 0, 0x2000, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0, 0, SZ_4K, RW_WBWA | 0xc)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0, 0, SZ_4K, 1 << 20)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(-4096, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.mapRange(0, 0, 0, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.mapRange(0xffff_f000, 0, 2 * SZ_4K, RW_WBWA)).code).toBe('EINVAL');
     expect(ram.digest()).toBe(before);
   });
 
@@ -225,17 +216,17 @@ describe('armV7Short: refusals name the clash and change nothing', () => {
     pt.map(SZ_64K, SZ_64K, SZ_64K, RW_WBWA);
     pt.map(SZ_1M, 0x3900_0000, SZ_1M, RW_WBWA);
     const before = ram.digest();
-    const e = thrown(() => pt.unmap(SZ_64K + SZ_4K, SZ_4K));
+    const e = vcmErrorOf(() => pt.unmap(SZ_64K + SZ_4K, SZ_4K));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain('64 KiB large page at 0x0001_0000');
-    expect(thrown(() => pt.unmapRange(SZ_1M, SZ_64K)).message).toContain('1 MiB section at 0x0010_0000 → 0x3900_0000');
-    expect(thrown(() => pt.unmap(SZ_1M, SZ_64K)).code).toBe('EINVAL');
-    expect(thrown(() => pt.unmap(SZ_64K, SZ_1M)).code).toBe('EINVAL');
-    const n = thrown(() => pt.unmap(0x0300_0000, SZ_4K));
+    expect(vcmErrorOf(() => pt.unmapRange(SZ_1M, SZ_64K)).message).toContain('1 MiB section at 0x0010_0000 → 0x3900_0000');
+    expect(vcmErrorOf(() => pt.unmap(SZ_1M, SZ_64K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.unmap(SZ_64K, SZ_1M)).code).toBe('EINVAL');
+    const n = vcmErrorOf(() => pt.unmap(0x0300_0000, SZ_4K));
     expect(n.code).toBe('ENOENT');
     expect(n.message).toContain('0x0300_0000 is not mapped');
     // A range with a hole is refused as a whole.
-    expect(thrown(() => pt.unmapRange(0, 2 * SZ_1M)).code).toBe('ENOENT');
+    expect(vcmErrorOf(() => pt.unmapRange(0, 2 * SZ_1M)).code).toBe('ENOENT');
     expect(ram.digest()).toBe(before);
   });
 });
@@ -274,7 +265,7 @@ describe('armV7Short: unmap and table memory', () => {
     pt.destroy();
     expect(ram.liveTableBytes).toBe(0);
     expect(pt.tableBytes).toBe(0);
-    expect(thrown(() => pt.walk(0)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.walk(0)).code).toBe('EINVAL');
   });
 });
 
@@ -301,13 +292,13 @@ describe('armV7Short: TTBR0 split (TTBCR.N)', () => {
     expect(pt.rootPa % 0x1000).toBe(0);
     pt.map(0x3ff0_0000, 0x3ff0_0000, SZ_1M, RW_WBWA);
     expect(ram.readU32(pt.rootPa + 0x3ff * 4)).toBe(0x3ff3_1c1e);
-    expect(thrown(() => pt.map(0x4000_0000, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => pt.map(0x4000_0000, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
     expect(pt.walk(0x4000_0000)).toBeUndefined();
   });
 
   it('a split outside 0..7 is EINVAL', () => {
     const ram = new TestRam();
-    expect(thrown(() => armV7Short.create(ram, ram, { split: 8 })).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => armV7Short.create(ram, ram, { split: 8 })).code).toBe('EINVAL');
     expect(ram.liveTableBytes).toBe(0);
   });
 });
