@@ -30,7 +30,7 @@ export interface OpsCase {
 /** Measure operations per second of `fn` with tinybench. */
 export function measureOps(c: OpsCase): Promise<BenchFigure>;
 
-/** Time `fn` (ms), best of `runs` after one warm-up run. */
+/** Time `fn` (ms), best of `runs` after one warm-up run; garbage is collected before each run when `gc` is exposed. */
 export function bestTimeMs(fn: () => unknown, runs?: number): number;
 
 /** Print the table and write `<packageDir>/bench/results.json`. Exits non-zero never: goals are reported, not asserted. */

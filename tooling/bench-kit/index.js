@@ -20,10 +20,16 @@ export async function measureOps(c) {
   return out;
 }
 
+// With --expose-gc (the packages' `bench` scripts pass it), collect garbage
+// before each timed run so that a collection of earlier runs' garbage does
+// not land inside the one being timed.
+const collect = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
+
 export function bestTimeMs(fn, runs = 5) {
   fn();
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
+    collect();
     const t0 = process.hrtime.bigint();
     fn();
     const dt = Number(process.hrtime.bigint() - t0) / 1e6;
