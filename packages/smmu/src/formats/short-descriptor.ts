@@ -172,30 +172,12 @@ function facts(l: Leaf): LeafFacts {
   return { va: l.va, size: l.size, pa: l.pa, kind: KIND[l.size] ?? 'leaf' };
 }
 
-/** Decode a level-1 leaf (section or supersection) found for `va`. */
-function decodeL1Leaf(d: number, va: number): Leaf {
-  if (d & L1_SUPERSECTION_BIT) {
-    const high = ((d >>> 20) & 0xf) + ((d >>> 5) & 0xf) * 16; // PA[39:32]
-    return {
-      va: (va & SUPERSECTION_BASE) >>> 0,
-      size: SZ_16M,
-      pa: ((d & SUPERSECTION_BASE) >>> 0) + high * TWO_32,
-      level: 1,
-      descriptor: d >>> 0,
-      ng: (d >>> 17) & 1,
-      ap2: (d >>> 15) & 1,
-      ap1: (d >>> 11) & 1,
-      ap0: (d >>> 10) & 1,
-      xn: (d >>> 4) & 1,
-      tex0: (d >>> 12) & 1,
-      c: (d >>> 3) & 1,
-      b: (d >>> 2) & 1,
-    };
-  }
+/** A section or supersection leaf: both keep their attribute bits at the same places (HARDWARE.md). */
+function sectionLeaf(va: number, size: number, pa: number, d: number): Leaf {
   return {
-    va: (va & SECTION_BASE) >>> 0,
-    size: SZ_1M,
-    pa: (d & SECTION_BASE) >>> 0,
+    va,
+    size,
+    pa,
     level: 1,
     descriptor: d >>> 0,
     ng: (d >>> 17) & 1,
@@ -207,6 +189,15 @@ function decodeL1Leaf(d: number, va: number): Leaf {
     c: (d >>> 3) & 1,
     b: (d >>> 2) & 1,
   };
+}
+
+/** Decode a level-1 leaf (section or supersection) found for `va`. */
+function decodeL1Leaf(d: number, va: number): Leaf {
+  if (d & L1_SUPERSECTION_BIT) {
+    const high = ((d >>> 20) & 0xf) + ((d >>> 5) & 0xf) * 16; // PA[39:32]
+    return sectionLeaf((va & SUPERSECTION_BASE) >>> 0, SZ_16M, ((d & SUPERSECTION_BASE) >>> 0) + high * TWO_32, d);
+  }
+  return sectionLeaf((va & SECTION_BASE) >>> 0, SZ_1M, (d & SECTION_BASE) >>> 0, d);
 }
 
 /** Decode a valid level-2 descriptor found for `va` (fields spelled out: the walk is a TLB miss's hot path). */
