@@ -126,19 +126,8 @@ export class Vcm extends GraphObject {
     const a = normaliseResAttr(where, attr);
     const { align, explicit } = reservationAlignment(len, a);
     let addr: number;
-    if (bound) {
-      if (len > bound.len) this._tooLong(where, len, bound.len, bound);
-      const at = bound._ranges.allocate(len, align);
-      if (at === undefined) this._noRoom(where, len, align, bound._ranges, bound);
-      addr = at;
-    } else if (this._ranges) {
-      if (len > this._ranges.len) this._tooLong(where, len, this._ranges.len);
-      const at = this._ranges.allocate(len, align);
-      if (at === undefined) this._noRoom(where, len, align, this._ranges, undefined);
-      addr = at;
-    } else if (this._prebuilt) {
-      if (len > this.len) this._tooLong(where, len, this.len);
-      addr = this._prebuilt.place(len, align);
+    if (bound || this._ranges || this._prebuilt) {
+      addr = this._place(where, len, align, bound);
     } else {
       // One-to-one: a pass-through; the address is the physical one, known at backing.
       if (len > this.len) this._tooLong(where, len, this.len);
@@ -152,6 +141,24 @@ export class Vcm extends GraphObject {
       if (warning) g.logger.warn(warning, { vcm: this.id, reservation: res.id, len, align });
     }
     return res;
+  }
+
+  /**
+   * Device addresses for `len` bytes aligned to `align`: from the bound's
+   * ranges, the VCM's own, or the external allocator of a prebuilt VCM
+   * (seed: `alloc_vm_area()`). Throws `EINVAL` when `len` can never fit,
+   * `ENOMEM` when it does not fit now; changes nothing then.
+   */
+  private _place(where: string, len: number, align: number, bound: Bound | undefined): number {
+    const ranges = bound ? bound._ranges : this._ranges;
+    if (ranges) {
+      if (len > ranges.len) this._tooLong(where, len, ranges.len, bound);
+      const at = ranges.allocate(len, align);
+      if (at === undefined) this._noRoom(where, len, align, ranges, bound);
+      return at;
+    }
+    if (len > this.len) this._tooLong(where, len, this.len);
+    return (this._prebuilt as PrebuiltVcm).place(len, align);
   }
 
   private _tooLong(where: string, len: number, room: number, bound?: Bound): never {
@@ -294,14 +301,8 @@ export class Vcm extends GraphObject {
     checkLength(where, 'len', len);
     const align = naturalAlignment(len);
     let addr: number;
-    if (this._ranges) {
-      if (len > this._ranges.len) this._tooLong(where, len, this._ranges.len);
-      const at = this._ranges.allocate(len, align);
-      if (at === undefined) this._noRoom(where, len, align, this._ranges, undefined);
-      addr = at;
-    } else if (this._prebuilt) {
-      if (len > this.len) this._tooLong(where, len, this.len);
-      addr = this._prebuilt.place(len, align);
+    if (this._ranges || this._prebuilt) {
+      addr = this._place(where, len, align, undefined);
     } else {
       throw new VcmError('EINVAL', `${where}: ${this.label} is one-to-one: its reservations are placed by their backing, not by a bound`, {
         vcm: this.id,
