@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_4K, VCM_EXECUTE, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
+import { SZ_4K, VCM_EXECUTE, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
 import type { FaultInfo } from '@vcm/core';
 import { msm8x60Memory } from '@vcm/physalloc';
 import { KERNEL_RAM, pattern, testSystem } from './test-system.js';
 import { Vmm } from './vmm.js';
 import { CPU_TLB_BANK, CPU_TLB_DEFAULT_ENTRIES } from './cpu.js';
 import { GLOBAL_ASID } from './index.js';
-
-type Caught = { code: string; message: string; details: Record<string, unknown> };
-function err(fn: () => unknown): Caught {
-  try {
-    fn();
-  } catch (e) {
-    if (isVcmError(e)) return e as unknown as Caught;
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE | VCM_WB_WA;
 /** Carve-out memory (the EBI 1 MiB pool area): outside the linear map. */
@@ -57,14 +47,14 @@ describe('Cpu loads and stores', () => {
 
   it('refuses bad arguments with EINVAL', () => {
     const { vmm, va } = kernelSetup();
-    expect(err(() => vmm.cpu.readU32(va + 2)).code).toBe('EINVAL');
-    expect(err(() => vmm.cpu.read(-1, 4)).code).toBe('EINVAL');
-    expect(err(() => vmm.cpu.read(0xffff_fffc, 8)).code).toBe('EINVAL');
-    expect(err(() => vmm.cpu.read(va, 1.5)).code).toBe('EINVAL');
-    expect(err(() => vmm.cpu.read(va, 4, { mode: 'root' as 'user' })).code).toBe('EINVAL');
-    expect(err(() => vmm.cpu.write(va, [1, 2] as unknown as Uint8Array)).code).toBe('EINVAL');
-    expect(err(() => (vmm.cpu.mode = 'hyp' as 'user')).code).toBe('EINVAL');
-    expect(err(() => vmm.cpu.translate(va, 'fetch' as 'read')).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(va + 2)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.read(-1, 4)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.read(0xffff_fffc, 8)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.read(va, 1.5)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.read(va, 4, { mode: 'root' as 'user' })).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.write(va, [1, 2] as unknown as Uint8Array)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => (vmm.cpu.mode = 'hyp' as 'user')).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.cpu.translate(va, 'fetch' as 'read')).code).toBe('EINVAL');
   });
 });
 
@@ -73,14 +63,14 @@ describe('Cpu faults (acceptance 4)', () => {
     const { vmm, memory } = kernelSetup();
     memory.writeU32(0x4000_0000, 0xcafe);
     const before = memory.read(0x4000_0000, 16);
-    const e = err(() => vmm.cpu.write(0xc000_0000, new Uint8Array(16).fill(0xee), { mode: 'user' }));
+    const e = vcmErrorOf(() => vmm.cpu.write(0xc000_0000, new Uint8Array(16).fill(0xee), { mode: 'user' }));
     expect(e.code).toBe('EFAULT');
     expect(e.message).toContain('Unable to handle user paging request at virtual address 0xc000_0000 (write, user mode)');
     expect(e.message).toContain('level-1 descriptor 0x4001_140e: privileged only');
     expect(e.details).toMatchObject({ address: 0xc000_0000, access: 'write', mode: 'user', kind: 'permission', descriptor: 0x4001_140e, level: 1 });
     expect(memory.read(0x4000_0000, 16)).toEqual(before);
     vmm.cpu.mode = 'user';
-    expect(err(() => vmm.cpu.readU32(0xc000_0000)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(0xc000_0000)).code).toBe('EFAULT');
     vmm.cpu.mode = 'kernel';
     expect(vmm.cpu.readU32(0xc000_0000)).toBe(0xcafe);
   });
@@ -88,19 +78,19 @@ describe('Cpu faults (acceptance 4)', () => {
   it('an unmapped address is a translation fault with the descriptor the walk stopped at', () => {
     const { vmm, va } = kernelSetup();
     // The guard page after the reservation: the level-2 table exists, its entry is 0.
-    const e = err(() => vmm.cpu.readU32(va + 3 * SZ_4K));
+    const e = vcmErrorOf(() => vmm.cpu.readU32(va + 3 * SZ_4K));
     expect(e.message).toMatch(/Unable to handle kernel paging request at virtual address 0x[0-9a-f_]+ \(read, kernel mode\): level-2 descriptor 0x0000_0000: no mapping/);
     expect(e.details).toMatchObject({ kind: 'translation', level: 2, fsr: 0x07 });
     // Far away: no level-2 table at all.
-    expect(err(() => vmm.cpu.readU32(0xfe00_0000)).details).toMatchObject({ level: 1, descriptor: 0, fsr: 0x05 });
+    expect(vcmErrorOf(() => vmm.cpu.readU32(0xfe00_0000)).details).toMatchObject({ level: 1, descriptor: 0, fsr: 0x05 });
     // A user address with no process switched to: nothing to walk.
-    expect(err(() => vmm.cpu.readU32(0x1000)).message).toContain('no page table: no user address space');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(0x1000)).message).toContain('no page table: no user address space');
   });
 
   it('a write to a read-only page faults with the bit-exact level-2 descriptor (AP[2] set) and changes no memory', () => {
     const { vmm, memory, va } = kernelSetup();
     memory.fill(PA, 3 * SZ_4K, 0x11);
-    const e = err(() => vmm.cpu.write(va + SZ_4K, new Uint8Array(2 * SZ_4K).fill(0x22)));
+    const e = vcmErrorOf(() => vmm.cpu.write(va + SZ_4K, new Uint8Array(2 * SZ_4K).fill(0x22)));
     expect(e.code).toBe('EFAULT');
     expect(e.message).toContain('(write, kernel mode)');
     expect(e.message).toMatch(/level-2 descriptor 0x6100_2[0-9a-f]{3}: read-only$/);
@@ -121,14 +111,14 @@ describe('Cpu faults (acceptance 4)', () => {
     const va = k.place(2 * SZ_4K, SZ_4K);
     k.space.map(va, PA + 0x30_0000, 2 * SZ_4K, RW);
     memory.fill(PA + 0x30_0000, 2 * SZ_4K, 0x33);
-    const e = err(() => vmm.cpu.write(va + 8, new Uint8Array(2 * SZ_4K).fill(0x44)));
+    const e = vcmErrorOf(() => vmm.cpu.write(va + 8, new Uint8Array(2 * SZ_4K).fill(0x44)));
     expect(e.details).toMatchObject({ kind: 'translation', address: va + 2 * SZ_4K, access: 'write' });
     expect(memory.read(PA + 0x30_0000, 2 * SZ_4K).every((b) => b === 0x33)).toBe(true);
   });
 
   it('an execute access to a no-execute mapping faults; with VCM_EXECUTE it translates', () => {
     const { vmm, k, va } = kernelSetup();
-    expect(err(() => vmm.cpu.translate(va, 'execute')).message).toContain('execute-never');
+    expect(vcmErrorOf(() => vmm.cpu.translate(va, 'execute')).message).toContain('execute-never');
     const xva = k.place(SZ_4K, SZ_4K);
     k.space.map(xva, PA + 0x10_0000, SZ_4K, VCM_READ | VCM_EXECUTE | VCM_WB_WA);
     expect(vmm.cpu.translate(xva + 4, 'execute')).toBe(PA + 0x10_0004);
@@ -154,14 +144,14 @@ describe('Cpu faults (acceptance 4)', () => {
     expect(seen).toEqual([expect.objectContaining({ kind: 'translation', address: target + 8, far: target + 8, access: 'write' })]);
     // A handler that keeps saying retry without fixing anything gets one retry, then the fault stands.
     vmm.cpu.hook(() => 'retry', undefined);
-    expect(err(() => vmm.cpu.readU32(0xfe00_0000)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(0xfe00_0000)).code).toBe('EFAULT');
   });
 
   it('sees no stale translation after an unmap', () => {
     const { vmm, k, va } = kernelSetup();
     vmm.cpu.readU32(va);
     k.space.unmap(va, 2 * SZ_4K);
-    expect(err(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
     expect(vmm.cpu.tlb.stats().invalidations).toBeGreaterThan(0);
   });
 });
@@ -228,7 +218,7 @@ describe('Cpu and processes', () => {
     k.space.unmap(kva, SZ_4K);
     expect(vmm.cpu.tlb.entries()).toEqual([]);
     vmm.switchTo(b);
-    expect(err(() => vmm.cpu.readU32(kva)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(kva)).code).toBe('EFAULT');
   });
 
   it('takes the TLB size and policy from new Vmm({ tlb }), 128-entry LRU by default, and refuses 0 entries naming new Vmm', () => {
@@ -238,11 +228,11 @@ describe('Cpu and processes', () => {
     // Refused atomically: the kernel table the constructor had built is given back.
     const sys = msm8x60Memory();
     const before = JSON.stringify(sys.allocator.stats());
-    const e = err(() => new Vmm({ memory: sys.memory, allocator: sys.allocator, kernelRam: [KERNEL_RAM], tlb: { entries: 0 } }));
+    const e = vcmErrorOf(() => new Vmm({ memory: sys.memory, allocator: sys.allocator, kernelRam: [KERNEL_RAM], tlb: { entries: 0 } }));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toMatch(/new Vmm: tlb\.entries must be at least 1/);
     expect(JSON.stringify(sys.allocator.stats())).toBe(before);
-    expect(err(() => new Vmm({ memory: sys.memory, allocator: sys.allocator, kernelRam: [KERNEL_RAM], tlb: { policy: 'mru' as 'lru' } })).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => new Vmm({ memory: sys.memory, allocator: sys.allocator, kernelRam: [KERNEL_RAM], tlb: { policy: 'mru' as 'lru' } })).code).toBe('EINVAL');
     expect(JSON.stringify(sys.allocator.stats())).toBe(before);
   });
 
@@ -256,6 +246,6 @@ describe('Cpu and processes', () => {
     vmm.cpu.writeU32(va, 5);
     expect(vmm.cpu.readU32(va, { mode: 'user' })).toBe(5);
     expect(vmm.driver.devAddrToPhysAddr(vmm.cpu, va)).toBe(PA);
-    expect(err(() => vmm.driver.devAddrToPhysAddr(vmm.cpu, va + SZ_4K)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.driver.devAddrToPhysAddr(vmm.cpu, va + SZ_4K)).code).toBe('EFAULT');
   });
 });

@@ -19,21 +19,10 @@ import {
   VCM_WB_WA,
   VCM_WRITE,
   Vcmm,
-  isVcmError,
 } from '@vcm/core';
 import { Smmu, armV7Short } from '@vcm/smmu';
 import { pattern, sameBytes, testSystem } from './test-system.js';
-
-type Caught = { code: string; message: string; details: Record<string, unknown> };
-function err(fn: () => unknown): Caught {
-  try {
-    fn();
-  } catch (e) {
-    if (isVcmError(e)) return e as unknown as Caught;
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE;
 
@@ -85,7 +74,7 @@ describe('acceptance 1: the seed’s Stage 1 + Stage 2 walk-through', () => {
     avcmVmm.deactivate();
     expect(p.vmm.cpu.readU32(resVmm.devAddr)).toBe(new DataView(back.buffer).getUint32(0, true));
     resVmm.unback();
-    expect(err(() => p.vmm.cpu.readU32(resVmm.devAddr)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => p.vmm.cpu.readU32(resVmm.devAddr)).code).toBe('EFAULT');
   });
 });
 
@@ -131,7 +120,7 @@ describe('acceptance 2: processes share physmem through VCM_PREBUILT_USER', () =
     expect(p.vmm.cpu.read(ub.res.devAddr + 100, 3, { mode: 'user' })).toEqual(new Uint8Array([1, 2, 3]));
     b.exit();
     expect(physmem.reservations.length).toBe(1);
-    expect(err(() => physmem.free()).code).toBe('EBUSY');
+    expect(vcmErrorOf(() => physmem.free()).code).toBe('EBUSY');
     devRes.unback();
     physmem.free();
     expect(physmem.isAlive).toBe(false);
@@ -181,7 +170,7 @@ describe('acceptance 5: attribute aliasing against the linear map', () => {
     const lowmem = p.vcmm.mapPhysAddr(0x4010_0000, SZ_1M);
     const res = vcmVmm.reserve(SZ_1M, RW | VCM_NOTCACHED);
     const before = JSON.stringify(p.vmm.toJSON().kernel);
-    const e = err(() => res.back(lowmem));
+    const e = vcmErrorOf(() => res.back(lowmem));
     expect(e.code).toBe('EINVAL');
     expect(e.message).toContain('kernel linear map 0xc010_0000-0xc01f_ffff → 0x4010_0000');
     expect(res.isBacked).toBe(false);
@@ -189,7 +178,7 @@ describe('acceptance 5: attribute aliasing against the linear map', () => {
     // The device side is refused the same way.
     const { vcm: devVcm } = stage1(p, SZ_64K);
     const devRes = devVcm.reserve(SZ_1M, RW);
-    expect(err(() => devRes.back(lowmem)).message).toContain('kernel linear map');
+    expect(vcmErrorOf(() => devRes.back(lowmem)).message).toContain('kernel linear map');
     // Matching the linear map's policy is allowed.
     const cached = vcmVmm.reserve(SZ_1M, RW | VCM_WB_WA);
     cached.back(lowmem);

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
+import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
 import { VMALLOC_GUARD } from './layout.js';
 import { testSystem } from './test-system.js';
-
-type Caught = { code: string; message: string; details: Record<string, unknown> };
-function err(fn: () => unknown): Caught {
-  try {
-    fn();
-  } catch (e) {
-    if (isVcmError(e)) return e as unknown as Caught;
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE | VCM_WB_WA;
 
@@ -28,7 +18,7 @@ describe('vmm.prebuilt.create', () => {
 
   it('VCM_PREBUILT_USER: the current process’s mmap area over its own table; EINVAL with no current process', () => {
     const { vmm } = testSystem();
-    expect(err(() => vmm.prebuilt.create(VCM_PREBUILT_USER)).message).toContain('no current process');
+    expect(vcmErrorOf(() => vmm.prebuilt.create(VCM_PREBUILT_USER)).message).toContain('no current process');
     const p = vmm.createProcess('p');
     vmm.switchTo(p);
     const u = vmm.prebuilt.create(VCM_PREBUILT_USER);
@@ -40,8 +30,8 @@ describe('vmm.prebuilt.create', () => {
 
   it('refuses an unknown id with ENODEV', () => {
     const { vmm } = testSystem();
-    expect(err(() => vmm.prebuilt.create(3)).code).toBe('ENODEV');
-    expect(err(() => vmm.prebuilt.create(0)).code).toBe('ENODEV');
+    expect(vcmErrorOf(() => vmm.prebuilt.create(3)).code).toBe('ENODEV');
+    expect(vcmErrorOf(() => vmm.prebuilt.create(0)).code).toBe('ENODEV');
   });
 });
 
@@ -61,17 +51,17 @@ describe('placement (the seed’s alloc_vm_area)', () => {
     expect([a, b, c]).not.toContain(d);
     k.release(b, SZ_4K);
     expect(k.place(SZ_4K, SZ_4K)).toBe(b);
-    expect(err(() => k.release(0xe100_0000 + 0x7000, SZ_4K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => k.release(0xe100_0000 + 0x7000, SZ_4K)).code).toBe('EINVAL');
   });
 
   it('is ENOMEM when the area is full, naming the largest free extent; EINVAL for a bad length or alignment', () => {
     const { vmm } = testSystem();
     const k = vmm.prebuilt.create(VCM_PREBUILT_KERNEL);
-    const e = err(() => k.place(512 * SZ_1M, SZ_1M));
+    const e = vcmErrorOf(() => k.place(512 * SZ_1M, SZ_1M));
     expect(e.code).toBe('ENOMEM');
     expect(e.message).toMatch(/largest free extent/);
-    expect(err(() => k.place(100, SZ_4K)).code).toBe('EINVAL');
-    expect(err(() => k.place(SZ_4K, 3000)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => k.place(100, SZ_4K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => k.place(SZ_4K, 3000)).code).toBe('EINVAL');
   });
 });
 
@@ -97,16 +87,16 @@ describe('the prebuilt address spaces', () => {
     const { vmm, memory } = testSystem();
     const k = vmm.prebuilt.create(VCM_PREBUILT_KERNEL);
     const l1 = memory.read(vmm.kernelPgtblPa, 0x4000);
-    expect(err(() => k.space.map(0xc000_0000, 0x6100_0000, SZ_1M, RW)).message).toContain('outside the VCM');
+    expect(vcmErrorOf(() => k.space.map(0xc000_0000, 0x6100_0000, SZ_1M, RW)).message).toContain('outside the VCM');
     const va = k.place(SZ_64K, SZ_64K);
     k.space.map(va + SZ_4K, 0x6100_0000, SZ_4K, RW);
     const snap = JSON.stringify(vmm.toJSON().kernel);
     const l2 = memory.read(vmm.kernelPgtblPa, 0x4000);
     expect(l2).not.toEqual(l1);
-    expect(err(() => k.space.map(va, 0x6180_0000, SZ_64K, RW)).code).toBe('EBUSY');
+    expect(vcmErrorOf(() => k.space.map(va, 0x6180_0000, SZ_64K, RW)).code).toBe('EBUSY');
     expect(JSON.stringify(vmm.toJSON().kernel)).toBe(snap);
     expect(memory.read(vmm.kernelPgtblPa, 0x4000)).toEqual(l2);
-    expect(err(() => k.space.unmap(va, SZ_64K)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => k.space.unmap(va, SZ_64K)).code).toBe('EINVAL');
     expect(JSON.stringify(vmm.toJSON().kernel)).toBe(snap);
   });
 
@@ -125,7 +115,7 @@ describe('the prebuilt address spaces', () => {
     // One operation (the bracket's union range), removing the 16 cached pages.
     expect(vmm.cpu.tlb.stats()).toMatchObject({ invalidationOps: before + 1, invalidations: removedBefore + 16 });
     expect(vmm.cpu.tlb.entries().filter((e) => e.va >= va && e.va < va + SZ_64K)).toEqual([]);
-    expect(err(() => k.space.updateDone()).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => k.space.updateDone()).code).toBe('EINVAL');
   });
 
   it('answers findAliases for kernel RAM only (architecture rule 6)', () => {

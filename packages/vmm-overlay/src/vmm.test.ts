@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SZ_1M, VCM_SPLIT, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE, isVcmError } from '@vcm/core';
+import { SZ_1M, VCM_SPLIT, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
 import { PAGE_OFFSET } from './layout.js';
 import { SCORPION_MIDR } from './cpu-driver.js';
 import { pattern, testSystem } from './test-system.js';
-
-function err(fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
-  try {
-    fn();
-  } catch (e) {
-    if (isVcmError(e)) return e as unknown as { code: string; message: string; details: Record<string, unknown> };
-    throw e;
-  }
-  throw new Error('expected a VcmError');
-}
+import { vcmErrorOf } from '@vcm/test-kit';
 
 describe('Vmm: the kernel linear map', () => {
   it('writes lowmem as 1 MiB kernel sections: bit-exact short descriptors at the kernel pgtblPa', () => {
@@ -42,8 +33,8 @@ describe('Vmm: the kernel linear map', () => {
     expect(vmm.cpu.readU32(0xdfff_fffc)).toBe(0xdeadbeef);
     // One TLB entry per section.
     expect(vmm.cpu.tlb.entries().every((e) => e.size === SZ_1M)).toBe(true);
-    expect(err(() => vmm.physToVirt(0x6000_0000)).code).toBe('EINVAL');
-    expect(err(() => vmm.virtToPhys(0xe000_0000)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.physToVirt(0x6000_0000)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.virtToPhys(0xe000_0000)).code).toBe('EINVAL');
   });
 
   it('leaves carve-out memory out of the linear map: no alias, and its linear address would be unmapped', () => {
@@ -52,7 +43,7 @@ describe('Vmm: the kernel linear map', () => {
     expect(vmm.findAliases(0x3800_0000, SZ_1M)).toEqual([]);
     const [a] = vmm.findAliases(0x5fff_f000, 0x2000);
     expect(a).toEqual({ description: 'kernel linear map 0xdfff_f000-0xdfff_ffff → 0x5fff_f000', pa: 0x5fff_f000, len: 0x1000, cachePolicy: VCM_WB_WA });
-    expect(err(() => vmm.cpu.read(0xe000_0000, 4)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.cpu.read(0xe000_0000, 4)).code).toBe('EFAULT');
   });
 });
 
@@ -70,9 +61,9 @@ describe('Vmm: processes', () => {
     vmm.switchTo(b);
     expect(vmm.current).toBe(b);
     expect(vmm.processes.map((p) => p.name)).toEqual(['a', 'b']);
-    expect(err(() => vmm.createProcess('')).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.createProcess('')).code).toBe('EINVAL');
     const other = testSystem().vmm.createProcess('x');
-    expect(err(() => vmm.switchTo(other)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.switchTo(other)).code).toBe('EINVAL');
   });
 
   it('exit frees the table, the ASID and the slot; exiting twice is EINVAL', () => {
@@ -91,14 +82,14 @@ describe('Vmm: processes', () => {
     expect(a.pgtblPa).toBeUndefined();
     expect(allocator.stats().tables.inUseBytes).toBe(before);
     expect(vmm.cpu.tlb.entries().filter((e) => e.contextId === a.asid)).toEqual([]);
-    expect(err(() => a.exit()).code).toBe('EINVAL');
-    expect(err(() => vmm.switchTo(a)).code).toBe('EINVAL');
-    expect(err(() => vcm.place(0x1000, 0x1000)).code).toBe('ENODEV');
-    expect(err(() => vcm.space.map(0x10_0000, 0x6100_0000, 0x1000, VCM_READ)).code).toBe('ENODEV');
+    expect(vcmErrorOf(() => a.exit()).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.switchTo(a)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vcm.place(0x1000, 0x1000)).code).toBe('ENODEV');
+    expect(vcmErrorOf(() => vcm.space.map(0x10_0000, 0x6100_0000, 0x1000, VCM_READ)).code).toBe('ENODEV');
     // The next process may reuse the ASID and finds nothing of a's.
     const b = vmm.createProcess('b');
     vmm.switchTo(b);
-    expect(err(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
+    expect(vcmErrorOf(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
   });
 
   it('runs out of ASIDs at 255 live processes with ENOMEM, leaking no table memory; an exit frees one', () => {
@@ -106,7 +97,7 @@ describe('Vmm: processes', () => {
     const procs = Array.from({ length: 255 }, (_, i) => vmm.createProcess(`p${i}`));
     expect(new Set(procs.map((p) => p.asid)).size).toBe(255);
     const tables = allocator.stats().tables.inUseBytes;
-    const e = err(() => vmm.createProcess('one too many'));
+    const e = vcmErrorOf(() => vmm.createProcess('one too many'));
     expect(e.code).toBe('ENOMEM');
     expect(e.message).toContain('no free ASID');
     expect(allocator.stats().tables.inUseBytes).toBe(tables);
@@ -140,9 +131,9 @@ describe('Vmm: processes', () => {
     const s = testSystem({ midr: 0x410f_c090 });
     expect(s.vmm.driver.hwVersion(s.vmm.cpu)).toBe(0x410f_c090);
     // Foreign devices, core-built spaces and a split are refused.
-    expect(err(() => s.vmm.driver.hwVersion(vmm.cpu)).code).toBe('EINVAL');
-    expect(err(() => vmm.driver.createAddressSpace({ id: 1, type: 'device', startAddr: 0, len: SZ_1M }, vmm.cpu)).code).toBe('EINVAL');
-    expect(err(() => vmm.driver.checkAssocAttr(vmm.cpu, VCM_SPLIT)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => s.vmm.driver.hwVersion(vmm.cpu)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.driver.createAddressSpace({ id: 1, type: 'device', startAddr: 0, len: SZ_1M }, vmm.cpu)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => vmm.driver.checkAssocAttr(vmm.cpu, VCM_SPLIT)).code).toBe('EINVAL');
     expect(() => vmm.driver.checkAssocAttr(vmm.cpu, 0)).not.toThrow();
   });
 });
