@@ -406,6 +406,24 @@ describe('documented return codes through the compat face', () => {
     expect(c.vcm_get_len(vcm)).toBe(0);
   });
 
+  it('vcm_get_start_addr / vcm_get_len refuse a live handle that is not a VCM (1 and 0, EINVAL)', () => {
+    const { c } = system();
+    const vcm = c.vcm_create(SZ_4K, SZ_16M) as Vcm;
+    const res = c.vcm_reserve(vcm, SZ_64K, 0) as Reservation;
+    const bound = c.vcm_create_bound(vcm, SZ_1M) as Bound;
+    const pm = c.vcm_phys_alloc(VCM_MEMTYPE_0, SZ_64K, 0) as Physmem;
+    for (const h of [res, bound, pm]) {
+      // In C the types keep these apart; here a reservation has a len and a
+      // bound a startAddr, so the face must check the kind, not only liveness.
+      expect(c.vcm_get_start_addr(h as unknown as Vcm)).toBe(1);
+      expect(c.lastError?.message).toMatch(/vcm_get_start_addr: vcm is not a live VCM/);
+      expect(c.vcm_get_len(h as unknown as Vcm)).toBe(0);
+      expect(c.lastError?.message).toMatch(/vcm_get_len: vcm is not a live VCM/);
+    }
+    expect(c.vcm_get_start_addr(vcm)).toBe(SZ_4K);
+    expect(c.vcm_get_len(vcm)).toBe(SZ_16M);
+  });
+
   it('handles of another Vcmm are invalid', () => {
     const a = system();
     const b = system();

@@ -185,6 +185,10 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
     return h instanceof GraphObject && h._g === vcmm._g && h.isAlive;
   }
 
+  function aliveVcm(h: Vcm | null | undefined): h is Vcm {
+    return alive(h) && h.kind === 'VCM';
+  }
+
   function invalid(where: string, param: string): VcmError {
     const kind = (PARAM_KIND as Record<string, string>)[param] ?? 'handle';
     return new VcmError('EINVAL', `${where}: ${param} is not a live ${kind} of this Vcmm`, { param });
@@ -200,8 +204,9 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
     vcm_from_prebuilt: (id) => guard(null, () => vcmm.createFromPrebuilt(id)),
     vcm_clone: (vcm) => guard(null, () => vcmm.clone(vcm as Vcm)),
     // The header: "The return value will be 1 if an error has occurred."
-    vcm_get_start_addr: (vcm) => guard(1, () => (alive(vcm) ? vcm.startAddr : fail(invalid('vcm_get_start_addr', 'vcm')))),
-    vcm_get_len: (vcm) => guard(0, () => (alive(vcm) ? vcm.len : fail(invalid('vcm_get_len', 'vcm')))),
+    // The kind matters too: a live reservation has a len and a bound a startAddr.
+    vcm_get_start_addr: (vcm) => guard(1, () => (aliveVcm(vcm) ? vcm.startAddr : fail(invalid('vcm_get_start_addr', 'vcm')))),
+    vcm_get_len: (vcm) => guard(0, () => (aliveVcm(vcm) ? vcm.len : fail(invalid('vcm_get_len', 'vcm')))),
     vcm_free: (vcm) => status(() => need(vcm, 'vcm_free', 'vcm').free()),
 
     vcm_reserve: (vcm, len, attr) => guard(null, () => need(vcm, 'vcm_reserve', 'vcm').reserve(len, attr)),
