@@ -3,6 +3,7 @@ import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { armV7Short } from './formats/index.js';
 import { FSR_TF, REG_TTBR0, SCTLR_M } from './registers.js';
 import { Smmu } from './smmu.js';
+import { TranslationTable } from './translation-table.js';
 import { testSmmu } from './test-smmu.js';
 import { codeOf } from '@vcm/test-kit';
 
@@ -155,6 +156,36 @@ describe('smmu_map / smmu_unmap / smmu_translate', () => {
     expect(codeOf(() => ctx.unmap(0x0030_0000, SZ_1M))).not.toBeUndefined();
     expect(ram.digest()).toBe(before);
     expect(JSON.stringify(smmu.tlb.stats())).toBe(tlbBefore);
+  });
+
+  it('a refused map, unmap or updateDone on a context with no table yet leaves no table memory behind (rule 2)', () => {
+    const { smmu, ram } = testSmmu();
+    const ctx = smmu.createContext(0);
+    ctx.bind(smmu);
+    const before = ram.digest();
+    // pa above 4 GiB: only a supersection reaches it, so the format refuses a 4 KiB page.
+    expect(codeOf(() => ctx.map(2 ** 32, 0, SZ_4K, RW))).toBe('EINVAL');
+    expect(codeOf(() => ctx.unmap(0, SZ_4K))).toBe('ENOENT');
+    expect(codeOf(() => ctx.updateDone())).toBe('EINVAL');
+    expect(ram.liveTables).toBe(0);
+    expect(ctx.toJSON().ownTable).toBeNull();
+    expect(ram.digest()).toBe(before);
+    // The context still works afterwards.
+    ctx.activate();
+    ctx.map(0x4000_0000, 0, SZ_4K, RW);
+    expect(ctx.translate(0x123)).toBe(0x4000_0123);
+  });
+
+  it('a map refused because TTBR0 holds a VCM table makes no own table', () => {
+    const { smmu, ram } = testSmmu();
+    const ctx = smmu.createContext(0);
+    const vcmTable = new TranslationTable(armV7Short.create(ram, ram), ram);
+    ctx.attachBase('test', 0, vcmTable, 0);
+    const tables = ram.liveTables;
+    expect(codeOf(() => ctx.map(0x4000_0000, 0, SZ_4K, RW))).toBe('EBUSY');
+    expect(codeOf(() => ctx.unmap(0, SZ_4K))).toBe('EBUSY');
+    expect(ram.liveTables).toBe(tables);
+    expect(ctx.toJSON().ownTable).toBeNull();
   });
 
   it('a bracket defers invalidation to updateDone: the stale entry lives until then, never after', () => {

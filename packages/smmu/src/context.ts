@@ -299,7 +299,11 @@ export class SmmuContext implements Device {
   updateDone(): void {
     const where = this.where.updateDone;
     this.checkLive(where);
-    this.own().updateDone(where);
+    // No own table yet means no bracket was opened; do not allocate one just to refuse (rule 2).
+    if (this.ownTable === undefined) {
+      throw new VcmError('EINVAL', `${where}: no update bracket is open (call updateStart first)`, { param: 'bracket', value: 0, expected: 'an open bracket' });
+    }
+    this.ownTable.updateDone(where);
   }
 
   /**
@@ -317,14 +321,18 @@ export class SmmuContext implements Device {
     this.checkPageAligned(where, 'pa', pa, size);
     this.checkPageAligned(where, 'va', va, size);
     const prot = protOfAttr(checkAttr(where, 'attr', attr, 0x3ff | PROT_GLOBAL | PROT_PRIV));
+    const created = this.ownTable === undefined;
     const table = this.ownForMapping(where);
     table.updateStart();
     try {
       table.mapPage(va, pa, size, prot);
       this.ownLeaves++;
-    } finally {
+    } catch (e) {
       table.updateDone(where);
+      if (created) this.dropOwn(table);
+      throw e;
     }
+    table.updateDone(where);
   }
 
   /** `smmu_unmap(dev, va, len)`: exactly one page mapped earlier with that size. */
@@ -334,14 +342,18 @@ export class SmmuContext implements Device {
     const size = this.checkPageSize(where, len);
     checkUint(where, 'va', va, 0xffffffff);
     this.checkPageAligned(where, 'va', va, size);
+    const created = this.ownTable === undefined;
     const table = this.ownForMapping(where);
     table.updateStart();
     try {
       table.unmapPage(va, size);
       this.ownLeaves--;
-    } finally {
+    } catch (e) {
       table.updateDone(where);
+      if (created) this.dropOwn(table);
+      throw e;
     }
+    table.updateDone(where);
   }
 
   /**
@@ -534,10 +546,21 @@ export class SmmuContext implements Device {
     return this.ownTable;
   }
 
+  /**
+   * A refused first map/unmap must not leave the own table it made (rule 2):
+   * free it again. Only called for a table made by the failing call, which
+   * therefore holds no leaves and is loaded nowhere.
+   */
+  private dropOwn(table: TranslationTable): void {
+    if (this.ownTable !== table || this.base0 === table || this.base1 === table) return;
+    this.ownTable = undefined;
+    table.destroy();
+  }
+
   private ownForMapping(where: string): TranslationTable {
     this.checkLive(where);
-    const own = this.own();
-    if (this.base0 && this.base0 !== own) {
+    // Refuse before the own table is made, so a refusal allocates nothing.
+    if (this.base0 && this.base0 !== this.ownTable) {
       throw new VcmError('EBUSY', `${where}: TTBR0 of context ${this.name} holds a VCM's table (${hex(this.base0.rootPa)}); map through the VCM (res.back)`, {
         context: this.name,
       });
@@ -546,7 +569,7 @@ export class SmmuContext implements Device {
       // Active with only a TTBR1 table: the own table is not loaded; loading it now would change routing under the VCM.
       throw new VcmError('EBUSY', `${where}: context ${this.name} is active with a VCM on TTBR1 only; the low-level map API needs TTBR0`, { context: this.name });
     }
-    return own;
+    return this.own();
   }
 
   private checkPageSize(where: string, len: unknown): number {
