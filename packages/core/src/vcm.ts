@@ -106,6 +106,18 @@ export class Vcm extends GraphObject {
     }
     if (len > ranges.len) this._tooLong(where, len, ranges.len);
     const addr = ranges.start;
+    // An explicit VCM_ALIGN_* is a demand on the device address (setAttr
+    // refuses it on a misaligned reservation too); natural alignment is only
+    // a placement preference, so VCM_START stays usable without one.
+    const { align, explicit } = reservationAlignment(len, a);
+    if (explicit && addr % align !== 0) {
+      throw new VcmError('EINVAL', `${where}: VCM_START of ${this.label} is ${hex(addr)}, which is not aligned to the requested ${formatSize(align)}`, {
+        param: 'attr',
+        value: a,
+        devAddr: addr,
+        align,
+      });
+    }
     if (!ranges.allocateAt(addr, len)) {
       throw new VcmError('EBUSY', `${where}: [${hex(addr)}, ${hex(addr + len)}) at VCM_START of ${this.label} is not free`, {
         vcm: this.id,

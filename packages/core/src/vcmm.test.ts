@@ -65,6 +65,24 @@ describe('reservation placement (the device-address allocator)', () => {
     expect(logger.warnings.at(-1)?.message).toMatch(/VCM_PERF_WARN/);
   });
 
+  it('reserveAt(VCM_START) honours an explicit VCM_ALIGN_* (EINVAL when the start is not aligned); setAttr takes its own attr back', () => {
+    const { vcmm } = makeTestSystem();
+    const vcm = vcmm.create(SZ_4K, SZ_16M);
+    const before = vcmm.snapshot();
+    const e = vcmErrorOf(() => vcm.reserveAt(VCM_START, SZ_1M, VCM_ALIGN_1M));
+    expect(e.code).toBe('EINVAL');
+    expect(e.details).toMatchObject({ param: 'attr', devAddr: SZ_4K, align: SZ_1M });
+    expect(vcmm.snapshot()).toEqual(before);
+    // Natural alignment is a placement preference, not a demand: VCM_START stays usable.
+    const r = vcm.reserveAt(VCM_START, SZ_1M);
+    expect(r.devAddr).toBe(SZ_4K);
+    r.setAttr(r.attr);
+    const aligned = vcmm.create(0, SZ_16M);
+    const a = aligned.reserveAt(VCM_START, SZ_1M, VCM_ALIGN_1M);
+    expect(a.devAddr).toBe(0);
+    a.setAttr(a.attr);
+  });
+
   it('ENOMEM names the largest free extent; nothing changes', () => {
     const { vcmm } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_2M);
