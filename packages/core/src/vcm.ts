@@ -237,6 +237,16 @@ export class Vcm extends GraphObject {
         { param: 'physmem', physmem: pm.id, pa: run.pa, vcmStart: this.startAddr, vcmLen: this.len },
       );
     }
+    // The physical address becomes the device address, so an explicit
+    // VCM_ALIGN_* of the reservation is a demand on it (as in reserve).
+    const { align, explicit } = reservationAlignment(res.len, res._attr);
+    if (explicit && run.pa % align !== 0) {
+      throw new VcmError(
+        'EINVAL',
+        `${where}: ${pm.label} starts at ${hex(run.pa)}, but ${res.label} of one-to-one ${this.label} asks for ${formatSize(align)} alignment (its device address is the physical one); allocate with vcmPhysAlignAttr(${align})`,
+        { param: 'physmem', physmem: pm.id, pa: run.pa, align },
+      );
+    }
     for (const other of this._res) {
       if (other === res || other._addr === UNPLACED) continue;
       if (other._addr < run.pa + run.len && run.pa < other._addr + other.len) {

@@ -27,6 +27,7 @@ import {
   VCM_WRITE,
   VCM_WT,
   createDirectDevice,
+  vcmPhysAlignAttr,
 } from './index.js';
 import { FakeIommuDriver, type FakeSpace } from './test-iommu-driver.js';
 import { makeTestSystem } from './test-platform.js';
@@ -231,6 +232,25 @@ describe('backing', () => {
     const iommu = new FakeIommuDriver(allocator, memory);
     expect(codeOf(() => vcm.assoc(iommu.device('x')))).toBe('EINVAL');
     expect(codeOf(() => vcmm.create(0, SZ_16M).assoc(createDirectDevice('d')))).toBe('EINVAL');
+  });
+
+  it('one-to-one VCMs: an explicit VCM_ALIGN_* is honoured by the backing (the physical address is the device address)', () => {
+    const { vcmm } = makeTestSystem();
+    const vcm = vcmm.create(vcmm.contMemtypePa(VCM_MEMTYPE_1), vcmm.contMemtypeLen(VCM_MEMTYPE_1));
+    vcm.reserve(SZ_4K).back(vcmm.physAlloc(VCM_MEMTYPE_1, SZ_4K)); // takes 0x8000_0000
+    const misaligned = vcmm.physAlloc(VCM_MEMTYPE_1, SZ_64K);
+    expect(misaligned.chunks()[0]?.pa).toBe(0x8001_0000);
+    const r = vcm.reserve(SZ_64K, VCM_ALIGN_1M);
+    const before = vcmm.snapshot();
+    const e = vcmErrorOf(() => r.back(misaligned));
+    expect(e.code).toBe('EINVAL');
+    expect(e.details).toMatchObject({ param: 'physmem', pa: 0x8001_0000, align: SZ_1M });
+    expect(vcmm.snapshot()).toEqual(before);
+    const aligned = vcmm.physAlloc(VCM_MEMTYPE_1, SZ_64K, vcmPhysAlignAttr(SZ_1M));
+    r.back(aligned);
+    expect(r.devAddr % SZ_1M).toBe(0);
+    // The reservation's own attribute stays acceptable to setAttr.
+    r.setAttr(r.attr);
   });
 
   it('copyTo copies bytes through the backing RAM', () => {
