@@ -26,6 +26,7 @@ export {
   USER_MMAP_START,
   VMALLOC_END,
   VMALLOC_GUARD,
+  VMALLOC_MIN,
   VMALLOC_OFFSET,
   computeLayout,
 } from './layout.js';

@@ -28,6 +28,8 @@ export const VMALLOC_END = 0xff00_0000;
 export const USER_MMAP_START = SZ_4K;
 /** End of the user mmap area (Linux's MODULES_VADDR = PAGE_OFFSET − 16 MiB). */
 export const USER_MMAP_END = 0xbf00_0000;
+/** The least vmalloc space the layout leaves above the linear map (Linux's VMALLOC_MIN idea: 16 MiB). */
+export const VMALLOC_MIN = 16 * SZ_1M;
 /** One guard page after every vmalloc area, as Linux's `get_vm_area` adds. */
 export const VMALLOC_GUARD = SZ_4K;
 
@@ -99,10 +101,10 @@ export function computeLayout(memory: PhysicalMemory, kernelRam: readonly Kernel
   const linearMapEnd = last.va + last.size;
   const vmallocStart = linearMapEnd + VMALLOC_OFFSET;
   // Leave at least 16 MiB of vmalloc space, as Linux insists on (VMALLOC_MIN).
-  if (vmallocStart + 16 * SZ_1M > VMALLOC_END) {
+  if (vmallocStart + VMALLOC_MIN > VMALLOC_END) {
     throw new VcmError(
       'EINVAL',
-      `${where}: kernelRam spans ${hex(linearMapEnd - PAGE_OFFSET)} bytes from ${hex(first)}: the linear map would end at ${hex(linearMapEnd)}, leaving no vmalloc area below ${hex(VMALLOC_END)} (at most ${hex(VMALLOC_END - 16 * SZ_1M - VMALLOC_OFFSET - PAGE_OFFSET)} bytes of lowmem)`,
+      `${where}: kernelRam spans ${hex(linearMapEnd - PAGE_OFFSET)} bytes from ${hex(first)}: the linear map would end at ${hex(linearMapEnd)}, leaving no vmalloc area below ${hex(VMALLOC_END)} (at most ${hex(VMALLOC_END - VMALLOC_MIN - VMALLOC_OFFSET - PAGE_OFFSET)} bytes of lowmem)`,
       { param: 'kernelRam', linearMapEnd },
     );
   }
