@@ -29,6 +29,7 @@ import {
   createDirectDevice,
   vcmPhysAlignAttr,
 } from './index.js';
+import type { MappingAlias } from './driver.js';
 import { FakeIommuDriver, type FakeSpace } from './test-iommu-driver.js';
 import { makeTestSystem } from './test-platform.js';
 import { codeOf, vcmErrorOf } from '@vcm/test-kit';
@@ -374,6 +375,34 @@ describe('prebuilt, clone, queries, teardown', () => {
     copy.reserve(SZ_4K);
     expect(vcm.numRes).toBe(2);
     expect(copy.numRes).toBe(3);
+  });
+
+  it('a clone refused by rule 6 changes nothing: no ghost reservation keeps a physmem busy', () => {
+    // A mapping outside the graph (the CPU maps a page cached) appears after
+    // the source VCM was backed not-cached: the clone's backing is refused.
+    const aliases: MappingAlias[] = [];
+    const base = makeTestSystem();
+    const cpu = Object.assign(new FakeIommuDriver(base.allocator, base.memory, { name: 'fake-cpu' }), {
+      findAliases: (pa: number, len: number): MappingAlias[] => aliases.filter((a) => pa < a.pa + a.len && a.pa < pa + len),
+    });
+    const { vcmm } = makeTestSystem({ drivers: [cpu] });
+    const vcm = vcmm.create(0, SZ_16M);
+    const small = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_4K);
+    const big = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_1M);
+    const rs = vcm.reserve(SZ_4K);
+    rs.back(small);
+    vcm.reserve(SZ_1M).back(big);
+    aliases.push({ description: 'cpu linear map', pa: big.chunks()[0]?.pa ?? 0, len: SZ_1M, cachePolicy: VCM_WB_WA });
+    const before = vcmm.snapshot();
+    const smallPa = small.chunks()[0]?.pa ?? 0;
+    expect(codeOf(() => vcmm.clone(vcm))).toBe('EINVAL');
+    expect(vcmm.snapshot()).toEqual(before);
+    expect(small.reservations).toEqual([rs]);
+    expect(vcmm.physNumRes(smallPa)).toBe(1);
+    rs.unback();
+    small.free(); // not EBUSY: nothing else backs it
+    // The next object gets the id it would have had: the failed clone took none.
+    expect(vcmm.create(0, SZ_16M).id).toBe(vcm.id + 1);
   });
 
   it('translate errors, contMemtype queries, hook and hwVersion', () => {

@@ -10,6 +10,7 @@ import type { Bound } from './bound.js';
 import { SZ_4K, VCM_ALL, VCM_INVALID, VCM_MIN_PAGE_SIZE, VCM_PAGE_SEL_MASK } from './constants.js';
 import type { Device, FaultHandler, Logger, MappingDriver, PrebuiltProvider } from './driver.js';
 import { VcmError, hex } from './errors.js';
+import { checkAliasing } from './aliasing.js';
 import { PHYS_ATTR_BITS } from './attributes.js';
 import { Graph, checkHandle, isDevice } from './graph.js';
 import type { PhysicalAllocator, PhysicalMemory } from './memory.js';
@@ -168,9 +169,17 @@ export class Vcmm {
         vcm: src.id,
       });
     }
+    // The only check a copy's backing can fail is rule 6 against mappings
+    // outside the graph (an alias source may have mapped the bytes with
+    // another policy since the source was backed). Run it first, so that a
+    // refused clone has created, backed and numbered nothing (rule 2).
+    for (const r of src._res) {
+      const pm = r._physmem;
+      if (pm) checkAliasing(g, where, pm, r._attr, undefined);
+    }
     const copy = new Vcm(g, g.takeId('VCM'), src.type, src.startAddr, src.len, undefined);
-    // Nothing here can fail: every range is free in the new VCM and there is
-    // no address space to map into yet.
+    // Nothing below can fail: every range is free in the new VCM, there is
+    // no address space to map into yet, and aliasing was checked above.
     const bounds = new Map<Bound, Bound>();
     for (const b of src._bounds) {
       bounds.set(b, copy._boundAt(b.startAddr, b.len));
