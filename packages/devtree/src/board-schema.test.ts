@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { boardSchema } from './board-schema.js';
+import { VcmError } from '@vcm/core';
 import { FORMAT_NAMES } from './board.js';
+import { msm8x60Board } from './presets.js';
+import { validateBoard } from './validate-board.js';
 
 describe('board.schema.json', () => {
   it('is the published copy of boardSchema (regenerate with `pnpm schema`)', () => {
@@ -13,6 +16,24 @@ describe('board.schema.json', () => {
     expect(boardSchema.$defs.smmu.properties.format.enum).toEqual(FORMAT_NAMES);
     const objects = [boardSchema, ...Object.values(boardSchema.$defs)].filter((d) => 'properties' in d);
     for (const d of objects) expect((d as { additionalProperties?: unknown }).additionalProperties).toBe(false);
+  });
+
+  it('bounds numbers exactly as validateBoard does', () => {
+    type Smmu = { contextBanks: number; tlb: { entries: number } };
+    const smmu = boardSchema.$defs.smmu.properties;
+    const cases: ReadonlyArray<readonly [string, number, (s: Smmu, v: number) => void]> = [
+      ['contextBanks', smmu.contextBanks.maximum, (s, v) => (s.contextBanks = v)],
+      ['tlb.entries', smmu.tlb.properties.entries.maximum, (s, v) => (s.tlb.entries = v)],
+    ];
+    // The largest value the schema allows must validate, the next must not.
+    for (const [key, max, set] of cases) {
+      const ok = structuredClone(msm8x60Board()) as unknown as { smmus: Smmu[] };
+      set(ok.smmus[0]!, max);
+      expect(() => validateBoard(ok), key).not.toThrow();
+      const bad = structuredClone(msm8x60Board()) as unknown as { smmus: Smmu[] };
+      set(bad.smmus[0]!, max + 1);
+      expect(() => validateBoard(bad), key).toThrow(VcmError);
+    }
   });
 
   it('accepts both address spellings', () => {

@@ -104,7 +104,7 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
         const smmus = [];
         for (let i = 0; i * perSmmu < ctxNames.length; i++) {
           const contexts = ctxNames.slice(i * perSmmu, (i + 1) * perSmmu).map((name) => ({ name }));
-          smmus.push({ ...seedExampleBoard().smmus[0]!, name: `s${i}`, base: 0x1000 * (i + 1), contexts, contextBanks: contexts.length });
+          smmus.push({ ...seedExampleBoard().smmus[0]!, name: `s${i}`, base: 0x10_0000 * (i + 1), contexts, contextBanks: contexts.length });
         }
         b.smmus = smmus;
         const tree = treeOf(b);

@@ -146,6 +146,54 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
     expect(e.message).toContain('overlaps pool "ebi-16m"');
   });
 
+  it('kernel RAM the linear map cannot hold: not 1 MiB aligned, past 4 GiB, or too large to leave a vmalloc area', () => {
+    // The VMM writes the linear map as 1 MiB sections below 4 GiB and needs
+    // 16 MiB of vmalloc above it (vmm-overlay layout): a board that passes
+    // here must build, so these are board errors with their JSON path.
+    const base = board();
+    base.memory.kernelRam[0].base = '0x4000_1000';
+    base.memory.kernelRam[0].size = '0x1000_0000';
+    const e1 = rejection(base);
+    expect(e1.details['path']).toBe('board.memory.kernelRam[0].base');
+    expect(e1.message).toContain('is not aligned to 1 MiB');
+    const size = board();
+    size.memory.kernelRam[0].size = '0x1008_0000';
+    expect(rejection(size).details['path']).toBe('board.memory.kernelRam[0].size');
+    const high = board();
+    high.memory.banks.push({ name: 'hi', base: '0x1_0000_0000', size: '0x1000_0000' });
+    high.memory.kernelRam[0].base = '0x1_0000_0000';
+    high.memory.kernelRam[0].size = '0x0100_0000';
+    const e3 = rejection(high);
+    expect(e3.details['path']).toBe('board.memory.kernelRam[0]');
+    expect(e3.message).toContain('4 GiB');
+    const big = board();
+    big.memory.kernelRam[0].size = '0x3f00_0000';
+    big.memory.pools = big.memory.pools.filter((p: { bank: string }) => p.bank !== 'ebi');
+    big.memory.memtypes = big.memory.memtypes.slice(0, 1);
+    big.memory.tableRegion.base = '0x7f00_0000';
+    const e4 = rejection(big);
+    expect(e4.details['path']).toBe('board.memory.kernelRam');
+    expect(e4.message).toContain('vmalloc');
+  });
+
+  it('a page-table region past 4 GiB (short-descriptor tables and TTBRs hold 32-bit addresses)', () => {
+    const b = board();
+    b.memory.banks.push({ name: 'hi', base: '0x1_0000_0000', size: '0x0100_0000' });
+    b.memory.tableRegion = { base: '0x1_0000_0000', size: '0x0080_0000' };
+    const e = rejection(b);
+    expect(e.details['path']).toBe('board.memory.tableRegion');
+    expect(e.message).toContain('4 GiB');
+  });
+
+  it('SMMU register spaces that overlap (context banks sit 4 KiB apart from the base)', () => {
+    const b = board();
+    // vcodec_a has 2 banks at 0x0400_0000 and 0x0400_1000.
+    b.smmus[1].base = '0x0400_1000';
+    const e = rejection(b);
+    expect(e.details['path']).toBe('board.smmus[1].base');
+    expect(e.message).toContain('overlaps the register space of board.smmus[0] "vcodec_a"');
+  });
+
   it('an unknown pool name in a memtype', () => {
     const b = board();
     b.memory.memtypes[2].pools[1] = 'ebi-2m';

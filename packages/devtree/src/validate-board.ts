@@ -12,7 +12,9 @@
  * board (contexts are looked up by name, seed 000), more contexts than
  * context banks.
  */
-import { VcmError, hex } from '@vcm/core';
+import { SZ_1M, VcmError, hex } from '@vcm/core';
+import { CONTEXT_BANK_STRIDE } from '@vcm/smmu';
+import { PAGE_OFFSET, VMALLOC_END, VMALLOC_MIN, VMALLOC_OFFSET } from '@vcm/vmm-overlay';
 import { boardSchema } from './board-schema.js';
 import { FORMAT_NAMES, TLB_POLICIES } from './board.js';
 import type {
@@ -32,6 +34,14 @@ const PAGE = 0x1000;
 /** LPAE output addresses are 40 bits (HARDWARE.md): no board address lies above. */
 const MAX_PHYS = 2 ** 40;
 const U32_MAX = 0xffffffff;
+/** 4 GiB: short-descriptor tables, TTBRs and the CPU's lowmem hold 32-bit physical addresses. */
+const FOUR_GIB = 2 ** 32;
+/**
+ * The most kernel RAM the CPU's linear map can span, lowest base to highest
+ * end (`@vcm/vmm-overlay` layout: PAGE_OFFSET up, then VMALLOC_OFFSET and at
+ * least VMALLOC_MIN of vmalloc below VMALLOC_END).
+ */
+const MAX_LOWMEM_SPAN = VMALLOC_END - VMALLOC_MIN - VMALLOC_OFFSET - PAGE_OFFSET;
 const HEX_RE = /^0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
@@ -247,6 +257,10 @@ function validateMemory(path: string, value: unknown): Memory {
   aligned(`${tp}.size`, t['size'], tableRegion.size, PAGE, 'a size');
   if (tableRegion.size < 0x4000) fail(`${tp}.size`, t['size'], 'is too small to hold one 16 KiB first-level table', 'a size of at least 0x4000');
   inSomeBank(tp, 'tableRegion', tableRegion, 'the page-table region');
+  if (tableRegion.base + tableRegion.size > FOUR_GIB) {
+    // The CPU's tables (and every armV7Short table) are short-descriptor: TTBR and level-1 pointers hold 32-bit addresses.
+    fail(tp, 'tableRegion', `places the page-table region at ${range(tableRegion.base, tableRegion.size)}, past 4 GiB`, `a region that ends at or below ${hex(FOUR_GIB)}`);
+  }
   placed.push({ ...tableRegion, path: tp, name: 'tableRegion', label: 'the page-table region' });
   checkDisjoint(placed, 'pools and the page-table region');
 
@@ -256,14 +270,28 @@ function validateMemory(path: string, value: unknown): Memory {
     const p = `${path}.kernelRam[${i}]`;
     const k = object(p, raw, defs.region, 'a region');
     const r = { base: address(`${p}.base`, k['base']), size: address(`${p}.size`, k['size']) };
-    aligned(`${p}.base`, k['base'], r.base, PAGE, 'an address');
-    if (r.size === 0) fail(`${p}.size`, k['size'], 'is empty', 'a positive multiple of 0x1000');
-    aligned(`${p}.size`, k['size'], r.size, PAGE, 'a size');
+    // The linear map is written as 1 MiB sections (vmm-overlay), so kernel RAM comes in whole MiB.
+    aligned(`${p}.base`, k['base'], r.base, SZ_1M, 'an address');
+    if (r.size === 0) fail(`${p}.size`, k['size'], 'is empty', 'a positive multiple of 0x10_0000');
+    aligned(`${p}.size`, k['size'], r.size, SZ_1M, 'a size');
     inSomeBank(p, 'kernelRam', r, 'kernel RAM');
+    if (r.base + r.size > FOUR_GIB) {
+      fail(p, 'kernelRam', `places kernel RAM at ${range(r.base, r.size)}, past 4 GiB`, `lowmem that ends at or below ${hex(FOUR_GIB)}`);
+    }
     kernelRam.push(r);
     placed.push({ ...r, path: p, name: 'kernelRam', label: 'kernel RAM' });
   });
   checkDisjoint(placed, 'pools, the page-table region and kernel RAM');
+  const lowmemBase = Math.min(...kernelRam.map((r) => r.base));
+  const lowmemEnd = Math.max(...kernelRam.map((r) => r.base + r.size));
+  if (lowmemEnd - lowmemBase > MAX_LOWMEM_SPAN) {
+    fail(
+      `${path}.kernelRam`,
+      mem['kernelRam'],
+      `spans ${range(lowmemBase, lowmemEnd - lowmemBase)}: its linear map at ${hex(PAGE_OFFSET)} would leave less than ${VMALLOC_MIN / SZ_1M} MiB of vmalloc area below ${hex(VMALLOC_END)}`,
+      `kernel RAM spanning at most ${hex(MAX_LOWMEM_SPAN)} bytes from its lowest base to its highest end`,
+    );
+  }
 
   // Memtypes: unique ids ≥ 1 (0 is VCM_INVALID), ordered lists of known block pools, an optional contiguous pool.
   const memtypes: Memtype[] = [];
@@ -311,6 +339,21 @@ function validateSmmus(path: string, value: unknown, deviceNames: Map<string, st
     if (clash >= 0) fail(`${p}.base`, s['base'], `is also the register base of ${path}[${clash}] "${smmus[clash]!.name}"`, 'a register base used by one SMMU');
     const irq = integer(`${p}.irq`, s['irq'], 0, U32_MAX);
     const contextBanks = integer(`${p}.contextBanks`, s['contextBanks'], 1, 256);
+    // The register space: one page per context bank from the base (HARDWARE.md: banks 4 KiB apart).
+    const regs = { base, size: contextBanks * CONTEXT_BANK_STRIDE };
+    if (regs.base + regs.size > FOUR_GIB) {
+      fail(`${p}.base`, s['base'], `puts ${contextBanks} context banks at ${range(regs.base, regs.size)}, past the 32-bit register space`, `a register space that ends at or below ${hex(FOUR_GIB)}`);
+    }
+    const overlap = smmus.findIndex((x) => overlaps(regs, { base: x.base, size: x.contextBanks * CONTEXT_BANK_STRIDE }));
+    if (overlap >= 0) {
+      const o = smmus[overlap]!;
+      fail(
+        `${p}.base`,
+        s['base'],
+        `puts the register space ${range(regs.base, regs.size)} where it overlaps the register space of ${path}[${overlap}] "${o.name}" ${range(o.base, o.contextBanks * CONTEXT_BANK_STRIDE)}`,
+        'register spaces (base + contextBanks × 0x1000) that do not overlap',
+      );
+    }
     if (typeof s['format'] !== 'string' || !(FORMAT_NAMES as readonly string[]).includes(s['format'])) {
       fail(`${p}.format`, s['format'], 'is not a known page-table format', quoteList(FORMAT_NAMES));
     }
