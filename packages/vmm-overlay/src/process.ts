@@ -42,6 +42,8 @@ export class Process {
   private readonly mmap: RangeAllocator;
   private readonly host: ProcessHost;
   private readonly vcms = new Set<CpuPrebuiltVcm>();
+  /** What `exit()` runs first: the process's open files, in Linux terms (`exit_files`). */
+  private readonly exitCallbacks = new Set<(process: Process) => void>();
   private alive = true;
 
   /** Made by `vmm.createProcess`. */
@@ -86,6 +88,25 @@ export class Process {
   }
 
   /**
+   * Run `callback` when the process exits, before its user VCMs are torn
+   * down and its table is freed — what a driver's `release` is to a task's
+   * open files (`@vcm/devtree` closes `/dev` handles with it). Returns a
+   * function that removes the callback. `EINVAL` after exit.
+   */
+  onExit(callback: (process: Process) => void): () => void {
+    if (!this.alive) throw new VcmError('EINVAL', `process.onExit: ${this.label} has already exited`, { pid: this.pid });
+    if (typeof callback !== 'function') {
+      throw new VcmError('EINVAL', `process.onExit: callback must be a function, got ${typeof callback}`, { param: 'callback', value: typeof callback });
+    }
+    // A wrapper per registration, so registering one function twice needs two removals.
+    const entry = (p: Process): void => callback(p);
+    this.exitCallbacks.add(entry);
+    return () => {
+      this.exitCallbacks.delete(entry);
+    };
+  }
+
+  /**
    * Release everything the process mapped. Each user VCM is torn down by
    * the teardown core registered with `onRevoke` (unback, unreserve,
    * deactivate, deassociate, free) so the graph never points at a dead
@@ -94,6 +115,15 @@ export class Process {
    */
   exit(): void {
     if (!this.alive) throw new VcmError('EINVAL', `process.exit: ${this.label} has already exited`, { pid: this.pid });
+    // Open files first (their release may unmap from this address space), as Linux's do_exit closes them.
+    for (const callback of [...this.exitCallbacks]) {
+      try {
+        callback(this);
+      } catch (e) {
+        this.host.logger?.warn(`process.exit: an exit callback of ${this.label} failed: ${(e as Error).message}`, { pid: this.pid });
+      }
+    }
+    this.exitCallbacks.clear();
     for (const vcm of [...this.vcms]) {
       try {
         vcm.revokeNow();

@@ -92,6 +92,24 @@ describe('Vmm: processes', () => {
     expect(vcmErrorOf(() => vmm.cpu.readU32(va)).code).toBe('EFAULT');
   });
 
+  it('onExit callbacks run once at exit, while the address space is still there, in registration order; a removed one does not run', () => {
+    const { vmm } = testSystem();
+    const a = vmm.createProcess('a');
+    const seen: string[] = [];
+    a.onExit((p) => seen.push(`first ${p.pid} ${p.pgtblPa === undefined ? 'no table' : 'table'}`));
+    const off = a.onExit(() => seen.push('removed'));
+    a.onExit(() => {
+      throw new Error('a failing callback does not stop the exit');
+    });
+    a.onExit(() => seen.push('last'));
+    off();
+    expect(vcmErrorOf(() => a.onExit(42 as unknown as () => void)).details['param']).toBe('callback');
+    a.exit();
+    expect(seen).toEqual([`first ${a.pid} table`, 'last']);
+    expect(a.isAlive).toBe(false);
+    expect(vcmErrorOf(() => a.onExit(() => undefined)).code).toBe('EINVAL');
+  });
+
   it('runs out of ASIDs at 255 live processes with ENOMEM, leaking no table memory; an exit frees one', () => {
     const { vmm, allocator } = testSystem();
     const procs = Array.from({ length: 255 }, (_, i) => vmm.createProcess(`p${i}`));
