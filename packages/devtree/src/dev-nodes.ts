@@ -208,6 +208,10 @@ export class DevHandle {
   readonly #maps = new Map<number, DevMapping>();
   #userVcm: Vcm | undefined;
   #open = true;
+  /** Closed by its process's exit rather than by `close()`: a late `close()` is then harmless. */
+  #closedByExit = false;
+  /** Removes the process-exit callback. */
+  #offExit: (() => void) | undefined;
 
   /** @internal Made by `DevNodes.open`. */
   constructor(host: DevNodesHost, node: NodeState, fd: number, process: Process, onClose: (h: DevHandle) => void) {
@@ -217,6 +221,8 @@ export class DevHandle {
     this.path = node.path;
     this.process = process;
     this.#onClose = onClose;
+    // The process's exit closes the handle, as do_exit closes a task's files: otherwise its buffer stays allocated and device-mapped.
+    this.#offExit = process.onExit(() => this.#closeOnExit());
   }
 
   /** "/dev/vcodec_a_mm1 (fd 3)" */
@@ -331,9 +337,27 @@ export class DevHandle {
     this.#maps.delete(userVa);
   }
 
-  /** Release every mapping, the process's user VCM and, with the node's last handle, the node's own VCM. */
+  /**
+   * Release every mapping, the process's user VCM and, with the node's last
+   * handle, the node's own VCM. The process's exit does this by itself;
+   * `close()` after that changes nothing.
+   */
   close(): void {
+    if (this.#closedByExit) return;
     this.#live('close');
+    this.#close();
+  }
+
+  /** The process is exiting: close as `close()` would, and remember why. */
+  #closeOnExit(): void {
+    if (!this.#open) return;
+    this.#closedByExit = true;
+    this.#close();
+  }
+
+  #close(): void {
+    this.#offExit?.();
+    this.#offExit = undefined;
     for (const m of [...this.#maps.values()].reverse()) this.#unmap(m);
     this.#maps.clear();
     // A process that exited took its user VCM down with it (PrebuiltVcm.onRevoke).

@@ -197,6 +197,27 @@ describe('/dev nodes', () => {
     h.close();
   });
 
+  it("a process that exits with nodes open has them closed, as exit closes a task's files: nothing stays allocated or device-visible", () => {
+    const p = buildPlatform(seedExampleBoard());
+    const before = p.snapshot();
+    const proc = p.vmm.createProcess('a');
+    const h = p.dev.open('/dev/ctx0', proc);
+    const h2 = p.dev.open('/dev/ctx3', proc);
+    const userVa = h.mmap(SZ_1M);
+    const devAddr = h.devAddrOf(userVa);
+    h2.mmap(0x10000);
+    proc.exit();
+    // The device can no longer reach the freed buffer, and every pool, VCM and node is as before.
+    expect(h.isOpen).toBe(false);
+    expect(h2.isOpen).toBe(false);
+    expect(vcmErrorOf(() => p.vcmm.devAddrToPhysAddr(h.device, devAddr)).code).toBe('EFAULT');
+    expect(p.snapshot()).toEqual(before);
+    // The handle is gone with the process: using it is EINVAL naming it; a late close() is harmless.
+    expect(vcmErrorOf(() => h.mmap(SZ_1M)).message).toContain('/dev/ctx0 (fd');
+    h.close();
+    expect(p.snapshot()).toEqual(before);
+  });
+
   it('close after the process exited still releases the device side', () => {
     const p = buildPlatform(seedExampleBoard());
     const before = p.snapshot();
