@@ -424,6 +424,29 @@ describe('documented return codes through the compat face', () => {
     expect(c.vcm_get_len(vcm)).toBe(SZ_16M);
   });
 
+  it('the iterators refuse a reservation that is not in what they iterate (EINVAL, not a silent end)', () => {
+    const { c } = system();
+    const v1 = c.vcm_create(0, SZ_16M) as Vcm;
+    const v2 = c.vcm_create(SZ_16M, SZ_16M) as Vcm;
+    const r1 = c.vcm_reserve(v1, SZ_64K, 0) as Reservation;
+    const r2 = c.vcm_reserve(v2, SZ_64K, 0) as Reservation;
+    const pm = c.vcm_phys_alloc(VCM_MEMTYPE_0, SZ_64K, 0) as Physmem;
+    c.vcm_back(r1, pm);
+    const pa = (pm.chunks()[0] as { pa: number }).pa;
+    // A reservation of another VCM is no cursor of v1's list: the C code
+    // would walk a foreign list; we answer null and say why.
+    expect(c.vcm_get_next_res(v1, r2)).toBeNull();
+    expect(c.lastError).toMatchObject({ code: 'EINVAL', details: { param: 'res' } });
+    expect(c.lastError?.message).toMatch(/vcm_get_next_res: res \(reservation #2\) is not a reservation of VCM #1/);
+    const len: Box<number> = { value: 0 };
+    expect(c.vcm_get_next_phys_res(pa, r2, len)).toBeNull();
+    expect(c.lastError).toMatchObject({ code: 'EINVAL', details: { param: 'res' } });
+    expect(c.lastError?.message).toMatch(/vcm_get_next_phys_res: res \(reservation #2\) does not map physical/);
+    // The ordinary end of an iteration is still a plain null.
+    expect(c.vcm_get_next_res(v1, r1)).toBeNull();
+    expect(c.vcm_get_next_phys_res(pa, r1, len)).toBeNull();
+  });
+
   it('handles of another Vcmm are invalid', () => {
     const a = system();
     const b = system();

@@ -18,7 +18,7 @@ import type { Association } from '../association.js';
 import type { Bound } from '../bound.js';
 import { VCM_INVALID } from '../constants.js';
 import type { Device, FaultInfo } from '../driver.js';
-import { ERRNO, VcmError } from '../errors.js';
+import { ERRNO, VcmError, hex } from '../errors.js';
 import { GraphObject } from '../graph.js';
 import type { Physmem } from '../physmem.js';
 import type { Reservation } from '../reservation.js';
@@ -220,7 +220,13 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
     vcm_get_next_res: (vcm, res) =>
       guard(null, () => {
         const v = need(vcm, 'vcm_get_next_res', 'vcm');
-        if (res !== null && res !== undefined && !alive(res)) throw invalid('vcm_get_next_res', 'res');
+        if (res !== null && res !== undefined) {
+          if (!alive(res)) throw invalid('vcm_get_next_res', 'res');
+          // A cursor from another list is a bad argument, not the end of this one.
+          if (res.kind !== 'reservation' || res.vcm !== v) {
+            throw new VcmError('EINVAL', `vcm_get_next_res: res (${res.label}) is not a reservation of ${v.label}`, { param: 'res' });
+          }
+        }
         return v._nextRes(res ?? undefined) ?? null;
       }),
     vcm_res_copy: (to, toOff, from, fromOff, len) =>
@@ -286,7 +292,7 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
         if (res !== null && res !== undefined) {
           if (!alive(res)) throw invalid('vcm_get_next_phys_res', 'res');
           i = all.indexOf(res) + 1;
-          if (i === 0) return null;
+          if (i === 0) throw new VcmError('EINVAL', `vcm_get_next_phys_res: res (${res.label}) does not map physical ${hex(phys)}`, { param: 'res', phys });
         }
         const next = all[i];
         if (!next) return null;
