@@ -539,7 +539,16 @@ export class Vcm extends GraphObject {
       reservations: [...this._res].sort((a, b) => a.id - b.id).map((r) => r.toJSON()),
       bounds: [...this._bounds].map((b) => b.toJSON()),
       associations: this._assocs.map((a) => a.toJSON()),
-      spaces: this._spaces.map((s) => ({ driver: s.driver.name, key: s.key ?? null, pgtblPa: s.space.pgtblPa ?? null, users: s.users, external: s.external })),
+      spaces: this._spaces.map((s) => ({
+        driver: s.driver.name,
+        key: s.key ?? null,
+        pgtblPa: s.space.pgtblPa ?? null,
+        users: s.users,
+        external: s.external,
+        // The driver's own view (table memory held, banks it is live on, mappings), so a state
+        // digest also sees page-table memory a failed call might have left behind (rule 2).
+        state: s.space.toJSON?.() ?? null,
+      })),
     };
   }
 }
@@ -552,5 +561,5 @@ export interface VcmSnapshot {
   reservations: ReservationSnapshot[];
   bounds: BoundSnapshot[];
   associations: AssociationSnapshot[];
-  spaces: Array<{ driver: string; key: string | null; pgtblPa: number | null; users: number; external: boolean }>;
+  spaces: Array<{ driver: string; key: string | null; pgtblPa: number | null; users: number; external: boolean; state: unknown }>;
 }
