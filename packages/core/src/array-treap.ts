@@ -114,6 +114,21 @@ export abstract class ArrayTreap {
     return n;
   }
 
+  /** Call `visit` for every live node in order (iterative: no recursion depth to worry about). */
+  protected forEachInOrder(visit: (n: number) => void): void {
+    const stack: number[] = [];
+    let n = this.root;
+    while (n !== NIL || stack.length > 0) {
+      while (n !== NIL) {
+        stack.push(n);
+        n = this.left[n] as number;
+      }
+      n = stack.pop() as number;
+      visit(n);
+      n = this.right[n] as number;
+    }
+  }
+
   /** Join two treaps whose keys are ordered (every key of `a` before every key of `b`). */
   protected merge(a: number, b: number): number {
     if (a === NIL) return b;

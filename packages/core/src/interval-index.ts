@@ -144,18 +144,10 @@ export class IntervalIndex<T> extends ArrayTreap {
   /** All entries in start order, then insertion order (a snapshot taken when called). */
   entries(): Iterable<IntervalEntry<T>> {
     const out: Array<IntervalEntry<T>> = [];
-    const stack: number[] = [];
-    let n = this.root;
-    while (n !== NIL || stack.length > 0) {
-      while (n !== NIL) {
-        stack.push(n);
-        n = this.left[n] as number;
-      }
-      n = stack.pop() as number;
+    this.forEachInOrder((n) => {
       const s = this.nodeStart[n] as number;
       out.push({ start: s, len: (this.nodeEnd[n] as number) - s, value: this.values[n] as T });
-      n = this.right[n] as number;
-    }
+    });
     return out;
   }
 

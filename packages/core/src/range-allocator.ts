@@ -271,17 +271,7 @@ export class RangeAllocator extends ArrayTreap {
   /** Free extents in address order (a snapshot taken when called). */
   freeExtents(): Iterable<{ start: number; len: number }> {
     const out: Array<{ start: number; len: number }> = [];
-    const stack: number[] = [];
-    let n = this.root;
-    while (n !== NIL || stack.length > 0) {
-      while (n !== NIL) {
-        stack.push(n);
-        n = this.left[n] as number;
-      }
-      n = stack.pop() as number;
-      out.push({ start: this.nodeStart[n] as number, len: this.nodeLen[n] as number });
-      n = this.right[n] as number;
-    }
+    this.forEachInOrder((n) => out.push({ start: this.nodeStart[n] as number, len: this.nodeLen[n] as number }));
     return out;
   }
 
