@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
-const dirs = ['packages', 'apps'].flatMap((top) =>
+const dirs = ['packages', 'apps', 'tooling'].flatMap((top) =>
   existsSync(join(root, top)) ? readdirSync(join(root, top)).map((d) => join(root, top, d)) : [],
 );
 const resultFile = (dir) => join(dir, 'test-results.json');
