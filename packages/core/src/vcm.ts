@@ -509,8 +509,13 @@ export class Vcm extends GraphObject {
         { vcm: this.id, reservations: this._res.size, associations: this._assocs.length },
       );
     }
-    for (const b of this._bounds) b._dead = 'was freed with its VCM';
-    this._bounds.clear();
+    // A device VCM's bounds live in its own allocator, which goes with it; a
+    // prebuilt VCM's bounds were placed by the VMM's allocator (vmalloc, a
+    // process's mmap area), which outlives the VCM: give their ranges back.
+    for (const b of [...this._bounds]) {
+      this._releaseBound(b);
+      b._dead = 'was freed with its VCM';
+    }
     this._prebuilt?.dispose();
     this._g.vcms.delete(this);
     this._dead = 'was freed';
