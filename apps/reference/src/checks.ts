@@ -4,7 +4,7 @@
  * comparison in one line; a full byte compare backs it up, so a checksum
  * collision cannot make a check pass.
  */
-import { hex, size } from './format.js';
+import { formatSize, hex } from './format.js';
 import type { Check } from './report.js';
 
 /** FNV-1a over the bytes: a 32-bit checksum, printed as hex. */
@@ -19,7 +19,7 @@ export function fnv1a(bytes: Uint8Array): number {
 
 /** `fnv1a 0x1234_5678 over 16 MiB`. */
 export function digest(bytes: Uint8Array): string {
-  return `fnv1a ${hex(fnv1a(bytes))} over ${size(bytes.length)}`;
+  return `fnv1a ${hex(fnv1a(bytes))} over ${formatSize(bytes.length)}`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -50,7 +50,7 @@ export function eqNum(name: string, expected: number, actual: number, unit = '')
 }
 
 export function eqSize(name: string, expected: number, actual: number): Check {
-  return { name, pass: expected === actual, expected: size(expected), actual: size(actual) };
+  return { name, pass: expected === actual, expected: formatSize(expected), actual: formatSize(actual) };
 }
 
 export function eqText(name: string, expected: string, actual: string): Check {
@@ -64,7 +64,7 @@ export function holds(name: string, pass: boolean, expected: string, actual: str
 
 /** `addr` is a multiple of `align`. */
 export function aligned(name: string, addr: number, align: number): Check {
-  return { name, pass: addr % align === 0, expected: `multiple of ${size(align)}`, actual: hex(addr) };
+  return { name, pass: addr % align === 0, expected: `multiple of ${formatSize(align)}`, actual: hex(addr) };
 }
 
 /** [addr, addr+len) lies inside [start, start+len). */

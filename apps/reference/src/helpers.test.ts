@@ -5,16 +5,16 @@ import type { SmmuContext } from '@vcm/smmu';
 import { describe, expect, it } from 'vitest';
 import { renderChart } from './chart.js';
 import { bytesEqual, fnv1a } from './checks.js';
-import { errnoResult, size } from './format.js';
+import { errnoResult, formatSize, range } from './format.js';
 import { corruptPte, leafEntryPa } from './inject.js';
 
-describe('size', () => {
-  it('writes sizes the way the seeds do', () => {
-    expect(size(SZ_2M + SZ_4K)).toBe('2 MiB + 4 KiB');
-    expect(size(2 * SZ_64K)).toBe('128 KiB');
-    expect(size(1024 * SZ_1M)).toBe('1 GiB');
-    expect(size(100)).toBe('100 B');
-    expect(size(0)).toBe('0 B');
+describe('numbers', () => {
+  it('writes sizes as core\'s messages do: the largest exact unit', () => {
+    expect(formatSize(SZ_2M + SZ_4K)).toBe('2052 KiB');
+    expect(formatSize(2 * SZ_64K)).toBe('128 KiB');
+    expect(formatSize(1024 * SZ_1M)).toBe('1 GiB');
+    expect(formatSize(100)).toBe('100 B');
+    expect(range(0x1000_0000, 16 * SZ_1M)).toBe('0x1000_0000..0x10ff_ffff (16 MiB)');
   });
   it('names errno returns', () => {
     expect(errnoResult(-22)).toBe('-22 (-EINVAL)');

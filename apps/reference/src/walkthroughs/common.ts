@@ -6,23 +6,23 @@
 import { isVcmError } from '@vcm/core';
 import type { Physmem, Reservation, Vcm } from '@vcm/core';
 import type { SmmuContext } from '@vcm/smmu';
-import { hex, range, size } from '../format.js';
+import { formatSize, hex, range } from '../format.js';
 
 export function showVcm(vcm: Vcm): string {
   return `VCM (${vcm.type}) ${range(vcm.startAddr, vcm.len)}`;
 }
 
 export function showRes(res: Reservation): string {
-  return `reservation of ${size(res.len)}${res.isBacked || res.vcm.type !== 'one-to-one' ? ` at ${hex(res.devAddr)}` : ' (address known once backed)'}`;
+  return `reservation of ${formatSize(res.len)}${res.isBacked || res.vcm.type !== 'one-to-one' ? ` at ${hex(res.devAddr)}` : ' (address known once backed)'}`;
 }
 
 export function showPhysmem(p: Physmem): string {
   const chunks = p.chunks();
   const by = new Map<number, number>();
   for (const c of chunks) by.set(c.len, (by.get(c.len) ?? 0) + 1);
-  const mix = [...by].map(([s, n]) => `${n} × ${size(s)}`).join(' + ');
-  if (chunks.length === 1) return `${size(p.len)} in one chunk at ${hex(chunks[0]!.pa)}${p.isContiguous ? ', physically contiguous' : ''}`;
-  return `${size(p.len)} in ${chunks.length} chunk(s) (${mix}), first at ${hex(chunks[0]?.pa ?? 0)}${p.isContiguous ? ', physically contiguous' : ''}`;
+  const mix = [...by].map(([s, n]) => `${n} × ${formatSize(s)}`).join(' + ');
+  if (chunks.length === 1) return `${formatSize(p.len)} in one chunk at ${hex(chunks[0]!.pa)}${p.isContiguous ? ', physically contiguous' : ''}`;
+  return `${formatSize(p.len)} in ${chunks.length} chunk(s) (${mix}), first at ${hex(chunks[0]?.pa ?? 0)}${p.isContiguous ? ', physically contiguous' : ''}`;
 }
 
 /** Leaves of `ctx`'s loaded tables inside [va, va+len), by size: "2 × 1 MiB + 2 × 64 KiB". */
@@ -40,7 +40,7 @@ export function leavesIn(ctx: SmmuContext, va: number, len: number): { count: nu
       }
     }
   }
-  const text = [...by].sort((a, b) => b[0] - a[0]).map(([s, n]) => `${n} × ${size(s)}`).join(' + ');
+  const text = [...by].sort((a, b) => b[0] - a[0]).map(([s, n]) => `${n} × ${formatSize(s)}`).join(' + ');
   return { count, text: text || 'none' };
 }
 

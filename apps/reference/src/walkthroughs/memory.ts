@@ -8,7 +8,7 @@
 import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_ALL, VCM_MEMTYPE_0 } from '@vcm/core';
 import type { PhysChunk } from '@vcm/core';
 import { eqNum, eqSize, holds } from '../checks.js';
-import { hex, size } from '../format.js';
+import { formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import type { Walkthrough } from './types.js';
 
@@ -43,7 +43,7 @@ export const memory: Walkthrough = {
     rec.table({
       title: 'Memories (RAM banks)',
       columns: ['bank', 'base', 'end', 'size'],
-      rows: ram.banks.map((b) => [b.name, hex(b.base), hex(b.base + b.size - 1), size(b.size)]),
+      rows: ram.banks.map((b) => [b.name, hex(b.base), hex(b.base + b.size - 1), formatSize(b.size)]),
     });
 
     const memtype = allocator.memtypes.includes(VCM_MEMTYPE_0) ? VCM_MEMTYPE_0 : allocator.memtypes[0]!;
@@ -53,14 +53,14 @@ export const memory: Walkthrough = {
     // Ask for one block of the largest size and 2, 3, 5 of the next ones (as far as the type has sizes).
     const counts = [1, 2, 3, 5];
     const len = sizesInType.reduce((sum, s, i) => sum + s * (counts[i] ?? 1), 0) || SZ_16M + 2 * SZ_1M + 3 * SZ_64K + 5 * SZ_4K;
-    const lenText = sizesInType.map((s, i) => `${counts[i] ?? 1} × ${size(s)}`).join(' + ');
+    const lenText = sizesInType.map((s, i) => `${counts[i] ?? 1} × ${formatSize(s)}`).join(' + ');
 
     const allocation = rec.step(
       `physmem = vcm_phys_alloc(${type.name}, ${hex(len)}, VCM_ALL);`,
-      `allocator.allocate(${memtype}, ${hex(len)} /* ${size(len)} */, VCM_ALL)`,
+      `allocator.allocate(${memtype}, ${hex(len)} /* ${formatSize(len)} */, VCM_ALL)`,
       () => allocator.allocate(memtype, len, VCM_ALL),
-      (a) => `${a.chunks.length} chunk(s), ${size(a.len)}, ${a.contiguous ? 'physically contiguous' : 'physically discontiguous'}`,
-      `${size(len)} = ${lenText}: max munch takes exactly these blocks from ${type.name}'s pools (${type.pools.map((p) => p.name).join(', ')}).`,
+      (a) => `${a.chunks.length} chunk(s), ${formatSize(a.len)}, ${a.contiguous ? 'physically contiguous' : 'physically discontiguous'}`,
+      `${formatSize(len)} = ${lenText}: max munch takes exactly these blocks from ${type.name}'s pools (${type.pools.map((p) => p.name).join(', ')}).`,
     );
     const after = allocator.stats();
 
@@ -68,12 +68,12 @@ export const memory: Walkthrough = {
       title: 'Block pools (free blocks before and after the allocation)',
       columns: ['pool', 'bank', 'block', 'base', 'blocks', 'free before', 'free after'],
       numeric: [4, 5, 6],
-      rows: before.pools.map((p, i) => [p.name, bankOf(p.base), size(p.blockSize), hex(p.base), p.total, p.free, after.pools[i]?.free ?? '?']),
+      rows: before.pools.map((p, i) => [p.name, bankOf(p.base), formatSize(p.blockSize), hex(p.base), p.total, p.free, after.pools[i]?.free ?? '?']),
     });
     rec.table({
       title: 'Contiguous pools (one-to-one VCMs and VCM_PHYS_CONT)',
       columns: ['pool', 'bank', 'base', 'size', 'free'],
-      rows: before.contiguousPools.map((p) => [p.name, bankOf(p.base), hex(p.base), size(p.size), size(p.freeBytes)]),
+      rows: before.contiguousPools.map((p) => [p.name, bankOf(p.base), hex(p.base), formatSize(p.size), formatSize(p.freeBytes)]),
     });
     rec.table({
       title: 'Memory types (pools in max-munch order)',
@@ -89,11 +89,11 @@ export const memory: Walkthrough = {
       while (j + 1 < chunks.length && chunks[j + 1]!.blockSize === chunks[i]!.blockSize) j++;
       const first = chunks[i]!;
       const last = chunks[j]!;
-      rows.push([j === i ? `${i}` : `${i}..${j}`, size(first.blockSize), j - i + 1, hex(first.pa), hex(last.pa + last.len - 1), bankOf(first.pa)]);
+      rows.push([j === i ? `${i}` : `${i}..${j}`, formatSize(first.blockSize), j - i + 1, hex(first.pa), hex(last.pa + last.len - 1), bankOf(first.pa)]);
       i = j + 1;
     }
     rec.table({
-      title: `The allocation: ${size(allocation.len)} from ${type.name}`,
+      title: `The allocation: ${formatSize(allocation.len)} from ${type.name}`,
       columns: ['chunk', 'block', 'count', 'first pa', 'last byte', 'bank'],
       numeric: [2],
       rows,
@@ -106,7 +106,7 @@ export const memory: Walkthrough = {
     const expectedPlan = planFor(len, sizesInType);
     for (const s of sizesInType) {
       const got = chunks.filter((c) => c.blockSize === s).length;
-      rec.check(eqNum(`max munch took ${expectedPlan.get(s)} block(s) of ${size(s)}`, expectedPlan.get(s) ?? 0, got));
+      rec.check(eqNum(`max munch took ${expectedPlan.get(s)} block(s) of ${formatSize(s)}`, expectedPlan.get(s) ?? 0, got));
     }
     const misaligned = chunks.filter((c) => c.pa % c.blockSize !== 0);
     rec.check(holds('every chunk is aligned to its block size', misaligned.length === 0, '0 misaligned', `${misaligned.length} misaligned`));

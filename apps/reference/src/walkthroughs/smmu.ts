@@ -11,7 +11,7 @@ import { Smmu, armLpae4k, armV7Short } from '@vcm/smmu';
 import type { SmmuContext } from '@vcm/smmu';
 import { bytesEqual, eqHex, eqNum, eqText, holds } from '../checks.js';
 import { normalisedBoard, shortFormatSmmu } from '../devices.js';
-import { hex, size } from '../format.js';
+import { formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import { describeError } from '../recorder.js';
 import type { Walkthrough } from './types.js';
@@ -35,7 +35,7 @@ export function pattern(len: number, seed: number): Uint8Array {
 export function dumpText(ctx: SmmuContext): string {
   const lines: string[] = [];
   for (const t of ctx.dumpTables()) {
-    lines.push(`${t.base} ${t.format} root ${hex(t.rootPa)} (${size(t.tableBytes)} of tables)`);
+    lines.push(`${t.base} ${t.format} root ${hex(t.rootPa)} (${formatSize(t.tableBytes)} of tables)`);
     for (const level of t.levels) {
       const shown = level.entries.slice(0, 24);
       for (const e of shown) lines.push(`  ${e.text}`);
@@ -75,7 +75,7 @@ export const smmu: Walkthrough = {
       `smmu_drvdata_init(&drv, ${hex(spec.base)}, ${spec.irq});`,
       `new Smmu({ name: '${spec.name}', base: ${hex(spec.base)}, irq: ${spec.irq}, contextBanks: ${spec.contextBanks}, format: ${spec.format}, tlb: { entries: ${spec.tlb.entries}, policy: '${spec.tlb.policy}' } … })`,
       () => new Smmu({ name: spec.name, base: spec.base, irq: spec.irq, contextBanks: spec.contextBanks, tlb: spec.tlb, format, hwVersion: spec.hwVersion, memory, tableAllocator: allocator, logger }),
-      (s) => `SMMU ${s.name}: ${s.banks.length} context bank(s), one shared ${s.tlb.capacity}-entry ${s.tlb.policy.toUpperCase()} TLB, page sizes ${s.format.pageSizes.map(size).join(', ')}`,
+      (s) => `SMMU ${s.name}: ${s.banks.length} context bank(s), one shared ${s.tlb.capacity}-entry ${s.tlb.policy.toUpperCase()} TLB, page sizes ${s.format.pageSizes.map(formatSize).join(', ')}`,
     );
     const name = spec.contexts[0]?.name ?? `${spec.name}-ctx0`;
     const dev = rec.step('dev = smmu_ctx_init(0);', `drv.createContext(0, { name: '${name}' })`, () => drv.createContext(0, { name }), (c) => `virtual context ${c.name} (not yet bound)`);
@@ -96,9 +96,9 @@ export const smmu: Walkthrough = {
     const pages = cases.map((c) =>
       rec.step(
         `/* a ${c.name}'s worth of RAM */ vcm_phys_alloc(VCM_MEMTYPE_0, ${c.sizeC}, ${c.sel === VCM_ALL ? 'VCM_ALL' : c.sel === VCM_1MB ? 'VCM_1MB' : c.sel === VCM_64KB ? 'VCM_64KB' : 'VCM_4KB'});`,
-        `allocator.allocate(${memtype}, ${size(c.size)}, …)`,
+        `allocator.allocate(${memtype}, ${formatSize(c.size)}, …)`,
         () => allocator.allocate(memtype, c.size, c.sel),
-        (a) => `pa ${hex(a.chunks[0]!.pa)} (a ${size(a.chunks[0]!.blockSize)} block, aligned to its size)`,
+        (a) => `pa ${hex(a.chunks[0]!.pa)} (a ${formatSize(a.chunks[0]!.blockSize)} block, aligned to its size)`,
         c.size === SZ_4K ? 'The seed maps physical addresses it already has; here they come from the board\'s block pools, whose blocks are aligned to their size as smmu_map requires.' : undefined,
       ),
     );
@@ -106,7 +106,7 @@ export const smmu: Walkthrough = {
     rec.step('smmu_update_start(dev);', 'dev.updateStart()', () => dev.updateStart(), () => 'bracket open: TLB invalidation deferred to update_done');
     cases.forEach((c, i) => {
       const pa = pages[i]!.chunks[0]!.pa;
-      rec.step(`smmu_map(dev, ${hex(pa)}, ${hex(c.va)}, ${c.sizeC}, VCM_READ | VCM_WRITE);`, `dev.map(${hex(pa)}, ${hex(c.va)}, ${size(c.size)}, VCM_READ | VCM_WRITE)`, () => dev.map(pa, c.va, c.size, RW), () => `${c.name} ${hex(c.va)} → ${hex(pa)}`);
+      rec.step(`smmu_map(dev, ${hex(pa)}, ${hex(c.va)}, ${c.sizeC}, VCM_READ | VCM_WRITE);`, `dev.map(${hex(pa)}, ${hex(c.va)}, ${formatSize(c.size)}, VCM_READ | VCM_WRITE)`, () => dev.map(pa, c.va, c.size, RW), () => `${c.name} ${hex(c.va)} → ${hex(pa)}`);
     });
     const tlbBefore = drv.tlb.stats();
     rec.step('smmu_update_done(dev);', 'dev.updateDone()', () => dev.updateDone(), () => `bracket closed (TLB invalidations so far: ${drv.tlb.stats().invalidations - tlbBefore.invalidations} stale entries removed)`);
@@ -158,7 +158,7 @@ export const smmu: Walkthrough = {
     const dmaCase = cases.find((c) => c.size === SZ_1M) ?? cases[cases.length - 1]!;
     const dmaPa = pages[cases.indexOf(dmaCase)]!.chunks[0]!.pa;
     const data = pattern(dmaCase.size, 7);
-    rec.step('/* the device writes by DMA */', `dev.dma.write(${hex(dmaCase.va)}, ${size(data.length)})`, () => dev.dma.write(dmaCase.va, data), () => `${size(data.length)} through the ${dmaCase.name}`);
+    rec.step('/* the device writes by DMA */', `dev.dma.write(${hex(dmaCase.va)}, ${formatSize(data.length)})`, () => dev.dma.write(dmaCase.va, data), () => `${formatSize(data.length)} through the ${dmaCase.name}`);
     rec.check(bytesEqual(`DMA bytes landed at pa ${hex(dmaPa)}`, data, memory.read(dmaPa, data.length)));
 
     // A fault, handled by mapping the page and retrying.
@@ -182,7 +182,7 @@ export const smmu: Walkthrough = {
       () => 'handler registered: on a fault it maps a fresh 4 KiB page at the faulting address and answers retry (vcm.txt: 1)',
     );
     const faultData = pattern(256, 11);
-    rec.step(`/* DMA to unmapped ${hex(faultVa)} */`, `dev.dma.write(${hex(faultVa)}, ${size(faultData.length)})`, () => dev.dma.write(faultVa, faultData), () => `completed after ${faults.length} fault(s)`);
+    rec.step(`/* DMA to unmapped ${hex(faultVa)} */`, `dev.dma.write(${hex(faultVa)}, ${formatSize(faultData.length)})`, () => dev.dma.write(faultVa, faultData), () => `completed after ${faults.length} fault(s)`);
     const f = faults[0];
     rec.check(eqNum('the handler ran once', 1, faults.length));
     rec.check(eqText('fault kind', 'translation', f?.kind ?? 'none'));
@@ -193,7 +193,7 @@ export const smmu: Walkthrough = {
 
     // Unmap everything.
     rec.step('smmu_update_start(dev);', 'dev.updateStart()', () => dev.updateStart(), () => 'bracket open');
-    cases.forEach((c) => rec.step(`smmu_unmap(dev, ${hex(c.va)}, ${c.sizeC});`, `dev.unmap(${hex(c.va)}, ${size(c.size)})`, () => dev.unmap(c.va, c.size), () => 'unmapped'));
+    cases.forEach((c) => rec.step(`smmu_unmap(dev, ${hex(c.va)}, ${c.sizeC});`, `dev.unmap(${hex(c.va)}, ${formatSize(c.size)})`, () => dev.unmap(c.va, c.size), () => 'unmapped'));
     rec.step(`smmu_unmap(dev, ${hex(faultVa)}, SZ_4K);`, `dev.unmap(${hex(faultVa)}, 4 KiB)`, () => dev.unmap(faultVa, SZ_4K), () => 'unmapped');
     const inv0 = drv.tlb.stats().invalidations;
     rec.step('smmu_update_done(dev);', 'dev.updateDone()', () => dev.updateDone(), () => `${drv.tlb.stats().invalidations - inv0} TLB entries invalidated`);

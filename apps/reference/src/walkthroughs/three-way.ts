@@ -12,7 +12,7 @@ import type { SmmuContext } from '@vcm/smmu';
 import type { Cpu } from '@vcm/vmm-overlay';
 import { bytesEqual, eqHex, eqNum, holds, inside } from '../checks.js';
 import { decoderContext, normalisedBoard } from '../devices.js';
-import { hex, size } from '../format.js';
+import { formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import { leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
 import { pattern } from './smmu.js';
@@ -59,7 +59,7 @@ export const threeWay: Walkthrough = {
 
     const physmem = rec.step(
       'physmem = vcm_phys_alloc(memtype, SZ_2MB + SZ_4K, CONTIGUOUS);',
-      `vcmm.physAlloc(VCM_MEMTYPE_0, ${size(LEN)}, VCM_PHYS_CONT)`,
+      `vcmm.physAlloc(VCM_MEMTYPE_0, ${formatSize(LEN)}, VCM_PHYS_CONT)`,
       () => vcmm.physAlloc(VCM_MEMTYPE_0, LEN, VCM_PHYS_CONT),
       showPhysmem,
       'The seed\'s CONTIGUOUS is the header\'s VCM_PHYS_CONT: the allocation comes from the memtype\'s contiguous pool.',
@@ -70,7 +70,7 @@ export const threeWay: Walkthrough = {
     const contLen = vcmm.contMemtypeLen(VCM_MEMTYPE_0);
     const vcmOne = rec.step(
       'vcm_onetoone = vcm_create(phys_addr, phys_size);',
-      `vcmm.create(vcmm.contMemtypePa(VCM_MEMTYPE_0) = ${hex(contPa)}, vcmm.contMemtypeLen(…) = ${size(contLen)})`,
+      `vcmm.create(vcmm.contMemtypePa(VCM_MEMTYPE_0) = ${hex(contPa)}, vcmm.contMemtypeLen(…) = ${formatSize(contLen)})`,
       () => vcmm.create(contPa, contLen),
       showVcm,
       'phys_addr/phys_size are the contiguous region of the memtype (vcm_get_cont_memtype_pa/len); a range equal to it makes a one-to-one VCM.',
@@ -88,9 +88,9 @@ export const threeWay: Walkthrough = {
     rec.step('vcm_activate(avcm_onetoone);', 'avcmOne.activate()', () => avcmOne.activate(), () => '0 (reference count only: no table)');
     rec.step('vcm_activate(avcm_vmm);', 'avcmVmm.activate()', () => avcmVmm.activate(), () => '0');
 
-    const resIommu = rec.step('res_iommu = vcm_reserve(vcm_iommu, SZ_2MB + SZ_4K, attr);', `vcmIommu.reserve(${size(LEN)}, VCM_READ | VCM_WRITE)`, () => vcmIommu.reserve(LEN, RW), showRes);
-    const resOne = rec.step('res_onetoone = vcm_reserve(vcm_onetoone, SZ_2MB + SZ_4K, attr);', `vcmOne.reserve(${size(LEN)}, VCM_READ | VCM_WRITE)`, () => vcmOne.reserve(LEN, RW), showRes);
-    const resVmm = rec.step('res_vmm = vcm_reserve(vcm_vmm, SZ_2MB + SZ_4K, attr);', `vcmVmm.reserve(${size(LEN)}, VCM_READ | VCM_WRITE)`, () => vcmVmm.reserve(LEN, RW), showRes);
+    const resIommu = rec.step('res_iommu = vcm_reserve(vcm_iommu, SZ_2MB + SZ_4K, attr);', `vcmIommu.reserve(${formatSize(LEN)}, VCM_READ | VCM_WRITE)`, () => vcmIommu.reserve(LEN, RW), showRes);
+    const resOne = rec.step('res_onetoone = vcm_reserve(vcm_onetoone, SZ_2MB + SZ_4K, attr);', `vcmOne.reserve(${formatSize(LEN)}, VCM_READ | VCM_WRITE)`, () => vcmOne.reserve(LEN, RW), showRes);
+    const resVmm = rec.step('res_vmm = vcm_reserve(vcm_vmm, SZ_2MB + SZ_4K, attr);', `vcmVmm.reserve(${formatSize(LEN)}, VCM_READ | VCM_WRITE)`, () => vcmVmm.reserve(LEN, RW), showRes);
     rec.step('vcm_back(res_iommu, physmem);', 'resIommu.back(physmem)', () => resIommu.back(physmem), () => `0: ${hex(resIommu.devAddr)} → ${hex(physAddr)} as ${leavesIn(devIommu, resIommu.devAddr, LEN).text}`);
     rec.step('vcm_back(res_onetoone, physmem);', 'resOne.back(physmem)', () => resOne.back(physmem), () => `0: vcm_get_dev_addr(res_onetoone) = ${hex(resOne.devAddr)}`);
     rec.step('vcm_back(res_vmm, physmem);', 'resVmm.back(physmem)', () => resVmm.back(physmem), () => `0: kernel ${hex(resVmm.devAddr)}`);
@@ -103,11 +103,11 @@ export const threeWay: Walkthrough = {
     rec.stage('Each mapper writes, the other two read');
     mappers.forEach((writer, i) => {
       const data = pattern(LEN, 100 + i);
-      const ok = rec.tryStep(`/* ${writer.name} writes */`, `${writer.name}: write ${size(LEN)} at ${hex(writer.addr)}`, () => (writer.write(data), true), () => `${writer.how}`);
+      const ok = rec.tryStep(`/* ${writer.name} writes */`, `${writer.name}: write ${formatSize(LEN)} at ${hex(writer.addr)}`, () => (writer.write(data), true), () => `${writer.how}`);
       if (ok === undefined) return;
       for (const reader of mappers) {
         if (reader === writer) continue;
-        const got = rec.tryStep(`/* ${reader.name} reads */`, `${reader.name}: read ${size(LEN)} at ${hex(reader.addr)}`, () => reader.read(LEN), () => `${reader.how}`);
+        const got = rec.tryStep(`/* ${reader.name} reads */`, `${reader.name}: read ${formatSize(LEN)} at ${hex(reader.addr)}`, () => reader.read(LEN), () => `${reader.how}`);
         rec.check(bytesEqual(`${writer.name} wrote, ${reader.name} reads the same bytes`, data, got ?? new Uint8Array(0)));
       }
     });

@@ -16,7 +16,7 @@ import { Smmu, armV7Short } from '@vcm/smmu';
 import type { SmmuContext } from '@vcm/smmu';
 import { eqNum, holds } from '../checks.js';
 import { displaySmmu, normalisedBoard } from '../devices.js';
-import { hex, percent, size } from '../format.js';
+import { formatSize, hex, percent } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import type { Walkthrough } from './types.js';
 
@@ -93,7 +93,7 @@ export const tlbStudy: Walkthrough = {
       'buf_frame = vcm_phys_alloc(MT0, SZ_16M, VCM_ALL);',
       `allocator.allocate(${memtype}, 16 MiB, VCM_ALL)`,
       () => allocator.allocate(memtype, FRAME, VCM_ALL),
-      (a) => `${a.chunks.length} chunk(s); first ${hex(a.chunks[0]!.pa)} (${size(a.chunks[0]!.blockSize)} block)`,
+      (a) => `${a.chunks.length} chunk(s); first ${hex(a.chunks[0]!.pa)} (${formatSize(a.chunks[0]!.blockSize)} block)`,
       'Uniform 4 KiB … 16 MiB mappings need one physically contiguous, 16 MiB-aligned frame: the memtype\'s 16 MiB block.',
     );
     const contiguous16M = frame.chunks.length === 1 && frame.chunks[0]!.pa % SZ_16M === 0;
@@ -104,12 +104,12 @@ export const tlbStudy: Walkthrough = {
       (a) => {
         const by = new Map<number, number>();
         for (const c of a.chunks) by.set(c.blockSize, (by.get(c.blockSize) ?? 0) + 1);
-        return [...by].map(([s, n]) => `${n} × ${size(s)}`).join(' + ');
+        return [...by].map(([s, n]) => `${n} × ${formatSize(s)}`).join(' + ');
       },
       'The page-selection bits leave out the 16 MiB block, so max munch takes every 1 MiB block, then 64 KiB blocks, then 4 KiB blocks: the mix a real frame gets once the big block is taken.',
     );
     const mixChunks: readonly PhysChunk[] = mix.chunks;
-    rec.set('mix', mixChunks.reduce<Record<string, number>>((acc, c) => ({ ...acc, [size(c.blockSize)]: (acc[size(c.blockSize)] ?? 0) + 1 }), {}));
+    rec.set('mix', mixChunks.reduce<Record<string, number>>((acc, c) => ({ ...acc, [formatSize(c.blockSize)]: (acc[formatSize(c.blockSize)] ?? 0) + 1 }), {}));
 
     const mappings: Mapping[] = [];
     if (contiguous16M) {
@@ -173,7 +173,7 @@ export const tlbStudy: Walkthrough = {
         title:
           pattern === 'sequential'
             ? `Sequential scan-out of the 16 MiB frame (${BURST}-byte bursts): misses by TLB size (entries)`
-            : `Rotated scan-out (${size(STRIP)}-wide column strips down ${ROWS} rows ${size(ROW_BYTES)} apart): misses by TLB size (entries)`,
+            : `Rotated scan-out (${formatSize(STRIP)}-wide column strips down ${ROWS} rows ${formatSize(ROW_BYTES)} apart): misses by TLB size (entries)`,
         columns: ['mapping', 'leaves', 'accesses', ...TLB_SIZES.map((e) => `TLB ${e}`), 'walks@32', 'hits@32'],
         numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9],
         rows,

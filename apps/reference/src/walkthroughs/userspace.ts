@@ -11,7 +11,7 @@ import type { SmmuContext } from '@vcm/smmu';
 import { USER_MMAP_END, USER_MMAP_START } from '@vcm/vmm-overlay';
 import { bytesEqual, eqHex, eqNum, holds, inside } from '../checks.js';
 import { normalisedBoard, userspaceContext } from '../devices.js';
-import { hex, size } from '../format.js';
+import { formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import { safe, showVcm } from './common.js';
 import { pattern } from './smmu.js';
@@ -41,7 +41,7 @@ export const userspace: Walkthrough = {
 
     const devId = rec.step(`dev_id = smmu_get_ctx_instance("${choice.context}");`, `tree.getCtxInstance('${choice.context}')`, () => tree.getCtxInstance(choice.context) as SmmuContext, (d) => `context ${d.name} on SMMU ${d.smmu.name}, bank ${d.toJSON().bank}`);
     const base = rec.step('base = smmu_get_base_addr(dev_id);', 'tree.getBaseAddr(devId)', () => tree.getBaseAddr(devId), hex);
-    const vcm = rec.step('/* create vcm and needed topology */ vcm = vcm_create(start, len);', `vcmm.create(${hex(VCM_START)}, ${size(SZ_256M)})`, () => vcmm.create(VCM_START, SZ_256M), showVcm);
+    const vcm = rec.step('/* create vcm and needed topology */ vcm = vcm_create(start, len);', `vcmm.create(${hex(VCM_START)}, ${formatSize(SZ_256M)})`, () => vcmm.create(VCM_START, SZ_256M), showVcm);
     const avcm = rec.step('avcm = vcm_assoc(vcm, dev_id, attr);', `vcm.assoc(${devId.name}, 0)`, () => vcm.assoc(devId, 0), () => `↔ ${devId.name}`);
     rec.step('vcm_activate(avcm);', 'avcm.activate()', () => avcm.activate(), () => `0: TTBR0 = ${hex(vcm.pgtblPaFor(devId))}`);
 
@@ -53,15 +53,15 @@ export const userspace: Walkthrough = {
       return p;
     }, (p) => `pid ${p.pid}, user page table at ${hex(p.pgtblPa ?? 0)}`);
     const fd = rec.step(`fd = open("${path}", O_RDWR);`, `platform.dev.open('${path}', player)`, () => platform.dev.open(path, proc), () => `handle on ${path}`);
-    const userVa = rec.step('buf = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);', `fd.mmap(${size(BUF)}, { memtype: VCM_MEMTYPE_0 })`, () => fd.mmap(BUF, { memtype: VCM_MEMTYPE_0 }), (va) => `user ${hex(va)}`);
+    const userVa = rec.step('buf = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);', `fd.mmap(${formatSize(BUF)}, { memtype: VCM_MEMTYPE_0 })`, () => fd.mmap(BUF, { memtype: VCM_MEMTYPE_0 }), (va) => `user ${hex(va)}`);
     const devAddr = rec.step('/* the driver programs the device with the buffer\'s device address */', `fd.devAddrOf(${hex(userVa)})`, () => fd.devAddrOf(userVa), hex);
 
     const fromUser = pattern(BUF / 2, 21);
-    rec.tryStep('/* the process fills the first half */', `${cpu.name}.write(${hex(userVa)}, ${size(fromUser.length)}, { mode: 'user' })`, () => (cpu.write(userVa, fromUser, { mode: 'user' }), true), () => 'user stores through the process page table');
-    const devSaw = rec.tryStep('/* the device reads it */', `${devId.name}.dma.read(${hex(devAddr)}, ${size(fromUser.length)})`, () => devId.dma.read(devAddr, fromUser.length), () => 'DMA through the IOMMU');
+    rec.tryStep('/* the process fills the first half */', `${cpu.name}.write(${hex(userVa)}, ${formatSize(fromUser.length)}, { mode: 'user' })`, () => (cpu.write(userVa, fromUser, { mode: 'user' }), true), () => 'user stores through the process page table');
+    const devSaw = rec.tryStep('/* the device reads it */', `${devId.name}.dma.read(${hex(devAddr)}, ${formatSize(fromUser.length)})`, () => devId.dma.read(devAddr, fromUser.length), () => 'DMA through the IOMMU');
     const fromDev = pattern(BUF / 2, 22);
-    rec.tryStep('/* the device writes its output into the second half */', `${devId.name}.dma.write(${hex(devAddr + BUF / 2)}, ${size(fromDev.length)})`, () => (devId.dma.write(devAddr + BUF / 2, fromDev), true), () => 'DMA through the IOMMU');
-    const userSaw = rec.tryStep('/* the process reads the output */', `${cpu.name}.read(${hex(userVa + BUF / 2)}, ${size(fromDev.length)}, { mode: 'user' })`, () => cpu.read(userVa + BUF / 2, fromDev.length, { mode: 'user' }), () => 'user loads');
+    rec.tryStep('/* the device writes its output into the second half */', `${devId.name}.dma.write(${hex(devAddr + BUF / 2)}, ${formatSize(fromDev.length)})`, () => (devId.dma.write(devAddr + BUF / 2, fromDev), true), () => 'DMA through the IOMMU');
+    const userSaw = rec.tryStep('/* the process reads the output */', `${cpu.name}.read(${hex(userVa + BUF / 2)}, ${formatSize(fromDev.length)}, { mode: 'user' })`, () => cpu.read(userVa + BUF / 2, fromDev.length, { mode: 'user' }), () => 'user loads');
 
     rec.check(bytesEqual('user writes are seen by the device', fromUser, devSaw ?? new Uint8Array(0)));
     rec.check(bytesEqual('device writes are seen by the user', fromDev, userSaw ?? new Uint8Array(0)));

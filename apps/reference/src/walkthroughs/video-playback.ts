@@ -19,7 +19,7 @@ import type { Box } from '@vcm/core/compat';
 import type { SmmuContext } from '@vcm/smmu';
 import { aligned, bytesEqual, digest, eqHex, eqNum, eqText, fnv1a, holds, inside } from '../checks.js';
 import { decoderContext, displayContext, normalisedBoard } from '../devices.js';
-import { errnoResult, hex, size } from '../format.js';
+import { errnoResult, formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import { leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
 import { dumpText, pattern } from './smmu.js';
@@ -76,7 +76,7 @@ export const videoPlayback: Walkthrough = {
     const sg: { pa: number; len: number }[] = [];
     const lenBox: Box<number> = { value: 0 };
     let buf = compat.vcm_get_next_phys_addr(buf64k, null, lenBox);
-    rec.note('buf = vcm_get_next_phys_addr(buf_64k, NULL, &len);', 'compat.vcm_get_next_phys_addr(buf64k, null, len)', `${hex(buf)}, len = ${size(lenBox.value)}`);
+    rec.note('buf = vcm_get_next_phys_addr(buf_64k, NULL, &len);', 'compat.vcm_get_next_phys_addr(buf64k, null, len)', `${hex(buf)}, len = ${formatSize(lenBox.value)}`);
     while (buf) {
       sg.push({ pa: buf, len: lenBox.value });
       const prev = buf;
@@ -84,11 +84,11 @@ export const videoPlayback: Walkthrough = {
       rec.note(
         'buf = vcm_get_next_phys_addr(buf_64k, NULL, &len);',
         `compat.vcm_get_next_phys_addr(buf64k, ${hex(prev)}, len)`,
-        buf ? `${hex(buf)}, len = ${size(lenBox.value)}` : '0: no next physical address — the list is complete',
+        buf ? `${hex(buf)}, len = ${formatSize(lenBox.value)}` : '0: no next physical address — the list is complete',
         sg.length === 1 ? 'The seed passes NULL inside the loop too, which would restart the walk forever; the header says to pass the current address, as here.' : undefined,
       );
     }
-    rec.table({ title: 'Scatter-gather list programmed into the DMA engine', columns: ['#', 'physical address', 'length'], rows: sg.map((e, i) => [i, hex(e.pa), size(e.len)]) });
+    rec.table({ title: 'Scatter-gather list programmed into the DMA engine', columns: ['#', 'physical address', 'length'], rows: sg.map((e, i) => [i, hex(e.pa), formatSize(e.len)]) });
     // The DMA engine has no IOMMU: it writes the stream straight to the physical addresses of the list.
     const stream = pattern(STREAM, 4);
     rec.step(
@@ -101,7 +101,7 @@ export const videoPlayback: Walkthrough = {
           off += e.len;
         }
       },
-      () => `${size(STREAM)} of compressed-stream stand-in, ${digest(stream)}`,
+      () => `${formatSize(STREAM)} of compressed-stream stand-in, ${digest(stream)}`,
     );
 
     rec.stage('7. Reserve the DMA buffers and the decoder output in vcm_out, aligned to their size');
@@ -148,7 +148,7 @@ export const videoPlayback: Walkthrough = {
     rec.check(eqNum('mismatched vcm_back (8*SZ_64K res, 2*SZ_64K physmem) answers -EINVAL', -22, mismatch));
     rec.check(eqNum('matching vcm_back answers 0', 0, backed));
     rec.check(eqNum('vcm_get_next_phys_addr walks every chunk of buf_64k', buf64k.chunks().length, sg.length));
-    rec.check(holds('each DMA buffer is 64 KiB contiguous (64 KiB-aligned, 64 KiB multiples)', sg.every((e) => e.pa % SZ_64K === 0 && e.len % SZ_64K === 0), 'all entries', sg.map((e) => `${hex(e.pa)}+${size(e.len)}`).join(', ')));
+    rec.check(holds('each DMA buffer is 64 KiB contiguous (64 KiB-aligned, 64 KiB multiples)', sg.every((e) => e.pa % SZ_64K === 0 && e.len % SZ_64K === 0), 'all entries', sg.map((e) => `${hex(e.pa)}+${formatSize(e.len)}`).join(', ')));
     rec.check(eqNum('the list covers 2*SZ_64K', STREAM, sg.reduce((n, e) => n + e.len, 0)));
     rec.check(aligned('base_64k is aligned to 64 KiB (VCM_ALIGN_64K)', base64k, SZ_64K));
     rec.check(aligned('base_16M is aligned to 16 MiB (VCM_ALIGN_16M)', base16M, SZ_16M));

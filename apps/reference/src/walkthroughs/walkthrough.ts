@@ -9,7 +9,7 @@ import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_ALL, VCM_MEMTYPE_0, VCM_PREBUILT_KERN
 import type { SmmuContext } from '@vcm/smmu';
 import { aligned, bytesEqual, eqHex, eqNum, holds, inside } from '../checks.js';
 import { decoderContext, normalisedBoard } from '../devices.js';
-import { hex, size } from '../format.js';
+import { formatSize, hex } from '../format.js';
 import { corruptPte } from '../inject.js';
 import { buildBoardPlatform } from '../platform.js';
 import { chunkOffsets, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
@@ -39,7 +39,7 @@ export const walkthrough: Walkthrough = {
     const { vcmm, tree, memory, cpu } = platform;
 
     rec.stage('Stage 1: Map and Allocate Memory for a Device');
-    const vcm = rec.step('vcm = vcm_create(start_addr, len);', `vcmm.create(${hex(START)}, ${size(LEN)})`, () => vcmm.create(START, LEN), showVcm);
+    const vcm = rec.step('vcm = vcm_create(start_addr, len);', `vcmm.create(${hex(START)}, ${formatSize(LEN)})`, () => vcmm.create(START, LEN), showVcm);
     const dev = rec.step(
       `dev = smmu_get_ctx_instance("${choice.context}");`,
       `tree.getCtxInstance('${choice.context}')`,
@@ -49,8 +49,8 @@ export const walkthrough: Walkthrough = {
     ) as SmmuContext;
     const avcm = rec.step('avcm = vcm_assoc(vcm, dev, attr);', `vcm.assoc(${dev.name}, 0)`, () => vcm.assoc(dev, 0), () => `association ${vcm.type} VCM ↔ ${dev.name}, inactive`);
     rec.step('ret = vcm_activate(avcm);', 'avcm.activate()', () => avcm.activate(), () => `0: ${dev.name} TTBR0 = ${hex(dev.toJSON().ttbr0Table ?? 0)}`);
-    const res = rec.step('res = vcm_reserve(vcm, res_len, res_attr);', `vcm.reserve(${size(RES_LEN)}, VCM_READ | VCM_WRITE)`, () => vcm.reserve(RES_LEN, RW), showRes);
-    const physmem = rec.step('physmem = vcm_phys_alloc(memtype, len, phys_attr);', `vcmm.physAlloc(VCM_MEMTYPE_0, ${size(RES_LEN)}, VCM_ALL)`, () => vcmm.physAlloc(VCM_MEMTYPE_0, RES_LEN, VCM_ALL), showPhysmem);
+    const res = rec.step('res = vcm_reserve(vcm, res_len, res_attr);', `vcm.reserve(${formatSize(RES_LEN)}, VCM_READ | VCM_WRITE)`, () => vcm.reserve(RES_LEN, RW), showRes);
+    const physmem = rec.step('physmem = vcm_phys_alloc(memtype, len, phys_attr);', `vcmm.physAlloc(VCM_MEMTYPE_0, ${formatSize(RES_LEN)}, VCM_ALL)`, () => vcmm.physAlloc(VCM_MEMTYPE_0, RES_LEN, VCM_ALL), showPhysmem);
     rec.step('vcm_back(res, physmem);', 'res.back(physmem)', () => res.back(physmem), () => {
       const l = leavesIn(dev, res.devAddr, res.len);
       return `0: ${dev.name}'s table maps ${hex(res.devAddr)} with ${l.text}`;
@@ -61,7 +61,7 @@ export const walkthrough: Walkthrough = {
     const vcmVmm = rec.step('vcm_vmm = vcm_from_prebuilt(ext_vcm_id);', 'vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL)', () => vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL), showVcm);
     const avcmVmm = rec.step('avcm_vmm = vcm_assoc(vcm_vmm, dev_cpu, attr);', `vcmVmm.assoc(${cpu.name}, 0)`, () => vcmVmm.assoc(cpu, 0), () => `association ${vcmVmm.type} VCM ↔ ${cpu.name}`);
     rec.step('vcm_activate(avcm_vmm);', 'avcmVmm.activate()', () => avcmVmm.activate(), () => '0 (the kernel table is always live: activation only counts references)');
-    const resVmm = rec.step('res_vmm = vcm_reserve(vcm_vmm, res_len, attr);', `vcmVmm.reserve(${size(RES_LEN)}, VCM_READ | VCM_WRITE)`, () => vcmVmm.reserve(RES_LEN, RW), (r) => `${showRes(r)} (vmalloc area)`);
+    const resVmm = rec.step('res_vmm = vcm_reserve(vcm_vmm, res_len, attr);', `vcmVmm.reserve(${formatSize(RES_LEN)}, VCM_READ | VCM_WRITE)`, () => vcmVmm.reserve(RES_LEN, RW), (r) => `${showRes(r)} (vmalloc area)`);
     rec.step('vcm_back(res_vmm, physmem);', 'resVmm.back(physmem)', () => resVmm.back(physmem), () => `0: kernel ${hex(resVmm.devAddr)} → the same ${physmem.chunks().length} chunks`);
 
     rec.stage('Device writes by DMA, the CPU reads it back');
@@ -77,9 +77,9 @@ export const walkthrough: Walkthrough = {
     }
     smmu.tlb.reset();
     const data = pattern(RES_LEN, 1);
-    const wrote = rec.tryStep('/* the device writes its buffer by DMA */', `${dev.name}.dma.write(${hex(res.devAddr)}, ${size(RES_LEN)})`, () => (dev.dma.write(res.devAddr, data), true), () => `${size(RES_LEN)} written through ${smmu.name}`);
+    const wrote = rec.tryStep('/* the device writes its buffer by DMA */', `${dev.name}.dma.write(${hex(res.devAddr)}, ${formatSize(RES_LEN)})`, () => (dev.dma.write(res.devAddr, data), true), () => `${formatSize(RES_LEN)} written through ${smmu.name}`);
     const tlb = smmu.tlb.stats();
-    const back = rec.step('/* the kernel reads it through vcm_get_dev_addr(res_vmm) */', `${cpu.name}.read(${hex(resVmm.devAddr)}, ${size(RES_LEN)})`, () => cpu.read(resVmm.devAddr, RES_LEN), (b) => `${size(b.length)} read`);
+    const back = rec.step('/* the kernel reads it through vcm_get_dev_addr(res_vmm) */', `${cpu.name}.read(${hex(resVmm.devAddr)}, ${formatSize(RES_LEN)})`, () => cpu.read(resVmm.devAddr, RES_LEN), (b) => `${formatSize(b.length)} read`);
 
     // ---- checks ----
     rec.check(bytesEqual('bytes the device wrote = bytes the CPU read', data, back));
