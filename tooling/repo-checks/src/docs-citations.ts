@@ -22,7 +22,7 @@ export interface Hit {
 }
 
 export interface DocsCitation extends Hit {
-  /** The cited path as written (`docs/rules.md`, `../../docs/api.md`, `rules.md`). */
+  /** The cited path as written (`docs/rules.md`, `../../../docs/api.md`, `rules.md`). */
   readonly target: string;
   /** The anchor without `#`, if any. */
   readonly slug: string | undefined;
