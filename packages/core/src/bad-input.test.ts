@@ -16,13 +16,11 @@ import {
   VcmError,
   createDirectDevice,
 } from './index.js';
-import { FakeIommuDriver } from './test-iommu-driver.js';
 import { makeTestSystem } from './test-platform.js';
 
 function fixture() {
   const sys = makeTestSystem({ withPrebuilt: true });
-  const { vcmm, memory, allocator } = sys;
-  const iommu = new FakeIommuDriver(allocator, memory);
+  const { vcmm, iommu } = sys;
   const dev = iommu.device('ctx');
   const vcm = vcmm.create(0, SZ_16M);
   const assoc = vcm.assoc(dev);
@@ -166,11 +164,11 @@ describe('stale, foreign and wrong handles are EINVAL naming the object, and cha
     rejects(f, () => call(f), 'EINVAL', re);
   });
 
-  it('something that is not a device is ENODEV for devAddrToPhysAddr, hook and hwVersion', () => {
+  it('something that is not a device is EINVAL for devAddrToPhysAddr, hook and hwVersion, as for assoc', () => {
     const f = fixture();
-    rejects(f, () => f.vcmm.devAddrToPhysAddr({} as never, 0), 'ENODEV', 'dev');
-    rejects(f, () => f.vcmm.hook(null as never, () => 'retry'), 'ENODEV', 'dev');
-    rejects(f, () => f.vcmm.hwVersion(42 as never), 'ENODEV', 'dev');
+    rejects(f, () => f.vcmm.devAddrToPhysAddr({} as never, 0), 'EINVAL', 'dev');
+    rejects(f, () => f.vcmm.hook(null as never, () => 'retry'), 'EINVAL', 'dev');
+    rejects(f, () => f.vcmm.hwVersion(42 as never), 'EINVAL', 'dev');
     rejects(f, () => f.vcmm.hook(f.dev, 'nope' as never), 'EINVAL', 'handler');
   });
 

@@ -7,13 +7,17 @@
  * one-to-one based devices, mappings are active immediately but the API does
  * require an activation call for them for internal reference counting").
  *
- * The driver object holds no state: every device and address space carries
- * its own, so two `Vcmm`s can share it.
+ * Every device and address space carries its own state; the driver only
+ * knows which devices it made.
  */
+import type { VcmType } from './constants.js';
 import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, VcmDescriptor } from './driver.js';
 import { VcmError, hex } from './errors.js';
 import { IntervalIndex } from './interval-index.js';
-import { checkUint } from './validate.js';
+import { checkAttr, checkUint } from './validate.js';
+
+/** Device addresses stay below 2^40 (the LPAE output size): the largest one. */
+const VCM_ADDR_MAX = 2 ** 40 - 1;
 
 /** The address space of a one-to-one VCM: a record of the identity-mapped ranges. */
 class DirectAddressSpace implements AddressSpace {
@@ -64,8 +68,9 @@ class DirectAddressSpace implements AddressSpace {
   }
 }
 
-/** A direct-mapped bus master (`createDirectDevice(name)`). */
+/** A direct-mapped bus master (`directDriver.device(name)`, `createDirectDevice(name)`). */
 export interface DirectDevice extends Device {
+  readonly driver: DirectDriver;
   /** How many of its associations are active (the seed's reference count). */
   readonly activeCount: number;
   /** The handler registered with `vcmm.hook`; a direct device never faults, so it is never called. */
@@ -79,65 +84,161 @@ interface DirectDeviceState extends DirectDevice {
   active: Activation[];
 }
 
-function asDirect(dev: Device): DirectDeviceState {
-  if (dev.driver !== directDriver) {
-    throw new VcmError('ENODEV', `direct driver: device ${dev.name} is not a direct-mapped device`, { device: dev.name });
+/** An activation as core builds it: the VCM's descriptor, its address space and the association attributes. */
+function checkActivation(where: string, activation: unknown): Activation {
+  const a = activation as Partial<Activation> | null;
+  if (
+    typeof a !== 'object' ||
+    a === null ||
+    typeof a.vcm !== 'object' ||
+    a.vcm === null ||
+    !Number.isSafeInteger(a.vcm.id) ||
+    typeof a.space !== 'object' ||
+    a.space === null ||
+    typeof a.attr !== 'number'
+  ) {
+    throw new VcmError('EINVAL', `${where}: activation must be the { vcm, space, attr } core passes to a driver, got ${activation === null ? 'null' : typeof activation}`, {
+      param: 'activation',
+    });
   }
-  return dev as DirectDeviceState;
+  return a as Activation;
 }
 
-/** The mapping driver of direct-mapped devices. */
-export const directDriver: MappingDriver = Object.freeze({
-  name: 'direct',
-  vcmTypes: Object.freeze(['one-to-one'] as const),
-  spaceKey(): string {
+/**
+ * The mapping driver of direct-mapped devices. Each platform makes its own
+ * (`createDirectDriver()`), so that a `Vcmm` given one driver accepts only
+ * the devices that driver made — not a direct device of another platform
+ * (docs/rules.md#handles-and-platforms). The driver keeps no state about
+ * mappings: every device and address space carries its own.
+ */
+export class DirectDriver implements MappingDriver {
+  readonly name = 'direct';
+  readonly vcmTypes: readonly VcmType[] = Object.freeze(['one-to-one'] as const);
+  readonly #devices = new WeakSet<Device>();
+
+  /** @internal Use `createDirectDriver()` (or the shared `directDriver`). */
+  constructor(token: symbol) {
+    if (token !== DRIVER_TOKEN) {
+      throw new VcmError('EINVAL', 'new DirectDriver: use createDirectDriver() to make a direct-mapped driver', {});
+    }
+    Object.freeze(this);
+  }
+
+  /** A direct-mapped device named `name`, for one-to-one VCMs. */
+  device(name: string): DirectDevice {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new VcmError('EINVAL', `createDirectDevice: name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`, {
+        param: 'name',
+      });
+    }
+    const dev: DirectDeviceState = { name, driver: this, activeCount: 0, faultHandler: undefined, faultData: undefined, active: [] };
+    this.#devices.add(dev);
+    return dev;
+  }
+
+  /** `EINVAL` unless `dev` was made by this driver. */
+  checkDevice(where: string, dev: Device): void {
+    this.#own(where, dev);
+  }
+
+  spaceKey(dev: Device): string {
+    this.#own('direct spaceKey', dev);
     return 'direct';
-  },
-  createAddressSpace(vcm: VcmDescriptor): AddressSpace {
+  }
+
+  createAddressSpace(vcm: VcmDescriptor, dev: Device): AddressSpace {
+    const where = 'direct createAddressSpace';
+    this.#own(where, dev);
+    if (typeof vcm !== 'object' || vcm === null || !Number.isSafeInteger(vcm.id)) {
+      throw new VcmError('EINVAL', `${where}: vcm must be a VCM descriptor { id, type, startAddr, len }, got ${vcm === null ? 'null' : typeof vcm}`, { param: 'vcm' });
+    }
     return new DirectAddressSpace(vcm);
-  },
-  checkAssocAttr(): void {
-    // A direct device has no base registers to choose between; any valid attribute is accepted and ignored.
-  },
+  }
+
+  /** A direct device has no base registers to choose between; any valid attribute is accepted and ignored. */
+  checkAssocAttr(dev: Device, attr: number): void {
+    const where = 'direct checkAssocAttr';
+    this.#own(where, dev);
+    checkAttr(where, 'attr', attr);
+  }
+
   activate(dev: Device, activation: Activation): void {
-    const d = asDirect(dev);
-    d.active.push(activation);
+    const where = 'direct activate';
+    const d = this.#own(where, dev);
+    const a = checkActivation(where, activation);
+    if (d.active.includes(a)) throw new VcmError('EBUSY', `${where}: this activation of device ${d.name} is already active`, { device: d.name });
+    d.active.push(a);
     d.activeCount++;
-  },
+  }
+
   deactivate(dev: Device, activation: Activation): void {
-    const d = asDirect(dev);
-    const i = d.active.indexOf(activation);
-    if (i >= 0) d.active.splice(i, 1);
-    if (d.activeCount > 0) d.activeCount--;
-  },
+    const where = 'direct deactivate';
+    const d = this.#own(where, dev);
+    const i = d.active.indexOf(checkActivation(where, activation));
+    if (i < 0) throw new VcmError('ENOENT', `${where}: this activation is not active on device ${d.name}`, { device: d.name });
+    d.active.splice(i, 1);
+    d.activeCount--;
+  }
+
   devAddrToPhysAddr(dev: Device, devAddr: number): number {
-    const d = asDirect(dev);
-    checkUint('vcm_dev_addr_to_phys_addr', 'devAddr', devAddr);
+    const where = 'vcm_dev_addr_to_phys_addr';
+    const d = this.#own(where, dev);
+    checkUint(where, 'devAddr', devAddr, VCM_ADDR_MAX);
     for (const a of d.active) {
       if (a.space.translate(devAddr) !== undefined) return devAddr;
     }
-    throw new VcmError('EFAULT', `vcm_dev_addr_to_phys_addr: ${hex(devAddr)} is not in any backed reservation of an active one-to-one VCM of device ${dev.name}`, {
-      device: dev.name,
+    throw new VcmError('EFAULT', `${where}: ${hex(devAddr)} is not in any backed reservation of an active one-to-one VCM of device ${d.name}`, {
+      device: d.name,
       devAddr,
     });
-  },
+  }
+
   hook(dev: Device, handler: FaultHandler, data: unknown): void {
-    const d = asDirect(dev);
+    const d = this.#own('vcm_hook', dev);
+    if (typeof handler !== 'function') {
+      throw new VcmError('EINVAL', `vcm_hook: handler must be a function (dev, data, fault) => 'retry' | 'terminate', got ${handler === null ? 'null' : typeof handler}`, {
+        param: 'handler',
+      });
+    }
     d.faultHandler = handler;
     d.faultData = data;
-  },
-  hwVersion(): number {
-    return 0;
-  },
-});
-
-/** A direct-mapped device named `name`, for one-to-one VCMs. */
-export function createDirectDevice(name: string): DirectDevice {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new VcmError('EINVAL', `createDirectDevice: name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`, {
-      param: 'name',
-    });
   }
-  const dev: DirectDeviceState = { name, driver: directDriver, activeCount: 0, faultHandler: undefined, faultData: undefined, active: [] };
-  return dev;
+
+  hwVersion(dev: Device): number {
+    this.#own('vcm_hw_ver', dev);
+    return 0;
+  }
+
+  /** The device's state, when this driver made it. */
+  #own(where: string, dev: unknown): DirectDeviceState {
+    if (typeof dev !== 'object' || dev === null || !this.#devices.has(dev as Device)) {
+      const name = typeof dev === 'object' && dev !== null && typeof (dev as { name?: unknown }).name === 'string' ? `device ${(dev as Device).name}` : describe(dev);
+      throw new VcmError('EINVAL', `${where}: ${name} is not a direct-mapped device of this driver (make devices with its device(name); a device of another platform is not one)`, {
+        param: 'dev',
+      });
+    }
+    return dev as DirectDeviceState;
+  }
 }
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object without a name';
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+const DRIVER_TOKEN = Symbol('DirectDriver');
+
+/** A direct-mapped driver of its own: one per platform, so that its devices belong to that platform only. */
+export function createDirectDriver(): DirectDriver {
+  return new DirectDriver(DRIVER_TOKEN);
+}
+
+/** The shared direct-mapped driver of `createDirectDevice`, for a `Vcmm` built by hand (`drivers: [directDriver]`). */
+export const directDriver: DirectDriver = createDirectDriver();
+
+/** A direct-mapped device of the shared `directDriver`, named `name`. */
+export function createDirectDevice(name: string): DirectDevice {
+  return directDriver.device(name);
+}
+

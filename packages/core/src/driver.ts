@@ -98,6 +98,16 @@ export interface AliasSource {
 
 export interface MappingDriver {
   readonly name: string;
+  /**
+   * Optional: throw `EINVAL` (saying why) when `dev` is not a live device of
+   * this driver instance — one made by another platform's driver, or a
+   * context that was deinitialised. Core asks before every use of a device
+   * (`vcm_assoc`, `vcm_hook`, `vcm_hw_ver`, `vcm_dev_addr_to_phys_addr`),
+   * after checking that `dev.driver` is one of its own drivers
+   * (docs/rules.md#handles-and-platforms). Without it, every device whose
+   * `driver` is this driver is accepted.
+   */
+  checkDevice?(where: string, dev: Device): void;
   /** The VCM types this driver's devices may be associated with. */
   readonly vcmTypes: readonly VcmType[];
   /** Devices with equal keys share one address space per VCM (for the SMMU: the page-table format). */
@@ -144,6 +154,8 @@ export interface PrebuiltVcm {
 
 /** What `new Vcmm({ prebuilt })` takes: turns `VCM_PREBUILT_KERNEL`/`VCM_PREBUILT_USER` into VCMs. */
 export interface PrebuiltProvider extends Partial<AliasSource> {
+  /** The drivers of the devices that use its VCMs (the CPU's): the `Vcmm` takes them as its own, like `options.drivers`. */
+  readonly drivers?: readonly MappingDriver[];
   /** `ENODEV` for an id it does not know. */
   create(extVcmId: number): PrebuiltVcm;
 }

@@ -57,9 +57,13 @@ export class Graph {
     this.allocator = allocator;
     this.logger = logger;
     this.prebuilt = prebuilt;
-    this.drivers = drivers;
+    // The prebuilt provider's drivers (the CPU's) are this system's too.
+    const all = [...drivers];
+    for (const d of prebuilt?.drivers ?? []) if (!all.includes(d)) all.push(d);
+    this.drivers = all;
     if (prebuilt && typeof prebuilt.findAliases === 'function') this.aliasSources.push(prebuilt as AliasSource);
     for (const d of drivers) {
+      // Only the drivers given as such are alias sources: the provider already is one for its own.
       const maybe = d as MappingDriver & Partial<AliasSource>;
       if (typeof maybe.findAliases === 'function') this.aliasSources.push(maybe as MappingDriver & AliasSource);
     }
@@ -116,7 +120,7 @@ function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'object') {
     const ctor = (value as { constructor?: { name?: string } }).constructor;
-    return ctor?.name ? `a ${ctor.name}` : 'an object';
+    return ctor?.name && ctor !== Object ? `a ${ctor.name}` : 'an object';
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return JSON.stringify(value);
@@ -152,6 +156,32 @@ export function isDevice(value: unknown): value is Device {
   if (typeof d.name !== 'string' || typeof d.driver !== 'object' || d.driver === null) return false;
   const drv = d.driver as Partial<MappingDriver>;
   return typeof drv.createAddressSpace === 'function' && typeof drv.activate === 'function' && Array.isArray(drv.vcmTypes);
+}
+
+/**
+ * Check a device parameter (the header's `dev_id`): an object with a name
+ * and a mapping driver, whose driver is one this `Vcmm` was given, and
+ * which that driver accepts as a live device of its own. Anything else —
+ * a non-device, a device of another platform, a deinitialised context — is
+ * `EINVAL` naming the device and the reason (docs/rules.md#handles-and-platforms).
+ */
+export function checkDevice(g: Graph, where: string, dev: unknown): Device {
+  if (!isDevice(dev)) {
+    throw new VcmError('EINVAL', `${where}: dev must be a device (an object with a name and a mapping driver), got ${describeValue(dev)}`, {
+      param: 'dev',
+      expected: 'a device',
+    });
+  }
+  if (!g.drivers.includes(dev.driver)) {
+    const mine = g.drivers.map((d) => d.name).join(', ') || 'none';
+    throw new VcmError(
+      'EINVAL',
+      `${where}: device ${dev.name} is not a device of this Vcmm: its ${dev.driver.name} driver is not one this Vcmm was given (drivers: ${mine}); is it a device of another platform?`,
+      { param: 'dev', device: dev.name, driver: dev.driver.name, foreign: true },
+    );
+  }
+  dev.driver.checkDevice?.(where, dev);
+  return dev;
 }
 
 /** Names a cache policy the way messages do (rule 6). */

@@ -18,9 +18,11 @@ import {
   VCM_PHYS_CONT,
   alignReqBytes,
 } from './constants.js';
-import type { Logger } from './driver.js';
+import { directDriver } from './direct-driver.js';
+import type { Logger, MappingDriver } from './driver.js';
 import { VcmError, hex } from './errors.js';
 import type { ContiguousRegion, MemoryBank, PhysAllocation, PhysChunk, PhysicalAllocator, PhysicalMemory } from './memory.js';
+import { FakeIommuDriver } from './test-iommu-driver.js';
 import { type FakePrebuilt, makeFakePrebuilt } from './test-prebuilt.js';
 import { Vcmm, type VcmmOptions } from './vcmm.js';
 
@@ -248,6 +250,8 @@ export class TestLogger implements Logger {
 
 export interface TestSystem {
   vcmm: Vcmm;
+  /** The fake IOMMU driver the Vcmm was given (with core's shared `directDriver`). */
+  iommu: FakeIommuDriver;
   memory: TestMemory;
   allocator: TestAllocator;
   logger: TestLogger;
@@ -257,7 +261,13 @@ export interface TestSystem {
 
 /** A `Vcmm` over the test RAM and allocator. */
 export function makeTestSystem(
-  options: Partial<Omit<VcmmOptions, 'memory' | 'allocator' | 'logger' | 'prebuilt'>> & { memtype0?: number; memtype1?: number; withPrebuilt?: boolean } = {},
+  options: Partial<Omit<VcmmOptions, 'memory' | 'allocator' | 'logger' | 'prebuilt'>> & {
+    memtype0?: number;
+    memtype1?: number;
+    withPrebuilt?: boolean;
+    /** More drivers made over this system's RAM and allocator, given to the Vcmm too. */
+    extraDrivers?: (allocator: TestAllocator, memory: TestMemory) => MappingDriver[];
+  } = {},
 ): TestSystem {
   const sizes: { memtype0?: number; memtype1?: number } = {};
   if (options.memtype0 !== undefined) sizes.memtype0 = options.memtype0;
@@ -266,12 +276,13 @@ export function makeTestSystem(
   const memory = new TestMemory(allocator.banks());
   const logger = new TestLogger();
   const pre = options.withPrebuilt ? makeFakePrebuilt(allocator, memory) : undefined;
+  const iommu = new FakeIommuDriver(allocator, memory);
   const opts: VcmmOptions = {
     memory,
     allocator,
     logger,
-    ...(options.drivers ? { drivers: options.drivers } : {}),
+    drivers: [iommu, directDriver, ...(options.drivers ?? []), ...(options.extraDrivers?.(allocator, memory) ?? [])],
     ...(pre ? { prebuilt: pre.provider } : {}),
   };
-  return { vcmm: new Vcmm(opts), memory, allocator, logger, pre };
+  return { vcmm: new Vcmm(opts), iommu, memory, allocator, logger, pre };
 }

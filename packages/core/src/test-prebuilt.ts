@@ -38,6 +38,7 @@ export function makeFakePrebuilt(allocator: PhysicalAllocator, memory: PhysicalM
     revoke: undefined,
   };
   state.provider = {
+    drivers: [cpuDriver],
     create(extVcmId: number): PrebuiltVcm {
       if (extVcmId !== VCM_PREBUILT_KERNEL) throw new VcmError('ENODEV', `fake prebuilt: unknown ext_vcm_id ${extVcmId}`, { extVcmId });
       const startAddr = 0xd000_0000;

@@ -16,7 +16,7 @@ import { Bound, type BoundSnapshot } from './bound.js';
 import { type VcmType, SZ_4K, VCM_START, alignDown, alignUp, naturalAlignment } from './constants.js';
 import type { Device, PrebuiltVcm, VcmDescriptor } from './driver.js';
 import { VcmError, formatSize, hex } from './errors.js';
-import { type Graph, GraphObject, isDevice } from './graph.js';
+import { type Graph, GraphObject, checkDevice, isDevice } from './graph.js';
 import type { Physmem } from './physmem.js';
 import { RangeAllocator } from './range-allocator.js';
 import { Reservation, type ReservationSnapshot, UNPLACED } from './reservation.js';
@@ -383,11 +383,7 @@ export class Vcm extends GraphObject {
     const where = 'vcm.assoc';
     const g = this._g;
     this._live(where);
-    if (!isDevice(dev)) {
-      throw new VcmError('EINVAL', `${where}: dev must be a device (an object with a name and a mapping driver), got ${dev === null ? 'null' : typeof dev}`, {
-        param: 'dev',
-      });
-    }
+    checkDevice(g, where, dev);
     const a = checkAssocAttr(where, attr);
     const driver = dev.driver;
     if (!driver.vcmTypes.includes(this.type)) {

@@ -12,7 +12,7 @@ import type { Device, FaultHandler, Logger, MappingDriver, PrebuiltProvider } fr
 import { VcmError, hex } from './errors.js';
 import { checkAliasing } from './aliasing.js';
 import { PHYS_ATTR_BITS } from './attributes.js';
-import { Graph, checkHandle, isDevice } from './graph.js';
+import { Graph, checkDevice, checkHandle } from './graph.js';
 import type { PhysicalAllocator, PhysicalMemory } from './memory.js';
 import { Physmem, type PhysmemSnapshot } from './physmem.js';
 import type { Reservation } from './reservation.js';
@@ -47,12 +47,6 @@ const consoleLogger: Logger = {
     else console.warn(message);
   },
 };
-
-function notDevice(where: string, dev: unknown): VcmError {
-  return new VcmError('ENODEV', `${where}: dev must be a device (an object with a name and a mapping driver), got ${dev === null ? 'null' : typeof dev}`, {
-    param: 'dev',
-  });
-}
 
 export class Vcmm {
   /** @internal */
@@ -357,30 +351,30 @@ export class Vcmm {
   devAddrToPhysAddr(dev: Device, devAddr: number): number {
     const where = 'vcmm.devAddrToPhysAddr';
     this._g.checkAlive(where);
-    if (!isDevice(dev)) throw notDevice(where, dev);
-    checkUint(where, 'devAddr', devAddr);
-    return dev.driver.devAddrToPhysAddr(dev, devAddr);
+    const d = checkDevice(this._g, where, dev);
+    checkUint(where, 'devAddr', devAddr, VCM_ADDR_LIMIT - 1);
+    return d.driver.devAddrToPhysAddr(d, devAddr);
   }
 
   /** `vcm_hook`: register the device's fault handler; it answers `'retry'` or `'terminate'`. */
   hook(dev: Device, handler: FaultHandler, data?: unknown): void {
     const where = 'vcmm.hook';
     this._g.checkAlive(where);
-    if (!isDevice(dev)) throw notDevice(where, dev);
+    const d = checkDevice(this._g, where, dev);
     if (typeof handler !== 'function') {
       throw new VcmError('EINVAL', `${where}: handler must be a function (dev, data, fault) => 'retry' | 'terminate', got ${typeof handler}`, {
         param: 'handler',
       });
     }
-    dev.driver.hook(dev, handler, data);
+    d.driver.hook(d, handler, data);
   }
 
   /** `vcm_hw_ver`: the device's hardware version (0 for devices without hardware to ask). */
   hwVersion(dev: Device): number {
     const where = 'vcmm.hwVersion';
     this._g.checkAlive(where);
-    if (!isDevice(dev)) throw notDevice(where, dev);
-    return dev.driver.hwVersion(dev);
+    const d = checkDevice(this._g, where, dev);
+    return d.driver.hwVersion(d);
   }
 
   // ---- teardown and observation ---------------------------------------------

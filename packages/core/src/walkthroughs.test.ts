@@ -26,8 +26,7 @@ import { makeTestSystem } from './test-platform.js';
 
 describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
   it('creates, associates, activates, reserves, allocates and backs; the device reads what the CPU wrote', () => {
-    const { vcmm, memory, allocator } = makeTestSystem();
-    const iommu = new FakeIommuDriver(allocator, memory);
+    const { vcmm, memory, allocator, iommu } = makeTestSystem();
     const dev = iommu.device('vcodec_a_stream');
 
     const vcm = vcmm.create(SZ_1K, SZ_16M); // vcm = vcm_create(start_addr, len);
@@ -47,8 +46,7 @@ describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
   });
 
   it('backing before association maps into the space created at association (rule 7)', () => {
-    const { vcmm, memory, allocator } = makeTestSystem();
-    const iommu = new FakeIommuDriver(allocator, memory);
+    const { vcmm, memory, allocator, iommu } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     const res = vcm.reserve(2 * SZ_64K);
     const pm = vcmm.physAlloc(VCM_MEMTYPE_0, 2 * SZ_64K);
@@ -67,8 +65,7 @@ describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
   });
 
   it('devices of one driver share one address space per VCM', () => {
-    const { vcmm, memory, allocator } = makeTestSystem();
-    const iommu = new FakeIommuDriver(allocator, memory);
+    const { vcmm, memory, allocator, iommu } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     const a1 = vcm.assoc(iommu.device('ctx0'));
     const a2 = vcm.assoc(iommu.device('ctx1'));
@@ -83,9 +80,8 @@ describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
 
 describe('Mapping IOMMU, one-to-one and VMM reservations to the same memory (seed 000)', () => {
   function threeWay() {
-    const { vcmm, memory, allocator, pre } = makeTestSystem({ withPrebuilt: true });
+    const { vcmm, memory, iommu, pre } = makeTestSystem({ withPrebuilt: true });
     if (!pre) throw new Error('no prebuilt');
-    const iommu = new FakeIommuDriver(allocator, memory);
     const devIommu = iommu.device('vcodec');
     const devOneToOne = createDirectDevice('dma-engine');
     const len = SZ_2M + SZ_4K;

@@ -8,7 +8,7 @@
  * platforms in one process share nothing (ARCHITECTURE.md, "No package
  * keeps global state").
  */
-import { Vcmm, createDirectDevice, directDriver, VcmError } from '@vcm/core';
+import { Vcmm, createDirectDriver, VcmError } from '@vcm/core';
 import type { Device, DirectDevice, Logger, MappingDriver, VcmmSnapshot } from '@vcm/core';
 import { createPhysicalSystem } from '@vcm/physalloc';
 import type { PhysAllocator, PhysAllocatorStats, PhysicalRam, PhysicalSystem, PhysicalSystemDescription } from '@vcm/physalloc';
@@ -131,8 +131,10 @@ export function buildPlatform(description: unknown, options: PlatformOptions = {
     },
   });
 
+  // A direct driver of this platform's own, so that another platform's Vcmm refuses its devices.
+  const directDriver = createDirectDriver();
   const directDevices: Record<string, DirectDevice> = {};
-  for (const d of board.directDevices) directDevices[d.name] = createDirectDevice(d.name);
+  for (const d of board.directDevices) directDevices[d.name] = directDriver.device(d.name);
 
   const drivers: MappingDriver[] = [smmuDriver, vmm.driver, directDriver];
   const vcmm = new Vcmm({ memory, allocator, drivers, prebuilt: vmm.prebuilt, ...(logger ? { logger } : {}) });

@@ -41,7 +41,7 @@ function platform(): {
   const common = { memory: ram, tableAllocator: allocator, logger, driver };
   const decoderSmmu = new Smmu({ ...common, name: 'vcodec', base: 0x0440_0000, irq: 41, contextBanks: 2, format: armV7Short, hwVersion: 0x11 });
   const displaySmmu = new Smmu({ ...common, name: 'mdp', base: 0x0450_0000, irq: 43, contextBanks: 2, format: armLpae4k, hwVersion: 0x21 });
-  const vcmm = new Vcmm({ memory: ram, allocator, logger });
+  const vcmm = new Vcmm({ memory: ram, allocator, logger, drivers: [driver] });
   return { ram, vcmm, decoderSmmu, displaySmmu, logger, driver };
 }
 

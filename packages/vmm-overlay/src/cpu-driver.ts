@@ -34,6 +34,11 @@ export class CpuDriver implements MappingDriver {
     this.cpu = cpu;
   }
 
+  /** `EINVAL` unless `dev` is this VMM's CPU (a CPU of another platform is not). */
+  checkDevice(where: string, dev: Device): void {
+    this.own(where, dev);
+  }
+
   /** One constant: every CPU shares the VMM's tables. */
   spaceKey(dev: Device): string {
     this.own('spaceKey', dev);
@@ -68,7 +73,9 @@ export class CpuDriver implements MappingDriver {
   }
 
   activate(dev: Device, activation: Activation): void {
-    this.own(`${this.name}.activate`, dev);
+    const where = `${this.name}.activate`;
+    this.own(where, dev);
+    checkActivation(where, activation);
     const a = this.active.get(activation.vcm.id);
     if (a === undefined) this.active.set(activation.vcm.id, { vcm: activation.vcm, count: 1 });
     else a.count++;
@@ -77,6 +84,7 @@ export class CpuDriver implements MappingDriver {
   deactivate(dev: Device, activation: Activation): void {
     const where = `${this.name}.deactivate`;
     this.own(where, dev);
+    checkActivation(where, activation);
     const a = this.active.get(activation.vcm.id);
     if (a === undefined) {
       throw new VcmError('ENOENT', `${where}: VCM ${activation.vcm.id} is not active on ${dev.name}`, { vcm: activation.vcm.id });
@@ -109,10 +117,26 @@ export class CpuDriver implements MappingDriver {
     return [...this.active.values()].map((a) => ({ id: a.vcm.id, type: a.vcm.type, startAddr: a.vcm.startAddr, len: a.vcm.len, count: a.count }));
   }
 
-  private own(where: string, dev: Device): Cpu {
+  private own(where: string, dev: unknown): Cpu {
     if (this.cpu === undefined || dev !== this.cpu) {
-      throw new VcmError('EINVAL', `${where}: ${dev?.name ?? String(dev)} is not the CPU of this VMM`, { dev: dev?.name });
+      const name = typeof dev === 'object' && dev !== null && typeof (dev as { name?: unknown }).name === 'string' ? (dev as Device).name : String(dev);
+      throw new VcmError('EINVAL', `${where}: ${name} is not the CPU of this VMM (a CPU of another platform is not)`, { param: 'dev', dev: name });
     }
     return this.cpu;
+  }
+}
+
+/** An activation as core builds it: `{ vcm, space, attr }` with a prebuilt VCM's descriptor. */
+function checkActivation(where: string, activation: unknown): void {
+  const a = activation as Partial<Activation> | null;
+  if (typeof a !== 'object' || a === null || typeof a.vcm !== 'object' || a.vcm === null || !Number.isSafeInteger(a.vcm.id) || typeof a.attr !== 'number') {
+    throw new VcmError('EINVAL', `${where}: activation must be the { vcm, space, attr } core passes to a driver, got ${activation === null ? 'null' : typeof activation}`, {
+      param: 'activation',
+    });
+  }
+  if (a.vcm.type !== 'ext-kernel' && a.vcm.type !== 'ext-user') {
+    throw new VcmError('EINVAL', `${where}: the CPU is activated only on prebuilt VCMs (ext-kernel, ext-user), got a ${String(a.vcm.type)} VCM`, {
+      param: 'activation',
+    });
   }
 }

@@ -32,7 +32,7 @@ function platform() {
   const quiet = { warn: (): void => undefined };
   const smmu = new Smmu({ name: 'smmu0', base: 0x0440_0000, irq: 1, format: armV7Short, memory, tableAllocator: allocator, logger: quiet });
   const ctx = smmu.createContext(0);
-  const vcmm = new Vcmm({ memory, allocator, prebuilt: vmm.prebuilt, logger: quiet });
+  const vcmm = new Vcmm({ memory, allocator, drivers: [smmu.driver], prebuilt: vmm.prebuilt, logger: quiet });
   return { ...sys, vmm, smmu, ctx, vcmm };
 }
 

@@ -11,7 +11,7 @@
  * map, which core must not contradict with another cache policy.
  */
 import { VcmError, VCM_PREBUILT_KERNEL, VCM_PREBUILT_USER, VCM_WB_WA, checkLength, formatSize, hex } from '@vcm/core';
-import type { AliasSource, MappingAlias, PrebuiltProvider, PrebuiltVcm } from '@vcm/core';
+import type { AliasSource, MappingAlias, MappingDriver, PrebuiltProvider, PrebuiltVcm } from '@vcm/core';
 import type { RangeAllocator } from '@vcm/core';
 import { CpuAddressSpace } from './cpu-address-space.js';
 import type { CpuPageTable } from './cpu-address-space.js';
@@ -140,9 +140,12 @@ export interface PrebuiltHost {
 /** `vmm.prebuilt`: what `new Vcmm({ prebuilt })` takes. */
 export class VmmPrebuiltProvider implements PrebuiltProvider, AliasSource {
   private readonly host: PrebuiltHost;
+  /** The CPU's driver: a `Vcmm` given this provider accepts this VMM's CPU as its device. */
+  readonly drivers: readonly MappingDriver[];
 
   constructor(host: PrebuiltHost) {
     this.host = host;
+    this.drivers = Object.freeze([host.driver]);
   }
 
   create(extVcmId: number): CpuPrebuiltVcm {
