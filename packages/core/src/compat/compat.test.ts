@@ -35,7 +35,7 @@ import { FakeIommuDriver } from '../test-iommu-driver.js';
 import { makeTestSystem } from '../test-platform.js';
 import { type Box, VCM_H_FUNCTIONS, createVcmCompat } from './index.js';
 
-const { EINVAL, EBUSY, ENOENT, ENODEV } = ERRNO;
+const { EINVAL, EBUSY, ENOENT } = ERRNO;
 
 /**
  * The header's function list, transcribed from include/linux/vcm.h (seed 001)
@@ -154,8 +154,7 @@ describe('every function of vcm.h exists in both faces', () => {
 function system() {
   const sys = makeTestSystem({ withPrebuilt: true });
   const c = createVcmCompat(sys.vcmm);
-  const iommu = new FakeIommuDriver(sys.allocator, sys.memory);
-  return { ...sys, c, iommu };
+  return { ...sys, c };
 }
 
 describe('documented return codes through the compat face', () => {
@@ -390,8 +389,7 @@ describe('documented return codes through the compat face', () => {
     expect(c.vcm_hw_ver(dev)).toBe(0x21);
     expect(c.vcm_hw_ver(createDirectDevice('dma'))).toBe(0); // no hardware to ask
     expect(c.vcm_hw_ver(null)).toBe(0);
-    expect(c.lastError).toMatchObject({ code: 'ENODEV' });
-    expect(-ENODEV).toBe(-19);
+    expect(c.lastError).toMatchObject({ code: 'EINVAL' }); // not a device: a bad argument, as for vcm_assoc
   });
 
   it('vcm_sys_init and vcm_sys_destroy', () => {
@@ -455,5 +453,47 @@ describe('documented return codes through the compat face', () => {
     expect(b.c.lastError?.message).toMatch(/belongs to another Vcmm/);
     expect(b.c.vcm_free(vcm)).toBe(-EINVAL);
     expect(a.c.vcm_free(vcm)).toBe(0);
+  });
+});
+
+describe('the error model: lastError is the error of the last call, undefined after a call that succeeded', () => {
+  it('tells a failed vcm_get_res (null, lastError set) from "no reservation there" (null, lastError undefined)', () => {
+    const { c } = system();
+    const vcm = c.vcm_create(0, SZ_16M) as Vcm;
+    expect(c.vcm_get_res(0x1000, null)).toBeNull();
+    expect(c.lastError).toMatchObject({ code: 'EINVAL' });
+    expect(c.vcm_get_res(0x1000, vcm)).toBeNull();
+    expect(c.lastError).toBeUndefined();
+    const res = c.vcm_reserve(vcm, SZ_64K, 0) as Reservation;
+    expect(c.vcm_get_res(res.devAddr, vcm)).toBe(res);
+    expect(c.lastError).toBeUndefined();
+  });
+
+  it('every vcm_* function clears it on success, including those that cannot fail', () => {
+    const { c } = system();
+    expect(c.vcm_free(null)).toBe(-EINVAL);
+    expect(c.lastError).toBeDefined();
+    expect(c.vcm_get_min_page_size()).toBe(SZ_4K);
+    expect(c.lastError).toBeUndefined();
+    expect(c.vcm_get_phys_num_res(NaN)).toBe(0);
+    expect(c.lastError).toMatchObject({ code: 'EINVAL' });
+    expect(c.vcm_get_phys_num_res(0)).toBe(0);
+    expect(c.lastError).toBeUndefined();
+  });
+
+  it('vcm_get_next_phys_addr / vcm_get_next_phys_res refuse a len that is not a box (EINVAL, no TypeError)', () => {
+    const { c, vcmm } = system();
+    const pm = c.vcm_phys_alloc(VCM_MEMTYPE_0, SZ_64K, 0) as Physmem;
+    const vcm = c.vcm_create(0, SZ_16M) as Vcm;
+    c.vcm_back(c.vcm_reserve(vcm, SZ_64K, 0), pm);
+    const pa = (pm.chunks()[0] as { pa: number }).pa;
+    const before = JSON.stringify(vcmm.snapshot());
+    for (const bad of [null, undefined, 7, 'len', Object.freeze({ value: 0 })]) {
+      expect(c.vcm_get_next_phys_addr(pm, null, bad as never)).toBe(0);
+      expect(c.lastError).toMatchObject({ code: 'EINVAL', details: { param: 'len' } });
+      expect(c.vcm_get_next_phys_res(pa, null, bad as never)).toBeNull();
+      expect(c.lastError).toMatchObject({ code: 'EINVAL', details: { param: 'len' } });
+    }
+    expect(JSON.stringify(vcmm.snapshot())).toBe(before);
   });
 });

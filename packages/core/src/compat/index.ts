@@ -11,8 +11,11 @@
  *    `vcm_get_bound_start_addr`, `vcm_translate`; `0` elsewhere);
  *  - iterators start from `null` (`vcm_get_next_res(vcm, null)`);
  *  - out-parameters are `{ value }` boxes.
- * The error a call swallowed is kept in `lastError` for whoever wants the
- * message.
+ * The error model (docs/api.md#compat-layer): `lastError` is the error of
+ * the last `vcm_*` call, and `undefined` after a call that succeeded. Every
+ * call clears it on entry, so a caller can tell a failure from a return
+ * value that is also legal (`vcm_get_res` → `null` when no reservation
+ * holds the address; `vcm_get_phys_num_res` → 0 when nothing maps it).
  */
 import type { Association } from '../association.js';
 import type { Bound } from '../bound.js';
@@ -35,7 +38,7 @@ export type VcmHandler = (devId: Device, data: unknown, faultData: FaultInfo) =>
 
 /** Every function of vcm.h, by its C name. */
 export interface VcmCompat {
-  /** The error the last failed call turned into a return code. */
+  /** The error the last `vcm_*` call turned into its return value; `undefined` when that call succeeded. */
   readonly lastError: VcmError | Error | undefined;
 
   vcm_create(startAddr: number, len: number): Vcm | null;
@@ -268,6 +271,7 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
     vcm_get_next_phys_addr: (physmem, phys, lenBox) =>
       guard(0, () => {
         const chunks = need(physmem, 'vcm_get_next_phys_addr', 'physmem').chunks();
+        checkBox('vcm_get_next_phys_addr', lenBox);
         let i = 0;
         if (phys !== null && phys !== 0) {
           i = chunks.findIndex((c) => c.pa === phys) + 1;
@@ -288,6 +292,7 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
     vcm_get_next_phys_res: (phys, res, lenBox) =>
       guard(null, () => {
         const all = vcmm.physReservations(phys);
+        checkBox('vcm_get_next_phys_res', lenBox);
         let i = 0;
         if (res !== null && res !== undefined) {
           if (!alive(res)) throw invalid('vcm_get_next_phys_res', 'res');
@@ -304,17 +309,25 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
     vcm_get_cont_memtype_len: (memtype) => guard(0, () => vcmm.contMemtypeLen(memtype)),
     // The header only says the lookup faults when unmapped; the C face answers 0.
     vcm_dev_addr_to_phys_addr: (dev, devAddr) => guard(0, () => vcmm.devAddrToPhysAddr(dev as Device, devAddr)),
-    vcm_hook: (dev, handler, data) => {
-      if (typeof handler !== 'function') return status(() => fail(new VcmError('EINVAL', 'vcm_hook: handler must be a function', { param: 'handler' })));
-      const code = status(() => vcmm.hook(dev as Device, (d, dt, fault) => (handler(d, dt, fault) === 1 ? 'retry' : 'terminate'), data));
-      // The header documents only -EINVAL: "The arguments are invalid".
-      return code === -ERRNO.ENODEV ? -ERRNO.EINVAL : code;
-    },
+    // The header documents only -EINVAL ("The arguments are invalid"), which is what core answers for a bad device.
+    vcm_hook: (dev, handler, data) =>
+      status(() => {
+        if (typeof handler !== 'function') fail(new VcmError('EINVAL', `vcm_hook: handler must be a function (dev_id, data, fault_data) => 1 (retry) or 0 (terminate), got ${handler === null ? 'null' : typeof handler}`, { param: 'handler' }));
+        vcmm.hook(dev as Device, (d, dt, fault) => (handler(d, dt, fault) === 1 ? 'retry' : 'terminate'), data);
+      }),
     vcm_hw_ver: (dev) => guard(0, () => vcmm.hwVersion(dev as Device)),
 
     vcm_sys_init: () => (vcmm.isDestroyed ? -ERRNO.EINVAL : 0),
     vcm_sys_destroy: () => status(() => vcmm.destroy()),
   };
+  // The error model: each vcm_* call starts with lastError cleared.
+  for (const name of Object.keys(api).filter((k) => k.startsWith('vcm_'))) {
+    const fn = (api as unknown as Record<string, (...args: unknown[]) => unknown>)[name] as (...args: unknown[]) => unknown;
+    (api as unknown as Record<string, unknown>)[name] = (...args: unknown[]): unknown => {
+      lastError = undefined;
+      return fn(...args);
+    };
+  }
   return api;
 
   function need<T extends GraphObject>(h: T | null | undefined, where: string, param: keyof typeof PARAM_KIND): T {
@@ -330,4 +343,13 @@ const PARAM_KIND = { vcm: 'VCM', res: 'reservation', from: 'reservation', avcm: 
 
 function fail(e: Error): never {
   throw e;
+}
+
+/** An out-parameter must be a writable `{ value }` box; the C code would dereference a bad pointer. */
+function checkBox(where: string, box: unknown): void {
+  if (typeof box !== 'object' || box === null || !('value' in box) || !Object.isExtensible(box) || Object.isFrozen(box)) {
+    throw new VcmError('EINVAL', `${where}: len must be a writable { value } box (the C size_t *len), got ${box === null ? 'null' : typeof box === 'object' ? 'a frozen or foreign object' : typeof box}`, {
+      param: 'len',
+    });
+  }
 }
