@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: every package writes bench/results.json as an
-// array of { name, value, unit } and prints a table beside the goals its
-// issue names. Goals are reported, never asserted (speed is measured, not
-// tested: CONVENTIONS.md).
+// array of { name, value, unit } and prints a table beside its goals.
+// Goals are reported, never asserted (speed is measured, not tested:
+// CONTRIBUTING.md#benchmarks).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';

@@ -1,5 +1,5 @@
 // Shared flat config: typescript-eslint's recommended rules with type
-// information, plus the few project rules of CONVENTIONS.md.
+// information, plus the few project rules of CONTRIBUTING.md#code.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

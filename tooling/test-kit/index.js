@@ -1,5 +1,5 @@
 // What a call threw, for tests that assert on a VcmError's code, message
-// and details (ARCHITECTURE.md rule 1). Recognised by name and shape rather
+// and details (docs/rules.md#errors). Recognised by name and shape rather
 // than `instanceof`, so this kit needs no dependency on @vcm/core (core's own
 // tests use it too). Anything that is not a VcmError is rethrown: a bare
 // Error where a VcmError belongs fails the test loudly.

@@ -1,6 +1,6 @@
 /**
  * End-to-end: run the built CLI as a user would (`node dist/cli.js …`) and
- * assert on its `--json` output and exit code (issue 7 acceptance 2–5). The
+ * assert on its `--json` output and exit code. The
  * package's `test` script builds `dist/` first, so these always spawn a
  * fresh build.
  */
@@ -65,7 +65,7 @@ describe('every subcommand runs end to end with all checks passing', () => {
     });
   }
 
-  it('all runs memory first, then the six walk-throughs in the issue\'s order, and sums every check', () => {
+  it('all runs memory first, then the six walk-throughs in the documented order, and sums every check', () => {
     const { status, report } = runJson([]);
     expect(report.walkthroughs.map((w) => w.id)).toEqual(ids);
     const total = report.walkthroughs.reduce((n, w) => n + w.checks.length, 0);
@@ -156,7 +156,7 @@ describe('addresses and counters in the JSON', () => {
   });
 });
 
-describe('a broken invariant fails loudly (acceptance 3)', () => {
+describe('a broken invariant fails loudly', () => {
   it('a page-table entry corrupted through PhysicalMemory between two steps fails the walk-through and exits 1', () => {
     const { status, report } = runJson(['walkthrough', '--inject', 'corrupt-pte']);
     const w = only(report, 'walkthrough');
@@ -176,7 +176,7 @@ describe('a broken invariant fails loudly (acceptance 3)', () => {
   });
 });
 
-describe('boards and usage (acceptance 4)', () => {
+describe('boards and usage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vcm-ref-'));
 
   it('an invalid --board file prints the validation error with its JSON path and exits 2', () => {
@@ -214,7 +214,7 @@ describe('boards and usage (acceptance 4)', () => {
   });
 });
 
-describe('text output (acceptance 5)', () => {
+describe('text output', () => {
   it('opens with one paragraph explaining what is shown, has no colour off a TTY, and ends with the summary', () => {
     const r = run(['smmu']);
     expect(r.status).toBe(0);

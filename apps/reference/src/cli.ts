@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * vcm-ref: every walk-through of the VCMM source documents, runnable and
- * checked (issue 7). One subcommand per walk-through; `all` (the default)
+ * checked. One subcommand per walk-through; `all` (the default)
  * runs `memory` and then every walk-through in order.
  *
  * Exit codes: 0 every check passed; 1 a check failed; 2 bad usage or an

@@ -1,5 +1,5 @@
 /**
- * A testing aid (issue 7 acceptance 3): break an invariant between two steps
+ * A testing aid: break an invariant between two steps
  * of a walk-through, the way a stray CPU store would, by writing a bad word
  * into a page-table entry through `PhysicalMemory` — behind the VCMM's back.
  * The walk-through's checks must then fail and the process exit 1. Enabled
@@ -27,7 +27,8 @@ export interface Corruption {
 /**
  * Find the physical address of the leaf descriptor (its low word) that
  * translates `va` in the table rooted at `rootPa`, reading the table from
- * RAM as the hardware would (HARDWARE.md: short-descriptor L1 index
+ * RAM as the hardware would (docs/hardware.md#page-table-formats:
+ * short-descriptor L1 index
  * VA[31:20], L2 index VA[19:12]; LPAE 4 KiB granule from level 1, 9 bits a
  * level, 8-byte descriptors, low word first).
  */

@@ -2,7 +2,8 @@
  * The simulated system a walk-through runs on: `@vcm/devtree`'s
  * `buildPlatform`, built fresh from the board description for every
  * walk-through so each starts from a clean board (no global state:
- * ARCHITECTURE.md). Warnings of every layer (an unhandled fault, a
+ * docs/rules.md#handles-and-platforms). Warnings of every layer (an unhandled
+ * fault, a
  * VCM_PERF_WARN) are collected for the report instead of going to the
  * console.
  */

@@ -1,7 +1,6 @@
 /**
  * Progress for long runs, on stderr and only when stderr is a terminal, so
- * `--json` on stdout and piped output stay clean (issue 7: "long runs show
- * progress").
+ * `--json` on stdout and piped output stay clean.
  */
 export interface Progress {
   /** `done` of `total` units of the named task. */

@@ -2,7 +2,7 @@
  * Builds a `WalkthroughReport` while a walk-through runs. A step that throws
  * where the walk-through did not expect it is recorded (ok: false, with the
  * error's code and message) and ends the walk-through with a failing check,
- * so a broken invariant is reported, never swallowed (issue 7 acceptance 3).
+ * so a broken invariant is reported, never swallowed.
  */
 import { isVcmError } from '@vcm/core';
 import type { BarChart, Check, Detail, Step, Table, WalkthroughReport } from './report.js';

@@ -1,6 +1,6 @@
 /**
- * The text view of a run: an opening paragraph that says what is shown
- * (issue 7 acceptance 5), then per walk-through its steps (the seed's C call,
+ * The text view of a run: an opening paragraph that says what is shown,
+ * then per walk-through its steps (the seed's C call,
  * what ran, what it answered), tables, charts, `--verbose` details and named
  * checks, then one summary of every check.
  */

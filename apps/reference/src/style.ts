@@ -1,6 +1,6 @@
 /**
  * Colour, only when it helps: stdout is a terminal and NO_COLOR is unset
- * (issue 7: "Colour only on a TTY"; https://no-color.org).
+ * (https://no-color.org).
  */
 export interface Style {
   readonly enabled: boolean;

@@ -1,5 +1,5 @@
 /**
- * Benchmarks of @vcm/core (issue 3, acceptance 6). Run with `pnpm bench`;
+ * Benchmarks of @vcm/core. Run with `pnpm bench`;
  * writes bench/results.json. Goals are reported, never asserted.
  *
  * The physical side is the test RAM and allocator of src/test-platform.ts

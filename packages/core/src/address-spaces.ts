@@ -3,8 +3,8 @@
  * reservations into them. Core muxes through the driver interface like
  * Linux's IOMMU core calls `iommu_ops` (seed 000); every change is done
  * inside an update bracket (`smmu_update_start`/`smmu_update_done`), and a
- * failed map is rolled back so nothing stays half mapped (ARCHITECTURE.md
- * rule 2).
+ * failed map is rolled back so nothing stays half mapped
+ * (docs/rules.md#atomicity).
  */
 import type { AddressSpace, MappingDriver } from './driver.js';
 

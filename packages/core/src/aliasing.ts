@@ -1,5 +1,5 @@
 /**
- * Architecture rule 6: attribute aliasing is refused. ARMv6/ARMv7 make it
+ * Attribute aliasing is refused (docs/rules.md#aliasing). ARMv6/ARMv7 make it
  * unpredictable to map the same physical bytes with different memory types
  * or cache policies (the review thread of seed 002), so a backing whose
  * cache policy differs from any other mapping of the same bytes is an

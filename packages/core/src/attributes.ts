@@ -1,7 +1,7 @@
 /**
  * Validation and normalisation of the attribute words of `vcm.h` (seed 001):
  * reservation attributes, association attributes and physical-allocation
- * attributes. Bit values are the header's (ARCHITECTURE.md rule 5).
+ * attributes. Bit values are the header's (docs/rules.md#attribute-values).
  */
 import {
   SZ_1M,
@@ -45,8 +45,8 @@ const MAX_ALIGN_ORDER = 30;
 
 /**
  * Validate a reservation attribute and return the stored form: with none of
- * read/write/execute set, access is read+write (API.md decision table,
- * seed 004 step 7).
+ * read/write/execute set, access is read+write (seed 004 step 7;
+ * docs/decisions.md#a-reservation-with-no-access-bits-is-readwrite).
  */
 export function normaliseResAttr(where: string, attr: unknown): number {
   const a = checkAttr(where, 'attr', attr, RES_ATTR_BITS);
@@ -69,7 +69,7 @@ export function normaliseResAttr(where: string, attr: unknown): number {
   return (a & VCM_ACCESS_MASK) === 0 ? (a | VCM_READ | VCM_WRITE) >>> 0 : a >>> 0;
 }
 
-/** The placement alignment of a reservation: the attribute's `VCM_ALIGN_*` or natural (API.md). */
+/** The placement alignment of a reservation: the attribute's `VCM_ALIGN_*` or natural (docs/api.md#objects). */
 export function reservationAlignment(len: number, attr: number): { align: number; explicit: boolean } {
   const order = (attr >>> VCM_ALIGN_SHIFT) & VCM_ALIGN_MASK;
   return order === 0 ? { align: naturalAlignment(len), explicit: false } : { align: 2 ** order, explicit: true };

@@ -1,5 +1,6 @@
 /**
- * Architecture rule 3: input is validated at the public boundary. For every
+ * Input is validated at the public boundary (docs/rules.md#validation). For
+ * every
  * function taking a number or a handle: NaN, negative, fractional,
  * unaligned, oversize and zero values, freed handles and handles of another
  * Vcmm are an `EINVAL` whose message names the parameter, and nothing

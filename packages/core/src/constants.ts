@@ -1,7 +1,7 @@
 /**
  * Every constant of `include/linux/vcm.h` (seed 001), bit-exact, so users
- * can read the C header beside the TypeScript (ARCHITECTURE.md rule 5).
- * Where the header disagrees with itself, API.md's decision table applies;
+ * can read the C header beside the TypeScript (docs/rules.md#attribute-values).
+ * Where the header disagrees with itself, docs/decisions.md says what vcm does;
  * each such place is commented.
  */
 
@@ -47,7 +47,7 @@ export const VCM_WB_WA = 1 << 0;
 export const VCM_WB_NWA = 2 << 0;
 export const VCM_WT = 3 << 0;
 
-/** The access bits; a reservation with none of them is read+write (API.md). */
+/** The access bits; a reservation with none of them is read+write (docs/decisions.md#a-reservation-with-no-access-bits-is-readwrite). */
 export const VCM_ACCESS_MASK = VCM_READ | VCM_WRITE | VCM_EXECUTE;
 
 // ---- Reservation alignment (order of a power of two in bits [14:10]) -----
@@ -94,7 +94,8 @@ export const VCM_COHERENT = 1 << 0;
 /**
  * The header uses `VCM_ALIGNMENT_MASK` but never defines it; its macro
  * `ALIGN_REQ_BYTES` reads bits [10:6] as f meaning 2^(f+12) bytes (0 = 4 KB).
- * API.md settles on the macro: `VCM_ALIGNMENT_MASK` = 0x1F << 6.
+ * docs/decisions.md#the-physical-alignment-field takes the macro:
+ * `VCM_ALIGNMENT_MASK` = 0x1F << 6.
  */
 export const VCM_ALIGNMENT_SHIFT = 6;
 export const VCM_ALIGNMENT_MASK = 0x1f << VCM_ALIGNMENT_SHIFT;
@@ -119,8 +120,9 @@ export function vcmPhysAlignAttr(bytes: number): number {
 // ---- Association attributes ----------------------------------------------
 /**
  * The header's comment calls `VCM_SPLIT` a 5-bit field, its define is one
- * bit. API.md: `VCM_SPLIT` is the flag, the split width N lives in bits
- * [8:4] via `vcmSplitAttr(n)`.
+ * bit. `VCM_SPLIT` is the flag, the split width N lives in bits
+ * [8:4] via `vcmSplitAttr(n)`
+ * (docs/decisions.md#vcm_split-is-a-flag-and-the-split-width-is-a-field).
  */
 export const VCM_SPLIT = 1 << 3;
 export const VCM_USE_LOW_BASE = 1 << 2;
@@ -171,7 +173,7 @@ export function alignDown(n: number, align: number): number {
 export function isAligned(n: number, align: number): boolean {
   return n % align === 0;
 }
-/** Natural alignment of a reservation (API.md): 1 MiB for ≥ 1 MiB, 64 KiB for ≥ 64 KiB, else 4 KiB. */
+/** Natural alignment of a reservation (docs/api.md#objects): 1 MiB for ≥ 1 MiB, 64 KiB for ≥ 64 KiB, else 4 KiB. */
 export function naturalAlignment(len: number): number {
   if (len >= SZ_1M) return SZ_1M;
   if (len >= SZ_64K) return SZ_64K;

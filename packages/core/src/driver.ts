@@ -32,7 +32,7 @@ export interface FaultInfo {
   readonly descriptor?: number;
 }
 
-/** The object API's fault-handler answer (API.md: vcm.txt's 1/0 become 'retry'/'terminate'). */
+/** The object API's fault-handler answer (docs/decisions.md#the-fault-handlers-answer: vcm.txt's 1/0 become 'retry'/'terminate'). */
 export type FaultDecision = 'retry' | 'terminate';
 export type FaultHandler = (dev: Device, data: unknown, fault: FaultInfo) => FaultDecision;
 
@@ -91,7 +91,7 @@ export interface MappingAlias {
   readonly cachePolicy: number;
 }
 
-/** Something that knows mappings core does not own (the CPU's linear map): architecture rule 6. */
+/** Something that knows mappings core does not own (the CPU's linear map): docs/rules.md#aliasing. */
 export interface AliasSource {
   findAliases(pa: number, len: number): readonly MappingAlias[];
 }

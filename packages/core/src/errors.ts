@@ -1,10 +1,10 @@
 /**
- * The one error type of the project (ARCHITECTURE.md rule 1). `code` is the
+ * The one error type of the project (docs/rules.md#errors). `code` is the
  * errno name the header documents for the case; `errno` its Linux value, so
  * the compat face can return `-err.errno` exactly as `vcm.h` does.
  */
 
-/** Linux errno values of the codes `vcm.h` documents (API.md). */
+/** Linux errno values of the codes `vcm.h` documents (docs/api.md#errors-and-return-codes). */
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,

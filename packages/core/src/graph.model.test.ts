@@ -6,8 +6,9 @@
  * After every step: reservations never overlap and stay inside their VCM and
  * bound, every backing is consistent in both directions, the reverse map
  * agrees with a brute-force count, every page table holds exactly the backed
- * reservations of its VCM (rule 7), and a call that throws left `snapshot()`
- * unchanged (rule 2).
+ * reservations of its VCM (docs/rules.md#order-independence), and a call that
+ * throws left `snapshot()`
+ * unchanged (docs/rules.md#atomicity).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -296,7 +297,7 @@ class Back implements fc.Command<Model, Real> {
     const others = m.res.filter((y) => y.alive && y.backedBy === p);
     if (!x.alive || !p.alive || x.backedBy || x.len !== p.len) expected = 'EINVAL';
     else if (x.vcm.oneToOne && (p.memtype !== VCM_MEMTYPE_1 || others.some((y) => y.vcm === x.vcm))) expected = 'EINVAL';
-    else if (others.some((y) => y.policy !== x.policy)) expected = 'EINVAL'; // rule 6
+    else if (others.some((y) => y.policy !== x.policy)) expected = 'EINVAL'; // docs/rules.md#aliasing
     step(m, r, expected, () => x.real.back(p.real), () => {
       x.backedBy = p;
     });

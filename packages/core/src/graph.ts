@@ -1,6 +1,6 @@
 /**
  * The state one `Vcmm` instance shares with every object of its graph, and
- * the handle checks every public call starts with (ARCHITECTURE.md rule 3:
+ * the handle checks every public call starts with (docs/rules.md#validation:
  * a freed handle or a handle from another system is a clear `EINVAL`).
  * Nothing here is global: each `Vcmm` owns one `Graph`.
  */
@@ -32,7 +32,7 @@ export class Graph {
   readonly logger: Logger;
   readonly prebuilt: PrebuiltProvider | undefined;
   readonly drivers: readonly MappingDriver[];
-  /** Everything that knows mappings outside the graph (rule 6): the prebuilt provider and drivers with `findAliases`. */
+  /** Everything that knows mappings outside the graph (docs/rules.md#aliasing): the prebuilt provider and drivers with `findAliases`. */
   readonly aliasSources: AliasSource[] = [];
   /** Physical address → the runs of backed reservations covering it (`vcm_get_phys_num_res`). */
   readonly reverse = new IntervalIndex<ReverseEntry>();
@@ -184,7 +184,7 @@ export function checkDevice(g: Graph, where: string, dev: unknown): Device {
   return dev;
 }
 
-/** Names a cache policy the way messages do (rule 6). */
+/** Names a cache policy the way messages do (docs/rules.md#aliasing). */
 export function cachePolicyName(policy: number): string {
   switch (policy) {
     case 0:

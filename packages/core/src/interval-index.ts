@@ -22,7 +22,8 @@
  *   size                     O(1)
  *   entries()                O(n)
  *
- * Addresses are plain numbers up to 2^53 (ARCHITECTURE.md rule 4): 40-bit
+ * Addresses are plain numbers up to 2^53 (docs/rules.md#numbers-and-addresses):
+ * 40-bit
  * physical spaces do not fit in 32-bit integer operations.
  */
 

@@ -40,7 +40,8 @@
  *   freeExtents(), toJSON()   O(n)
  *
  * Addresses are plain numbers up to 2^53: no `>>>`/`|` on addresses
- * (ARCHITECTURE.md rule 4 says numbers; 40-bit spaces exceed 32 bits).
+ * (docs/rules.md#numbers-and-addresses says numbers; 40-bit spaces exceed 32
+ * bits).
  */
 import { hex } from './errors.js';
 
@@ -275,7 +276,7 @@ export class RangeAllocator extends ArrayTreap {
     return out;
   }
 
-  /** Plain-data snapshot (ARCHITECTURE.md rule 8). */
+  /** Plain-data snapshot (docs/rules.md#observability). */
   toJSON(): RangeAllocatorSnapshot {
     return {
       start: this.start,

@@ -110,7 +110,8 @@ export class Reservation extends GraphObject {
   /**
    * `vcm_back`: back with `physmem` (lengths must be equal) and map it into
    * every address space of the VCM. Works whether or not the associations
-   * are active (architecture rule 7; API.md: never `EAGAIN`).
+   * are active (docs/rules.md#order-independence; never `EAGAIN`:
+   * docs/decisions.md#vcm_back-never-returns-eagain).
    */
   back(physmem: Physmem): void {
     const where = 'res.back';

@@ -2,7 +2,8 @@
  * Test support (not part of the build): a small simulated RAM and memtype
  * allocator implementing core's `PhysicalMemory`/`PhysicalAllocator`
  * interfaces, so core's tests need nothing of `@vcm/physalloc` (core imports
- * nothing of ours, ARCHITECTURE.md). Simple on purpose: first-fit over a
+ * nothing of ours, docs/architecture.md#packages-and-the-direction-of-imports).
+ * Simple on purpose: first-fit over a
  * sorted free list, max munch over 1 MiB / 64 KiB / 4 KiB chunks.
  */
 import {

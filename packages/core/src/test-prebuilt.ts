@@ -4,7 +4,8 @@
  * whose table is a `FakeSpace` of a fake CPU driver, placed with a
  * `RangeAllocator` (the original's `alloc_vm_area()`). It reports one alias,
  * a write-back linear map of the last 1 MiB of the default 64 MiB memtype 0
- * (reach it with `mapPhysAddr(0x43f0_0000, SZ_1M)`), for rule 6 tests.
+ * (reach it with `mapPhysAddr(0x43f0_0000, SZ_1M)`), for aliasing tests
+ * (docs/rules.md#aliasing).
  */
 import { SZ_1M, SZ_256M, VCM_PREBUILT_KERNEL, VCM_WB_WA } from './constants.js';
 import type { MappingAlias, PrebuiltProvider, PrebuiltVcm } from './driver.js';

@@ -1,5 +1,5 @@
 /**
- * Input checks at the public boundary (ARCHITECTURE.md rule 3), shared by
+ * Input checks at the public boundary (docs/rules.md#validation), shared by
  * every package so that a bad number reads the same everywhere: the call,
  * the parameter, the value, and what would be right. Each throws `EINVAL`.
  */

@@ -376,7 +376,8 @@ export class Vcm extends GraphObject {
   /**
    * `vcm_assoc`: link the VCM with a device. The first association of a
    * driver's space key creates the address space, and every reservation that
-   * is already backed is mapped into it (architecture rule 7: backing and
+   * is already backed is mapped into it (docs/rules.md#order-independence:
+   * backing and
    * association work in any order).
    */
   assoc(dev: Device, attr = 0): Association {
@@ -398,7 +399,8 @@ export class Vcm extends GraphObject {
     let entry = this._spaces.find((s) => s.driver === driver && (s.external || s.key === key));
     if (!entry) {
       const space = driver.createAddressSpace(this.descriptor, dev);
-      // Rule 7: map what is already backed, in one bracket; all or nothing.
+      // Order independence (docs/rules.md#order-independence): map what is
+      // already backed, in one bracket; all or nothing.
       const mapped: Reservation[] = [];
       space.updateStart();
       try {
@@ -547,7 +549,8 @@ export class Vcm extends GraphObject {
         users: s.users,
         external: s.external,
         // The driver's own view (table memory held, banks it is live on, mappings), so a state
-        // digest also sees page-table memory a failed call might have left behind (rule 2).
+        // digest also sees page-table memory a failed call might have left
+        // behind (docs/rules.md#atomicity).
         state: s.space.toJSON?.() ?? null,
       })),
     };

@@ -163,7 +163,7 @@ describe('backing', () => {
     expect(e.message).toMatch(/reservation #1 is 512 KiB.*physmem #1 is 128 KiB/);
   });
 
-  it('refuses attribute aliasing between reservations, naming the existing mapping (rule 6)', () => {
+  it('refuses attribute aliasing between reservations, naming the existing mapping (docs/rules.md#aliasing)', () => {
     const { vcmm } = makeTestSystem();
     const v1 = vcmm.create(0, SZ_16M);
     const v2 = vcmm.create(0, SZ_16M);
@@ -371,7 +371,7 @@ describe('prebuilt, clone, queries, teardown', () => {
     expect(copy.numRes).toBe(3);
   });
 
-  it('a clone refused by rule 6 changes nothing: no ghost reservation keeps a physmem busy', () => {
+  it('a clone refused for attribute aliasing changes nothing: no ghost reservation keeps a physmem busy', () => {
     // A mapping outside the graph (the CPU maps a page cached) appears after
     // the source VCM was backed not-cached: the clone's backing is refused.
     const aliases: MappingAlias[] = [];

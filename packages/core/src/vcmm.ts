@@ -19,7 +19,7 @@ import type { Reservation } from './reservation.js';
 import { checkAligned, checkAttr, checkLength, checkUint } from './validate.js';
 import { Vcm, type VcmSnapshot } from './vcm.js';
 
-/** Device and physical addresses stay below 2^40 (the LPAE output size, HARDWARE.md). */
+/** Device and physical addresses stay below 2^40 (the LPAE output size, docs/hardware.md#page-table-formats). */
 export const VCM_ADDR_LIMIT = 2 ** 40;
 
 export interface VcmmOptions {
@@ -27,7 +27,7 @@ export interface VcmmOptions {
   readonly memory: PhysicalMemory;
   /** The memtype allocator (from `@vcm/physalloc`). */
   readonly allocator: PhysicalAllocator;
-  /** Drivers to consult for mappings outside the graph (those with `findAliases`; rule 6). */
+  /** Drivers to consult for mappings outside the graph (those with `findAliases`; docs/rules.md#aliasing). */
   readonly drivers?: readonly MappingDriver[];
   /** Turns `VCM_PREBUILT_KERNEL`/`VCM_PREBUILT_USER` into VCMs (e.g. `vmm.prebuilt` from `@vcm/vmm-overlay`). */
   readonly prebuilt?: PrebuiltProvider;
@@ -35,7 +35,7 @@ export interface VcmmOptions {
   readonly logger?: Logger;
 }
 
-/** The whole graph as plain JSON (architecture rule 8), deterministic: ordered by id. */
+/** The whole graph as plain JSON (docs/rules.md#observability), deterministic: ordered by id. */
 export interface VcmmSnapshot {
   vcms: VcmSnapshot[];
   physmems: PhysmemSnapshot[];
@@ -163,10 +163,12 @@ export class Vcmm {
         vcm: src.id,
       });
     }
-    // The only check a copy's backing can fail is rule 6 against mappings
+    // The only check a copy's backing can fail is the aliasing check
+    // (docs/rules.md#aliasing) against mappings
     // outside the graph (an alias source may have mapped the bytes with
     // another policy since the source was backed). Run it first, so that a
-    // refused clone has created, backed and numbered nothing (rule 2).
+    // refused clone has created, backed and numbered nothing
+    // (docs/rules.md#atomicity).
     for (const r of src._res) {
       const pm = r._physmem;
       if (pm) checkAliasing(g, where, pm, r._attr, undefined);

@@ -45,7 +45,7 @@ describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
     expect(vcmm.devAddrToPhysAddr(dev, res.devAddr + 0x40)).toBe(pa + 0x40);
   });
 
-  it('backing before association maps into the space created at association (rule 7)', () => {
+  it('backing before association maps into the space created at association (docs/rules.md#order-independence)', () => {
     const { vcmm, memory, allocator, iommu } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     const res = vcm.reserve(2 * SZ_64K);

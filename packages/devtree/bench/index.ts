@@ -1,7 +1,7 @@
 /**
- * Benchmarks of @vcm/devtree (issue 6, acceptance 5). Run with `pnpm bench`
+ * Benchmarks of @vcm/devtree. Run with `pnpm bench`
  * in this package; writes bench/results.json. Goals are reported, never
- * asserted (CONVENTIONS.md).
+ * asserted (CONTRIBUTING.md#benchmarks).
  */
 import { fileURLToPath } from 'node:url';
 import { bestTimeMs, measureOps, report } from '@vcm/bench-kit';

@@ -18,7 +18,7 @@ export interface BankDescription {
   readonly size: AddressInput;
 }
 
-/** A pool of equal blocks that are never split (HARDWARE.md: 16 MiB, 1 MiB, 64 KiB, 4 KiB pools). */
+/** A pool of equal blocks that are never split (docs/hardware.md#physical-memory-and-pools: 16 MiB, 1 MiB, 64 KiB, 4 KiB pools). */
 export interface BlockPoolDescription {
   readonly name: string;
   readonly bank: string;
@@ -28,7 +28,7 @@ export interface BlockPoolDescription {
   readonly count: number;
 }
 
-/** The contiguous pool that one-to-one VCMs and `VCM_PHYS_CONT` use (HARDWARE.md: the last 8 MiB of SMI). */
+/** The contiguous pool that one-to-one VCMs and `VCM_PHYS_CONT` use (docs/hardware.md#the-msm8x60-memory-arrangement: the last 8 MiB of SMI). */
 export interface ContiguousPoolDescription {
   readonly name: string;
   readonly bank: string;

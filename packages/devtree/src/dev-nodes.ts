@@ -10,7 +10,7 @@
  * process's user VCM (`VCM_PREBUILT_USER`), back both with the same
  * allocation, and return the user address; `devAddrOf` gives the address to
  * program into the device. Every step is undone if a later one fails
- * (ARCHITECTURE.md rule 2), and `close()` releases everything the handle
+ * (docs/rules.md#atomicity), and `close()` releases everything the handle
  * made.
  *
  * "The context's VCM": the device VCM active on the context's low base when
@@ -38,7 +38,7 @@ export interface NodeVcmRange {
 /** A node's own device VCM: 256 MiB from 0x1000_0000 (clear of page 0, inside every format's 32-bit input space). */
 export const DEFAULT_NODE_VCM: NodeVcmRange = Object.freeze({ start: 0x1000_0000, len: 0x1000_0000 });
 
-/** The default reservation attributes of an `mmap`: read/write, write-back write-allocate (both mappings agree: rule 6). */
+/** The default reservation attributes of an `mmap`: read/write, write-back write-allocate (both mappings agree: docs/rules.md#aliasing). */
 export const DEFAULT_MMAP_ATTR = VCM_READ | VCM_WRITE | VCM_WB_WA;
 
 export interface MmapOptions {
@@ -291,7 +291,8 @@ export class DevHandle {
       devRes.back(physmem);
       userRes.back(physmem);
     } catch (e) {
-      // Undo in reverse; each step undone only if it happened (rule 2).
+      // Undo in reverse; each step undone only if it happened
+      // (docs/rules.md#atomicity).
       if (userRes?.isBacked) userRes.unback();
       if (devRes?.isBacked) devRes.unback();
       userRes?.unreserve();

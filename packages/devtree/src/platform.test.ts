@@ -58,7 +58,7 @@ describe('buildPlatform', () => {
   });
 });
 
-describe('the seed userspace example (acceptance 1)', () => {
+describe('the seed userspace example', () => {
   it('getCtxInstance, topology, assoc, activate; open, mmap 1 MiB, the process writes, the device reads it by DMA', () => {
     const p = buildPlatform(msm8x60Board());
     // dev_id = smmu_get_ctx_instance(vcodec_a_stream);
@@ -265,7 +265,7 @@ describe('formats and virtual contexts', () => {
   });
 });
 
-describe('no leaks (acceptance 4)', () => {
+describe('no leaks', () => {
   it('10,000 open/mmap(1 MiB)/write/munmap/close cycles leave every pool, VCM and page table as before', () => {
     const p = buildPlatform(msm8x60Board());
     const proc = p.vmm.createProcess('stress');

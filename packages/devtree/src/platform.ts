@@ -5,8 +5,7 @@
  * its named contexts bound to their banks (`@vcm/smmu`), direct-mapped
  * devices, the `Vcmm` wired to all of them (`@vcm/core`), the device tree
  * and the `/dev` nodes. Everything hangs off the returned object: two
- * platforms in one process share nothing (ARCHITECTURE.md, "No package
- * keeps global state").
+ * platforms in one process share nothing (docs/rules.md#handles-and-platforms).
  */
 import { Vcmm, createDirectDriver, VcmError } from '@vcm/core';
 import type { Device, DirectDevice, Logger, MappingDriver, VcmmSnapshot } from '@vcm/core';

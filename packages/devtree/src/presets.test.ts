@@ -23,7 +23,7 @@ describe('msm8x60Board', () => {
     for (const s of b.smmus) expect(s.base % 0x1000).toBe(0);
   });
 
-  it('lays out SMI and EBI as HARDWARE.md does', () => {
+  it('lays out SMI and EBI as docs/hardware.md#the-msm8x60-memory-arrangement does', () => {
     const pool = (n: string) => b.memory.pools.find((p) => p.name === n)!;
     expect(pool('smi-cont')).toMatchObject({ base: 0x3b80_0000, size: 0x80_0000 }); // last 8 MiB of SMI
     expect(pool('smi-4k')).toMatchObject({ base: 0x39c0_0000, blockSize: 0x1000, count: 1024 });

@@ -6,12 +6,13 @@
 import type { BoardDescription, MemoryDescription, SmmuDescription } from './board.js';
 
 /**
- * The MSM8x60 physical memory arrangement of HARDWARE.md: SMI (64 MiB at
+ * The MSM8x60 physical memory arrangement
+ * (docs/hardware.md#the-msm8x60-memory-arrangement): SMI (64 MiB at
  * 0x3800_0000) and EBI (1 GiB of DDR at 0x4000_0000, the first 512 MiB the
  * kernel's). Each memory gives one 16 MiB block, 8 × 1 MiB, 64 × 64 KiB and
  * 1024 × 4 KiB, each pool aligned to its block size; the last 8 MiB of SMI
  * is the contiguous pool. Memtypes 1..4 are VCM_MEMTYPE_0..3: all SMI; SMI
- * with 4 KiB blocks from EBI; all EBI; the mixed list of HARDWARE.md.
+ * with 4 KiB blocks from EBI; all EBI; the mixed list.
  */
 export function msm8x60MemoryDescription(): MemoryDescription {
   return {
@@ -42,7 +43,7 @@ export function msm8x60MemoryDescription(): MemoryDescription {
   };
 }
 
-/** The multimedia blocks of MSM8x60, each behind its own SMMU (HARDWARE.md: about a dozen, 2 or 3 contexts each). */
+/** The multimedia blocks of MSM8x60, each behind its own SMMU (docs/hardware.md#the-smmu: about a dozen, 2 or 3 contexts each). */
 const MSM8X60_BLOCKS: readonly { name: string; contexts: readonly string[]; format?: 'armLpae4k' }[] = [
   // The seed's /dev nodes: vcodec_a_mm1, vcodec_b_mm2, vcodec_stream; vcodec_a_stream is its userspace example.
   { name: 'vcodec_a', contexts: ['vcodec_a_mm1', 'vcodec_a_stream'] },

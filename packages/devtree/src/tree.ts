@@ -211,7 +211,7 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
     return `${lines.join('\n')}\n`;
   }
 
-  /** Plain data: the tree's shape, bases and outstanding instances (ARCHITECTURE.md rule 8). */
+  /** Plain data: the tree's shape, bases and outstanding instances (docs/rules.md#observability). */
   toJSON(): { smmus: { name: string; base: string; irq: number; format: string; contexts: { name: string; bank: number; instances: number }[] }[] } {
     return {
       smmus: this.#smmus.map((s) => ({

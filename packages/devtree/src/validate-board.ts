@@ -1,6 +1,7 @@
 /**
- * Validation of a board description at the public boundary (ARCHITECTURE.md
- * rule 3): the first problem found is thrown as a `VcmError` `EINVAL` whose
+ * Validation of a board description at the public boundary
+ * (docs/rules.md#validation): the first problem found is thrown as a `VcmError`
+ * `EINVAL` whose
  * message starts with the JSON path of the bad value, shows the value and
  * says what is allowed, e.g.
  *
@@ -31,7 +32,7 @@ import type {
 } from './board.js';
 
 const PAGE = 0x1000;
-/** LPAE output addresses are 40 bits (HARDWARE.md): no board address lies above. */
+/** LPAE output addresses are 40 bits (docs/hardware.md#page-table-formats): no board address lies above. */
 const MAX_PHYS = 2 ** 40;
 const U32_MAX = 0xffffffff;
 /** 4 GiB: short-descriptor tables, TTBRs and the CPU's lowmem hold 32-bit physical addresses. */
@@ -126,7 +127,7 @@ function integer(path: string, value: unknown, min: number, max: number): number
   return value;
 }
 
-/** An address or size: a number or a hex string, normalised to a number (the Decisions of issue 6). */
+/** An address or size: a number or a hex string, normalised to a number (docs/boards.md#addresses-and-sizes). */
 function address(path: string, value: unknown): number {
   const allowed = `a non-negative integer below 2^40, or a hex string like "0x3800_0000"`;
   let n: number;
@@ -339,7 +340,8 @@ function validateSmmus(path: string, value: unknown, deviceNames: Map<string, st
     if (clash >= 0) fail(`${p}.base`, s['base'], `is also the register base of ${path}[${clash}] "${smmus[clash]!.name}"`, 'a register base used by one SMMU');
     const irq = integer(`${p}.irq`, s['irq'], 0, U32_MAX);
     const contextBanks = integer(`${p}.contextBanks`, s['contextBanks'], 1, 256);
-    // The register space: one page per context bank from the base (HARDWARE.md: banks 4 KiB apart).
+    // The register space: one page per context bank from the base
+    // (docs/hardware.md#the-smmu: banks 4 KiB apart).
     const regs = { base, size: contextBanks * CONTEXT_BANK_STRIDE };
     if (regs.base + regs.size > FOUR_GIB) {
       fail(`${p}.base`, s['base'], `puts ${contextBanks} context banks at ${range(regs.base, regs.size)}, past the 32-bit register space`, `a register space that ends at or below ${hex(FOUR_GIB)}`);

@@ -1,7 +1,7 @@
 /**
- * Benchmarks of @vcm/physalloc (issue 2, acceptance 4). Run with
+ * Benchmarks of @vcm/physalloc. Run with
  * `pnpm bench` in this package; writes bench/results.json. Goals are
- * reported, never asserted (CONVENTIONS.md).
+ * reported, never asserted (CONTRIBUTING.md#benchmarks).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -4,7 +4,7 @@
  * recognise. The public fields are for reading; the record of which pool
  * each chunk came from is private, so that a caller who mutates the public
  * `chunks` cannot make `free` return the wrong blocks, and a double free or
- * a foreign object is an `EINVAL` (ARCHITECTURE.md rule 3).
+ * a foreign object is an `EINVAL` (docs/rules.md#validation).
  */
 import type { PhysAllocation, PhysChunk } from '@vcm/core';
 import { BlockPool } from './block-pool.js';
@@ -66,7 +66,7 @@ export class Allocation implements PhysAllocation {
    * Return every chunk to its pool and mark the allocation dead; false (and
    * nothing changed) if some chunk is no longer allocated in its pool, which
    * only direct use of the pools can cause. Checking every chunk before
-   * returning any keeps free atomic (ARCHITECTURE.md rule 2).
+   * returning any keeps free atomic (docs/rules.md#atomicity).
    * @internal
    */
   release(token: typeof RELEASE): boolean {

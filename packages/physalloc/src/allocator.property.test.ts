@@ -1,6 +1,6 @@
 /**
  * Property tests of the allocator over random alloc/free sequences on the
- * MSM8x60 preset (issue 2, acceptance 3): no two live allocations overlap,
+ * MSM8x60 preset: no two live allocations overlap,
  * every block is free or in exactly one allocation, a rejected call leaves
  * the stats digest unchanged, freeing everything restores every pool.
  */

@@ -59,7 +59,7 @@ export interface MemtypeStats {
   readonly allocatedBytes: number;
 }
 
-/** The allocator's plain-data state, stable key order: usable as a digest (ARCHITECTURE.md rules 2 and 8). */
+/** The allocator's plain-data state, stable key order: usable as a digest (docs/rules.md#atomicity, docs/rules.md#observability). */
 export interface PhysAllocatorStats {
   readonly pools: readonly BlockPoolStats[];
   readonly contiguousPools: readonly ContiguousPoolStats[];
@@ -136,7 +136,8 @@ export class PhysAllocator implements PhysicalAllocator {
     this.tableRegion = Object.freeze({ base: tableRegion.base, size: tableRegion.size });
 
     // Every range must be RAM, and no two may share a byte: a block handed
-    // out twice would let two devices corrupt each other (rule 2).
+    // out twice would let two devices corrupt each other
+    // (docs/rules.md#atomicity).
     const ranges: Array<{ name: string; base: number; end: number }> = [
       ...blockPools.map((p) => ({ name: `pool ${p.name}`, base: p.base, end: p.end })),
       ...contiguousPools.map((p) => ({ name: `contiguous pool ${p.name}`, base: p.base, end: p.end })),

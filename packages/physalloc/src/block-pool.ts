@@ -1,6 +1,7 @@
 /**
  * A fixed-size block pool: `count` blocks of one size carved from a bank at
- * a base aligned to that size (HARDWARE.md, MSM8x60 arrangement). Blocks are
+ * a base aligned to that size
+ * (docs/hardware.md#the-msm8x60-memory-arrangement). Blocks are
  * never split and never coalesced (seed 000: "The physical allocator does
  * not try to split blocks"). Allocation and free are O(1): a stack of free
  * block indices plus one state byte per block for the double-free check,

@@ -3,7 +3,7 @@
  * multiple of the granule (4 KiB for memtype pools, 1 KiB for page-table
  * memory), coalescing on free. It is the pool that `VCM_PHYS_CONT` and
  * one-to-one VCMs use (seed 000 "One pool is a contiguous block of memory";
- * HARDWARE.md: the last 8 MiB of SMI).
+ * docs/hardware.md#the-msm8x60-memory-arrangement: the last 8 MiB of SMI).
  *
  * Placement is the lowest-addressed free extent that holds the request at
  * its alignment; the part of that extent below the aligned start stays free,

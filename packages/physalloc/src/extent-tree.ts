@@ -3,7 +3,8 @@
  * and augmented, per alignment class, with the largest request that the
  * subtree can place at that alignment.
  *
- * Why: HARDWARE.md says the original placed an aligned request by asking a
+ * Why (docs/hardware.md#physical-memory-and-pools): the original placed an
+ * aligned request by asking a
  * first-fit bitmap for length + alignment (wasting up to the alignment) and
  * searched linearly. Here, for alignment class k (granule × 2^k) each node
  * knows `best[k]` = max over its subtree of `end - alignUp(start, 2^k

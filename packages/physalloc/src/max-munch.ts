@@ -1,5 +1,5 @@
 /**
- * The max-munch plan (HARDWARE.md, "The original max-munch"): walk the
+ * The max-munch plan (docs/hardware.md#physical-memory-and-pools): walk the
  * memtype's pools in order, largest blocks first, taking from each as many
  * blocks as fit in what is still missing without over-allocating, and carry
  * the rest down the list. A remainder smaller than the smallest allowed
@@ -38,7 +38,7 @@ export function sizeClassOf(blockSize: number): number {
 // A table because this sits on the allocation fast path.
 const ALIGN_BYTES = Float64Array.from({ length: 32 }, (_, f) => 2 ** (f + 12));
 
-/** `ALIGN_REQ_BYTES(attr)` (vcm.h, API.md decision: field f means 2^(f+12) bytes). */
+/** `ALIGN_REQ_BYTES(attr)` (vcm.h; docs/decisions.md#the-physical-alignment-field: field f means 2^(f+12) bytes). */
 export function physAlignBytes(attr: number): number {
   return ALIGN_BYTES[(attr & VCM_ALIGNMENT_MASK) >>> VCM_ALIGNMENT_SHIFT]!;
 }

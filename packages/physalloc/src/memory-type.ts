@@ -2,7 +2,8 @@
  * Memory types (the seed's memory targets, `enum memtype_t`): an ordered
  * list of block pools, largest blocks first, plus at most one contiguous
  * pool. A shortfall in one pool flows on to the next, which may have the
- * same block size in another memory (HARDWARE.md: MEMTYPE_1 takes its 4 KiB
+ * same block size in another memory
+ * (docs/hardware.md#the-msm8x60-memory-arrangement: MEMTYPE_1 takes its 4 KiB
  * blocks from EBI; the mixed type lists SMI 1 MiB then EBI 1 MiB).
  */
 import { VcmError, checkUint, formatSize } from '@vcm/core';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SZ_16M, SZ_1G, SZ_1M, SZ_4K, SZ_64K, SZ_64M, SZ_8M, VCM_MEMTYPE_0, VCM_MEMTYPE_1, VCM_MEMTYPE_2, VCM_MEMTYPE_3 } from '@vcm/core';
 import { msm8x60Memory } from './msm8x60.js';
 
-describe('msm8x60Memory (HARDWARE.md arrangement)', () => {
+describe('msm8x60Memory (docs/hardware.md#the-msm8x60-memory-arrangement)', () => {
   it('has SMI at 0x3800_0000 (64 MiB) and EBI at 0x4000_0000 (1 GiB)', () => {
     const { memory } = msm8x60Memory();
     expect(memory.banks).toEqual([

@@ -1,6 +1,7 @@
 /**
- * The MSM8x60 physical memory arrangement (HARDWARE.md "The MSM8x60
- * physical memory arrangement"), the default board of the reference app.
+ * The MSM8x60 physical memory arrangement
+ * (docs/hardware.md#the-msm8x60-memory-arrangement), the default board of the
+ * reference app.
  *
  * - SMI, 64 MiB at 0x3800_0000: one 16 MiB block, 8 × 1 MiB, 64 × 64 KiB,
  *   1024 × 4 KiB, each pool aligned to its block size, and the contiguous

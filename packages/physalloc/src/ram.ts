@@ -1,6 +1,7 @@
 /**
  * Simulated physical RAM: a physical address space of named banks, backed
- * lazily in 4 KiB pages (ARCHITECTURE.md "How faithful the simulation is":
+ * lazily in 4 KiB pages
+ * (docs/architecture.md#what-is-simulated-and-how-faithfully:
  * a 4 GiB board costs host memory only for what is touched; untouched RAM
  * reads zero; an access outside every bank is a bus error, `EFAULT`).
  *
@@ -27,7 +28,7 @@ export interface PhysicalRamOptions {
   readonly banks: readonly MemoryBank[];
 }
 
-/** Plain-data snapshot of RAM (ARCHITECTURE.md rule 8). */
+/** Plain-data snapshot of RAM (docs/rules.md#observability). */
 export interface RamStats {
   readonly banks: readonly { name: string; base: number; size: number; touchedPages: number }[];
   /** Bytes of host memory backing simulated RAM: materialised pages × 4 KiB. */

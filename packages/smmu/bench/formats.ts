@@ -1,8 +1,8 @@
 /**
- * Page-table format figures (issue 4, acceptance 7): bulk `mapRange` of
+ * Page-table format figures: bulk `mapRange` of
  * 256 MiB as 4 KiB pages in both formats, against the floor of a plain
- * `Uint32Array` write loop of the same count (HARDWARE.md "Numbers to keep
- * in mind": ~1.5 ns a descriptor), plus bulk unmap and a single walk.
+ * `Uint32Array` write loop of the same count (about 1.5 ns a descriptor
+ * on these machines), plus bulk unmap and a single walk.
  * `bench/index.ts` calls `formatFigures()`.
  *
  * The RAM and the table memory are the product's (`@vcm/physalloc`'s

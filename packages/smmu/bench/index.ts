@@ -1,7 +1,8 @@
 /**
- * Benchmarks of @vcm/smmu (issue 4, acceptance 7). Run with `pnpm bench`
+ * Benchmarks of @vcm/smmu. Run with `pnpm bench`
  * in this package; writes bench/results.json. Goals are reported, never
- * asserted (CONVENTIONS.md). The format figures come from `formats.ts`.
+ * asserted (CONTRIBUTING.md#benchmarks). The format figures come from
+ * `formats.ts`.
  *
  * The RAM is the formats' test RAM (sparse 4 KiB pages), so the figures are
  * the SMMU model's own cost.

@@ -1,11 +1,11 @@
 /**
  * One hardware context bank of an SMMU and the translation it performs for
- * device traffic (ARCHITECTURE.md "Translation is a walk, not a lookup in a
- * side table"): TLB lookup → on a miss a walk of the table TTBR0 or TTBR1
+ * device traffic (docs/architecture.md#what-is-simulated-and-how-faithfully):
+ * TLB lookup → on a miss a walk of the table TTBR0 or TTBR1
  * points at, reading descriptors from RAM → permission check → the physical
  * address. A fault sets FSR and FAR in the bank, stalls the transaction and
  * calls the hooked handler, which answers retry or terminate (seed 000
- * "Fault Handling"; HARDWARE.md "On a fault the context can stall").
+ * "Fault Handling"; docs/hardware.md#the-smmu).
  *
  * The bank keeps the table objects TTBR0/TTBR1 name as well as their
  * addresses: the registers hold the physical address exactly as hardware

@@ -158,7 +158,7 @@ describe('smmu_map / smmu_unmap / smmu_translate', () => {
     expect(JSON.stringify(smmu.tlb.stats())).toBe(tlbBefore);
   });
 
-  it('a refused map, unmap or updateDone on a context with no table yet leaves no table memory behind (rule 2)', () => {
+  it('a refused map, unmap or updateDone on a context with no table yet leaves no table memory behind (docs/rules.md#atomicity)', () => {
     const { smmu, ram } = testSmmu();
     const ctx = smmu.createContext(0);
     ctx.bind(smmu);

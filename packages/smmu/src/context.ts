@@ -128,7 +128,7 @@ export class SmmuContext implements Device {
     };
   }
 
-  /** The driver `@vcm/core` muxes through (API.md: every device knows its driver). */
+  /** The driver `@vcm/core` muxes through (docs/api.md#objects: every device knows its driver). */
   get driver(): MappingDriver {
     return this.smmu.driver;
   }
@@ -299,7 +299,8 @@ export class SmmuContext implements Device {
   updateDone(): void {
     const where = this.where.updateDone;
     this.checkLive(where);
-    // No own table yet means no bracket was opened; do not allocate one just to refuse (rule 2).
+    // No own table yet means no bracket was opened; do not allocate one just to
+    // refuse (docs/rules.md#atomicity).
     if (this.ownTable === undefined) {
       throw new VcmError('EINVAL', `${where}: no update bracket is open (call updateStart first)`, { param: 'bracket', value: 0, expected: 'an open bracket' });
     }
@@ -547,7 +548,8 @@ export class SmmuContext implements Device {
   }
 
   /**
-   * A refused first map/unmap must not leave the own table it made (rule 2):
+   * A refused first map/unmap must not leave the own table it made
+   * (docs/rules.md#atomicity):
    * free it again. Only called for a table made by the failing call, which
    * therefore holds no leaves and is loaded nowhere.
    */

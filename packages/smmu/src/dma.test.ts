@@ -53,7 +53,7 @@ describe('ctx.dma read/write', () => {
   });
 });
 
-describe('the TLB study (acceptance 4)', () => {
+describe('the TLB study', () => {
   for (const [page, misses] of [
     [SZ_4K, 4096],
     [SZ_64K, 256],
@@ -95,7 +95,7 @@ describe('the TLB study (acceptance 4)', () => {
   });
 });
 
-describe('no stale translation after updateDone (acceptance 3, property)', () => {
+describe('no stale translation after updateDone (property)', () => {
   const PAGES = 64; // a 256 KiB window of 4 KiB slots, mapped with 4 KiB or 64 KiB pages
   type Op =
     | { kind: 'map'; slot: number; big: boolean; frame: number }

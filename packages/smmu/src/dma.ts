@@ -1,5 +1,6 @@
 /**
- * Device traffic through a context (ARCHITECTURE.md "Translation is a walk":
+ * Device traffic through a context
+ * (docs/architecture.md#what-is-simulated-and-how-faithfully:
  * TLB → walk → permission check → RAM). `read` and `write` move real bytes,
  * split where a translation ends (a page of whatever size); `stream`
  * produces only the address pattern of a burst DMA, for TLB studies, and
@@ -7,7 +8,7 @@
  *
  * A write translates every piece before it stores a byte, so a fault that
  * terminates — or an address outside RAM — changes no memory
- * (ARCHITECTURE.md rule 2).
+ * (docs/rules.md#atomicity).
  */
 import { VcmError, checkUint, formatSize, hex } from '@vcm/core';
 import { ACCESS_READ, ACCESS_WRITE } from './context-bank.js';

@@ -47,7 +47,7 @@ function platform(): {
 
 const pattern = (len: number, seed: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (i * 7 + seed) & 0xff);
 
-describe('the core driver (acceptance 6)', () => {
+describe('the core driver', () => {
   it('seed 004: one VCM on a decoder (short format) and a display (LPAE), backed once, is readable by both at their device addresses', () => {
     const { vcmm, decoderSmmu, displaySmmu, ram } = platform();
     const dec = decoderSmmu.createContext(0, { name: 'vcodec_a_mm1' });
@@ -96,7 +96,7 @@ describe('the core driver (acceptance 6)', () => {
     expect(levels.find((l) => l.level === 1)!.entries.some((e) => e.size === SZ_1M)).toBe(true);
   });
 
-  it('order does not matter: backing before association and activation gives the same result (rule 7)', () => {
+  it('order does not matter: backing before association and activation gives the same result (docs/rules.md#order-independence)', () => {
     const { vcmm, decoderSmmu } = platform();
     const dec = decoderSmmu.createContext(0);
     const vcm = vcmm.create(0x10_0000, SZ_64M);

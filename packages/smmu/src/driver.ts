@@ -1,5 +1,6 @@
 /**
- * The `@vcm/core` mapping driver for SMMU contexts (ARCHITECTURE.md: core
+ * The `@vcm/core` mapping driver for SMMU contexts
+ * (docs/architecture.md#packages-and-the-direction-of-imports: core
  * muxes every request through `MappingDriver`, the way Linux's IOMMU core
  * calls `iommu_ops`). SMMU contexts are the devices.
  *
@@ -12,8 +13,9 @@
  *   bracket closes (strict).
  * - `activate` writes the table's address into TTBR0 (default,
  *   `VCM_USE_LOW_BASE`) or TTBR1 (`VCM_USE_HIGH_BASE`) of the context's
- *   bank, and TTBCR.N = the split width with `VCM_SPLIT` (HARDWARE.md
- *   "TTBR0/TTBR1 split"), binding and activating the virtual context as
+ * bank, and TTBCR.N = the split width with `VCM_SPLIT`
+ * (docs/hardware.md#the-ttbr-split), binding and activating the virtual context
+ * as
  *   needed.
  *
  * Split and table size: tables are always created full size (split 0).
@@ -70,7 +72,7 @@ export class SmmuAddressSpace implements AddressSpace {
   }
 
   map(va: number, pa: number, len: number, attr: number): void {
-    // Outside a bracket the map is its own bracket (API.md `@vcm/smmu`).
+    // Outside a bracket the map is its own bracket (docs/hardware.md#the-smmu).
     this.table.updateStart();
     try {
       this.table.mapRange(va, pa, len, protOfAttr(attr));

@@ -16,7 +16,7 @@ function active(): ReturnType<typeof testSmmu> & { ctx: SmmuContext } {
   return { ...sys, ctx };
 }
 
-describe('faults (acceptance 5)', () => {
+describe('faults', () => {
   it('an unmapped access is a translation fault: FSR.TF and FAR set, the handler gets the context, its data and the fault', () => {
     const { ctx } = active();
     const calls: Array<{ dev: unknown; data: unknown; fault: FaultInfo; fsrInHandler: number; farInHandler: number }> = [];

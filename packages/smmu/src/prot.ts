@@ -11,7 +11,7 @@ import { PROT_GLOBAL, PROT_PRIV } from './format.js';
 /** The header's protection bits: cache policy [3:0] … read 9. */
 export const VCM_PROT_BITS = 0x3ff;
 
-/** `prot` for `attr`; with none of read/write/execute set, access is read+write (API.md, seed 004 step 7). */
+/** `prot` for `attr`; with none of read/write/execute set, access is read+write (seed 004 step 7; docs/decisions.md#a-reservation-with-no-access-bits-is-readwrite). */
 export function protOfAttr(attr: number): number {
   let prot = attr & (VCM_PROT_BITS | PROT_GLOBAL | PROT_PRIV);
   if ((prot & VCM_ACCESS_MASK) === 0) prot |= VCM_READ | VCM_WRITE;

@@ -1,9 +1,9 @@
 /**
- * The register file of one context bank (HARDWARE.md "The Qualcomm SMMU":
+ * The register file of one context bank (docs/hardware.md#the-smmu:
  * per context TTBR0, TTBR1, TTBCR, fault status and fault address; banks sit
  * 4 KiB apart in the SMMU's register space). The values are kept in a
  * `Float64Array` so that a 40-bit LPAE table address fits in TTBR without a
- * bigint (ARCHITECTURE.md rule 4).
+ * bigint (docs/rules.md#numbers-and-addresses).
  */
 
 /** Register slots of a bank, in the order of `BankRegisters.words`. */

@@ -1,7 +1,8 @@
 /**
  * One SMMU instance (`smmu_drvdata_init(drv, base, irq)`, seed 000
  * "Managing SMMU Initialization and Contexts"): its register base and IRQ,
- * its context banks (HARDWARE.md: 2 or 3 per SMMU, 4 KiB apart), the page
+ * its context banks (docs/hardware.md#the-smmu: 2 or 3 per SMMU, 4 KiB apart),
+ * the page
  * table format it walks, its hardware version, and the one TLB all its banks
  * share. Virtual contexts are created here (`smmu_ctx_init`).
  */

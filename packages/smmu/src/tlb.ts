@@ -5,8 +5,8 @@
  * context bank and context id (CONTEXTIDR, the address-space id) and holds
  * one leaf of whatever size the walk found — one entry per 4 KiB page, per
  * 64 KiB large page, per 1 MiB section, per 16 MiB supersection. That is
- * what makes large pages cut misses (ARCHITECTURE.md "The TLB is shared and
- * finite").
+ * what makes large pages cut misses
+ * (docs/architecture.md#what-is-simulated-and-how-faithfully).
  *
  * The same TLB serves the CPU (`@vcm/vmm-overlay`, ARCHITECTURE.md "The CPU
  * is a master like any other"): one bank, the ASID as context id, and
@@ -17,8 +17,8 @@
  * while none is held, so the SMMU's hot path pays one integer compare on a
  * miss.
  *
- * Storage is typed arrays (ARCHITECTURE.md rule 4, CONVENTIONS.md "hot
- * paths"): the slots, an intrusive doubly-linked recency list for LRU, and
+ * Storage is typed arrays (docs/rules.md#numbers-and-addresses): the slots, an
+ * intrusive doubly-linked recency list for LRU, and
  * an open-addressing hash (linear probing, backward-shift deletion) from
  * (tag, page number) to slot. Nothing is allocated per lookup.
  */
@@ -26,7 +26,7 @@ import { VcmError, checkOneOf, checkUint } from '@vcm/core';
 
 export type TlbPolicy = 'lru' | 'fifo' | 'random';
 export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];
-/** The issue's default: 32 entries. */
+/** The default: 32 entries, as on the MSM8x60 board. */
 export const TLB_DEFAULT_ENTRIES = 32;
 /** Largest TLB we model; keeps the hash table and the tag packing small. */
 export const TLB_MAX_ENTRIES = 1 << 16;
@@ -367,7 +367,8 @@ export class Tlb {
   }
 
   /**
-   * Invalidate by address and context (the efficient form, HARDWARE.md; ARM
+   * Invalidate by address and context (the efficient form,
+   * docs/hardware.md#translation-caches; ARM
    * TLBIMVA): every entry of (bank, context id) overlapping [va, va+len),
    * and the bank's global entries there — a global entry answers that
    * context id too, so a change it could see must drop it. Probes the page

@@ -4,7 +4,7 @@
  * bracket (`smmu_update_start`/`smmu_update_done`, seed 000 "Mapping") that
  * batches the TLB invalidations its changes need.
  *
- * Strict by default (HARDWARE.md "Numbers to keep in mind"): a change made
+ * Strict by default (docs/hardware.md#translation-caches): a change made
  * outside a bracket is its own bracket, so its invalidation has completed
  * when the call returns; inside a bracket the invalidations are recorded by
  * address and completed, by address and context id, in every SMMU's TLB

@@ -1,5 +1,5 @@
 /**
- * Benchmarks of the CPU overlay (issue 5, acceptance 7):
+ * Benchmarks of the CPU overlay:
  * - cpu-copy-16m-mb-per-s: the CPU reads a 16 MiB buffer mapped with 4 KiB
  *   pages through the kernel VCM (every page a TLB miss and a table walk in
  *   RAM); the floor beside it is the same copy straight from physical RAM;

@@ -58,7 +58,7 @@ describe('Cpu loads and stores', () => {
   });
 });
 
-describe('Cpu faults (acceptance 4)', () => {
+describe('Cpu faults', () => {
   it('a user-mode access to a kernel address is a permission fault naming the section descriptor', () => {
     const { vmm, memory } = kernelSetup();
     memory.writeU32(0x4000_0000, 0xcafe);

@@ -1,6 +1,7 @@
 /**
- * The CPU as a bus master like any other (ARCHITECTURE.md "The CPU is a
- * master like any other"): every load and store goes TLB lookup → on a
+ * The CPU as a bus master like any other
+ * (docs/architecture.md#what-is-simulated-and-how-faithfully): every load and
+ * store goes TLB lookup → on a
  * miss, a walk of the armV7Short table in RAM → permission check → bytes in
  * RAM. Which table: the simulated MMU sends VA ≥ PAGE_OFFSET to the
  * kernel's table and lower addresses to the current process's table. (Real
@@ -51,7 +52,7 @@ export interface CpuAccessOptions {
 
 /**
  * The CPU's TLB is `@vcm/smmu`'s `Tlb` — one finite, shared-model TLB for
- * every master (ARCHITECTURE.md "The CPU is a master like any other"): one
+ * every master (docs/architecture.md#what-is-simulated-and-how-faithfully): one
  * bank (this one), the ASID as context id, and kernel leaves (nG clear)
  * filled as global entries (`TLB_GLOBAL`) that answer every ASID, so a
  * process switch needs no flush. Invalid descriptors are never cached (ARM

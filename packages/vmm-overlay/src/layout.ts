@@ -1,6 +1,6 @@
 /**
  * The 32-bit ARM Linux-like virtual memory layout of the simulated VMM
- * (issue 5, the seed's "light overlay on the existing VMM"):
+ * (the seed's "light overlay on the existing VMM"):
  *
  *   0x0000_0000 ┬ the zero page is never mapped (NULL dereferences fault)
  *   0x0000_1000 ┼ user mmap area: where VCM_PREBUILT_USER reservations go
@@ -13,7 +13,7 @@
  *
  * Memory reserved for the VCM pools (carve-outs) is not kernel-managed RAM
  * and so is not in the linear map: it has no cacheable CPU alias, which is
- * why architecture rule 6 lets any cache policy map it.
+ * why docs/rules.md#aliasing lets any cache policy map it.
  */
 import { VcmError, SZ_1M, SZ_4K, SZ_8M, hex, checkAligned, checkLength } from '@vcm/core';
 import type { PhysicalMemory } from '@vcm/core';

@@ -33,7 +33,8 @@ export interface FoundDescriptor {
  * The descriptor a short-descriptor walk of `va` stops at when it finds no
  * leaf: the level-1 entry, or the level-2 entry when level 1 points at a
  * table. Only for the oops message; the translation itself is the format's
- * `walk` (HARDWARE.md: level-1 index VA[31:20], low bits 01 = table with
+ * `walk` (docs/hardware.md#page-table-formats: level-1 index VA[31:20], low
+ * bits 01 = table with
  * its base in [31:10]; level-2 index VA[19:12]).
  */
 export function findDescriptor(memory: PhysicalMemory, rootPa: number, va: number): FoundDescriptor {

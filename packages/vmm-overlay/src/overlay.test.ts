@@ -1,6 +1,6 @@
 /**
  * The overlay in the VCM graph: `@vcm/core` with the VMM's prebuilt VCMs
- * and a real SMMU context doing DMA (issue 5, acceptance 1, 2, 3, 5).
+ * and a real SMMU context doing DMA.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -47,7 +47,7 @@ function stage1(p: ReturnType<typeof platform>, len: number, memtype = VCM_MEMTY
   return { vcm, avcm, res, physmem };
 }
 
-describe('acceptance 1: the seed’s Stage 1 + Stage 2 walk-through', () => {
+describe('the seed’s Stage 1 + Stage 2 walk-through', () => {
   it('a device writes by DMA at its device address and the CPU reads the bytes at the kernel reservation, and the reverse', () => {
     const p = platform();
     const { res, physmem } = stage1(p, SZ_64K + 3 * SZ_4K);
@@ -78,7 +78,7 @@ describe('acceptance 1: the seed’s Stage 1 + Stage 2 walk-through', () => {
   });
 });
 
-describe('acceptance 2: processes share physmem through VCM_PREBUILT_USER', () => {
+describe('processes share physmem through VCM_PREBUILT_USER', () => {
   it('writes by one process are seen by the other and by a device; exit removes the process’s reservations', () => {
     const p = platform();
     const { res: devRes, physmem } = stage1(p, 2 * SZ_64K, VCM_MEMTYPE_2);
@@ -127,7 +127,7 @@ describe('acceptance 2: processes share physmem through VCM_PREBUILT_USER', () =
   });
 });
 
-describe('acceptance 3: CPU page-table entries are bit-exact armV7Short descriptors', () => {
+describe('CPU page-table entries are bit-exact armV7Short descriptors', () => {
   it('each page of a kernel VCM reservation has the small-page descriptor ARM defines, at vcm.pgtblPa', () => {
     const p = platform();
     const vcmVmm = p.vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL);
@@ -162,7 +162,7 @@ describe('acceptance 3: CPU page-table entries are bit-exact armV7Short descript
   });
 });
 
-describe('acceptance 5: attribute aliasing against the linear map', () => {
+describe('attribute aliasing against the linear map', () => {
   it('refuses a non-cached kernel mapping of linear-map memory, naming the alias; carve-out memory is fine', () => {
     const p = platform();
     const vcmVmm = p.vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL);

@@ -118,7 +118,7 @@ describe('the prebuilt address spaces', () => {
     expect(vcmErrorOf(() => k.space.updateDone()).code).toBe('EINVAL');
   });
 
-  it('answers findAliases for kernel RAM only (architecture rule 6)', () => {
+  it('answers findAliases for kernel RAM only (docs/rules.md#aliasing)', () => {
     const { vmm } = testSystem();
     expect(vmm.prebuilt.findAliases(0x4010_0000, 0x2000)).toEqual([
       { description: 'kernel linear map 0xc010_0000-0xc010_1fff → 0x4010_0000', pa: 0x4010_0000, len: 0x2000, cachePolicy: VCM_WB_WA },

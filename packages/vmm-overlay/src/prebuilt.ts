@@ -6,7 +6,7 @@
  * its own table. Reservations are placed by the VMM's own allocator (the
  * seed's `alloc_vm_area()`); core maps backed reservations into `space`.
  *
- * The provider is also the alias source of architecture rule 6: memory
+ * The provider is also the alias source of docs/rules.md#aliasing: memory
  * from kernel-managed RAM already has a cacheable mapping in the linear
  * map, which core must not contradict with another cache policy.
  */
@@ -173,7 +173,7 @@ export class VmmPrebuiltProvider implements PrebuiltProvider, AliasSource {
    * The linear-map aliases of [pa, pa + len): the kernel maps all of its RAM
    * cacheable (write-back, write-allocate), so a non-cached mapping of any
    * of it would be a second mapping with another memory type — the ARMv6/v7
-   * attribute-aliasing rule (seed 002; architecture rule 6). Carve-out pool
+   * attribute-aliasing rule (seed 002; docs/rules.md#aliasing). Carve-out pool
    * memory is outside the linear map and has no alias.
    */
   findAliases(pa: number, len: number): MappingAlias[] {

@@ -1,5 +1,5 @@
 /**
- * Acceptance 6: random back/unback/read/write sequences on the kernel VCM
+ * Random back/unback/read/write sequences on the kernel VCM
  * and on two processes' user VCMs agree with a reference byte model, and a
  * translation the CPU used before an unback is never used after it.
  */
@@ -173,7 +173,7 @@ function run(ops: readonly Op[]): void {
   checkRam();
 }
 
-describe('acceptance 6: CPU accesses agree with a reference byte model', () => {
+describe('CPU accesses agree with a reference byte model', () => {
   it('random back/unback/read/write on kernel and user VCMs', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 5, maxLength: 40 }), (ops) => run(ops)),

@@ -1,7 +1,7 @@
 /**
  * The README's walk-through example runs as written: its first `ts` block is
  * transpiled and executed against the real packages, and what it prints is
- * checked (acceptance 8).
+ * checked.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -198,12 +198,12 @@ export class Vmm {
     throw new VcmError('EINVAL', `vmm.physToVirt: ${hex(pa)} is not kernel-managed RAM (no linear-map address)`, { pa });
   }
 
-  /** Linear-map aliases of a physical range (architecture rule 6); same as `vmm.prebuilt.findAliases`. */
+  /** Linear-map aliases of a physical range (docs/rules.md#aliasing); same as `vmm.prebuilt.findAliases`. */
   findAliases(pa: number, len: number): MappingAlias[] {
     return this.prebuilt.findAliases(pa, len);
   }
 
-  /** Plain-data snapshot: layout, kernel mappings, processes, CPU and TLB counters (rule 8). */
+  /** Plain-data snapshot: layout, kernel mappings, processes, CPU and TLB counters (docs/rules.md#observability). */
   toJSON(): VmmSnapshot {
     const kt = this.kernelPageTable;
     return {

@@ -1,4 +1,4 @@
-/** Every walk-through, in the order `all` runs them (issue 7; `memory` first, issue 2). */
+/** Every walk-through, in the order `all` runs them (`memory` first). */
 import { memory } from './memory.js';
 import { threeWay } from './three-way.js';
 import { walkthrough } from './walkthrough.js';

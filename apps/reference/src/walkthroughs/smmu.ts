@@ -112,7 +112,8 @@ export const smmu: Walkthrough = {
     rec.step('smmu_update_done(dev);', 'dev.updateDone()', () => dev.updateDone(), () => `bracket closed (TLB invalidations so far: ${drv.tlb.stats().invalidations - tlbBefore.invalidations} stale entries removed)`);
     rec.detail(`${name} tables after the maps`, () => dumpText(dev), () => dev.dumpTables());
 
-    // The descriptors in RAM, read as the hardware reads them (HARDWARE.md).
+    // The descriptors in RAM, read as the hardware reads them
+    // (docs/hardware.md#page-table-formats).
     if (format === armV7Short) {
       const l1 = (va: number): number => memory.readU32(ttbr0 + (va >>> 20) * 4);
       const sup = cases.find((c) => c.size === SZ_16M);

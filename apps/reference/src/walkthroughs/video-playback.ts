@@ -9,8 +9,9 @@
  * through the kernel VCM. Checksums must agree at every hop.
  *
  * Step 7 of the seed reserves 8*SZ_64K for the 2*SZ_64K allocation of step
- * 4; the API refuses to back a reservation of another length (API.md's
- * table of seed disagreements), and this walk-through shows that answer
+ * 4; the API refuses to back a reservation of another length
+ * (docs/decisions.md#seed-004-step-7-a-reservation-longer-than-its-backing),
+ * and this walk-through shows that answer
  * before reserving the matching length.
  */
 import { SZ_128M, SZ_16M, SZ_64K, VCM_64KB, VCM_ALIGN_16M, VCM_ALIGN_64K, VCM_MEMTYPE_0, VCM_PREBUILT_KERNEL } from '@vcm/core';
@@ -114,7 +115,7 @@ export const videoPlayback: Walkthrough = {
       'vcm_back(res_64k, buf_64k);',
       'compat.vcm_back(res64k /* 512 KiB */, buf64k /* 128 KiB */)',
       `${errnoResult(mismatch)}: ${compat.lastError?.message ?? ''}`,
-      'The seed disagrees with itself: a 512 KiB reservation cannot be backed by 128 KiB. The API answers -EINVAL (lengths must match, API.md) and changes nothing; the walk-through reserves the matching length instead.',
+      'The seed disagrees with itself: a 512 KiB reservation cannot be backed by 128 KiB. The API answers -EINVAL (lengths must match: docs/decisions.md#seed-004-step-7-a-reservation-longer-than-its-backing) and changes nothing; the walk-through reserves the matching length instead.',
     );
     rec.step('vcm_unreserve(res_64k);', 'res64k.unreserve()', () => res64k.unreserve(), () => '0');
     res64k = rec.step('res_64k = vcm_reserve(vcm_out, 2*SZ_64K, VCM_ALIGN_64K);', 'vcmOut.reserve(128 KiB, VCM_ALIGN_64K)', () => vcmOut.reserve(STREAM, VCM_ALIGN_64K), showRes);
@@ -129,7 +130,7 @@ export const videoPlayback: Walkthrough = {
 
     rec.stage('10–13. A kernel mapping of the 16 MB buffer');
     const cpuVcm = rec.step('cpu_vcm = vcm_create_from_prebuilt(VCM_PREBUILT_KERNEL);', 'vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL)', () => vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL), showVcm);
-    const resCpu16M = rec.step('res_cpu_16M = vcm_reserve(cpu_vcm, SZ_16M, 0);', 'cpuVcm.reserve(16 MiB, 0)', () => cpuVcm.reserve(SZ_16M, 0), showRes, 'attr 0: no access bits means read+write (API.md).');
+    const resCpu16M = rec.step('res_cpu_16M = vcm_reserve(cpu_vcm, SZ_16M, 0);', 'cpuVcm.reserve(16 MiB, 0)', () => cpuVcm.reserve(SZ_16M, 0), showRes, 'attr 0: no access bits means read+write (docs/decisions.md#a-reservation-with-no-access-bits-is-readwrite).');
     rec.step('vcm_back(res_cpu_16M, buf_frame);', 'resCpu16M.back(bufFrame)', () => resCpu16M.back(bufFrame), () => '0: the kernel page table maps the frame too');
     const baseCpu16M = rec.step('base_cpu_16M = vcm_get_dev_addr(res_cpu_16M);', 'resCpu16M.devAddr', () => resCpu16M.devAddr, hex);
     rec.detail(`${videoDec.name} tables`, () => dumpText(videoDec));

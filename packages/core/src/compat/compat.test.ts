@@ -53,7 +53,7 @@ const HEADER_FUNCTIONS = [
   'vcm_get_cont_memtype_len', 'vcm_dev_addr_to_phys_addr', 'vcm_hook', 'vcm_hw_ver', 'vcm_sys_init', 'vcm_sys_destroy',
 ];
 
-/** vcm.h → where the object API has it (API.md's table). */
+/** vcm.h → where the object API has it (docs/api.md#vcmh-mapping). */
 const OBJECT_FACE: Record<string, [object, string]> = {
   vcm_create: [Vcmm.prototype, 'create'],
   vcm_create_from_prebuilt: [Vcmm.prototype, 'createFromPrebuilt'],
@@ -136,7 +136,7 @@ describe('every function of vcm.h exists in both faces', () => {
     }
   });
 
-  it('the object API has every one where API.md says', () => {
+  it('the object API has every one where docs/api.md#vcmh-mapping says', () => {
     const { vcmm } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     const bound = vcm.createBound(SZ_1M);

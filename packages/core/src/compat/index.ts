@@ -33,7 +33,7 @@ export interface Box<T> {
   value: T;
 }
 
-/** The C fault handler (`vcm_handler`); per vcm.txt and API.md: return 1 to retry, 0 to terminate. */
+/** The C fault handler (`vcm_handler`); per vcm.txt (docs/decisions.md#the-fault-handlers-answer): return 1 to retry, 0 to terminate. */
 export type VcmHandler = (devId: Device, data: unknown, faultData: FaultInfo) => number;
 
 /** Every function of vcm.h, by its C name. */
@@ -236,7 +236,8 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
       guard(0, () => need(from, 'vcm_res_copy', 'from').copyTo(to as Reservation, toOff, fromOff, len)),
     vcm_get_min_page_size: () => vcmm.minPageSize,
 
-    // API.md: never -EAGAIN for inactive associations (architecture rule 7).
+    // Never -EAGAIN for inactive associations
+    // (docs/decisions.md#vcm_back-never-returns-eagain).
     vcm_back: (res, physmem) => status(() => need(res, 'vcm_back', 'res').back(physmem as Physmem)),
     vcm_unback: (res) => status(() => need(res, 'vcm_unback', 'res').unback()),
     vcm_phys_alloc: (memtype, len, attr) => guard(null, () => vcmm.physAlloc(memtype, len, attr)),

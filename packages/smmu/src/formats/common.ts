@@ -1,7 +1,7 @@
 /**
  * What both page-table formats share: the checks at their public boundary
- * (ARCHITECTURE.md rule 3), the `prot` word they accept, and the wording of
- * their errors (rule 1: name the call, the value, the clash).
+ * (docs/rules.md#validation), the `prot` word they accept, and the wording of
+ * their errors (docs/rules.md#errors: name the call, the value, the clash).
  */
 import {
   VCM_CACHE_POLICY,
@@ -171,7 +171,7 @@ export function destroyedError(where: string, rootPa: number): VcmError {
   return new VcmError('EINVAL', `${where}: the page table at ${hex(rootPa)} was destroyed`, { rootPa });
 }
 
-/** Allocate `count` tables all or nothing: on a failure the ones already obtained go back (rule 2). */
+/** Allocate `count` tables all or nothing: on a failure the ones already obtained go back (docs/rules.md#atomicity). */
 export function allocateTables(tables: { allocateTable(size: number, align: number): number; freeTable(pa: number, size: number): void }, count: number, size: number): number[] {
   const got: number[] = [];
   try {

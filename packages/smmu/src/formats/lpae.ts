@@ -1,9 +1,10 @@
 /**
  * `armLpae4k`: the ARM LPAE long-descriptor format with a 4 KiB granule
- * (HARDWARE.md "ARM LPAE long-descriptor format"), for a 32-bit input space
+ * (docs/hardware.md#page-table-formats), for a 32-bit input space
  * and a 40-bit output space. 64-bit descriptors, read and written as two
  * 32-bit words (low word at the lower address), because a JavaScript number
- * holds 53 bits and the hot paths stay off bigint (ARCHITECTURE.md rule 4).
+ * holds 53 bits and the hot paths stay off bigint
+ * (docs/rules.md#numbers-and-addresses).
  *
  * Levels: level 1 has 4 entries (32 bytes) for the 32-bit input space and
  * maps 1 GiB blocks; level 2 (512 entries, 4 KiB) maps 2 MiB blocks; level 3
@@ -243,7 +244,9 @@ class LpaeTable implements PageTable {
     const e2 = t2 + ((va >>> 21) & 511) * 8;
     const lo2 = this.lo(e2);
     const type2 = lo2 & TYPE_MASK;
-    // A 2 MiB block keeps VA[20:0] (the offset comes from `va - leaf.va`; HARDWARE.md warns of the walk that kept only VA[11:0]).
+    // A 2 MiB block keeps VA[20:0] (the offset comes from `va - leaf.va`;
+    // docs/hardware.md#page-table-formats warns of the walk that kept only
+    // VA[11:0]).
     if (type2 === TYPE_BLOCK) return leafOf(lo2, this.hi(e2), va, 2);
     if (type2 !== TYPE_TABLE) return undefined;
     const e3 = tableAddress(lo2, this.hi(e2)) + ((va >>> 12) & 511) * 8;

@@ -3,7 +3,7 @@
  * unmapRange / walk sequences agree at every step with a reference model
  * (a sorted list of mapped leaves, built by a plain greedy split), every
  * refused call leaves the RAM of every table (and the allocator's live set)
- * unchanged (ARCHITECTURE.md rule 2), and all table memory except the root
+ * unchanged (docs/rules.md#atomicity), and all table memory except the root
  * comes back once everything is unmapped.
  */
 import { describe, expect, it } from 'vitest';

@@ -25,7 +25,7 @@ function l2(ram: TestRam, root: number, va: number): number {
   return ram.readU32(((p & 0xfffffc00) >>> 0) + ((va >>> 12) & 0xff) * 4);
 }
 
-describe('armV7Short descriptors in RAM (HARDWARE.md worked values)', () => {
+describe('armV7Short descriptors in RAM (the worked values of docs/hardware.md#page-table-formats)', () => {
   it('4 KiB page VA 0 → PA 0, read/write, write-back write-allocate, is 0x00000C7F', () => {
     const { ram, pt } = setup();
     pt.map(0, 0, SZ_4K, RW_WBWA);

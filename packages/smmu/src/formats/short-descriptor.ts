@@ -1,6 +1,6 @@
 /**
  * `armV7Short`: the ARMv7 short-descriptor translation table format
- * (HARDWARE.md "ARMv7 short-descriptor format"), as the MSM8x60 SMMU and the
+ * (docs/hardware.md#page-table-formats), as the MSM8x60 SMMU and the
  * ARMv7 CPU walk it. 32-bit descriptors in simulated RAM, two levels:
  *
  * - level 1: index VA[31:20], 4096 entries (4096 >> N with a split N),
@@ -172,7 +172,7 @@ function facts(l: Leaf): LeafFacts {
   return { va: l.va, size: l.size, pa: l.pa, kind: KIND[l.size] ?? 'leaf' };
 }
 
-/** A section or supersection leaf: both keep their attribute bits at the same places (HARDWARE.md). */
+/** A section or supersection leaf: both keep their attribute bits at the same places (docs/hardware.md#page-table-formats). */
 function sectionLeaf(va: number, size: number, pa: number, d: number): Leaf {
   return {
     va,
@@ -239,7 +239,8 @@ class ShortDescriptorTable implements PageTable {
     this.tables = tables;
     this.l1Entries = 4096 >>> split;
     this.inputSize = 2 ** (32 - split);
-    // TTBCR.N: the TTBR0 table is 16 KiB >> N long and aligned to its size (HARDWARE.md "TTBR0/TTBR1 split").
+    // TTBCR.N: the TTBR0 table is 16 KiB >> N long and aligned to its size
+    // (docs/hardware.md#the-ttbr-split).
     this.l1Bytes = Math.max(0x4000 >>> split, MIN_TABLE_BYTES);
     this.live = new Uint16Array(this.l1Entries);
     const root = tables.allocateTable(this.l1Bytes, this.l1Bytes);

@@ -1,8 +1,10 @@
 /**
  * TEST SCAFFOLDING ONLY: an independent table walker written straight from
- * HARDWARE.md, sharing no code with the formats, to check that what the
- * formats leave in RAM is what a hardware walker would find (ARCHITECTURE.md
- * "Page tables live in that RAM"). The LPAE walker reads 64-bit descriptors
+ * docs/hardware.md#page-table-formats and the ARM ARM, sharing no code with the
+ * formats, to check that what the
+ * formats leave in RAM is what a hardware walker would find (
+ * docs/architecture.md#what-is-simulated-and-how-faithfully). The LPAE walker
+ * reads 64-bit descriptors
  * as bigint on purpose, so the formats' 32-bit-halves arithmetic is checked
  * against a different calculation.
  */
