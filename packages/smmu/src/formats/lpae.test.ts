@@ -32,13 +32,13 @@ function entryAddress(ram: TestRam, root: number, va: number, level: 1 | 2 | 3):
 }
 
 describe('armLpae4k descriptors in RAM as 32-bit halves', () => {
-  it('MAIR: index 0 non-cacheable 0x44, 1 WB-WA 0xFF, 2 device 0x04, 3 WB no-WA 0xEE, 4 WT 0xBB', () => {
-    expect(LPAE_MAIR).toEqual({ mair0: 0xee04ff44, mair1: 0x000000bb });
+  it('MAIR: index 0 non-cacheable 0x44, 1 WB-WA 0xFF, 2 device 0x04, 3 WB no-WA 0xEE, 4 WT no-WA 0xAA', () => {
+    expect(LPAE_MAIR).toEqual({ mair0: 0xee04ff44, mair1: 0x000000aa });
   });
 
   const cases: Array<{ name: string; va: number; pa: number; size: number; level: 1 | 2 | 3; prot: number; lo: number; hi: number }> = [
-    // AttrIndx [4:2], AP [7:6] (6 unprivileged, 7 read-only), SH [9:8], AF 10, nG 11, OA [39:12], PXN 53, XN 54
-    { name: '4 KiB page RW WB-WA no-exec', va: 0, pa: 0x4000_0000, size: SZ_4K, level: 3, prot: RW_WBWA, lo: 0x4000_0f47, hi: 0x0060_0000 },
+    // AttrIndx [4:2], NS 5, AP [7:6] (6 unprivileged, 7 read-only), SH [9:8], AF 10, nG 11, OA [39:12], PXN 53, XN 54
+    { name: '4 KiB page RW WB-WA no-exec', va: 0, pa: 0x4000_0000, size: SZ_4K, level: 3, prot: RW_WBWA, lo: 0x4000_0f67, hi: 0x0060_0000 },
     {
       name: '4 KiB page above 4 GiB RO exec non-cacheable global privileged',
       va: 0x0012_3000,
@@ -46,11 +46,11 @@ describe('armLpae4k descriptors in RAM as 32-bit halves', () => {
       size: SZ_4K,
       level: 3,
       prot: VCM_READ | VCM_EXECUTE | VCM_NOTCACHED | PROT_GLOBAL | PROT_PRIV,
-      lo: 0xcdef_1683,
+      lo: 0xcdef_16a3,
       hi: 0x0000_00ab,
     },
-    { name: '2 MiB block RW WB-no-WA exec', va: 0x0040_0000, pa: 0x8060_0000, size: SZ_2M, level: 2, prot: VCM_READ | VCM_WRITE | VCM_EXECUTE | VCM_WB_NWA, lo: 0x8060_0f4d, hi: 0 },
-    { name: '1 GiB block RW WT no-exec above 4 GiB', va: 0x4000_0000, pa: 0x1_8000_0000, size: SZ_1G, level: 1, prot: VCM_READ | VCM_WRITE | VCM_WT, lo: 0x8000_0f51, hi: 0x0060_0001 },
+    { name: '2 MiB block RW WB-no-WA exec', va: 0x0040_0000, pa: 0x8060_0000, size: SZ_2M, level: 2, prot: VCM_READ | VCM_WRITE | VCM_EXECUTE | VCM_WB_NWA, lo: 0x8060_0f6d, hi: 0 },
+    { name: '1 GiB block RW WT no-exec above 4 GiB', va: 0x4000_0000, pa: 0x1_8000_0000, size: SZ_1G, level: 1, prot: VCM_READ | VCM_WRITE | VCM_WT, lo: 0x8000_0f71, hi: 0x0060_0001 },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.hi.toString(16)}_${c.lo.toString(16)}`, () => {
@@ -88,8 +88,8 @@ describe('armLpae4k descriptors in RAM as 32-bit halves', () => {
   it('a page crossing the 4 GiB physical boundary carries into PA[32] of the high word', () => {
     const { ram, pt } = setup();
     pt.mapRange(0x0010_0000 - SZ_4K, 0xffff_f000, 2 * SZ_4K, RW_WBWA);
-    expect(desc(ram, entryAddress(ram, pt.rootPa, 0x000f_f000, 3))).toEqual([0xffff_ff47, 0x0060_0000]);
-    expect(desc(ram, entryAddress(ram, pt.rootPa, 0x0010_0000, 3))).toEqual([0x0000_0f47, 0x0060_0001]);
+    expect(desc(ram, entryAddress(ram, pt.rootPa, 0x000f_f000, 3))).toEqual([0xffff_ff67, 0x0060_0000]);
+    expect(desc(ram, entryAddress(ram, pt.rootPa, 0x0010_0000, 3))).toEqual([0x0000_0f67, 0x0060_0001]);
     expect(pt.walk(0x0010_0010)?.pa).toBe(2 ** 32 + 0x10);
   });
 });
@@ -137,14 +137,14 @@ describe('armLpae4k: mapRange and table memory', () => {
     const one = setup(1);
     expect(one.pt.inputSize).toBe(2 ** 31);
     one.pt.map(SZ_1G, SZ_1G, SZ_1G, RW_WBWA);
-    expect(desc(one.ram, one.pt.rootPa + 8)).toEqual([0x4000_0f45, 0x0060_0000]);
+    expect(desc(one.ram, one.pt.rootPa + 8)).toEqual([0x4000_0f65, 0x0060_0000]);
     expect(vcmErrorOf(() => one.pt.map(2 * SZ_1G, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
 
     const two = setup(2);
     expect(two.pt.inputSize).toBe(SZ_1G);
     expect(two.pt.tableBytes).toBe(0x1000);
     two.pt.map(0x3fe0_0000, 0x3fe0_0000, SZ_2M, RW_WBWA);
-    expect(desc(two.ram, two.pt.rootPa + 511 * 8)).toEqual([0x3fe0_0f45, 0x0060_0000]);
+    expect(desc(two.ram, two.pt.rootPa + 511 * 8)).toEqual([0x3fe0_0f65, 0x0060_0000]);
     expect(vcmErrorOf(() => two.pt.map(0, 0, SZ_1G, RW_WBWA)).code).toBe('EINVAL');
     two.pt.map(0x1000, 0x1000, SZ_4K, RW_WBWA);
     two.pt.unmap(0x1000, SZ_4K);

@@ -1,7 +1,7 @@
 /**
  * `armLpae4k`: the ARM LPAE long-descriptor format with a 4 KiB granule
- * (docs/hardware.md#page-table-formats), for a 32-bit input space
- * and a 40-bit output space. 64-bit descriptors, read and written as two
+ * (docs/hardware.md#page-table-formats), for a 32-bit input space and an
+ * output space of up to 40 bits. 64-bit descriptors, read and written as two
  * 32-bit words (low word at the lower address), because a JavaScript number
  * holds 53 bits and the hot paths stay off bigint
  * (docs/rules.md#numbers-and-addresses).
@@ -9,21 +9,27 @@
  * Levels: level 1 has 4 entries (32 bytes) for the 32-bit input space and
  * maps 1 GiB blocks; level 2 (512 entries, 4 KiB) maps 2 MiB blocks; level 3
  * (512 entries, 4 KiB) maps 4 KiB pages. Low bits: `01` block (levels 1–2),
- * `11` table (levels 1–2) or page (level 3), `00` (and `01` at level 3)
- * invalid.
+ * `11` table (levels 1–2) or page (level 3), `00`, `10` (and `01` at level
+ * 3) invalid.
  *
- * With a split N (TTBCR.T0SZ = N) the table covers 2^(32-N) bytes: N = 1
- * leaves 2 level-1 entries; N ≥ 2 makes the walk start at level 2, so the
- * root is a level-2 table of 2048 >> N entries and 1 GiB blocks do not exist.
+ * The split (docs/hardware.md#the-ttbr-split; ARM ARM DDI 0406C B3.6,
+ * "Long-descriptor translation table walk", and the pseudocode
+ * `AArch32.TranslationTableWalkLD`): with TTBCR.T0SZ = N the TTBR0 region
+ * is [0, 2^(32-N)); for N = 0 or 1 the walk starts at level 1 (4 >> N
+ * entries), for N = 2..7 at level 2, from a TTBR0 aligned to 2^(14-N)
+ * (2048 >> N entries), so 1 GiB blocks do not exist there. TTBR1 covers
+ * the top 2^(32-T1SZ) bytes, or with T1SZ = 0 everything above TTBR0's
+ * region, walked from level 1 like a full table. The tables this format
+ * builds use T1SZ = 0; `walk` reads any T0SZ/T1SZ.
  *
- * Attributes from `prot` (the `vcm.h` reservation attribute bits):
- * AttrIndx [4:2] indexes `LPAE_MAIR` by cache policy; AP[2:1] in [7:6]:
- * bit 6 (unprivileged) unless `PROT_PRIV`, bit 7 (read-only) when
- * `VCM_WRITE` is absent; SH [9:8] inner shareable (0b11) for cacheable
- * memory, outer shareable (0b10) for non-cacheable; AF (bit 10) always; nG
- * (bit 11) unless `PROT_GLOBAL`; XN (bit 54) and PXN (bit 53) when
- * `VCM_EXECUTE` is absent; NS 0. As in the short format, write-only cannot
- * be expressed: such a mapping is readable.
+ * Descriptor attributes (docs/attributes.md): AttrIndx [4:2] indexes the
+ * MAIR values below by cache policy; NS 5 (clear for `VCM_SECURE`); AP[1]
+ * bit 6 (unprivileged access) unless `PROT_PRIV`; AP[2] bit 7 (read-only)
+ * without `VCM_WRITE`; SH [9:8] inner shareable for cacheable memory, outer
+ * for non-cacheable; AF 10 always; nG 11 unless `PROT_GLOBAL`; the
+ * contiguous hint 52 on 16 aligned entries `mapRange` writes together; PXN
+ * 53 and XN 54 from `VCM_EXECUTE`, `VCM_USER` and `VCM_SUPERVISOR`. As in the
+ * short format, write-only cannot be expressed: such a mapping is readable.
  *
  * Bookkeeping outside RAM: live-entry counts per level-2 and level-3 table,
  * so emptied tables are freed at once; every translation fact is read from
@@ -32,104 +38,315 @@
 import {
   SZ_1G,
   SZ_2M,
+  SZ_32M,
   SZ_4K,
+  SZ_64K,
   VCM_CACHE_POLICY,
   VCM_EXECUTE,
   VCM_NOTCACHED,
+  VCM_SECURE,
+  VCM_SUPERVISOR,
+  VCM_USER,
   VCM_WB_NWA,
   VCM_WB_WA,
   VCM_WRITE,
   VCM_WT,
   VcmError,
-  checkAligned,
-  checkOneOf,
   checkUint,
   hex,
 } from '@vcm/core';
 import type { PhysicalMemory } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV } from '../format.js';
-import type { LeafEntry, PageTable, PageTableFormat, PageTableOptions, TableMemory, WalkResult } from '../format.js';
+import type {
+  Invalidation,
+  LeafEntry,
+  PageTable,
+  PageTableFormat,
+  PageTableOptions,
+  TableMemory,
+  TranslationRegisters,
+  WalkConfig,
+  WalkFault,
+  WalkResult,
+  WalkStep,
+} from '../format.js';
 import {
   MIN_TABLE_BYTES,
+  REGION_SIZE,
   TWO_32,
   accessProt,
   allocateTables,
+  checkCreate,
   checkMapPage,
   checkMapRange,
-  checkPageSize,
+  checkRegisters,
+  checkUnmapPage,
   checkUnmapRange,
   clashError,
   destroyedError,
   notMappedError,
   partialUnmapError,
+  registerError,
   tableClashError,
+  walkFault,
   wrongLeafSizeError,
 } from './common.js';
-import type { LeafFacts } from './common.js';
+import type { LeafFacts, TableRange } from './common.js';
 
 const NAME = 'armLpae4k';
 const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_2M, SZ_1G]);
 
 /**
  * The memory attribute indirection this format's AttrIndx values assume
- * (MAIR0 = attributes 0..3, MAIR1 = attributes 4..7; the context's MAIR
- * registers must hold these values):
+ * (MAIR0 holds attributes 0..3, MAIR1 attributes 4..7; a context walking
+ * these tables must hold these values; ARM ARM DDI 0406C B4.1.104 "MAIR0
+ * and MAIR1"):
  *
  * | index | attribute | meaning | `vcm.h` policy |
  * | --- | --- | --- | --- |
  * | 0 | 0x44 | Normal, inner/outer non-cacheable | `VCM_NOTCACHED` |
- * | 1 | 0xFF | Normal, inner/outer write-back write-allocate | `VCM_WB_WA` |
- * | 2 | 0x04 | Device-nGnRE | (none: no `vcm.h` policy asks for device memory) |
- * | 3 | 0xEE | Normal, write-back no-write-allocate | `VCM_WB_NWA` |
- * | 4 | 0xBB | Normal, write-through | `VCM_WT` |
+ * | 1 | 0xFF | Normal, inner/outer write-back, read- and write-allocate | `VCM_WB_WA` |
+ * | 2 | 0x04 | Device | (none: no `vcm.h` policy asks for device memory) |
+ * | 3 | 0xEE | Normal, inner/outer write-back, read-allocate, no write-allocate | `VCM_WB_NWA` |
+ * | 4 | 0xAA | Normal, inner/outer write-through, read-allocate, no write-allocate | `VCM_WT` |
+ *
+ * `VCM_WT` is write-through without write-allocate, the same memory type
+ * as the short format's TEX/C/B 000/1/0 (ARMv7 has no write-through
+ * write-allocate type in the short format).
  */
-export const LPAE_MAIR: Readonly<{ mair0: number; mair1: number }> = Object.freeze({ mair0: 0xee04ff44, mair1: 0x000000bb });
-
-const ATTR_INDEX_OF_POLICY = [0, 1, 3, 4]; // by VCM_NOTCACHED, VCM_WB_WA, VCM_WB_NWA, VCM_WT
+export const LPAE_MAIR0 = 0xee04ff44;
+export const LPAE_MAIR1 = 0x000000aa;
+/** Both MAIR words, as one value. */
+export const LPAE_MAIR: Readonly<{ mair0: number; mair1: number }> = Object.freeze({ mair0: LPAE_MAIR0, mair1: LPAE_MAIR1 });
+/** AttrIndx by `vcm.h` cache policy (`VCM_NOTCACHED`, `VCM_WB_WA`, `VCM_WB_NWA`, `VCM_WT`). */
+export const LPAE_ATTR_INDEX: readonly number[] = Object.freeze([0, 1, 3, 4]);
 const POLICY_OF_ATTR_INDEX = [VCM_NOTCACHED, VCM_WB_WA, VCM_NOTCACHED, VCM_WB_NWA, VCM_WT, VCM_NOTCACHED, VCM_NOTCACHED, VCM_NOTCACHED];
 
 const TABLE_BYTES = 0x1000;
+
+// Descriptor fields, each named once (ARM ARM DDI 0406C B3.6.1 "Long-descriptor translation table format descriptors").
+// Low word (descriptor bits [31:0]):
 const TYPE_MASK = 3;
 const TYPE_BLOCK = 1;
 const TYPE_TABLE = 3; // also "page" at level 3
-const ADDR_LOW = 0xfffff000;
-const BLOCK_2M_LOW = 0xffe00000;
-const BLOCK_1G_LOW = 0xc0000000;
-/** XN (bit 54) and PXN (bit 53) in the high word. */
-const HIGH_XN = 1 << 22;
-const HIGH_PXN = 1 << 21;
+const ATTR_INDX_SHIFT = 2;
+const NS = 1 << 5;
+const AP_UNPRIV = 1 << 6; // AP[1]
+const AP_RDONLY = 1 << 7; // AP[2]
+const SH_SHIFT = 8;
+const SH_OUTER = 0b10;
+const SH_INNER = 0b11;
+const AF = 1 << 10;
+const NG = 1 << 11;
+/** Output address bits [31:12] of a page or table, [31:21] of a 2 MiB block, [31:30] of a 1 GiB block. */
+const OA_LOW = [0, 0xc0000000, 0xffe00000, 0xfffff000];
+// High word (descriptor bits [63:32]):
+/** Output address [39:32]. */
+const OA_HIGH = 0xff;
+/** Output address [47:40]: must be zero with a 40-bit physical space (else an address-size fault). */
+const OA_ABOVE_40 = 0xff00;
+const CONT = 1 << 20; // bit 52, the contiguous hint
+const PXN = 1 << 21; // bit 53
+const XN = 1 << 22; // bit 54
+// Table descriptor only:
+const PXN_TABLE = 1 << 27; // bit 59
+const XN_TABLE = 1 << 28; // bit 60
+const AP_TABLE_NO_PL0 = 1 << 29; // bit 61, APTable[0]
+const AP_TABLE_RDONLY = 1 << 30; // bit 62, APTable[1]
+const NS_TABLE = 1 << 31; // bit 63
 
-/** The attribute bits of the low word (without output address and type). */
-function lowAttrs(prot: number): number {
+/** Leaf size by level, and the span of a contiguous-hint run (16 entries) by level. */
+const LEAF_SIZE = [0, SZ_1G, SZ_2M, SZ_4K];
+const RUN_SIZE = [0, SZ_1G, SZ_32M, SZ_64K]; // a hinted 1 GiB block would need 16 GiB of input: the hint is ignored there
+const CONT_ENTRIES = 16;
+
+// TTBCR (long-descriptor; ARM ARM DDI 0406C B4.1.154).
+const TTBCR_T0SZ = 0x7;
+const TTBCR_EPD0 = 1 << 7;
+const TTBCR_T1SZ_SHIFT = 16;
+const TTBCR_EPD1 = 1 << 23;
+const TTBCR_EAE = 1 << 31;
+/** Bits the ARMv7 TTBCR has as UNK/SBZP with EAE = 1: [6:3], [15:14], [21:19], 30. */
+const TTBCR_SBZ = 0x78 | 0xc000 | 0x380000 | (1 << 30);
+/** TTBR high word: ASID [55:48] is [23:16]; BADDR[39:32] is [7:0]; the rest should be zero. */
+const TTBR_HIGH_SBZ = 0xff00ff00;
+
+/** The leaf descriptor's low-word attributes for `prot` (without output address and type). */
+function leafLow(prot: number): number {
   const policy = prot & VCM_CACHE_POLICY;
-  const sh = policy === VCM_NOTCACHED ? 0b10 : 0b11;
   return (
-    ((ATTR_INDEX_OF_POLICY[policy] as number) << 2) |
-    (prot & PROT_PRIV ? 0 : 1 << 6) |
-    (prot & VCM_WRITE ? 0 : 1 << 7) |
-    (sh << 8) |
-    (1 << 10) |
-    (prot & PROT_GLOBAL ? 0 : 1 << 11)
+    ((LPAE_ATTR_INDEX[policy] as number) << ATTR_INDX_SHIFT) |
+    (prot & VCM_SECURE ? 0 : NS) |
+    (prot & PROT_PRIV ? 0 : AP_UNPRIV) |
+    (prot & VCM_WRITE ? 0 : AP_RDONLY) |
+    ((policy === VCM_NOTCACHED ? SH_OUTER : SH_INNER) << SH_SHIFT) |
+    AF |
+    (prot & PROT_GLOBAL ? 0 : NG)
   );
 }
 
-/** The attribute bits of the high word (without PA[39:32]). */
-function highAttrs(prot: number): number {
-  return prot & VCM_EXECUTE ? 0 : HIGH_XN | HIGH_PXN;
+/**
+ * The leaf descriptor's high-word attributes for `prot` (without the output
+ * address and the hint): XN without `VCM_EXECUTE`; PXN as well when the
+ * mapping is executable for user mode only (`VCM_USER` without
+ * `VCM_SUPERVISOR`), so privileged code never runs user pages
+ * (docs/attributes.md#execute-never).
+ */
+function leafHigh(prot: number): number {
+  if (!(prot & VCM_EXECUTE)) return XN | PXN;
+  return prot & VCM_USER && !(prot & VCM_SUPERVISOR) ? PXN : 0;
 }
 
-function decodeProt(lo: number, hi: number): number {
+/** `prot` as the bits say it (the walk's and the dump's view), with the restrictions of the tables above. */
+function decodeProt(lo: number, writable: boolean, executable: boolean, secure: boolean): number {
   return (
-    accessProt((lo & (1 << 7)) === 0, (hi & HIGH_XN) === 0) |
-    (POLICY_OF_ATTR_INDEX[(lo >>> 2) & 7] as number) |
-    (lo & (1 << 11) ? 0 : PROT_GLOBAL) |
-    (lo & (1 << 6) ? 0 : PROT_PRIV)
+    accessProt(writable, executable) |
+    (POLICY_OF_ATTR_INDEX[(lo >>> ATTR_INDX_SHIFT) & 7] as number) |
+    (secure ? VCM_SECURE : 0) |
+    (lo & NG ? 0 : PROT_GLOBAL) |
+    (lo & AP_UNPRIV ? 0 : PROT_PRIV)
   );
 }
 
-/** The next-level table address a table descriptor holds (output address [39:12]). */
+/** The output address a descriptor holds at `level` (a table descriptor: level 3's mask, the next table). */
+function outputAddress(lo: number, hi: number, level: number): number {
+  return ((lo & (OA_LOW[level] as number)) >>> 0) + (hi & OA_HIGH) * TWO_32;
+}
+
+/** The next-level table a table descriptor points at (output address [39:12]). */
 function tableAddress(lo: number, hi: number): number {
-  return ((lo & ADDR_LOW) >>> 0) + (hi & 0xff) * TWO_32;
+  return outputAddress(lo, hi, 3);
+}
+
+/** Where the TTBR0 walk starts for T0SZ `n` (and the TTBR1 walk for T1SZ `n`): level 1 for 0..1, level 2 for 2..7. */
+function startLevel(n: number): number {
+  return n < 2 ? 1 : 2;
+}
+
+/**
+ * The one walk (ARM ARM DDI 0406C B3.6.6 "The address and Properties fields
+ * of long-descriptor translation table descriptors" and the walk pseudocode):
+ * select the base register by the split, then read one descriptor per level.
+ * Fault order as the architecture has it: translation (including the
+ * Non-secure walker meeting a secure leaf, docs/attributes.md#secure), then
+ * address size, then access flag. Permissions are the caller's.
+ */
+function walkLpae(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+  const t0 = c.t0sz;
+  const t1 = c.t1sz;
+  const top0 = REGION_SIZE[t0] as number;
+  // TTBR1 when T1SZ > 0 and the top T1SZ bits are ones, or when T1SZ = 0 and the address is above TTBR0's region.
+  const upper = t1 === 0 ? t0 !== 0 && va >= top0 : va >= TWO_32 - (REGION_SIZE[t1] as number);
+  let tsz: number;
+  let table: number;
+  if (!upper) {
+    // In the gap between the two regions (both sizes set), or the TTBR0 walk disabled: a level-1 translation fault with nothing read.
+    if ((t0 !== 0 && va >= top0) || c.epd0) return walkFault('translation', 1, -1, 0, 0);
+    tsz = t0;
+    table = c.ttbr0;
+  } else {
+    if (c.epd1) return walkFault('translation', 1, -1, 0, 0);
+    tsz = t1;
+    table = c.ttbr1;
+  }
+  // The address inside the region (TTBR1's region with T1SZ > 0 sits at the top: drop the ones above it).
+  const v = tsz === 0 ? va : va % (REGION_SIZE[tsz] as number);
+  let level = startLevel(tsz);
+  let index = level === 1 ? v >>> 30 : (v >>> 21) & 511;
+  let tableBits = 0;
+  for (;;) {
+    const entryPa = table + index * 8;
+    const lo = memory.readU32(entryPa);
+    const hi = memory.readU32(entryPa + 4);
+    if (trace !== undefined) trace.push({ level, entryPa, descriptor: lo >>> 0, descriptorHigh: hi >>> 0 });
+    const type = lo & TYPE_MASK;
+    if (type === 0 || type === 2 || (level === 3 && type === TYPE_BLOCK)) return walkFault('translation', level, entryPa, lo, hi);
+    if (level === 3 || type === TYPE_BLOCK) return leafResult(c, va, level, entryPa, lo, hi, tableBits);
+    if (hi & OA_ABOVE_40) return walkFault('address-size', level, entryPa, lo, hi);
+    // Hierarchical attributes accumulate down the walk (NSTable, APTable, XNTable, PXNTable).
+    tableBits |= hi;
+    table = tableAddress(lo, hi);
+    level++;
+    index = level === 2 ? (v >>> 21) & 511 : (v >>> 12) & 511;
+  }
+}
+
+/** The leaf's result, or its fault. `tableBits` is the OR of the high words of the table descriptors above. */
+function leafResult(c: WalkConfig, va: number, level: number, entryPa: number, lo: number, hi: number, tableBits: number): WalkResult | WalkFault {
+  // NSTable = 1 makes everything below Non-secure; a Non-secure walker ignores both (its output is always Non-secure).
+  const secure = (lo & NS) === 0 && (tableBits & NS_TABLE) === 0;
+  if (secure && c.nonSecure) return walkFault('translation', level, entryPa, lo, hi);
+  if (hi & OA_ABOVE_40) return walkFault('address-size', level, entryPa, lo, hi);
+  if ((lo & AF) === 0) return walkFault('access-flag', level, entryPa, lo, hi);
+  const leafSize = LEAF_SIZE[level] as number;
+  const size = hi & CONT && level > 1 ? (RUN_SIZE[level] as number) : leafSize;
+  const offset = va % size;
+  const pa = outputAddress(lo, hi, level) + (va % leafSize);
+  const writable = (lo & AP_RDONLY) === 0 && (tableBits & AP_TABLE_RDONLY) === 0;
+  const executable = (hi & XN) === 0 && (tableBits & XN_TABLE) === 0;
+  return {
+    pa,
+    va: va - offset,
+    size,
+    base: pa - offset,
+    prot: decodeProt(lo, writable, executable, secure),
+    readable: true,
+    writable,
+    executable,
+    privilegedExecutable: executable && (hi & PXN) === 0 && (tableBits & PXN_TABLE) === 0,
+    user: (lo & AP_UNPRIV) !== 0 && (tableBits & AP_TABLE_NO_PL0) === 0,
+    accessFlag: true,
+    nonSecure: !secure,
+    domain: 0,
+    descriptor: lo >>> 0,
+    descriptorHigh: hi >>> 0,
+    level,
+    entryPa,
+  };
+}
+
+/** Check a TTBR's base for T*SZ `n`: bits [47:40] and the SBZ bits clear, the base aligned to the start level's table. */
+function ttbrBase(where: string, name: string, lo: number, hi: number, n: number): number {
+  if (hi & TTBR_HIGH_SBZ) {
+    throw registerError(where, `${name}High`, hi, 'bits [63:56] and [47:40] must be zero: the output address space is 40 bits (BADDR[39:32] in [7:0], ASID in [23:16])');
+  }
+  const align = n < 2 ? 2 ** (5 - n) : 2 ** (14 - n);
+  if (lo % align !== 0) {
+    throw registerError(
+      where,
+      name,
+      lo,
+      `with T${name === 'ttbr0' ? 0 : 1}SZ = ${n} the walk starts at level ${startLevel(n)} with ${align / 8} entries, so the base must be aligned to ${align} bytes (bits [${Math.log2(align) - 1}:0] zero)`,
+    );
+  }
+  return lo + (hi & OA_HIGH) * TWO_32;
+}
+
+function decodeLpaeConfig(regs: TranslationRegisters, nonSecure?: boolean): WalkConfig {
+  const where = `${NAME}.decodeConfig`;
+  const r = checkRegisters(where, regs, nonSecure);
+  if (!(r.ttbcr & TTBCR_EAE)) {
+    throw registerError(where, 'ttbcr', r.ttbcr, 'EAE (bit 31) is 0, so the registers describe the short-descriptor format; armLpae4k needs EAE = 1');
+  }
+  if (r.ttbcr & TTBCR_SBZ) {
+    throw registerError(where, 'ttbcr', r.ttbcr, `bits ${hex((r.ttbcr & TTBCR_SBZ) >>> 0)} are should-be-zero in the long-descriptor TTBCR`);
+  }
+  const t0sz = r.ttbcr & TTBCR_T0SZ;
+  const t1sz = (r.ttbcr >>> TTBCR_T1SZ_SHIFT) & 7;
+  const epd0 = (r.ttbcr & TTBCR_EPD0) !== 0;
+  const epd1 = (r.ttbcr & TTBCR_EPD1) !== 0;
+  // A base register the walk never uses (disabled, or TTBR1 with no region) is not checked.
+  const ttbr1Used = !epd1 && (t0sz !== 0 || t1sz !== 0);
+  return Object.freeze({
+    ttbr0: epd0 ? 0 : ttbrBase(where, 'ttbr0', r.ttbr0, r.ttbr0High, t0sz),
+    ttbr1: ttbr1Used ? ttbrBase(where, 'ttbr1', r.ttbr1, r.ttbr1High, t1sz) : 0,
+    t0sz,
+    t1sz,
+    epd0,
+    epd1,
+    afe: false,
+    nonSecure: r.nonSecure,
+  });
 }
 
 interface Leaf {
@@ -139,6 +356,8 @@ interface Leaf {
   level: number;
   lo: number;
   hi: number;
+  /** Where the descriptor lives. */
+  at: number;
 }
 
 const KIND: Record<number, string> = { [SZ_4K]: '4 KiB page', [SZ_2M]: '2 MiB block', [SZ_1G]: '1 GiB block' };
@@ -147,26 +366,27 @@ function facts(l: Leaf): LeafFacts {
   return { va: l.va, size: l.size, pa: l.pa, kind: KIND[l.size] ?? 'leaf' };
 }
 
-function leafOf(lo: number, hi: number, va: number, level: number): Leaf {
-  const size = level === 1 ? SZ_1G : level === 2 ? SZ_2M : SZ_4K;
-  const mask = level === 1 ? BLOCK_1G_LOW : level === 2 ? BLOCK_2M_LOW : ADDR_LOW;
-  return {
-    va: va - (va % size),
-    size,
-    pa: ((lo & mask) >>> 0) + (hi & 0xff) * TWO_32,
-    level,
-    lo: lo >>> 0,
-    hi: hi >>> 0,
-  };
+function leafOf(lo: number, hi: number, va: number, level: number, at: number): Leaf {
+  const size = LEAF_SIZE[level] as number;
+  return { va: va - (va % size), size, pa: outputAddress(lo, hi, level), level, lo: lo >>> 0, hi: hi >>> 0, at };
+}
+
+function entry(l: Leaf): LeafEntry {
+  const writable = (l.lo & AP_RDONLY) === 0;
+  const executable = (l.hi & XN) === 0;
+  return { va: l.va, size: l.size, pa: l.pa, prot: decodeProt(l.lo, writable, executable, (l.lo & NS) === 0), level: l.level, descriptor: l.lo, descriptorHigh: l.hi };
 }
 
 class LpaeTable implements PageTable {
   readonly format: PageTableFormat;
   readonly rootPa: number;
+  readonly inputBase: number;
   readonly inputSize: number;
+  readonly walkConfig: WalkConfig;
+  private readonly range: TableRange;
   private readonly memory: PhysicalMemory;
   private readonly tables: TableMemory;
-  /** Level 1 exists (split 0 or 1); otherwise the root is the level-2 table of GiB 0. */
+  /** Level 1 exists (a TTBR1 table, or split 0 or 1); otherwise the root is the level-2 table of GiB 0. */
   private readonly hasL1: boolean;
   private readonly rootBytes: number;
   private readonly rootEntries: number;
@@ -178,20 +398,34 @@ class LpaeTable implements PageTable {
   private l3Tables = 0;
   private destroyed = false;
 
-  constructor(format: PageTableFormat, memory: PhysicalMemory, tables: TableMemory, split: number) {
+  constructor(format: PageTableFormat, memory: PhysicalMemory, tables: TableMemory, split: number, ttbr: 0 | 1, outputBits: number) {
     this.format = format;
     this.memory = memory;
     this.tables = tables;
-    this.inputSize = 2 ** (32 - split);
-    this.hasL1 = split < 2;
-    this.rootEntries = this.hasL1 ? 4 >>> split : 2048 >>> split;
+    const region = REGION_SIZE[split] as number;
+    this.inputBase = ttbr === 0 ? 0 : region;
+    this.inputSize = ttbr === 0 ? region : TWO_32 - region;
+    this.range = { inputBase: this.inputBase, inputSize: this.inputSize, paLimit: 2 ** outputBits };
+    // A TTBR1 table is walked with T1SZ = 0: from level 1, like a full-size table.
+    this.hasL1 = ttbr === 1 || split < 2;
+    this.rootEntries = ttbr === 1 ? 4 : this.hasL1 ? 4 >>> split : 2048 >>> split;
     this.rootBytes = Math.max(this.rootEntries * 8, MIN_TABLE_BYTES);
     const root = tables.allocateTable(this.rootBytes, this.rootBytes);
-    if (root % this.rootBytes !== 0) {
+    if (root % this.rootBytes !== 0 || !(root + this.rootBytes <= 2 ** 40)) {
       tables.freeTable(root, this.rootBytes);
-      throw new VcmError('EINVAL', `${NAME}.create: table memory gave ${hex(root)}, not ${this.rootBytes}-byte aligned`, { pa: root });
+      throw new VcmError('EINVAL', `${NAME}.create: table memory gave ${hex(root)}, not a ${this.rootBytes}-byte aligned address below 2^40`, { pa: root });
     }
     this.rootPa = root;
+    this.walkConfig = Object.freeze({
+      ttbr0: ttbr === 0 ? root : 0,
+      ttbr1: ttbr === 1 ? root : 0,
+      t0sz: split,
+      t1sz: 0,
+      epd0: ttbr === 1,
+      epd1: ttbr === 0,
+      afe: false,
+      nonSecure: false,
+    });
   }
 
   get tableBytes(): number {
@@ -220,6 +454,11 @@ class LpaeTable implements PageTable {
     return this.rootPa + g * 8;
   }
 
+  /** Where the level-2 entry of 2 MiB slot `slot` lives inside level-2 table `t2`. */
+  private l2Entry(t2: number, slot: number): number {
+    return t2 + (this.hasL1 ? slot & 511 : slot) * 8;
+  }
+
   /** The level-2 table of GiB `g`: its address, 0 when there is none, or -1 when a 1 GiB block sits there. */
   private l2Of(g: number): number {
     if (!this.hasL1) return this.rootPa;
@@ -230,6 +469,7 @@ class LpaeTable implements PageTable {
     return type === TYPE_BLOCK ? -1 : 0;
   }
 
+  /** The leaf entry (one descriptor, never a whole hinted run) that maps `va`. */
   private leafAt(va: number): Leaf | undefined {
     const g = Math.floor(va / SZ_1G);
     let t2 = this.rootPa;
@@ -237,47 +477,29 @@ class LpaeTable implements PageTable {
       const e = this.l1Entry(g);
       const lo = this.lo(e);
       const type = lo & TYPE_MASK;
-      if (type === TYPE_BLOCK) return leafOf(lo, this.hi(e), va, 1);
+      if (type === TYPE_BLOCK) return leafOf(lo, this.hi(e), va, 1, e);
       if (type !== TYPE_TABLE) return undefined;
       t2 = tableAddress(lo, this.hi(e));
     }
-    const e2 = t2 + ((va >>> 21) & 511) * 8;
+    const e2 = this.l2Entry(t2, va >>> 21);
     const lo2 = this.lo(e2);
     const type2 = lo2 & TYPE_MASK;
-    // A 2 MiB block keeps VA[20:0] (the offset comes from `va - leaf.va`;
-    // docs/hardware.md#page-table-formats warns of the walk that kept only
-    // VA[11:0]).
-    if (type2 === TYPE_BLOCK) return leafOf(lo2, this.hi(e2), va, 2);
+    if (type2 === TYPE_BLOCK) return leafOf(lo2, this.hi(e2), va, 2, e2);
     if (type2 !== TYPE_TABLE) return undefined;
     const e3 = tableAddress(lo2, this.hi(e2)) + ((va >>> 12) & 511) * 8;
     const lo3 = this.lo(e3);
     if ((lo3 & TYPE_MASK) !== TYPE_TABLE) return undefined;
-    return leafOf(lo3, this.hi(e3), va, 3);
+    return leafOf(lo3, this.hi(e3), va, 3, e3);
   }
 
   walk(va: number): WalkResult | undefined {
     if (this.destroyed) throw destroyedError(`${NAME}.walk`, this.rootPa);
-    if (!(va >= 0 && va < this.inputSize && Number.isInteger(va))) {
+    if (!(va >= this.inputBase && va < this.inputBase + this.inputSize && Number.isInteger(va))) {
       checkUint(`${NAME}.walk`, 'va', va);
       return undefined;
     }
-    const l = this.leafAt(va);
-    if (l === undefined) return undefined;
-    return {
-      pa: l.pa + (va - l.va),
-      va: l.va,
-      size: l.size,
-      base: l.pa,
-      prot: decodeProt(l.lo, l.hi),
-      readable: true,
-      writable: (l.lo & (1 << 7)) === 0,
-      executable: (l.hi & HIGH_XN) === 0,
-      user: (l.lo & (1 << 6)) !== 0,
-      accessFlag: (l.lo & (1 << 10)) !== 0,
-      descriptor: l.lo,
-      descriptorHigh: l.hi,
-      level: l.level,
-    };
+    const r = walkLpae(this.memory, this.walkConfig, va);
+    return 'fault' in r ? undefined : r;
   }
 
   *leaves(): Iterable<LeafEntry> {
@@ -290,7 +512,7 @@ class LpaeTable implements PageTable {
         const lo = this.lo(e);
         const type = lo & TYPE_MASK;
         if (type === TYPE_BLOCK) {
-          yield entry(leafOf(lo, this.hi(e), g * SZ_1G, 1));
+          yield entry(leafOf(lo, this.hi(e), g * SZ_1G, 1, e));
           continue;
         }
         if (type !== TYPE_TABLE) continue;
@@ -302,13 +524,13 @@ class LpaeTable implements PageTable {
         const lo2 = this.lo(e2);
         const type2 = lo2 & TYPE_MASK;
         const va2 = g * SZ_1G + j * SZ_2M;
-        if (type2 === TYPE_BLOCK) yield entry(leafOf(lo2, this.hi(e2), va2, 2));
+        if (type2 === TYPE_BLOCK) yield entry(leafOf(lo2, this.hi(e2), va2, 2, e2));
         if (type2 !== TYPE_TABLE) continue;
         const t3 = tableAddress(lo2, this.hi(e2));
         const view = this.memory.pageWords(t3);
         for (let k = 0; k < 512; k++) {
           const lo3 = view[2 * k] as number;
-          if ((lo3 & TYPE_MASK) === TYPE_TABLE) yield entry(leafOf(lo3, view[2 * k + 1] as number, va2 + k * SZ_4K, 3));
+          if ((lo3 & TYPE_MASK) === TYPE_TABLE) yield entry(leafOf(lo3, view[2 * k + 1] as number, va2 + k * SZ_4K, 3, t3 + k * 8));
         }
       }
     }
@@ -317,17 +539,21 @@ class LpaeTable implements PageTable {
   map(va: number, pa: number, size: number, prot: number): void {
     const where = `${NAME}.map`;
     this.alive(where);
-    const a = checkMapPage(where, PAGE_SIZES, this.inputSize, va, pa, size, prot);
+    const a = checkMapPage(where, PAGE_SIZES, this.range, va, pa, size, prot);
     if (a.size === SZ_1G && !this.hasL1) {
-      throw new VcmError('EINVAL', `${where}: a 1 GiB block needs level 1, which a table with split ≥ 2 does not have`, { param: 'size', value: a.size });
+      throw new VcmError('EINVAL', `${where}: a 1 GiB block needs level 1, which a TTBR0 table with split ≥ 2 does not have (its walk starts at level 2)`, {
+        param: 'size',
+        value: a.size,
+      });
     }
+    // One page alone never gets the contiguous hint (a run is 16 entries written together).
     this.mapChecked(where, a.va, a.pa, a.size, a.prot);
   }
 
   mapRange(va: number, pa: number, len: number, prot: number): void {
     const where = `${NAME}.mapRange`;
     this.alive(where);
-    const a = checkMapRange(where, this.inputSize, va, pa, len, prot);
+    const a = checkMapRange(where, this.range, va, pa, len, prot);
     this.mapChecked(where, a.va, a.pa, a.len, a.prot);
   }
 
@@ -335,11 +561,17 @@ class LpaeTable implements PageTable {
    * Greedy sizes as in the short format (largest size both addresses share
    * that fits what remains); a read-only pass finds clashes and counts new
    * tables, tables are obtained all or nothing, then a second pass writes.
+   * Every run of 16 entries that starts at a 16-aligned index, lies wholly
+   * in the range and has both addresses aligned to the run (64 KiB of pages,
+   * 32 MiB of blocks) gets the contiguous hint: one TLB entry then covers
+   * the run (ARM ARM DDI 0406C B3.6.2 "Contiguous hint").
    */
   private mapChecked(where: string, va: number, pa: number, len: number, prot: number): void {
     const delta = va - pa;
     const giga = this.hasL1 && delta % SZ_1G === 0;
     const mega = delta % SZ_2M === 0;
+    const hint64 = delta % SZ_64K === 0;
+    const hint32m = delta % SZ_32M === 0;
     const end = va + len;
 
     // Pass 1: read only.
@@ -351,7 +583,7 @@ class LpaeTable implements PageTable {
         const e = this.l1Entry(g);
         const lo = this.lo(e);
         const type = lo & TYPE_MASK;
-        if (type === TYPE_BLOCK) throw clashError(where, cur, facts(leafOf(lo, this.hi(e), cur, 1)));
+        if (type === TYPE_BLOCK) throw clashError(where, cur, facts(leafOf(lo, this.hi(e), cur, 1, e)));
         if (type === TYPE_TABLE) throw tableClashError(where, cur, '1 GiB block', 2, tableAddress(lo, this.hi(e)), this.l2Live[g] as number);
         cur += SZ_1G;
         continue;
@@ -360,7 +592,7 @@ class LpaeTable implements PageTable {
       const t2 = this.l2Of(g);
       if (t2 === -1) {
         const e = this.l1Entry(g);
-        throw clashError(where, cur, facts(leafOf(this.lo(e), this.hi(e), cur, 1)));
+        throw clashError(where, cur, facts(leafOf(this.lo(e), this.hi(e), cur, 1, e)));
       }
       if (t2 === 0) newL2++;
       for (; cur < gEnd; ) {
@@ -372,10 +604,10 @@ class LpaeTable implements PageTable {
           cur = slotEnd;
           continue;
         }
-        const e2 = t2 + (slot & 511) * 8;
+        const e2 = this.l2Entry(t2, slot);
         const lo2 = this.lo(e2);
         const type2 = lo2 & TYPE_MASK;
-        if (type2 === TYPE_BLOCK) throw clashError(where, cur, facts(leafOf(lo2, this.hi(e2), cur, 2)));
+        if (type2 === TYPE_BLOCK) throw clashError(where, cur, facts(leafOf(lo2, this.hi(e2), cur, 2, e2)));
         if (type2 === TYPE_TABLE) {
           const t3 = tableAddress(lo2, this.hi(e2));
           if (block) throw tableClashError(where, cur, '2 MiB block', 3, t3, this.l3Live[slot] as number);
@@ -385,7 +617,7 @@ class LpaeTable implements PageTable {
             const lo3 = view[2 * k] as number;
             if ((lo3 & TYPE_MASK) === TYPE_TABLE) {
               const addr = slot * SZ_2M + k * SZ_4K;
-              throw clashError(where, addr, facts(leafOf(lo3, view[2 * k + 1] as number, addr, 3)));
+              throw clashError(where, addr, facts(leafOf(lo3, view[2 * k + 1] as number, addr, 3, t3 + k * 8)));
             }
           }
         } else if (!block) {
@@ -411,13 +643,13 @@ class LpaeTable implements PageTable {
     }
 
     // Pass 2: write.
-    const attrLo = lowAttrs(prot);
-    const attrHi = highAttrs(prot);
+    const attrLo = leafLow(prot);
+    const attrHi = leafHigh(prot);
     for (let cur = va; cur < end; ) {
       const g = Math.floor(cur / SZ_1G);
       const curPa = cur - delta;
       if (giga && cur % SZ_1G === 0 && end - cur >= SZ_1G) {
-        this.setDescriptor(this.l1Entry(g), ((curPa & BLOCK_1G_LOW) | attrLo | TYPE_BLOCK) >>> 0, (attrHi | Math.floor(curPa / TWO_32)) >>> 0);
+        this.setDescriptor(this.l1Entry(g), ((curPa & (OA_LOW[1] as number)) | attrLo | TYPE_BLOCK) >>> 0, (attrHi | Math.floor(curPa / TWO_32)) >>> 0);
         cur += SZ_1G;
         continue;
       }
@@ -425,7 +657,7 @@ class LpaeTable implements PageTable {
       let t2 = this.l2Of(g);
       if (t2 === 0) {
         t2 = freshL2.pop() as number;
-        this.setDescriptor(this.l1Entry(g), ((t2 & ADDR_LOW) | TYPE_TABLE) >>> 0, Math.floor(t2 / TWO_32));
+        this.setDescriptor(this.l1Entry(g), ((t2 & (OA_LOW[3] as number)) | TYPE_TABLE) >>> 0, Math.floor(t2 / TWO_32));
         this.l2Tables++;
       }
       const v2 = this.memory.pageWords(t2);
@@ -434,10 +666,12 @@ class LpaeTable implements PageTable {
         const slot = cur >>> 21;
         const slotEnd = Math.min(gEnd, (slot + 1) * SZ_2M);
         const p = cur - delta;
-        const i2 = b2 + (slot & 511) * 2;
+        const i2 = b2 + (this.hasL1 ? slot & 511 : slot) * 2;
         if (mega && cur % SZ_2M === 0 && slotEnd - cur === SZ_2M) {
-          v2[i2] = (p & BLOCK_2M_LOW) | attrLo | TYPE_BLOCK;
-          v2[i2 + 1] = attrHi | Math.floor(p / TWO_32);
+          const runVa = cur - (cur % SZ_32M);
+          const hinted = hint32m && runVa >= va && runVa + SZ_32M <= end;
+          v2[i2] = (p & (OA_LOW[2] as number)) | attrLo | TYPE_BLOCK;
+          v2[i2 + 1] = attrHi | (hinted ? CONT : 0) | Math.floor(p / TWO_32);
           this.l2Live[g] = (this.l2Live[g] as number) + 1;
           cur = slotEnd;
           continue;
@@ -447,7 +681,7 @@ class LpaeTable implements PageTable {
           t3 = tableAddress(v2[i2] as number, v2[i2 + 1] as number);
         } else {
           t3 = freshL3.pop() as number;
-          v2[i2] = (t3 & ADDR_LOW) | TYPE_TABLE;
+          v2[i2] = (t3 & (OA_LOW[3] as number)) | TYPE_TABLE;
           v2[i2 + 1] = Math.floor(t3 / TWO_32);
           this.l2Live[g] = (this.l2Live[g] as number) + 1;
           this.l3Tables++;
@@ -456,11 +690,14 @@ class LpaeTable implements PageTable {
         const v3 = this.memory.pageWords(t3);
         const first = (cur >>> 12) & 511;
         const last = ((slotEnd - 1) >>> 12) & 511;
-        let lo = ((p & ADDR_LOW) | attrLo | TYPE_TABLE) >>> 0;
+        // Entries [runFirst, runEnd) form whole 16-entry runs inside the range.
+        const runFirst = hint64 ? (first + CONT_ENTRIES - 1) & ~(CONT_ENTRIES - 1) : 512;
+        const runEnd = hint64 ? (last + 1) & ~(CONT_ENTRIES - 1) : 0;
+        let lo = ((p & (OA_LOW[3] as number)) | attrLo | TYPE_TABLE) >>> 0;
         let hi = (attrHi | Math.floor(p / TWO_32)) >>> 0;
-        for (let k = 2 * first, stop = 2 * last; k <= stop; k += 2) {
-          v3[k] = lo;
-          v3[k + 1] = hi;
+        for (let k = first; k <= last; k++) {
+          v3[2 * k] = lo;
+          v3[2 * k + 1] = k >= runFirst && k < runEnd ? hi | CONT : hi;
           lo += SZ_4K;
           if (lo >= TWO_32) {
             lo -= TWO_32;
@@ -473,26 +710,25 @@ class LpaeTable implements PageTable {
     }
   }
 
-  unmap(va: number, size: number): void {
+  unmap(va: number, size: number): Invalidation {
     const where = `${NAME}.unmap`;
     this.alive(where);
-    const s = checkPageSize(where, PAGE_SIZES, size);
-    const v = checkAligned(where, 'va', va, s, this.inputSize - s);
-    const leaf = this.leafAt(v);
-    if (leaf === undefined) throw notMappedError(where, v);
-    if (leaf.size > s) throw partialUnmapError(where, v, s, facts(leaf));
-    if (leaf.size < s) throw wrongLeafSizeError(where, v, s, facts(leaf));
-    this.unmapChecked(where, v, s);
+    const a = checkUnmapPage(where, PAGE_SIZES, this.range, va, size);
+    const leaf = this.leafAt(a.va);
+    if (leaf === undefined) throw notMappedError(where, a.va);
+    if (leaf.size > a.size) throw partialUnmapError(where, a.va, a.size, facts(leaf));
+    if (leaf.size < a.size) throw wrongLeafSizeError(where, a.va, a.size, facts(leaf));
+    return this.unmapChecked(where, a.va, a.size);
   }
 
-  unmapRange(va: number, len: number): void {
+  unmapRange(va: number, len: number): Invalidation {
     const where = `${NAME}.unmapRange`;
     this.alive(where);
-    const a = checkUnmapRange(where, this.inputSize, va, len);
-    this.unmapChecked(where, a.va, a.len);
+    const a = checkUnmapRange(where, this.range, va, len);
+    return this.unmapChecked(where, a.va, a.len);
   }
 
-  private unmapChecked(where: string, va: number, len: number): void {
+  private unmapChecked(where: string, va: number, len: number): Invalidation {
     const end = va + len;
     // Pass 1: every address mapped, no leaf sticking out.
     for (let cur = va; cur < end; ) {
@@ -500,7 +736,7 @@ class LpaeTable implements PageTable {
       const t2 = this.l2Of(g);
       if (t2 === -1) {
         const e = this.l1Entry(g);
-        const leaf = leafOf(this.lo(e), this.hi(e), cur, 1);
+        const leaf = leafOf(this.lo(e), this.hi(e), cur, 1, e);
         if (leaf.va < cur || leaf.va + leaf.size > end) throw partialUnmapError(where, va, len, facts(leaf));
         cur = leaf.va + leaf.size;
         continue;
@@ -510,11 +746,11 @@ class LpaeTable implements PageTable {
       for (; cur < gEnd; ) {
         const slot = cur >>> 21;
         const slotEnd = Math.min(gEnd, (slot + 1) * SZ_2M);
-        const e2 = t2 + (slot & 511) * 8;
+        const e2 = this.l2Entry(t2, slot);
         const lo2 = this.lo(e2);
         const type2 = lo2 & TYPE_MASK;
         if (type2 === TYPE_BLOCK) {
-          const leaf = leafOf(lo2, this.hi(e2), cur, 2);
+          const leaf = leafOf(lo2, this.hi(e2), cur, 2, e2);
           if (leaf.va < cur || leaf.va + leaf.size > end) throw partialUnmapError(where, va, len, facts(leaf));
         } else if (type2 === TYPE_TABLE) {
           const view = this.memory.pageWords(tableAddress(lo2, this.hi(e2)));
@@ -526,6 +762,17 @@ class LpaeTable implements PageTable {
           throw notMappedError(where, cur);
         }
         cur = slotEnd;
+      }
+    }
+
+    // Runs that stick out of the range lose their hint first; the invalidation then covers them whole.
+    let invStart = va;
+    let invEnd = end;
+    for (const edge of [va, end - 1]) {
+      const run = this.breakRun(edge, va, end);
+      if (run !== undefined) {
+        invStart = Math.min(invStart, run.va);
+        invEnd = Math.max(invEnd, run.va + run.len);
       }
     }
 
@@ -544,11 +791,12 @@ class LpaeTable implements PageTable {
       for (; cur < gEnd; ) {
         const slot = cur >>> 21;
         const slotEnd = Math.min(gEnd, (slot + 1) * SZ_2M);
-        const i2 = b2 + (slot & 511) * 2;
+        const i2 = b2 + (this.hasL1 ? slot & 511 : slot) * 2;
         const lo2 = v2[i2] as number;
-        let dropEntry = false;
         if ((lo2 & TYPE_MASK) === TYPE_BLOCK) {
-          dropEntry = true;
+          v2[i2] = 0;
+          v2[i2 + 1] = 0;
+          this.l2Live[g] = (this.l2Live[g] as number) - 1;
         } else {
           const t3 = tableAddress(lo2, v2[i2 + 1] as number);
           const first = (cur >>> 12) & 511;
@@ -565,11 +813,6 @@ class LpaeTable implements PageTable {
             this.l2Live[g] = (this.l2Live[g] as number) - 1;
           }
         }
-        if (dropEntry) {
-          v2[i2] = 0;
-          v2[i2 + 1] = 0;
-          this.l2Live[g] = (this.l2Live[g] as number) - 1;
-        }
         cur = slotEnd;
       }
       if (this.hasL1 && this.l2Live[g] === 0) {
@@ -578,6 +821,32 @@ class LpaeTable implements PageTable {
         this.l2Tables--;
       }
     }
+    return { va: invStart, len: invEnd - invStart };
+  }
+
+  /**
+   * If the leaf at `addr` carries the contiguous hint and its run is not
+   * wholly inside [start, end), rewrite the run without the hint,
+   * break-before-make: all 16 entries invalid first, then the same
+   * descriptors without the hint (ARM ARM DDI 0406C B3.10.1 "General TLB
+   * maintenance requirements": a hinted run is changed only through
+   * invalid entries). Returns the run's input range, or undefined when
+   * nothing was rewritten.
+   */
+  private breakRun(addr: number, start: number, end: number): Invalidation | undefined {
+    const leaf = this.leafAt(addr);
+    if (leaf === undefined || (leaf.hi & CONT) === 0 || leaf.level === 1) return undefined;
+    const runSize = RUN_SIZE[leaf.level] as number;
+    const runVa = addr - (addr % runSize);
+    if (runVa >= start && runVa + runSize <= end) return undefined;
+    const first = leaf.at - Math.floor((addr % runSize) / (LEAF_SIZE[leaf.level] as number)) * 8;
+    const saved: number[] = [];
+    for (let i = 0; i < CONT_ENTRIES; i++) {
+      saved.push(this.lo(first + i * 8), this.hi(first + i * 8));
+      this.setDescriptor(first + i * 8, 0, 0);
+    }
+    for (let i = 0; i < CONT_ENTRIES; i++) this.setDescriptor(first + i * 8, saved[2 * i] as number, ((saved[2 * i + 1] as number) & ~CONT) >>> 0);
+    return { va: runVa, len: runSize };
   }
 
   destroy(): void {
@@ -600,17 +869,14 @@ class LpaeTable implements PageTable {
   }
 }
 
-function entry(l: Leaf): LeafEntry {
-  return { va: l.va, size: l.size, pa: l.pa, prot: decodeProt(l.lo, l.hi), level: l.level, descriptor: l.lo, descriptorHigh: l.hi };
-}
-
 /** The ARM LPAE long-descriptor format, 4 KiB granule: 4 KiB pages, 2 MiB and 1 GiB blocks. */
 export const armLpae4k: PageTableFormat = Object.freeze({
   name: NAME,
   pageSizes: PAGE_SIZES,
-  create(memory: PhysicalMemory, tables: TableMemory, options: PageTableOptions = {}): PageTable {
-    const split = checkOneOf(`${NAME}.create`, 'options.split', options.split ?? 0, [0, 1, 2, 3, 4, 5, 6, 7]);
-    return new LpaeTable(armLpae4k, memory, tables, split);
+  create(memory: PhysicalMemory, tables: TableMemory, options?: PageTableOptions): PageTable {
+    const o = checkCreate(`${NAME}.create`, memory, tables, options);
+    return new LpaeTable(armLpae4k, memory, tables, o.split, o.ttbr, o.outputBits);
   },
+  decodeConfig: decodeLpaeConfig,
+  walk: walkLpae,
 });
-

@@ -4,7 +4,10 @@
  * (a sorted list of mapped leaves, built by a plain greedy split), every
  * refused call leaves the RAM of every table (and the allocator's live set)
  * unchanged (docs/rules.md#atomicity), and all table memory except the root
- * comes back once everything is unmapped.
+ * comes back once everything is unmapped. For LPAE the model also knows
+ * the contiguous hint: 16 aligned leaves of one size written by one call,
+ * with both addresses aligned to the run, walk as one run, and a run that an
+ * unmap cuts loses its hint.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -19,12 +22,18 @@ interface Leaf {
   va: number;
   size: number;
   pa: number;
+  /** The contiguous-hint run this leaf belongs to (its size), or 0. */
+  run: number;
 }
 
 /** The reference: leaves sorted by va. */
 class Model {
   leaves: Leaf[] = [];
-  constructor(private readonly sizes: readonly number[]) {}
+  constructor(
+    private readonly sizes: readonly number[],
+    /** Leaf sizes that can carry the contiguous hint (LPAE: 4 KiB pages and 2 MiB blocks). */
+    private readonly hinted: readonly number[],
+  ) {}
 
   /** The greedy split, written the obvious way: at each step the largest size both addresses are aligned to that fits. */
   split(va: number, pa: number, len: number): Leaf[] {
@@ -32,8 +41,18 @@ class Model {
     for (let c = 0; c < len; ) {
       let s = SZ_4K;
       for (const size of this.sizes) if ((va + c) % size === 0 && (pa + c) % size === 0 && c + size <= len) s = size;
-      out.push({ va: va + c, size: s, pa: pa + c });
+      out.push({ va: va + c, size: s, pa: pa + c, run: 0 });
       c += s;
+    }
+    // 16 consecutive leaves of one hinted size, the first at a run-aligned va and pa: a run.
+    for (let i = 0; i + 16 <= out.length; i++) {
+      const first = out[i] as Leaf;
+      const run = first.size * 16;
+      if (!this.hinted.includes(first.size) || first.va % run !== 0 || first.pa % run !== 0) continue;
+      if (out.slice(i, i + 16).every((l) => l.size === first.size)) {
+        for (let k = i; k < i + 16; k++) (out[k] as Leaf).run = run;
+        i += 15;
+      }
     }
     return out;
   }
@@ -70,7 +89,14 @@ class Model {
       if (l.va < cur || l.va + l.size > va + len) return 'EINVAL';
       cur = l.va + l.size;
     }
-    this.leaves = this.leaves.filter((l) => l.va + l.size <= va || l.va >= va + len);
+    const end = va + len;
+    // A run the range cuts keeps its other leaves, without the hint.
+    for (const l of this.leaves) {
+      if (l.run === 0) continue;
+      const runVa = l.va - (l.va % l.run);
+      if (runVa < end && va < runVa + l.run && (runVa < va || runVa + l.run > end)) l.run = 0;
+    }
+    this.leaves = this.leaves.filter((l) => l.va + l.size <= va || l.va >= end);
     return undefined;
   }
 
@@ -124,13 +150,16 @@ function rawWalk(ram: TestRam, pt: PageTable, va: number): number | undefined {
 
 function agree(ram: TestRam, pt: PageTable, model: Model, probes: number[]): void {
   // Compared as one string: a deep equality over thousands of leaf objects per step is what would make this test slow.
-  const flat = (ls: Iterable<Leaf>): string => Array.from(ls, (l) => `${l.va.toString(16)}/${l.size.toString(16)}/${l.pa.toString(16)}`).join(' ');
-  expect(flat(pt.leaves())).toBe(flat(model.leaves));
+  // The contiguous hint is bit 52 of the descriptor (bit 20 of the high word).
+  const flat = (ls: Iterable<{ va: number; size: number; pa: number; hint: number }>): string =>
+    Array.from(ls, (l) => `${l.va.toString(16)}/${l.size.toString(16)}/${l.pa.toString(16)}${l.hint ? '+' : ''}`).join(' ');
+  expect(flat(Array.from(pt.leaves(), (l) => ({ ...l, hint: (l.descriptorHigh >>> 20) & 1 })))).toBe(flat(model.leaves.map((l) => ({ ...l, hint: l.run === 0 ? 0 : 1 }))));
   for (const va of probes) {
     if (va < 0 || va >= pt.inputSize) continue;
     const m = model.find(va);
     const w = pt.walk(va);
-    expect(w === undefined ? undefined : [w.pa, w.va, w.size]).toEqual(m === undefined ? undefined : [m.pa + (va - m.va), m.va, m.size]);
+    const tlb = m === undefined ? undefined : m.run === 0 ? [m.pa + (va - m.va), m.va, m.size] : [m.pa + (va - m.va), va - (va % m.run), m.run];
+    expect(w === undefined ? undefined : [w.pa, w.va, w.size]).toEqual(tlb);
     expect(rawWalk(ram, pt, va)).toBe(m === undefined ? undefined : m.pa + (va - m.va));
   }
 }
@@ -146,7 +175,7 @@ describe.each([
       fc.property(arbOps(format), fc.nat(), (ops, seed) => {
         const ram = new TestRam();
         const pt = format.create(ram, ram);
-        const model = new Model(format.pageSizes);
+        const model = new Model(format.pageSizes, format === armLpae4k ? [SZ_4K, SZ_2M] : []);
         for (const op of ops) {
           const before = ram.digest();
           let expected: string | undefined;

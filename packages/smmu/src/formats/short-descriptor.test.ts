@@ -30,10 +30,10 @@ describe('armV7Short descriptors in RAM (the worked values of docs/hardware.md#p
     const { ram, pt } = setup();
     pt.map(0, 0, SZ_4K, RW_WBWA);
     expect(l2(ram, pt.rootPa, 0)).toBe(0x00000c7f);
-    // The level-1 entry is a pointer: the level-2 base in [31:10], `01`, NS 0, domain 0.
+    // The level-1 entry is a pointer: the level-2 base in [31:10], `01`, PXN 0, NS 1 (not VCM_SECURE), domain 0.
     const p = l1(ram, pt.rootPa, 0);
-    expect(p & 0x3ff).toBe(0x001);
-    expect(p % 0x400).toBe(1);
+    expect(p & 0x3ff).toBe(0x009);
+    expect(p % 0x400).toBe(9);
   });
 
   it('64 KiB large page VA 16 MiB → PA 16 MiB is 0x01009C3D written 16 times', () => {
@@ -82,18 +82,18 @@ describe('armV7Short: one descriptor per page size and attribute combination', (
     });
   }
 
-  // section: NS 19, nG 17, S 16, AP[2] 15, TEX [14:12], AP[1] 11, AP[0] 10, domain [8:5], XN 4, C 3, B 2, 10
-  it('1 MiB section read/write WB-WA is 0x39031C1E at level 1', () => {
+  // section: NS 19, nG 17, S 16, AP[2] 15, TEX [14:12], AP[1] 11, AP[0] 10, domain [8:5], XN 4, C 3, B 2, 1, PXN 0
+  it('1 MiB section read/write WB-WA no-exec is 0x390B1C1F at level 1 (NS, XN and PXN set)', () => {
     const { ram, pt } = setup();
     pt.map(0x0010_0000, 0x3900_0000, SZ_1M, RW_WBWA);
-    expect(l1(ram, pt.rootPa, 0x0010_0000)).toBe(0x3903_1c1e);
+    expect(l1(ram, pt.rootPa, 0x0010_0000)).toBe(0x390b_1c1f);
     expect(pt.tableBytes).toBe(0x4000);
   });
 
-  it('1 MiB section read-only executable write-through global privileged is 0x0021840A', () => {
+  it('1 MiB section read-only executable write-through global privileged is 0x0029840A', () => {
     const { ram, pt } = setup();
     pt.map(0x0020_0000, 0x0020_0000, SZ_1M, VCM_READ | VCM_EXECUTE | VCM_WT | PROT_GLOBAL | PROT_PRIV);
-    expect(l1(ram, pt.rootPa, 0x0020_0000)).toBe(0x0021_840a);
+    expect(l1(ram, pt.rootPa, 0x0020_0000)).toBe(0x0029_840a);
     const w = pt.walk(0x002f_fffc);
     expect(w).toMatchObject({ pa: 0x002f_fffc, size: SZ_1M, level: 1, writable: false, executable: true, user: false });
   });
@@ -101,7 +101,7 @@ describe('armV7Short: one descriptor per page size and attribute combination', (
   it('16 MiB supersection is one descriptor (bit 18 set) written to 16 level-1 entries', () => {
     const { ram, pt } = setup();
     pt.map(SZ_16M, 0x4000_0000, SZ_16M, RW_WBWA);
-    for (let k = 0; k < 16; k++) expect(l1(ram, pt.rootPa, SZ_16M + k * SZ_1M)).toBe(0x4007_1c1e);
+    for (let k = 0; k < 16; k++) expect(l1(ram, pt.rootPa, SZ_16M + k * SZ_1M)).toBe(0x400f_1c1f);
     expect(l1(ram, pt.rootPa, 2 * SZ_16M)).toBe(0);
     expect(l1(ram, pt.rootPa, SZ_16M - SZ_1M)).toBe(0);
   });
@@ -110,9 +110,9 @@ describe('armV7Short: one descriptor per page size and attribute combination', (
     const { ram, pt } = setup();
     const pa = 0x12_3400_0000;
     pt.map(SZ_16M, pa, SZ_16M, RW_WBWA);
-    expect(l1(ram, pt.rootPa, SZ_16M + 5 * SZ_1M)).toBe(0x3427_1c3e);
+    expect(l1(ram, pt.rootPa, SZ_16M + 5 * SZ_1M)).toBe(0x342f_1c3f);
     expect(pt.walk(SZ_16M + 0xab_cde0)?.pa).toBe(0x12_34ab_cde0);
-    expect([...pt.leaves()]).toEqual([{ va: SZ_16M, size: SZ_16M, pa, prot: RW_WBWA, level: 1, descriptor: 0x3427_1c3e, descriptorHigh: 0 }]);
+    expect([...pt.leaves()]).toEqual([{ va: SZ_16M, size: SZ_16M, pa, prot: RW_WBWA, level: 1, descriptor: 0x342f_1c3f, descriptorHigh: 0 }]);
   });
 
   it('a page below the supersection size cannot reach above 4 GiB: EINVAL', () => {
@@ -291,7 +291,7 @@ describe('armV7Short: TTBR0 split (TTBCR.N)', () => {
     expect(pt.tableBytes).toBe(0x1000);
     expect(pt.rootPa % 0x1000).toBe(0);
     pt.map(0x3ff0_0000, 0x3ff0_0000, SZ_1M, RW_WBWA);
-    expect(ram.readU32(pt.rootPa + 0x3ff * 4)).toBe(0x3ff3_1c1e);
+    expect(ram.readU32(pt.rootPa + 0x3ff * 4)).toBe(0x3ffb_1c1f);
     expect(vcmErrorOf(() => pt.map(0x4000_0000, 0, SZ_4K, RW_WBWA)).code).toBe('EINVAL');
     expect(pt.walk(0x4000_0000)).toBeUndefined();
   });

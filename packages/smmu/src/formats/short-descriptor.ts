@@ -1,31 +1,33 @@
 /**
  * `armV7Short`: the ARMv7 short-descriptor translation table format
- * (docs/hardware.md#page-table-formats), as the MSM8x60 SMMU and the
- * ARMv7 CPU walk it. 32-bit descriptors in simulated RAM, two levels:
+ * (docs/hardware.md#page-table-formats; ARM ARM DDI 0406C B3.5 "Short-
+ * descriptor translation table format"), as the MSM8x60 SMMU and the ARMv7
+ * CPU walk it. 32-bit descriptors in simulated RAM, two levels:
  *
- * - level 1: index VA[31:20], 4096 entries (4096 >> N with a split N),
- *   16 KiB aligned; `01` pointer to a level-2 table (base [31:10]), `10`
- *   section (1 MiB, base [31:20]) or, with bit 18, supersection (16 MiB,
- *   base [31:24], PA[35:32] in [23:20], PA[39:36] in [8:5]);
+ * - level 1: index VA[31:20], 4096 entries (4096 >> N for the TTBR0 table
+ *   with a split N), 16 KiB aligned; `01` pointer to a level-2 table (base
+ *   [31:10], PXN 2, NS 3, domain [8:5]), `1x` section (1 MiB, base
+ *   [31:20], bit 0 PXN) or, with bit 18, supersection (16 MiB, base
+ *   [31:24], PA[35:32] in [23:20], PA[39:36] in [8:5]);
  * - level 2: index VA[19:12], 256 entries, 1 KiB aligned; `1x` small page
  *   (4 KiB, base [31:12], XN bit 0), `01` large page (64 KiB, base [31:16],
  *   XN moved to bit 15 and TEX to [14:12]).
  *
  * Large pages and supersections are one descriptor written 16 times at a
- * 16-aligned index. Domain 0 and NS 0 throughout (secure-world semantics are
- * not modelled, so `VCM_SECURE` does not reach the bits).
+ * 16-aligned index. Domain 0 throughout.
  *
- * How `prot` (the `vcm.h` reservation attribute bits) becomes bits:
- * nG unless `PROT_GLOBAL`; S always (every mapping shareable); AP[1]
- * (unprivileged access) unless `PROT_PRIV`; AP[0] (access flag) on every
- * leaf; AP[2] (read-only) when `VCM_WRITE` is absent; XN when `VCM_EXECUTE`
- * is absent; cache policy → TEX/C/B: `VCM_WB_WA` 001/1/1, `VCM_NOTCACHED`
- * 001/0/0 (normal non-cacheable), `VCM_WB_NWA` 000/1/1, `VCM_WT` 000/1/0.
- * Short descriptors cannot say "write-only": a mapping without `VCM_READ`
- * is readable anyway, and `walk().readable` is always true. `VCM_USER`,
- * `VCM_SUPERVISOR` and `VCM_SECURE` do not reach the bits either; a walk
- * reports `prot` decoded from the bits (READ, WRITE, EXECUTE, the cache
- * policy, `PROT_GLOBAL`, `PROT_PRIV`).
+ * How `prot` (the `vcm.h` reservation attribute bits) becomes bits
+ * (docs/attributes.md): nG unless `PROT_GLOBAL`; S always (every mapping
+ * shareable); AP[1] (unprivileged access) unless `PROT_PRIV`; AP[0] (access
+ * flag) on every leaf; AP[2] (read-only) when `VCM_WRITE` is absent; XN when
+ * `VCM_EXECUTE` is absent; PXN (sections and supersections only) also for
+ * user-only executable mappings; NS unless `VCM_SECURE` (in the section, or
+ * for pages in the level-1 pointer, so the pages of one level-2 table share
+ * one security state); cache policy → TEX/C/B: `VCM_WB_WA` 001/1/1,
+ * `VCM_NOTCACHED` 001/0/0 (normal non-cacheable), `VCM_WB_NWA` 000/1/1,
+ * `VCM_WT` 000/1/0. Short descriptors cannot say "write-only": a mapping
+ * without `VCM_READ` is readable anyway, and `walk().readable` is always
+ * true.
  *
  * Bookkeeping outside RAM is one live-entry count per level-2 table (so an
  * emptied table is freed at once); every translation fact is read from RAM.
@@ -38,36 +40,54 @@ import {
   VCM_CACHE_POLICY,
   VCM_EXECUTE,
   VCM_NOTCACHED,
+  VCM_SECURE,
+  VCM_SUPERVISOR,
+  VCM_USER,
   VCM_WB_NWA,
   VCM_WB_WA,
   VCM_WRITE,
   VCM_WT,
   VcmError,
-  checkAligned,
-  checkOneOf,
   checkUint,
   hex,
 } from '@vcm/core';
 import type { PhysicalMemory } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV } from '../format.js';
-import type { LeafEntry, PageTable, PageTableFormat, PageTableOptions, TableMemory, WalkResult } from '../format.js';
+import type {
+  Invalidation,
+  LeafEntry,
+  PageTable,
+  PageTableFormat,
+  PageTableOptions,
+  TableMemory,
+  TranslationRegisters,
+  WalkConfig,
+  WalkFault,
+  WalkResult,
+  WalkStep,
+} from '../format.js';
 import {
   MIN_TABLE_BYTES,
+  REGION_SIZE,
   TWO_32,
   accessProt,
   allocateTables,
+  checkCreate,
   checkMapPage,
   checkMapRange,
-  checkPageSize,
+  checkRegisters,
+  checkUnmapPage,
   checkUnmapRange,
   clashError,
   destroyedError,
   notMappedError,
   partialUnmapError,
+  registerError,
   tableClashError,
+  walkFault,
   wrongLeafSizeError,
 } from './common.js';
-import type { LeafFacts } from './common.js';
+import type { LeafFacts, TableRange } from './common.js';
 
 const NAME = 'armV7Short';
 const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_64K, SZ_1M, SZ_16M]);
@@ -76,20 +96,55 @@ const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_64K, SZ_1M, SZ_16
 const L2_BYTES = 0x400;
 const L2_ENTRIES = 256;
 
-// Level-1 descriptor bits.
+// Level-1 descriptor fields (ARM ARM DDI 0406C B3.5.1).
 const L1_TYPE_MASK = 3;
 const L1_POINTER = 1;
-const L1_SECTION = 2;
+/** Bit 1 set: a section or supersection; bit 0 is then its PXN. */
+const L1_SECTION_BIT = 2;
+const SECTION_PXN = 1;
+const SECTION_NS = 1 << 19;
 const L1_SUPERSECTION_BIT = 1 << 18;
+const POINTER_PXN = 1 << 2;
+const POINTER_NS = 1 << 3;
+const DOMAIN_SHIFT = 5;
 const L1_POINTER_BASE = 0xfffffc00;
 const SECTION_BASE = 0xfff00000;
 const SUPERSECTION_BASE = 0xff000000;
-
-// Level-2 descriptor bits.
+// Level-2 descriptor fields.
 const L2_SMALL_BIT = 2;
 const L2_LARGE = 1;
 const SMALL_BASE = 0xfffff000;
 const LARGE_BASE = 0xffff0000;
+// Fields every leaf kind has at the same place.
+const B_SHIFT = 2;
+const C_SHIFT = 3;
+
+/**
+ * Where one leaf kind keeps the attribute fields that move between kinds
+ * (section/supersection, small page, large page); every other field is at
+ * one place for all kinds.
+ */
+interface Layout {
+  readonly xn: number;
+  readonly tex: number;
+  readonly ap0: number;
+  readonly ap1: number;
+  readonly ap2: number;
+  readonly s: number;
+  readonly ng: number;
+}
+const SECTION: Layout = { xn: 4, tex: 12, ap0: 10, ap1: 11, ap2: 15, s: 16, ng: 17 };
+const SMALL: Layout = { xn: 0, tex: 6, ap0: 4, ap1: 5, ap2: 9, s: 10, ng: 11 };
+const LARGE: Layout = { xn: 15, tex: 12, ap0: 4, ap1: 5, ap2: 9, s: 10, ng: 11 };
+
+// TTBCR (short-descriptor; ARM ARM DDI 0406C B4.1.153).
+const TTBCR_N = 7;
+const TTBCR_PD0 = 1 << 4;
+const TTBCR_PD1 = 1 << 5;
+const TTBCR_EAE = 1 << 31;
+/** UNK/SBZP with EAE = 0: bit 3 and [30:6]. */
+const TTBCR_SBZ = (1 << 3) | 0x7fffffc0;
+const SCTLR_AFE = 1 << 29;
 
 /** The attribute fields of one `prot`, before they are placed for a descriptor kind. */
 interface Fields {
@@ -97,6 +152,8 @@ interface Fields {
   ap2: number;
   ap1: number;
   xn: number;
+  pxn: number;
+  ns: number;
   tex: number;
   c: number;
   b: number;
@@ -108,30 +165,29 @@ function fieldsOf(prot: number): Fields {
   const tex = policy === VCM_WB_WA || policy === VCM_NOTCACHED ? 1 : 0;
   const c = policy === VCM_NOTCACHED ? 0 : 1;
   const b = policy === VCM_WB_WA || policy === VCM_WB_NWA ? 1 : 0;
+  const exec = (prot & VCM_EXECUTE) !== 0;
   return {
     ng: prot & PROT_GLOBAL ? 0 : 1,
     ap2: prot & VCM_WRITE ? 0 : 1,
     ap1: prot & PROT_PRIV ? 0 : 1,
-    xn: prot & VCM_EXECUTE ? 0 : 1,
+    xn: exec ? 0 : 1,
+    // Executable for user mode only: privileged code may not run it (docs/attributes.md#execute-never).
+    pxn: !exec || (prot & VCM_USER && !(prot & VCM_SUPERVISOR)) ? 1 : 0,
+    ns: prot & VCM_SECURE ? 0 : 1,
     tex,
     c,
     b,
   };
 }
 
-/** Small page (4 KiB) attribute bits: nG 11, S 10, AP[2] 9, TEX [8:6], AP[1] 5, AP[0] 4, C 3, B 2, `1x`, XN 0. */
-function smallBits(f: Fields): number {
-  return (f.ng << 11) | (1 << 10) | (f.ap2 << 9) | (f.tex << 6) | (f.ap1 << 5) | (1 << 4) | (f.c << 3) | (f.b << 2) | L2_SMALL_BIT | f.xn;
+/** The one encoder: the attribute bits of a leaf of kind `l` (without base and type bits). */
+function leafBits(l: Layout, f: Fields): number {
+  return (f.ng << l.ng) | (1 << l.s) | (f.ap2 << l.ap2) | (f.tex << l.tex) | (f.ap1 << l.ap1) | (1 << l.ap0) | (f.xn << l.xn) | (f.c << C_SHIFT) | (f.b << B_SHIFT);
 }
 
-/** Large page (64 KiB): XN moves to bit 15, TEX to [14:12], low bits `01`; the rest as a small page. */
-function largeBits(f: Fields): number {
-  return (f.xn << 15) | (f.tex << 12) | (f.ng << 11) | (1 << 10) | (f.ap2 << 9) | (f.ap1 << 5) | (1 << 4) | (f.c << 3) | (f.b << 2) | L2_LARGE;
-}
-
-/** Section (1 MiB): nG 17, S 16, AP[2] 15, TEX [14:12], AP[1] 11, AP[0] 10, NS 19 = 0, domain [8:5] = 0, XN 4, C 3, B 2, `10`. */
+/** A section's (or supersection's) attribute and type bits: the leaf bits plus NS, PXN in bit 0, `1x`. */
 function sectionBits(f: Fields): number {
-  return (f.ng << 17) | (1 << 16) | (f.ap2 << 15) | (f.tex << 12) | (f.ap1 << 11) | (1 << 10) | (f.xn << 4) | (f.c << 3) | (f.b << 2) | L1_SECTION;
+  return leafBits(SECTION, f) | (f.ns ? SECTION_NS : 0) | L1_SECTION_BIT | (f.pxn ? SECTION_PXN : 0);
 }
 
 function decodeCache(tex0: number, c: number, b: number): number {
@@ -140,25 +196,137 @@ function decodeCache(tex0: number, c: number, b: number): number {
   return b === 1 ? VCM_WB_NWA : VCM_WT;
 }
 
-function decodeProt(ng: number, ap2: number, ap1: number, xn: number, tex0: number, c: number, b: number): number {
-  return accessProt(ap2 === 0, xn === 0) | decodeCache(tex0, c, b) | (ng ? 0 : PROT_GLOBAL) | (ap1 ? 0 : PROT_PRIV);
+/** The one decoder of `prot`: a leaf word of kind `l`, with the security and PXN that apply to it. */
+function decodeProt(l: Layout, d: number, secure: boolean): number {
+  return (
+    accessProt(((d >>> l.ap2) & 1) === 0, ((d >>> l.xn) & 1) === 0) |
+    decodeCache((d >>> l.tex) & 1, (d >>> C_SHIFT) & 1, (d >>> B_SHIFT) & 1) |
+    (secure ? VCM_SECURE : 0) |
+    ((d >>> l.ng) & 1 ? 0 : PROT_GLOBAL) |
+    ((d >>> l.ap1) & 1 ? 0 : PROT_PRIV)
+  );
 }
 
-/** Decoded leaf, shared by walk, leaves and the error messages. */
+/**
+ * The one walk (ARM ARM DDI 0406C B3.5 and the short-descriptor walk
+ * pseudocode): TTBR0 when N = 0 or the top N bits of the address are zero,
+ * else TTBR1; then the level-1 descriptor and, for a pointer, the level-2
+ * one. A Non-secure walker meeting a secure leaf takes a translation fault
+ * (docs/attributes.md#secure); with SCTLR.AFE, AP[0] = 0 is an access-flag
+ * fault. Domains and permissions are the caller's.
+ */
+function walkShort(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+  const n = c.t0sz;
+  let base: number;
+  if (n === 0 || va < (REGION_SIZE[n] as number)) {
+    if (c.epd0) return walkFault('translation', 1, -1, 0, 0);
+    base = c.ttbr0;
+  } else {
+    if (c.epd1) return walkFault('translation', 1, -1, 0, 0);
+    base = c.ttbr1;
+  }
+  const e1 = base + (va >>> 20) * 4;
+  const d = memory.readU32(e1);
+  if (trace !== undefined) trace.push({ level: 1, entryPa: e1, descriptor: d >>> 0, descriptorHigh: 0 });
+  if (d & L1_SECTION_BIT) {
+    const secure = (d & SECTION_NS) === 0;
+    if (secure && c.nonSecure) return walkFault('translation', 1, e1, d, 0);
+    if (c.afe && ((d >>> SECTION.ap0) & 1) === 0) return walkFault('access-flag', 1, e1, d, 0);
+    let size: number;
+    let out: number;
+    let domain: number;
+    if (d & L1_SUPERSECTION_BIT) {
+      size = SZ_16M;
+      out = ((d & SUPERSECTION_BASE) >>> 0) + (((d >>> 20) & 0xf) + ((d >>> DOMAIN_SHIFT) & 0xf) * 16) * TWO_32; // PA[39:32]
+      domain = 0; // the domain field holds PA[39:36]; supersections are in domain 0
+    } else {
+      size = SZ_1M;
+      out = (d & SECTION_BASE) >>> 0;
+      domain = (d >>> DOMAIN_SHIFT) & 0xf;
+    }
+    return leafResult(SECTION, d, va, size, out, 1, e1, secure, (d & SECTION_PXN) !== 0, domain);
+  }
+  if ((d & L1_TYPE_MASK) !== L1_POINTER) return walkFault('translation', 1, e1, d, 0);
+  const e2 = ((d & L1_POINTER_BASE) >>> 0) + ((va >>> 12) & 0xff) * 4;
+  const p = memory.readU32(e2);
+  if (trace !== undefined) trace.push({ level: 2, entryPa: e2, descriptor: p >>> 0, descriptorHigh: 0 });
+  if ((p & 3) === 0) return walkFault('translation', 2, e2, p, 0);
+  const secure = (d & POINTER_NS) === 0;
+  if (secure && c.nonSecure) return walkFault('translation', 2, e2, p, 0);
+  const l = p & L2_SMALL_BIT ? SMALL : LARGE;
+  if (c.afe && ((p >>> l.ap0) & 1) === 0) return walkFault('access-flag', 2, e2, p, 0);
+  const small = l === SMALL;
+  return leafResult(l, p, va, small ? SZ_4K : SZ_64K, (p & (small ? SMALL_BASE : LARGE_BASE)) >>> 0, 2, e2, secure, (d & POINTER_PXN) !== 0, (d >>> DOMAIN_SHIFT) & 0xf);
+}
+
+function leafResult(l: Layout, d: number, va: number, size: number, out: number, level: number, entryPa: number, secure: boolean, pxn: boolean, domain: number): WalkResult {
+  const offset = va % size;
+  const executable = ((d >>> l.xn) & 1) === 0;
+  return {
+    pa: out + offset,
+    va: va - offset,
+    size,
+    base: out,
+    prot: decodeProt(l, d, secure),
+    readable: true,
+    writable: ((d >>> l.ap2) & 1) === 0,
+    executable,
+    privilegedExecutable: executable && !pxn,
+    user: ((d >>> l.ap1) & 1) === 1,
+    accessFlag: ((d >>> l.ap0) & 1) === 1,
+    nonSecure: !secure,
+    domain,
+    descriptor: d >>> 0,
+    descriptorHigh: 0,
+    level,
+    entryPa,
+  };
+}
+
+/** A TTBR's table base: the base field for a table of `bytes`, the bits below it down to 7 should-be-zero, [6:0] walk attributes (ignored). */
+function ttbrBase(where: string, name: string, value: number, high: number, bytes: number): number {
+  if (high !== 0) throw registerError(where, `${name}High`, high, 'the short-descriptor TTBRs are 32-bit registers; the high word must be 0 or absent');
+  const sbz = (value & (bytes - 1) & ~0x7f) >>> 0;
+  if (sbz !== 0) {
+    throw registerError(where, name, value, `the table base must be aligned to ${bytes} bytes (bits ${hex(sbz)} set; only the walk attributes in [6:0] may be set below the base)`);
+  }
+  return (value & ~(bytes - 1) & ~0x7f) >>> 0;
+}
+
+function decodeShortConfig(regs: TranslationRegisters, nonSecure?: boolean): WalkConfig {
+  const where = `${NAME}.decodeConfig`;
+  const r = checkRegisters(where, regs, nonSecure);
+  if (r.ttbcr & TTBCR_EAE) {
+    throw registerError(where, 'ttbcr', r.ttbcr, 'EAE (bit 31) is 1, so the registers describe the long-descriptor (LPAE) format; armV7Short needs EAE = 0');
+  }
+  if (r.ttbcr & TTBCR_SBZ) {
+    throw registerError(where, 'ttbcr', r.ttbcr, `bits ${hex((r.ttbcr & TTBCR_SBZ) >>> 0)} are should-be-zero in the short-descriptor TTBCR (N [2:0], PD0 4, PD1 5)`);
+  }
+  const n = r.ttbcr & TTBCR_N;
+  const epd0 = (r.ttbcr & TTBCR_PD0) !== 0;
+  const epd1 = (r.ttbcr & TTBCR_PD1) !== 0;
+  return Object.freeze({
+    // TTBR0's table is 16 KiB >> N; it needs at least 128-byte alignment, which the attribute bits [6:0] leave.
+    ttbr0: epd0 ? 0 : ttbrBase(where, 'ttbr0', r.ttbr0, r.ttbr0High, 0x4000 >>> n),
+    ttbr1: epd1 || n === 0 ? 0 : ttbrBase(where, 'ttbr1', r.ttbr1, r.ttbr1High, 0x4000),
+    t0sz: n,
+    t1sz: 0,
+    epd0,
+    epd1,
+    afe: (r.sctlr & SCTLR_AFE) !== 0,
+    nonSecure: r.nonSecure,
+  });
+}
+
+/** Decoded leaf, for leaves() and the error messages. */
 interface Leaf {
   va: number;
   size: number;
   pa: number;
   level: number;
   descriptor: number;
-  ng: number;
-  ap2: number;
-  ap1: number;
-  ap0: number;
-  xn: number;
-  tex0: number;
-  c: number;
-  b: number;
+  layout: Layout;
+  secure: boolean;
 }
 
 const KIND: Record<number, string> = {
@@ -172,83 +340,70 @@ function facts(l: Leaf): LeafFacts {
   return { va: l.va, size: l.size, pa: l.pa, kind: KIND[l.size] ?? 'leaf' };
 }
 
-/** A section or supersection leaf: both keep their attribute bits at the same places (docs/hardware.md#page-table-formats). */
-function sectionLeaf(va: number, size: number, pa: number, d: number): Leaf {
-  return {
-    va,
-    size,
-    pa,
-    level: 1,
-    descriptor: d >>> 0,
-    ng: (d >>> 17) & 1,
-    ap2: (d >>> 15) & 1,
-    ap1: (d >>> 11) & 1,
-    ap0: (d >>> 10) & 1,
-    xn: (d >>> 4) & 1,
-    tex0: (d >>> 12) & 1,
-    c: (d >>> 3) & 1,
-    b: (d >>> 2) & 1,
-  };
-}
-
 /** Decode a level-1 leaf (section or supersection) found for `va`. */
 function decodeL1Leaf(d: number, va: number): Leaf {
+  const secure = (d & SECTION_NS) === 0;
   if (d & L1_SUPERSECTION_BIT) {
-    const high = ((d >>> 20) & 0xf) + ((d >>> 5) & 0xf) * 16; // PA[39:32]
-    return sectionLeaf((va & SUPERSECTION_BASE) >>> 0, SZ_16M, ((d & SUPERSECTION_BASE) >>> 0) + high * TWO_32, d);
+    const high = ((d >>> 20) & 0xf) + ((d >>> DOMAIN_SHIFT) & 0xf) * 16; // PA[39:32]
+    return { va: (va & SUPERSECTION_BASE) >>> 0, size: SZ_16M, pa: ((d & SUPERSECTION_BASE) >>> 0) + high * TWO_32, level: 1, descriptor: d >>> 0, layout: SECTION, secure };
   }
-  return sectionLeaf((va & SECTION_BASE) >>> 0, SZ_1M, (d & SECTION_BASE) >>> 0, d);
+  return { va: (va & SECTION_BASE) >>> 0, size: SZ_1M, pa: (d & SECTION_BASE) >>> 0, level: 1, descriptor: d >>> 0, layout: SECTION, secure };
 }
 
-/** Decode a valid level-2 descriptor found for `va` (fields spelled out: the walk is a TLB miss's hot path). */
-function decodeL2Leaf(d: number, va: number): Leaf {
-  const small = (d & L2_SMALL_BIT) !== 0;
-  return {
-    va: (va & (small ? SMALL_BASE : LARGE_BASE)) >>> 0,
-    size: small ? SZ_4K : SZ_64K,
-    pa: (d & (small ? SMALL_BASE : LARGE_BASE)) >>> 0,
-    level: 2,
-    descriptor: d >>> 0,
-    ng: (d >>> 11) & 1,
-    ap2: (d >>> 9) & 1,
-    ap1: (d >>> 5) & 1,
-    ap0: (d >>> 4) & 1,
-    xn: small ? d & 1 : (d >>> 15) & 1,
-    tex0: small ? (d >>> 6) & 1 : (d >>> 12) & 1,
-    c: (d >>> 3) & 1,
-    b: (d >>> 2) & 1,
-  };
+/** Decode a valid level-2 descriptor `e` found for `va` under the level-1 pointer `d`. */
+function decodeL2Leaf(e: number, va: number, d: number): Leaf {
+  const small = (e & L2_SMALL_BIT) !== 0;
+  const mask = small ? SMALL_BASE : LARGE_BASE;
+  return { va: (va & mask) >>> 0, size: small ? SZ_4K : SZ_64K, pa: (e & mask) >>> 0, level: 2, descriptor: e >>> 0, layout: small ? SMALL : LARGE, secure: (d & POINTER_NS) === 0 };
 }
 
 class ShortDescriptorTable implements PageTable {
   readonly format: PageTableFormat;
   readonly rootPa: number;
+  readonly inputBase: number;
   readonly inputSize: number;
+  readonly walkConfig: WalkConfig;
+  private readonly range: TableRange;
   private readonly memory: PhysicalMemory;
   private readonly tables: TableMemory;
-  private readonly l1Entries: number;
+  /** The first and one-past-last level-1 index this table uses. */
+  private readonly l1First: number;
+  private readonly l1End: number;
   private readonly l1Bytes: number;
   /** Live entries of the level-2 table under each level-1 index (a large page counts 16). */
   private readonly live: Uint16Array;
   private l2Tables = 0;
   private destroyed = false;
 
-  constructor(format: PageTableFormat, memory: PhysicalMemory, tables: TableMemory, split: number) {
+  constructor(format: PageTableFormat, memory: PhysicalMemory, tables: TableMemory, split: number, ttbr: 0 | 1, outputBits: number) {
     this.format = format;
     this.memory = memory;
     this.tables = tables;
-    this.l1Entries = 4096 >>> split;
-    this.inputSize = 2 ** (32 - split);
-    // TTBCR.N: the TTBR0 table is 16 KiB >> N long and aligned to its size
-    // (docs/hardware.md#the-ttbr-split).
-    this.l1Bytes = Math.max(0x4000 >>> split, MIN_TABLE_BYTES);
-    this.live = new Uint16Array(this.l1Entries);
+    const region = REGION_SIZE[split] as number;
+    this.inputBase = ttbr === 0 ? 0 : region;
+    this.inputSize = ttbr === 0 ? region : TWO_32 - region;
+    this.range = { inputBase: this.inputBase, inputSize: this.inputSize, paLimit: 2 ** outputBits };
+    this.l1First = ttbr === 0 ? 0 : 4096 >>> split;
+    this.l1End = ttbr === 0 ? 4096 >>> split : 4096;
+    // TTBCR.N: the TTBR0 table is 16 KiB >> N long and aligned to its size; the TTBR1 table is always the full 16 KiB (docs/hardware.md#the-ttbr-split).
+    this.l1Bytes = ttbr === 0 ? Math.max(0x4000 >>> split, MIN_TABLE_BYTES) : 0x4000;
+    this.live = new Uint16Array(this.l1End);
     const root = tables.allocateTable(this.l1Bytes, this.l1Bytes);
-    if (root % this.l1Bytes !== 0 || root + this.l1Bytes > TWO_32) {
+    if (root % this.l1Bytes !== 0 || !(root + this.l1Bytes <= TWO_32)) {
       tables.freeTable(root, this.l1Bytes);
       throw new VcmError('EINVAL', `${NAME}.create: table memory gave ${hex(root)}, not a ${this.l1Bytes}-byte aligned address below 4 GiB`, { pa: root });
     }
     this.rootPa = root;
+    this.walkConfig = Object.freeze({
+      ttbr0: ttbr === 0 ? root : 0,
+      ttbr1: ttbr === 1 ? root : 0,
+      t0sz: split,
+      t1sz: 0,
+      epd0: ttbr === 1,
+      epd1: ttbr === 0,
+      afe: false,
+      nonSecure: false,
+    });
   }
 
   get tableBytes(): number {
@@ -269,81 +424,52 @@ class ShortDescriptorTable implements PageTable {
 
   private leafAt(va: number): Leaf | undefined {
     const d = this.l1(va >>> 20);
-    const type = d & L1_TYPE_MASK;
-    if (type === L1_SECTION) return decodeL1Leaf(d, va);
-    if (type !== L1_POINTER) return undefined;
+    if (d & L1_SECTION_BIT) return decodeL1Leaf(d, va);
+    if ((d & L1_TYPE_MASK) !== L1_POINTER) return undefined;
     const e = this.memory.readU32(((d & L1_POINTER_BASE) >>> 0) + ((va >>> 12) & 0xff) * 4);
     if ((e & 3) === 0) return undefined;
-    return decodeL2Leaf(e, va);
+    return decodeL2Leaf(e, va, d);
   }
 
   walk(va: number): WalkResult | undefined {
     if (this.destroyed) throw destroyedError(`${NAME}.walk`, this.rootPa);
-    if (!(va >= 0 && va < this.inputSize && Number.isInteger(va))) {
+    if (!(va >= this.inputBase && va < this.inputBase + this.inputSize && Number.isInteger(va))) {
       checkUint(`${NAME}.walk`, 'va', va);
       return undefined;
     }
-    const l = this.leafAt(va);
-    if (l === undefined) return undefined;
-    return {
-      pa: l.pa + (va - l.va),
-      va: l.va,
-      size: l.size,
-      base: l.pa,
-      prot: decodeProt(l.ng, l.ap2, l.ap1, l.xn, l.tex0, l.c, l.b),
-      readable: true,
-      writable: l.ap2 === 0,
-      executable: l.xn === 0,
-      user: l.ap1 === 1,
-      accessFlag: l.ap0 === 1,
-      descriptor: l.descriptor,
-      descriptorHigh: 0,
-      level: l.level,
-    };
+    const r = walkShort(this.memory, this.walkConfig, va);
+    return 'fault' in r ? undefined : r;
   }
 
   *leaves(): Iterable<LeafEntry> {
     this.alive(`${NAME}.leaves`);
     // Read through page views (a dump touches every entry; one view per 4 KiB of table).
-    for (let i = 0; i < this.l1Entries; i++) {
+    for (let i = this.l1First; i < this.l1End; i++) {
       const at = this.rootPa + i * 4;
       const d = this.memory.pageWords(at)[(at & 0xfff) >>> 2] as number;
-      const type = d & L1_TYPE_MASK;
-      if (type === L1_SECTION) {
+      if (d & L1_SECTION_BIT) {
         const l = decodeL1Leaf(d, i * SZ_1M);
-        yield this.entry(l);
+        yield entry(l);
         if (l.size === SZ_16M) i += 15;
-      } else if (type === L1_POINTER) {
+      } else if ((d & L1_TYPE_MASK) === L1_POINTER) {
         const t = (d & L1_POINTER_BASE) >>> 0;
         const view = this.memory.pageWords(t);
         const base = (t & 0xfff) >>> 2;
         for (let j = 0; j < L2_ENTRIES; j++) {
           const e = view[base + j] as number;
           if ((e & 3) === 0) continue;
-          const l = decodeL2Leaf(e, i * SZ_1M + j * SZ_4K);
-          yield this.entry(l);
+          const l = decodeL2Leaf(e, i * SZ_1M + j * SZ_4K, d);
+          yield entry(l);
           if (l.size === SZ_64K) j += 15;
         }
       }
     }
   }
 
-  private entry(l: Leaf): LeafEntry {
-    return {
-      va: l.va,
-      size: l.size,
-      pa: l.pa,
-      prot: decodeProt(l.ng, l.ap2, l.ap1, l.xn, l.tex0, l.c, l.b),
-      level: l.level,
-      descriptor: l.descriptor,
-      descriptorHigh: 0,
-    };
-  }
-
   map(va: number, pa: number, size: number, prot: number): void {
     const where = `${NAME}.map`;
     this.alive(where);
-    const a = checkMapPage(where, PAGE_SIZES, this.inputSize, va, pa, size, prot);
+    const a = checkMapPage(where, PAGE_SIZES, this.range, va, pa, size, prot);
     // One aligned page of `size` is exactly what the greedy walk picks for [va, va+size).
     this.mapChecked(where, a.va, a.pa, a.size, a.prot);
   }
@@ -351,7 +477,7 @@ class ShortDescriptorTable implements PageTable {
   mapRange(va: number, pa: number, len: number, prot: number): void {
     const where = `${NAME}.mapRange`;
     this.alive(where);
-    const a = checkMapRange(where, this.inputSize, va, pa, len, prot);
+    const a = checkMapRange(where, this.range, va, pa, len, prot);
     this.mapChecked(where, a.va, a.pa, a.len, a.prot);
   }
 
@@ -362,9 +488,10 @@ class ShortDescriptorTable implements PageTable {
    * of the size", decided once per call.
    *
    * Two passes over the same steps: the first only reads (clashes, the
-   * 4 GiB reach of non-supersection leaves, how many level-2 tables are
-   * new), then the tables are obtained all or nothing, then the second pass
-   * writes. So a refused call leaves RAM and the allocator as they were.
+   * 4 GiB reach of non-supersection leaves, the security state of existing
+   * level-2 tables, how many level-2 tables are new), then the tables are
+   * obtained all or nothing, then the second pass writes. So a refused call
+   * leaves RAM and the allocator as they were.
    */
   private mapChecked(where: string, va: number, pa: number, len: number, prot: number): void {
     const delta = va - pa;
@@ -372,6 +499,7 @@ class ShortDescriptorTable implements PageTable {
     const sect1 = delta % SZ_1M === 0;
     const large64 = delta % SZ_64K === 0;
     const end = va + len;
+    const f = fieldsOf(prot);
 
     // Pass 1: read only.
     let newTables = 0;
@@ -405,8 +533,9 @@ class ShortDescriptorTable implements PageTable {
         });
       }
       const d = this.l1(i);
-      const type = d & L1_TYPE_MASK;
-      if (type === L1_POINTER) {
+      if (d & L1_SECTION_BIT) {
+        throw clashError(where, cur, facts(decodeL1Leaf(d, cur)));
+      } else if ((d & L1_TYPE_MASK) === L1_POINTER) {
         const t = (d & L1_POINTER_BASE) >>> 0;
         const view = this.memory.pageWords(t);
         const base = (t & 0xfff) >>> 2;
@@ -415,11 +544,18 @@ class ShortDescriptorTable implements PageTable {
           const e = view[base + j] as number;
           if ((e & 3) !== 0) {
             const addr = i * SZ_1M + j * SZ_4K;
-            throw clashError(where, addr, facts(decodeL2Leaf(e, addr)));
+            throw clashError(where, addr, facts(decodeL2Leaf(e, addr, d)));
           }
         }
-      } else if (type === L1_SECTION) {
-        throw clashError(where, cur, facts(decodeL1Leaf(d, cur)));
+        // NS sits in the level-1 pointer: every page of a level-2 table shares one security state.
+        if (((d & POINTER_NS) !== 0) !== (f.ns === 1)) {
+          const secure = (d & POINTER_NS) === 0;
+          throw new VcmError(
+            'EINVAL',
+            `${where}: ${hex(cur)} would be ${secure ? 'non-secure' : 'secure (VCM_SECURE)'}, but the level-2 table of [${hex(i * SZ_1M)}, ${hex((i + 1) * SZ_1M)}) holds ${secure ? 'secure' : 'non-secure'} pages and ${NAME} keeps NS in the level-1 pointer (one security state per MiB of pages)`,
+            { va: cur, secure: !secure, tableSecure: secure },
+          );
+        }
       } else {
         newTables++;
       }
@@ -435,10 +571,11 @@ class ShortDescriptorTable implements PageTable {
     }
 
     // Pass 2: write.
-    const f = fieldsOf(prot);
-    const small = smallBits(f);
-    const large = largeBits(f);
+    const small = leafBits(SMALL, f) | L2_SMALL_BIT;
+    const large = leafBits(LARGE, f) | L2_LARGE;
     const section = sectionBits(f);
+    // The level-1 pointer: NS for its pages, PXN 0 (it would bind all 256 pages of the table), domain 0.
+    const pointer = f.ns ? POINTER_NS | L1_POINTER : L1_POINTER;
     for (let cur = va; cur < end; ) {
       const i = cur >>> 20;
       const rem = end - cur;
@@ -446,7 +583,7 @@ class ShortDescriptorTable implements PageTable {
       if (super16 && cur % SZ_16M === 0 && rem >= SZ_16M) {
         // PA[35:32] in [23:20], PA[39:36] in the domain field [8:5].
         const high = Math.floor(curPa / TWO_32);
-        const d = ((curPa & SUPERSECTION_BASE) | ((high & 0xf) << 20) | ((high >>> 4) << 5) | L1_SUPERSECTION_BIT | section) >>> 0;
+        const d = ((curPa & SUPERSECTION_BASE) | ((high & 0xf) << 20) | ((high >>> 4) << DOMAIN_SHIFT) | L1_SUPERSECTION_BIT | section) >>> 0;
         for (let k = 0; k < 16; k++) this.setL1(i + k, d);
         cur += SZ_16M;
         continue;
@@ -460,7 +597,7 @@ class ShortDescriptorTable implements PageTable {
       let d = this.l1(i);
       if ((d & L1_TYPE_MASK) !== L1_POINTER) {
         const t = fresh.pop() as number;
-        d = (t | L1_POINTER) >>> 0;
+        d = (t | pointer) >>> 0;
         this.setL1(i, d);
         this.l2Tables++;
       }
@@ -497,46 +634,47 @@ class ShortDescriptorTable implements PageTable {
 
   private checkL1Free(where: string, i: number, kind: string): void {
     const d = this.l1(i);
-    const type = d & L1_TYPE_MASK;
-    if (type === L1_SECTION) throw clashError(where, i * SZ_1M, facts(decodeL1Leaf(d, i * SZ_1M)));
-    if (type === L1_POINTER) {
+    if (d & L1_SECTION_BIT) throw clashError(where, i * SZ_1M, facts(decodeL1Leaf(d, i * SZ_1M)));
+    if ((d & L1_TYPE_MASK) === L1_POINTER) {
       throw tableClashError(where, i * SZ_1M, kind, 2, (d & L1_POINTER_BASE) >>> 0, this.live[i] as number);
     }
   }
 
-  unmap(va: number, size: number): void {
+  unmap(va: number, size: number): Invalidation {
     const where = `${NAME}.unmap`;
     this.alive(where);
-    const s = checkPageSize(where, PAGE_SIZES, size);
-    const v = checkAligned(where, 'va', va, s, this.inputSize - s);
-    const leaf = this.leafAt(v);
-    if (leaf === undefined) throw notMappedError(where, v);
-    if (leaf.size > s) throw partialUnmapError(where, v, s, facts(leaf));
-    if (leaf.size < s) throw wrongLeafSizeError(where, v, s, facts(leaf));
-    this.unmapChecked(where, v, s);
+    const a = checkUnmapPage(where, PAGE_SIZES, this.range, va, size);
+    const leaf = this.leafAt(a.va);
+    if (leaf === undefined) throw notMappedError(where, a.va);
+    if (leaf.size > a.size) throw partialUnmapError(where, a.va, a.size, facts(leaf));
+    if (leaf.size < a.size) throw wrongLeafSizeError(where, a.va, a.size, facts(leaf));
+    return this.unmapChecked(where, a.va, a.size);
   }
 
-  unmapRange(va: number, len: number): void {
+  unmapRange(va: number, len: number): Invalidation {
     const where = `${NAME}.unmapRange`;
     this.alive(where);
-    const a = checkUnmapRange(where, this.inputSize, va, len);
-    this.unmapChecked(where, a.va, a.len);
+    const a = checkUnmapRange(where, this.range, va, len);
+    return this.unmapChecked(where, a.va, a.len);
   }
 
-  /** Two passes again: every address mapped and no leaf sticking out (read only), then clear and free emptied tables. */
-  private unmapChecked(where: string, va: number, len: number): void {
+  /**
+   * Two passes again: every address mapped and no leaf sticking out (read
+   * only), then clear and free emptied tables. Large pages and
+   * supersections are never cut, so the invalidation is the range itself.
+   */
+  private unmapChecked(where: string, va: number, len: number): Invalidation {
     const end = va + len;
     for (let cur = va; cur < end; ) {
       const i = cur >>> 20;
       const d = this.l1(i);
-      const type = d & L1_TYPE_MASK;
-      if (type === L1_SECTION) {
+      if (d & L1_SECTION_BIT) {
         const leaf = decodeL1Leaf(d, cur);
         if (leaf.va < cur || leaf.va + leaf.size > end) throw partialUnmapError(where, va, len, facts(leaf));
         cur = leaf.va + leaf.size;
         continue;
       }
-      if (type !== L1_POINTER) throw notMappedError(where, cur);
+      if ((d & L1_TYPE_MASK) !== L1_POINTER) throw notMappedError(where, cur);
       const slotEnd = Math.min(end, (i + 1) * SZ_1M);
       const t = (d & L1_POINTER_BASE) >>> 0;
       const view = this.memory.pageWords(t);
@@ -549,7 +687,7 @@ class ShortDescriptorTable implements PageTable {
           continue;
         }
         if ((e & 3) === 0) throw notMappedError(where, i * SZ_1M + j * SZ_4K);
-        if ((j & 15) !== 0 || j + 15 > last) throw partialUnmapError(where, va, len, facts(decodeL2Leaf(e, i * SZ_1M + j * SZ_4K)));
+        if ((j & 15) !== 0 || j + 15 > last) throw partialUnmapError(where, va, len, facts(decodeL2Leaf(e, i * SZ_1M + j * SZ_4K, d)));
         j += 16;
       }
       cur = slotEnd;
@@ -558,7 +696,7 @@ class ShortDescriptorTable implements PageTable {
     for (let cur = va; cur < end; ) {
       const i = cur >>> 20;
       const d = this.l1(i);
-      if ((d & L1_TYPE_MASK) === L1_SECTION) {
+      if (d & L1_SECTION_BIT) {
         const n = d & L1_SUPERSECTION_BIT ? 16 : 1;
         for (let k = 0; k < n; k++) this.setL1(i + k, 0);
         cur += n * SZ_1M;
@@ -576,6 +714,7 @@ class ShortDescriptorTable implements PageTable {
       if (left === 0) this.dropL2(i, t);
       cur = slotEnd;
     }
+    return { va, len };
   }
 
   /** An emptied level-2 table: unhook it from level 1 first, then give its memory back. */
@@ -591,11 +730,11 @@ class ShortDescriptorTable implements PageTable {
     // mappings were all removed has none left and needs no scan; otherwise
     // scan level 1 a page view at a time and stop at the last live table.
     let remaining = this.l2Tables;
-    for (let i = 0; i < this.l1Entries && remaining > 0; ) {
+    for (let i = this.l1First; i < this.l1End && remaining > 0; ) {
       const at = this.rootPa + i * 4;
       const view = this.memory.pageWords(at);
       const first = (at & 0xfff) >>> 2; // a split level-1 table may start mid-page
-      const end = Math.min(1024 - first, this.l1Entries - i);
+      const end = Math.min(1024 - first, this.l1End - i);
       for (let j = 0; j < end && remaining > 0; j++) {
         const d = view[first + j] as number;
         if ((d & L1_TYPE_MASK) === L1_POINTER) {
@@ -611,12 +750,18 @@ class ShortDescriptorTable implements PageTable {
   }
 }
 
+function entry(l: Leaf): LeafEntry {
+  return { va: l.va, size: l.size, pa: l.pa, prot: decodeProt(l.layout, l.descriptor, l.secure), level: l.level, descriptor: l.descriptor, descriptorHigh: 0 };
+}
+
 /** The ARMv7 short-descriptor format: 4 KiB, 64 KiB, 1 MiB and 16 MiB pages. */
 export const armV7Short: PageTableFormat = Object.freeze({
   name: NAME,
   pageSizes: PAGE_SIZES,
-  create(memory: PhysicalMemory, tables: TableMemory, options: PageTableOptions = {}): PageTable {
-    const split = checkOneOf(`${NAME}.create`, 'options.split', options.split ?? 0, [0, 1, 2, 3, 4, 5, 6, 7]);
-    return new ShortDescriptorTable(armV7Short, memory, tables, split);
+  create(memory: PhysicalMemory, tables: TableMemory, options?: PageTableOptions): PageTable {
+    const o = checkCreate(`${NAME}.create`, memory, tables, options);
+    return new ShortDescriptorTable(armV7Short, memory, tables, o.split, o.ttbr, o.outputBits);
   },
+  decodeConfig: decodeShortConfig,
+  walk: walkShort,
 });

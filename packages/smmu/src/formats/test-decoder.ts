@@ -1,10 +1,8 @@
 /**
  * TEST SCAFFOLDING ONLY: an independent table walker written straight from
- * docs/hardware.md#page-table-formats and the ARM ARM, sharing no code with the
- * formats, to check that what the
- * formats leave in RAM is what a hardware walker would find (
- * docs/architecture.md#what-is-simulated-and-how-faithfully). The LPAE walker
- * reads 64-bit descriptors
+ * the ARM ARM's descriptor layouts (docs/hardware.md#page-table-formats),
+ * sharing no code with the formats, to check that what the formats leave in
+ * RAM is what a hardware walker would find. The LPAE walker reads 64-bit descriptors
  * as bigint on purpose, so the formats' 32-bit-halves arithmetic is checked
  * against a different calculation.
  */
@@ -20,7 +18,9 @@ export function decodeShort(ram: PhysicalMemory, root: number, va: number): numb
       if (l2 % 4 === 1) return l2 - (l2 % 65536) + (va % 65536); // large page
       return l2 - (l2 % 4096) + (va % 4096); // small page
     }
-    case 2: {
+    case 2:
+    case 3: {
+      // `1x`: a section; bit 0 is its PXN.
       if (Math.floor(l1 / 2 ** 18) % 2 === 1) {
         const pa3532 = Math.floor(l1 / 2 ** 20) % 16;
         const pa3936 = Math.floor(l1 / 32) % 16;
