@@ -1,15 +1,16 @@
 /**
  * The TLB of one SMMU, shared by all its context banks (seed 000: "All
  * contexts in a SMMU share one global translation look-aside buffer";
- * HARDWARE.md). Finite, with a replacement policy; every entry is tagged by
+ * docs/hardware.md#translation-caches). Finite, with a replacement policy;
+ * every entry is tagged by
  * context bank and context id (CONTEXTIDR, the address-space id) and holds
  * one leaf of whatever size the walk found — one entry per 4 KiB page, per
  * 64 KiB large page, per 1 MiB section, per 16 MiB supersection. That is
  * what makes large pages cut misses
  * (docs/architecture.md#what-is-simulated-and-how-faithfully).
  *
- * The same TLB serves the CPU (`@vcm/vmm-overlay`, ARCHITECTURE.md "The CPU
- * is a master like any other"): one bank, the ASID as context id, and
+ * The same TLB serves the CPU (`@vcm/vmm-overlay`, docs/hardware.md#the-cpu):
+ * one bank, the ASID as context id, and
  * *global* entries — a leaf whose descriptor has nG clear (kernel mappings)
  * is filled with context id `TLB_GLOBAL` and then matches a lookup from any
  * context id of its bank, as an ARM TLB's global entries match any ASID.
