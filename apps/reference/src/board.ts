@@ -2,8 +2,7 @@
  * Which board the walk-throughs run on: `msm8x60Board()` by default, or a
  * JSON file given with `--board`, validated by `@vcm/devtree` before
  * anything runs. An unreadable or invalid file is a usage error (exit 2)
- * whose message carries the JSON path of the bad value (issue 7
- * acceptance 4).
+ * whose message carries the JSON path of the bad value.
  */
 import { readFileSync } from 'node:fs';
 import { isVcmError } from '@vcm/core';

@@ -2,8 +2,7 @@
  * The report model: what a walk-through returns and what the renderers
  * print. Walk-throughs never print; they record steps (the seed's C call
  * beside what ran and its result) and named checks, so the text and the
- * `--json` output are two views of one value (issue 7: "`--json` prints the
- * same as one JSON document").
+ * `--json` output are two views of one value.
  */
 
 /** One call of a walk-through: the seed's C line, what this implementation ran, what came back. */

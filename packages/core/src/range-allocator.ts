@@ -1,6 +1,6 @@
 /**
  * RangeAllocator: the device-address (IOVA) allocator behind `vcm_reserve`,
- * `vcm_reserve_at` and bounds (seed 001, `vcm.h`; API.md `vcm.reserve`).
+ * `vcm_reserve_at` and bounds (seed 001, `vcm.h`; docs/api.md#vcmh-mapping).
  *
  * The free space of `[start, start + len)` is kept as disjoint, coalesced
  * free extents in a treap keyed by extent start. Every node carries, for a
@@ -13,7 +13,8 @@
  * a tracked alignment the descent to the lowest fitting extent never
  * backtracks.
  *
- * HARDWARE.md: the original placed an aligned reservation by asking a
+ * docs/hardware.md#physical-memory-and-pools: the original placed an
+ * aligned reservation by asking a
  * first-fit bitmap for len + alignment, wasting up to the alignment each
  * time. Here the block starts at the aligned address and the slack before
  * and after it stays free (the extent is split into up to two free pieces).

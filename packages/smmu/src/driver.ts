@@ -48,7 +48,7 @@ import { SmmuContext } from './context.js';
 import { protOfAttr } from './prot.js';
 import { TranslationTable } from './translation-table.js';
 
-/** The widest split the short-descriptor TTBCR.N field holds (HARDWARE.md: N in 0..7). */
+/** The widest split the short-descriptor TTBCR.N field holds (docs/hardware.md#the-ttbr-split: N in 0..7). */
 export const MAX_SPLIT = 7;
 
 /** A VCM's page table for contexts of one format. */

@@ -1,7 +1,7 @@
 /**
  * `memory`: the board's memories, block pools and memory types, and one
- * max-munch allocation laid out chunk by chunk (issue 2: the reference app's
- * default shows these as a table; `all` runs this first). The allocation is
+ * max-munch allocation laid out chunk by chunk (`all` runs this
+ * first). The allocation is
  * chosen to take blocks of every size the memtype has: 16 MiB + 2 MiB +
  * 3 × 64 KiB + 5 × 4 KiB on MSM8x60's VCM_MEMTYPE_0.
  */
@@ -27,7 +27,7 @@ function planFor(len: number, sizes: readonly number[]): Map<number, number> {
 export const memory: Walkthrough = {
   id: 'memory',
   title: 'Memories, pools and one max-munch allocation',
-  source: 'seed 000 "Physical Memory Allocation and Reservation Backing"; HARDWARE.md "The MSM8x60 physical memory arrangement"',
+  source: 'seed 000 "Physical Memory Allocation and Reservation Backing"; docs/hardware.md#the-msm8x60-memory-arrangement',
   summary:
     'The physical side of the board: its RAM banks, the fixed-size block pools each memory gives the VCMM (blocks are never split or coalesced), the contiguous pools, and the memory types as ordered pool lists. Then one vcm_phys_alloc() shows max munch at work: as many of the largest blocks as fit, the rest carried down to smaller sizes, all or nothing.',
   run(rec, ctx) {
