@@ -11,6 +11,5 @@ export { Physmem, type PhysmemSnapshot } from './physmem.js';
 export { Bound, type BoundSnapshot } from './bound.js';
 export { GraphObject, type ObjectKind } from './graph.js';
 export { createDirectDevice, createDirectDriver, directDriver, type DirectDevice, type DirectDriver } from './direct-driver.js';
-export { RangeAllocator, type RangeAllocatorSnapshot } from './range-allocator.js';
-export { IntervalIndex } from './interval-index.js';
+export { RangeAllocator, type RangeAllocatorOptions, type RangeAllocatorSnapshot } from './range-allocator.js';
 export { RES_ATTR_BITS, ASSOC_ATTR_BITS, PHYS_ATTR_BITS } from './attributes.js';

@@ -143,6 +143,8 @@ function runAgainstList(ops: Op[]): void {
       expect(ix.countAt(p)).toBe(want.length);
     }
     expect(ix.size).toBe(model.length);
+    // AVL: the height bound holds after every operation.
+    expect(ix.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(ix.size + 2)));
   }
   expect([...ix.entries()]).toEqual(sorted());
   // Every boundary of every entry, and either side of it.

@@ -4,13 +4,13 @@
  * direct-mapped ranges) cover a physical address. Ranges may overlap,
  * because several physmems may wrap the same RAM (`vcm_map_phys_addr`).
  *
- * A treap keyed by (start, insertion sequence), each node augmented with the
- * largest end in its subtree. In-order is start order, then insertion order,
- * which is the order `stab` and `entries` report. Priorities come from a
- * per-instance PRNG (no global state), so the depth is O(log n) expected.
+ * An AVL tree (`ArrayAvlTree`) keyed by (start, insertion sequence), each
+ * node augmented with the largest end in its subtree. In-order is start
+ * order, then insertion order, which is the order `stab` and `entries`
+ * report.
  *
  * Cost, n = number of entries, k = number of entries containing the point,
- * treap depth O(log n) expected:
+ * tree height at most 1.44 · log2(n + 2):
  *   insert                   O(log n)
  *   remove(start,len,value)  O(log n + c), c = entries with that same start
  *   countAt                  O(log n) when the entries containing p do not
@@ -23,11 +23,14 @@
  *   entries()                O(n)
  *
  * Addresses are plain numbers up to 2^53 (docs/rules.md#numbers-and-addresses):
- * 40-bit
- * physical spaces do not fit in 32-bit integer operations.
+ * 40-bit physical spaces do not fit in 32-bit integer operations.
+ *
+ * Internal to core (the reverse map of `Graph` and the direct driver), so
+ * its checks below are invariant guards that throw RangeError, not the
+ * public boundary.
  */
 
-import { ArrayTreap, NIL, grownF64 } from './array-treap.js';
+import { ArrayAvlTree, NIL, grownF64 } from './array-avl-tree.js';
 
 export interface IntervalEntry<T> {
   start: number;
@@ -41,7 +44,7 @@ function checkInteger(where: string, param: string, value: number, min: number):
   }
 }
 
-export class IntervalIndex<T> extends ArrayTreap {
+export class IntervalIndex<T> extends ArrayAvlTree {
   private nodeStart: Float64Array;
   private nodeEnd: Float64Array;
   private maxEnd: Float64Array;

@@ -1,3 +1,4 @@
+import { codeOf, vcmErrorOf } from '@vcm/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RangeAllocator } from './range-allocator.js';
@@ -107,32 +108,39 @@ describe('RangeAllocator: exact fit, full, conflicts, errors', () => {
     expect(extents(a)).toEqual([[0x20000, 0x1000400 - 0x20000]]);
   });
 
-  it('free of a range that is not entirely allocated throws RangeError and changes nothing', () => {
+  it('free of a range that is not entirely allocated is EINVAL and changes nothing', () => {
     const a = new RangeAllocator(0x400, SZ_16M);
     expect(a.allocate(SZ_64K, SZ_64K)).toBe(0x10000);
     const before = a.toJSON();
-    expect(() => a.free(0x400, SZ_4K)).toThrow(RangeError); // entirely free
-    expect(() => a.free(0xf000, 0x2000)).toThrow(RangeError); // starts in free space
-    expect(() => a.free(0x1f000, 0x2000)).toThrow(RangeError); // ends in free space
-    expect(() => a.free(0, 0x400)).toThrow(RangeError); // below the range
-    expect(() => a.free(0x1000000, 0x800)).toThrow(RangeError); // past the end
+    expect(vcmErrorOf(() => a.free(0x400, SZ_4K)).message).toContain('[0x0000_0400, 0x0001_0000) is free'); // entirely free
+    expect(codeOf(() => a.free(0xf000, 0x2000))).toBe('EINVAL'); // starts in free space
+    expect(codeOf(() => a.free(0x1f000, 0x2000))).toBe('EINVAL'); // ends in free space
+    expect(vcmErrorOf(() => a.free(0, 0x400)).message).toContain('outside the managed range'); // below the range
+    expect(codeOf(() => a.free(0x1000000, 0x800))).toBe('EINVAL'); // past the end
     expect(a.toJSON()).toEqual(before);
     a.free(0x14000, SZ_4K); // a sub-range of an allocation is allocated
     expect(a.isFree(0x14000, SZ_4K)).toBe(true);
     expect(a.usedBytes).toBe(SZ_64K - SZ_4K);
   });
 
-  it('rejects malformed numbers with RangeError', () => {
+  it('rejects malformed numbers with EINVAL naming the parameter', () => {
     const a = new RangeAllocator(0, SZ_1M);
-    expect(() => a.allocate(0, 1)).toThrow(RangeError);
-    expect(() => a.allocate(SZ_4K, 3)).toThrow(RangeError);
-    expect(() => a.allocate(SZ_4K, 0)).toThrow(RangeError);
-    expect(() => a.allocate(Number.NaN, 1)).toThrow(RangeError);
-    expect(() => a.allocate(1.5, 1)).toThrow(RangeError);
-    expect(() => a.allocateAt(-4096, SZ_4K)).toThrow(RangeError);
-    expect(() => a.isFree(0, -1)).toThrow(RangeError);
-    expect(() => new RangeAllocator(-1, 10)).toThrow(RangeError);
-    expect(() => new RangeAllocator(Number.MAX_SAFE_INTEGER, 2)).toThrow(RangeError);
+    const param = (fn: () => unknown): unknown => {
+      const e = vcmErrorOf(fn);
+      expect(e.code).toBe('EINVAL');
+      return e.details['param'];
+    };
+    expect(param(() => a.allocate(0, 1))).toBe('len');
+    expect(param(() => a.allocate(SZ_4K, 3))).toBe('align');
+    expect(param(() => a.allocate(SZ_4K, 0))).toBe('align');
+    expect(param(() => a.allocate(Number.NaN, 1))).toBe('len');
+    expect(param(() => a.allocate(1.5, 1))).toBe('len');
+    expect(param(() => a.allocateAt(-4096, SZ_4K))).toBe('addr');
+    expect(param(() => a.isFree(0, -1))).toBe('len');
+    expect(param(() => new RangeAllocator(-1, 10))).toBe('start');
+    expect(param(() => new RangeAllocator(Number.MAX_SAFE_INTEGER, 2))).toBe('start');
+    expect(param(() => new RangeAllocator(2 ** 40 - SZ_4K, 2 * SZ_4K))).toBe('len');
+    expect(vcmErrorOf(() => a.allocate(SZ_4K, 3)).message).toBe('EINVAL: RangeAllocator.allocate: align must be a power of two from 1 B to 1024 GiB, got 3 (0x0000_0003)');
     expect(a.freeBytes).toBe(SZ_1M);
   });
 });
@@ -160,12 +168,13 @@ describe('RangeAllocator: coalescing', () => {
 
 describe('RangeAllocator: addresses beyond 32 bits', () => {
   it('places and frees above 2^32 and near 2^40 without truncation', () => {
-    const base = 2 ** 40 + 0x400;
+    const top = 2 ** 40 - 8 * 2 ** 30; // 8 GiB below the 40-bit limit
+    const base = top + 0x400;
     const a = new RangeAllocator(base, 4 * 2 ** 30);
     const p = a.allocate(SZ_1M, SZ_1M);
-    expect(p).toBe(2 ** 40 + SZ_1M);
+    expect(p).toBe(top + SZ_1M);
     const q = a.allocate(2 ** 30, 2 ** 30);
-    expect(q).toBe(2 ** 40 + 2 ** 30);
+    expect(q).toBe(top + 2 ** 30);
     expect(a.isFree(base, SZ_1M - 0x400)).toBe(true);
     a.free(p!, SZ_1M);
     a.free(q!, 2 ** 30);
@@ -333,7 +342,7 @@ function runAgainstModel(start: number, len: number, unit: number, ops: Op[], ch
         }
         const ok = m.free(fs, fl);
         if (ok) a.free(fs, fl);
-        else expect(() => a.free(fs, fl)).toThrow(RangeError);
+        else expect(codeOf(() => a.free(fs, fl))).toBe('EINVAL');
         if (op.part !== 3) live.splice(i, 1);
         if (ok && op.part === 1 && fl < l) live.push([s + fl, l - fl]);
         if (ok && op.part === 2 && fs > s) live.push([s, fs - s]);
@@ -345,7 +354,7 @@ function runAgainstModel(start: number, len: number, unit: number, ops: Op[], ch
         const ok = m.free(addr, op.len);
         if (ok) a.free(addr, op.len);
         else {
-          expect(() => a.free(addr, op.len)).toThrow(RangeError);
+          expect(codeOf(() => a.free(addr, op.len))).toBe('EINVAL');
           expect(a.toJSON()).toEqual(before);
         }
         break;
@@ -358,6 +367,8 @@ function runAgainstModel(start: number, len: number, unit: number, ops: Op[], ch
     expect(a.freeBytes).toBe(m.freeBytes);
     expect(a.usedBytes).toBe(len - m.freeBytes);
     expect(a.freeExtentCount).toBe(m.gaps().length);
+    // AVL: the height bound holds after every operation, not just on average.
+    expect(a.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(a.freeExtentCount + 2)));
   }
   // Free everything still allocated: one extent again.
   for (const [s, e] of [...m.used]) {
@@ -411,6 +422,224 @@ describe('RangeAllocator matches a scanning model (fast-check)', () => {
         (ops) => runAgainstModel(2 ** 39 + 0x400, 2 ** 31, SZ_64K, ops),
       ),
       { numRuns: 50 },
+    );
+  });
+});
+
+// ---- a pool's tree: a unit (granule) and alignments granule · 2^k ------------
+
+/** The granule of these tests: 4 KiB, as a memtype contiguous pool has. */
+const G = SZ_4K;
+
+/** Alignments granule · 2^k for k < levels, as `ContiguousPool` tracks them. */
+function granuleAlignments(levels: number): number[] {
+  return Array.from({ length: levels }, (_, k) => G * 2 ** k);
+}
+
+/** Bytes usable at alignment `align` in [start, end). */
+function usable(start: number, end: number, align: number): number {
+  const a = Math.ceil(start / align) * align;
+  return end > a ? end - a : 0;
+}
+
+describe('RangeAllocator as a free-extent tree with a granule (the contiguous pool)', () => {
+  it('stays balanced under sorted inserts (AVL height bound)', () => {
+    const a = new RangeAllocator(0, 20_000 * G, { alignments: granuleAlignments(4) });
+    expect(a.allocateAt(0, 20_000 * G)).toBe(true);
+    // Each free lands after every existing extent and touches none: 10,000 sorted inserts.
+    for (let i = 0; i < 10_000; i++) a.free(i * 2 * G, G);
+    expect(a.freeExtentCount).toBe(10_000);
+    expect(a.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(10_002)));
+    for (let i = 0; i < 10_000; i += 2) expect(a.allocateAt(i * 2 * G, G)).toBe(true);
+    expect(a.freeExtentCount).toBe(5_000);
+    expect(a.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(5_002)));
+  });
+
+  it('property: lowestFit, the largest fit at every tracked alignment and isFree agree with a brute-force scan', () => {
+    const levels = 5;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat(200), { maxLength: 60 }),
+        fc.array(fc.nat(200), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 12 }),
+        // One past the tracked alignments too: the backtracking search.
+        fc.integer({ min: 0, max: levels }),
+        (starts, removals, lenUnits, k) => {
+          // Free extents [s·5G, s·5G + (1 + s % 2)G (+ 2G when 5 | s)): 1 to 4 granules, never touching.
+          const total = 201 * 5 * G;
+          const a = new RangeAllocator(0, total, { alignments: granuleAlignments(levels) });
+          expect(a.allocateAt(0, total)).toBe(true);
+          const live = new Map<number, number>();
+          for (const s of starts) {
+            const start = s * 5 * G;
+            const end = start + (1 + (s % 2)) * G + (s % 5 === 0 ? 2 * G : 0);
+            a.free(start, end - start);
+            live.set(start, end);
+          }
+          for (const r of removals) {
+            const start = r * 5 * G;
+            const end = live.get(start);
+            if (end !== undefined) {
+              expect(a.allocateAt(start, end - start)).toBe(true);
+              live.delete(start);
+            }
+          }
+          const sorted = [...live].sort((x, y) => x[0] - y[0]);
+          expect(a.freeExtents().map((e) => [e.start, e.start + e.len])).toEqual(sorted);
+          expect(a.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(sorted.length + 2)));
+          const align = G * 2 ** k;
+          const len = lenUnits * G;
+          const before = JSON.stringify(a.toJSON());
+          const fit = sorted.find(([s, e]) => usable(s, e, align) >= len);
+          expect(a.lowestFit(len, align)).toBe(fit === undefined ? undefined : Math.ceil(fit[0] / align) * align);
+          // The largest block placeable at each tracked alignment: it fits, one granule more does not.
+          for (let j = 0; j < levels; j++) {
+            const aj = G * 2 ** j;
+            const best = Math.max(0, ...sorted.map(([s, e]) => usable(s, e, aj)));
+            if (best > 0) expect(a.lowestFit(best, aj)).not.toBeUndefined();
+            expect(a.lowestFit(best + G, aj)).toBeUndefined();
+            if (j === 0) expect(a.largestFreeExtent).toBe(best);
+          }
+          // Around a probe address and every extent edge, isFree matches the set.
+          const freeAt = (p: number, l: number): boolean => sorted.some(([s, e]) => s <= p && p + l <= e);
+          const probes = [100 * 5 * G + G, ...sorted.flatMap(([s, e]) => [s - G, s, e - G, e])].filter((p) => p >= 0 && p < total);
+          for (const p of probes) for (const l of [G, 2 * G]) if (p + l <= total) expect(a.isFree(p, l)).toBe(freeAt(p, l));
+          expect(JSON.stringify(a.toJSON())).toBe(before);
+          if (fit !== undefined) {
+            expect(a.allocate(len, align)).toBe(Math.ceil(fit[0] / align) * align);
+            expect(a.freeBytes).toBe(sorted.reduce((t, [s, e]) => t + e - s, 0) - len);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an alignment below the granule means the granule; addresses and lengths must be whole granules', () => {
+    const a = new RangeAllocator(0x3b80_0000, 64 * G, { alignments: granuleAlignments(7) });
+    expect(a.unit).toBe(G);
+    expect(a.alignments).toEqual(granuleAlignments(7));
+    expect(a.allocate(G, 1)).toBe(0x3b80_0000);
+    expect(a.allocate(G, 1024)).toBe(0x3b80_1000);
+    expect(a.allocate(4 * G, 16 * G)).toBe(0x3b81_0000);
+    const before = JSON.stringify(a.toJSON());
+    expect(vcmErrorOf(() => a.allocate(G + 1, 1)).details['param']).toBe('len');
+    expect(vcmErrorOf(() => a.allocateAt(0x3b80_2800, G)).details['param']).toBe('addr');
+    expect(vcmErrorOf(() => a.free(0x3b80_0000, 1024)).details['param']).toBe('len');
+    expect(vcmErrorOf(() => a.isFree(0x3b80_2001, G)).details['param']).toBe('addr');
+    expect(JSON.stringify(a.toJSON())).toBe(before);
+    expect(vcmErrorOf(() => new RangeAllocator(0x800, 4 * G, { alignments: [G] })).details['param']).toBe('start');
+    expect(vcmErrorOf(() => new RangeAllocator(0, 4 * G + 0x800, { alignments: [G] })).details['param']).toBe('len');
+  });
+});
+
+// ---- the public boundary: bad input is EINVAL and changes nothing ---------------
+
+/** Values no address, length or alignment may take. */
+const ALWAYS_BAD: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom<unknown>(Number.NaN, Infinity, -Infinity, -1, -SZ_4K, 0.5, SZ_4K + 0.5, 2 ** 40 + SZ_4K, 2 ** 53, Number.MAX_VALUE, '4096', '', null, undefined, true, {}, [SZ_4K], 4096n, Symbol('x'), () => SZ_4K),
+  fc.integer({ min: -(2 ** 40), max: -1 }),
+  fc.double({ noInteger: true, noDefaultInfinity: false }),
+  fc.integer({ min: 2 ** 40 + 1, max: Number.MAX_SAFE_INTEGER }),
+  fc.string(),
+  fc.object(),
+);
+
+type Call = { method: 'allocate' | 'lowestFit'; slot: 0 | 1 } | { method: 'allocateAt' | 'free' | 'isFree'; slot: 0 | 1 };
+const CALLS: Call[] = (['allocate', 'lowestFit', 'allocateAt', 'free', 'isFree'] as const).flatMap((method) => [
+  { method, slot: 0 as const },
+  { method, slot: 1 as const },
+]);
+
+/** A fragmented allocator: live blocks, holes and a bound-like nested range. */
+function fragmented(): RangeAllocator {
+  const a = new RangeAllocator(0x400, SZ_16M);
+  const got = [a.allocate(SZ_4K, SZ_4K), a.allocate(SZ_64K, SZ_64K), a.allocate(SZ_1M, SZ_1M), a.allocate(3 * SZ_4K, SZ_4K)];
+  a.free(got[1]!, SZ_64K);
+  return a;
+}
+
+describe('RangeAllocator: the public boundary', () => {
+  it('property: every bad argument of every method is EINVAL naming it, and the allocator is unchanged', () => {
+    const a = fragmented();
+    const digest = JSON.stringify(a.toJSON());
+    const good: Record<Call['method'], [number, number]> = {
+      allocate: [SZ_4K, SZ_4K],
+      lowestFit: [SZ_4K, SZ_4K],
+      allocateAt: [0x5000, SZ_4K],
+      free: [0x1000, SZ_4K],
+      isFree: [0x5000, SZ_4K],
+    };
+    const names: Record<Call['method'], [string, string]> = {
+      allocate: ['len', 'align'],
+      lowestFit: ['len', 'align'],
+      allocateAt: ['addr', 'len'],
+      free: ['addr', 'len'],
+      isFree: ['addr', 'len'],
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...CALLS), ALWAYS_BAD, (call, bad) => {
+        const args: unknown[] = [...good[call.method]];
+        args[call.slot] = bad;
+        const fn = a[call.method] as (this: RangeAllocator, ...xs: unknown[]) => unknown;
+        const e = vcmErrorOf(() => fn.apply(a, args));
+        expect(e.code).toBe('EINVAL');
+        expect(e.details['param']).toBe(names[call.method][call.slot]);
+        expect(e.message).toContain(`RangeAllocator.${call.method}: ${names[call.method][call.slot]} must be`);
+        expect(JSON.stringify(a.toJSON())).toBe(digest);
+      }),
+      { numRuns: 1000 },
+    );
+    // The same calls with good arguments still work on the untouched allocator.
+    expect(a.isFree(0x5000, SZ_4K)).toBe(true);
+    expect(a.allocate(SZ_4K, SZ_4K)).toBe(0x5000);
+  });
+
+  it('property: slot-specific bad values (zero lengths, non-powers of two, ranges past 2^40) are EINVAL and change nothing', () => {
+    const a = fragmented();
+    const digest = JSON.stringify(a.toJSON());
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constant(['allocate', 0, 1, 'len'] as const),
+          fc.constant(['lowestFit', 0, 1, 'len'] as const),
+          fc.integer({ min: 3, max: 2 ** 40 }).filter((x) => 2 ** Math.round(Math.log2(x)) !== x).map((x) => ['allocate', SZ_4K, x, 'align'] as const),
+          fc.constant(['allocate', SZ_4K, 0, 'align'] as const),
+          fc.constant(['allocate', SZ_4K, 2 ** 41, 'align'] as const),
+          fc.constant(['allocateAt', 0x2000, 0, 'len'] as const),
+          fc.integer({ min: 2 ** 40 - SZ_16M + 1, max: 2 ** 40 - 1 }).map((x) => ['isFree', x, SZ_16M, 'len'] as const),
+          fc.constant(['free', 2 ** 40, SZ_4K, 'addr'] as const),
+        ),
+        ([method, x, y, param]) => {
+          const fn = a[method] as (this: RangeAllocator, ...xs: unknown[]) => unknown;
+          const e = vcmErrorOf(() => fn.call(a, x, y));
+          expect(e.code).toBe('EINVAL');
+          expect(e.details['param']).toBe(param);
+          expect(JSON.stringify(a.toJSON())).toBe(digest);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: a bad start, length, options or alignments list is EINVAL naming it', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          ALWAYS_BAD.map((v) => [[v, SZ_1M], 'start'] as const),
+          ALWAYS_BAD.map((v) => [[0, v], 'len'] as const),
+          fc.constantFrom<unknown>(null, 7, 'x', true).map((v) => [[0, SZ_1M, v], 'options'] as const),
+          fc.constantFrom<unknown>(null, 7, 'x', {}, [], Array.from({ length: 42 }, (_, i) => 2 ** i)).map((v) => [[0, SZ_1M, { alignments: v }], 'alignments'] as const),
+          fc.constantFrom<unknown>(3, 0, -4096, 0.5, NaN, '4096', null, 2 ** 41).map((v) => [[0, SZ_1M, { alignments: [1, v] }], 'alignments[1]'] as const),
+          fc.constantFrom([SZ_4K, SZ_4K], [SZ_64K, SZ_4K]).map((v) => [[0, SZ_1M, { alignments: v }], 'alignments'] as const),
+        ),
+        ([args, param]) => {
+          const e = vcmErrorOf(() => new (RangeAllocator as unknown as new (...xs: unknown[]) => RangeAllocator)(...args));
+          expect(e.code).toBe('EINVAL');
+          expect(e.details['param']).toBe(param);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

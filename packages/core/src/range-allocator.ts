@@ -1,78 +1,83 @@
 /**
- * RangeAllocator: the device-address (IOVA) allocator behind `vcm_reserve`,
- * `vcm_reserve_at` and bounds (seed 001, `vcm.h`; docs/api.md#vcmh-mapping).
+ * RangeAllocator: the one free-extent tree of the project. It is the
+ * device-address (IOVA) allocator behind `vcm_reserve`, `vcm_reserve_at` and
+ * bounds (seed 001, `vcm.h`; docs/api.md#vcmh-mapping), the CPU's vmalloc
+ * and mmap areas in `@vcm/vmm-overlay`, and the free space of
+ * `@vcm/physalloc`'s contiguous pools (seed 000, "One pool is a contiguous
+ * block of memory").
  *
  * The free space of `[start, start + len)` is kept as disjoint, coalesced
- * free extents in a treap keyed by extent start. Every node carries, for a
- * small set of tracked alignments 2^k (k ∈ {0, 12, 16, 20, 21, 24, 30}: byte,
- * 4 KiB, 64 KiB, 1 MiB, 2 MiB, 16 MiB, 1 GiB, i.e. the `VCM_ALIGN_*` orders,
- * the natural alignments of `vcm_reserve` and the LPAE block sizes), the
- * largest aligned block its subtree can hold:
- *   fit_k(subtree) = max over its extents [s, e) of  e − alignUp(s, 2^k).
- * An extent holds an aligned block of `len` exactly when fit_k >= len, so for
+ * free extents in an AVL tree keyed by extent start (`ArrayAvlTree`). Every
+ * node carries, for each tracked alignment A (by default 1, 4 KiB, 64 KiB,
+ * 1 MiB, 2 MiB, 16 MiB, 1 GiB: the `VCM_ALIGN_*` orders, the natural
+ * alignments of `vcm_reserve` and the LPAE block sizes; a contiguous pool
+ * tracks its granule times every power of two up to its size), the largest
+ * aligned block its subtree can hold:
+ *   fit_A(subtree) = max over its extents [s, e) of  e − alignUp(s, A).
+ * An extent holds an aligned block of `len` exactly when fit_A >= len, so for
  * a tracked alignment the descent to the lowest fitting extent never
  * backtracks.
  *
- * docs/hardware.md#physical-memory-and-pools: the original placed an
- * aligned reservation by asking a
- * first-fit bitmap for len + alignment, wasting up to the alignment each
- * time. Here the block starts at the aligned address and the slack before
- * and after it stays free (the extent is split into up to two free pieces).
+ * The original placed an aligned reservation by asking a first-fit bitmap
+ * for len + alignment, wasting up to the alignment each time
+ * (docs/hardware.md#physical-memory-and-pools). Here the block starts at the
+ * aligned address and the slack before and after it stays free (the extent
+ * is split into up to two free pieces).
  *
- * Cost, n = number of free extents (≈ live reservations + 1), treap depth is
- * O(log n) expected (priorities from a per-instance PRNG; no global state):
- *   allocate(len, align)  O(log n) when align is 1 or a tracked alignment.
- *                         For any other power of two the in-order search prunes
- *                         subtrees with fit_j < len, 2^j the nearest tracked
- *                         alignment below align. That test is necessary but not
- *                         sufficient, so it backtracks out of subtrees that
- *                         pass it without holding a fit; those all have
- *                         fit_j < len + align − 2^j (at or above that bound a
- *                         fit is certain). Worst case O((m + 1) · log n), m the
- *                         number of such false candidates below the answer
- *                         (O(n log n) for an adversarial layout). Tracking every
- *                         order 12..31 would remove the case but measured about
- *                         2× slower for the tracked ones, which are what
- *                         `vcm_reserve` asks for by default.
- *   allocateAt            O(log n)
- *   free                  O(log n) (coalesces with both neighbours)
+ * Cost, n = number of free extents (≈ live reservations + 1), tree height at
+ * most 1.44 · log2(n + 2), m = number of tracked alignments:
+ *   allocate(len, align)  O(m · log n) when align is at most the unit or a
+ *                         tracked alignment. For any other power of two the
+ *                         in-order search prunes subtrees with fit_B < len, B
+ *                         the nearest tracked alignment below align. That test
+ *                         is necessary but not sufficient, so it backtracks out
+ *                         of subtrees that pass it without holding a fit; those
+ *                         all have fit_B < len + align − B (at or above that
+ *                         bound a fit is certain). Worst case O((k + 1) · m ·
+ *                         log n), k the number of such false candidates below
+ *                         the answer (O(n log n) for an adversarial layout).
+ *                         Tracking every order 12..31 by default would remove
+ *                         the case but measured about 2× slower for the
+ *                         tracked ones, which are what `vcm_reserve` asks for.
+ *   lowestFit             as allocate, and changes nothing
+ *   allocateAt, free      O(m · log n) (free coalesces with both neighbours)
  *   isFree                O(log n)
- *   freeBytes, usedBytes, freeExtentCount, largestFreeExtent   O(1)
+ *   freeBytes, usedBytes, freeExtentCount, largestFreeExtent, treeHeight   O(1)
  *   freeExtents(), toJSON()   O(n)
  *
- * Addresses are plain numbers up to 2^53: no `>>>`/`|` on addresses
- * (docs/rules.md#numbers-and-addresses says numbers; 40-bit spaces exceed 32
- * bits).
+ * Every public method validates its arguments once (an `EINVAL` VcmError
+ * that names the parameter and what would be right, and nothing changes,
+ * docs/rules.md#validation); the descents below it do not check again.
+ * Addresses are plain numbers below 2^40: no `>>>`/`|` on addresses
+ * (docs/rules.md#numbers-and-addresses; 40-bit spaces exceed 32 bits).
  */
-import { hex } from './errors.js';
+import { ArrayAvlTree, NIL, grownF64 } from './array-avl-tree.js';
+import { VcmError, hex } from './errors.js';
+import { checkAligned, checkLength, checkPowerOfTwo, checkUint } from './validate.js';
 
-/** log2 of the tracked alignments, ascending; index 0 must be 0 (plain length). */
-const SHIFTS = [0, 12, 16, 20, 21, 24, 30] as const;
-const LEVELS = SHIFTS.length;
-const LEVEL_ALIGN: readonly number[] = SHIFTS.map((k) => 2 ** k);
+/** Managed ranges end at or below 2^40, the project's address limit (the LPAE output size). */
+const ADDR_LIMIT = 2 ** 40;
 
-/** Node 0 is the nil sentinel: its subtree fits are −∞ so pulls need no branch. */
-import { ArrayTreap, NIL, grownF64 } from './array-treap.js';
+/** Tracked by default: byte, 4 KiB, 64 KiB, 1 MiB, 2 MiB, 16 MiB, 1 GiB. */
+const DEFAULT_ALIGNMENTS: readonly number[] = [0, 12, 16, 20, 21, 24, 30].map((k) => 2 ** k);
+
+/** More tracked alignments than this only cost time: 2^40 is the largest useful one. */
+const MAX_LEVELS = 41;
 
 function alignUp(x: number, align: number): number {
   // Exact for safe integers: division by a power of two only shifts the exponent.
   return Math.ceil(x / align) * align;
 }
 
-function isPowerOfTwo(x: number): boolean {
-  if (!Number.isSafeInteger(x) || x < 1) return false;
-  if (x <= 0x40000000) return (x & (x - 1)) === 0;
-  while (x > 1) {
-    if (x % 2 !== 0) return false;
-    x /= 2;
-  }
-  return true;
-}
-
-function checkInteger(where: string, param: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`RangeAllocator.${where}: ${param} must be a safe integer >= ${min}, got ${String(value)}`);
-  }
+export interface RangeAllocatorOptions {
+  /**
+   * The alignments placed without backtracking: ascending powers of two, at
+   * most 41. The first is the allocation unit: every address and length given
+   * to the allocator must be a multiple of it (so every free extent is, and
+   * `largestFreeExtent` is the longest one). Default: 1, 4 KiB, 64 KiB, 1 MiB,
+   * 2 MiB, 16 MiB, 1 GiB.
+   */
+  readonly alignments?: readonly number[] | undefined;
 }
 
 export interface RangeAllocatorSnapshot {
@@ -83,35 +88,60 @@ export interface RangeAllocatorSnapshot {
   freeExtents: Array<{ start: number; len: number }>;
 }
 
-export class RangeAllocator extends ArrayTreap {
+export class RangeAllocator extends ArrayAvlTree {
   readonly start: number;
   readonly len: number;
+  /** The allocation unit (the first tracked alignment): addresses and lengths are multiples of it. */
+  readonly unit: number;
 
+  /** Number of tracked alignments; fits of node n live at [n · levels, (n + 1) · levels). */
+  private readonly levels: number;
+  /** The tracked alignments, ascending; levelAlign[0] is the unit. */
+  private readonly levelAlign: Float64Array;
   // Node storage (struct of arrays). Own fits are per extent, subtree fits per node.
   private nodeStart: Float64Array;
   private nodeLen: Float64Array;
   private own: Float64Array;
   private fit: Float64Array;
   private free_ = 0;
-  /** Root-to-node path of the last descent (reused; grows when a treap is unusually deep). */
+  /** Root-to-node path of the last descent (reused; 64 levels hold any AVL tree that fits in memory). */
   private path = new Int32Array(64);
 
-  /** Manages [start, start + len). start/len any non-negative integers (the VCM may start at 0x400). */
-  constructor(start: number, len: number) {
-    checkInteger('constructor', 'start', start, 0);
-    checkInteger('constructor', 'len', len, 0);
-    if (!Number.isSafeInteger(start + len)) {
-      throw new RangeError(`RangeAllocator.constructor: start + len must be at most 2^53-1, got ${hex(start)} + ${hex(len)}`);
+  /**
+   * Manages [start, start + len), which ends at or below 2^40; both are
+   * multiples of the unit. A VCM may start at 0x400 (seed: `vcm_create(SZ_1K, SZ_16M)`).
+   */
+  constructor(start: number, len: number, options: RangeAllocatorOptions = {}) {
+    const where = 'RangeAllocator';
+    if (typeof options !== 'object' || options === null) {
+      throw new VcmError('EINVAL', `${where}: options must be { alignments? }, got ${options === null ? 'null' : typeof options}`, { param: 'options' });
+    }
+    const alignments = RangeAllocator.checkAlignments(where, options.alignments === undefined ? DEFAULT_ALIGNMENTS : options.alignments);
+    const unit = alignments[0] as number;
+    checkAligned(where, 'start', start, unit, ADDR_LIMIT);
+    checkAligned(where, 'len', len, unit, ADDR_LIMIT);
+    if (start + len > ADDR_LIMIT) {
+      throw new VcmError('EINVAL', `${where}: start ${hex(start)} + len ${hex(len)} passes the 40-bit address limit ${hex(ADDR_LIMIT)}`, {
+        param: 'len',
+        start,
+        len,
+        limit: ADDR_LIMIT,
+      });
     }
     super(16);
+    const levels = alignments.length;
     this.start = start;
     this.len = len;
+    this.unit = unit;
+    this.levels = levels;
+    this.levelAlign = Float64Array.from(alignments);
     this.nodeStart = new Float64Array(this.capacity);
     this.nodeLen = new Float64Array(this.capacity);
-    this.own = new Float64Array(this.capacity * LEVELS);
-    this.fit = new Float64Array(this.capacity * LEVELS);
-    this.own.fill(-Infinity, 0, LEVELS);
-    this.fit.fill(-Infinity, 0, LEVELS);
+    this.own = new Float64Array(this.capacity * levels);
+    this.fit = new Float64Array(this.capacity * levels);
+    // NIL's fits are −∞ so that pulls need no branch.
+    this.own.fill(-Infinity, 0, levels);
+    this.fit.fill(-Infinity, 0, levels);
     if (len > 0) {
       this.root = this.newNode(start, len);
       this.free_ = len;
@@ -133,57 +163,40 @@ export class RangeAllocator extends ArrayTreap {
 
   /** Length of the largest free extent (0 when full): what an `ENOMEM` message can quote. */
   get largestFreeExtent(): number {
-    return this.root === NIL ? 0 : (this.fit[this.root * LEVELS] as number);
+    return this.root === NIL ? 0 : (this.fit[this.root * this.levels] as number);
+  }
+
+  /** The tracked alignments, ascending (a copy). */
+  get alignments(): number[] {
+    return Array.from(this.levelAlign);
   }
 
   /**
-   * Lowest-address placement: the lowest a >= start with a % align === 0 such
-   * that [a, a + len) is entirely free; undefined when nothing fits.
+   * Lowest-address placement: take the lowest a >= start with a % align === 0
+   * such that [a, a + len) is entirely free and return a; undefined (and
+   * nothing changed) when nothing fits. `len` is a positive multiple of the
+   * unit, `align` a power of two (below the unit it means the unit).
    */
   allocate(len: number, align: number): number | undefined {
-    checkInteger('allocate', 'len', len, 1);
-    if (!isPowerOfTwo(align)) {
-      throw new RangeError(`RangeAllocator.allocate: align must be a power of two >= 1, got ${String(align)}`);
-    }
-    let lvl = LEVELS - 1;
-    while ((LEVEL_ALIGN[lvl] as number) > align) lvl--;
-    const fit = this.fit;
-    if (this.root === NIL || (fit[this.root * LEVELS + lvl] as number) < len) return undefined;
-
-    let depth: number;
-    if (LEVEL_ALIGN[lvl] === align) {
-      // Exact pruning: a subtree passes iff it holds a fit, so no backtracking.
-      const left = this.left;
-      let n = this.root;
-      depth = 0;
-      for (;;) {
-        this.pushPath(depth++, n);
-        const l = left[n] as number;
-        if ((fit[l * LEVELS + lvl] as number) >= len) {
-          n = l;
-          continue;
-        }
-        const s = this.nodeStart[n] as number;
-        if (alignUp(s, align) + len <= s + (this.nodeLen[n] as number)) break;
-        n = this.right[n] as number;
-        // Unreachable while the subtree fits are right; fail loudly rather than spin.
-        if (n === NIL) throw new RangeError('RangeAllocator.allocate: internal error, subtree fits are stale');
-      }
-    } else {
-      depth = this.searchInexact(this.root, 0, len, align, lvl);
-      if (depth === 0) return undefined;
-    }
+    this.checkRequest('RangeAllocator.allocate', len, align);
+    const depth = this.search(len, align);
+    if (depth === 0) return undefined;
     const x = this.path[depth - 1] as number;
-    const s = this.nodeStart[x] as number;
-    const a = alignUp(s, align);
+    const a = alignUp(this.nodeStart[x] as number, align);
     this.take(x, depth, a, len);
     return a;
   }
 
-  /** Take exactly [addr, addr + len) if entirely free; false (and nothing changed) otherwise. */
+  /** Where `allocate(len, align)` would place the block, or undefined; changes nothing. */
+  lowestFit(len: number, align: number): number | undefined {
+    this.checkRequest('RangeAllocator.lowestFit', len, align);
+    const depth = this.search(len, align);
+    return depth === 0 ? undefined : alignUp(this.nodeStart[this.path[depth - 1] as number] as number, align);
+  }
+
+  /** Take exactly [addr, addr + len) if it is inside the range and entirely free; false (and nothing changed) otherwise. */
   allocateAt(addr: number, len: number): boolean {
-    checkInteger('allocateAt', 'addr', addr, 0);
-    checkInteger('allocateAt', 'len', len, 1);
+    this.checkRange('RangeAllocator.allocateAt', addr, len);
     const depth = this.floorPath(addr);
     if (depth === 0) return false;
     const x = this.path[depth - 1] as number;
@@ -193,17 +206,22 @@ export class RangeAllocator extends ArrayTreap {
   }
 
   /**
-   * Give back [addr, addr + len); it must be entirely allocated, else throws
-   * RangeError and changes nothing. Coalesces with free neighbours.
+   * Give back [addr, addr + len); it must lie inside the range and be
+   * entirely allocated, else `EINVAL` and nothing changes. Coalesces with
+   * free neighbours.
    */
   free(addr: number, len: number): void {
-    checkInteger('free', 'addr', addr, 0);
-    checkInteger('free', 'len', len, 1);
+    const where = 'RangeAllocator.free';
+    this.checkRange(where, addr, len);
     const end = addr + len;
     if (addr < this.start || end > this.start + this.len) {
-      throw new RangeError(
-        `RangeAllocator.free: [${hex(addr)}, ${hex(end)}) is outside the managed range [${hex(this.start)}, ${hex(this.start + this.len)})`,
-      );
+      throw new VcmError('EINVAL', `${where}: [${hex(addr)}, ${hex(end)}) is outside the managed range [${hex(this.start)}, ${hex(this.start + this.len)})`, {
+        param: 'addr',
+        addr,
+        len,
+        start: this.start,
+        end: this.start + this.len,
+      });
     }
     // One descent toward `end` passes both neighbours: the free extent with
     // the largest start below `end` (the only one that could overlap
@@ -228,9 +246,13 @@ export class RangeAllocator extends ArrayTreap {
     const pStart = this.nodeStart[p] as number;
     const pEnd = p === NIL ? -1 : pStart + (this.nodeLen[p] as number);
     if (p !== NIL && pEnd > addr) {
-      throw new RangeError(
-        `RangeAllocator.free: [${hex(addr)}, ${hex(end)}) is not entirely allocated: [${hex(pStart)}, ${hex(pEnd)}) is free`,
-      );
+      throw new VcmError('EINVAL', `${where}: [${hex(addr)}, ${hex(end)}) is not entirely allocated: [${hex(pStart)}, ${hex(pEnd)}) is free (double free, or a range never allocated)`, {
+        param: 'addr',
+        addr,
+        len,
+        freeStart: pStart,
+        freeEnd: pEnd,
+      });
     }
     const mergeLeft = p !== NIL && pEnd === addr;
     const succ = sDepth === 0 ? NIL : (this.path[sDepth - 1] as number);
@@ -238,14 +260,18 @@ export class RangeAllocator extends ArrayTreap {
     if (mergeLeft && succ !== NIL) {
       const total = (this.nodeLen[p] as number) + len + (this.nodeLen[succ] as number);
       if (pDepth < sDepth) {
-        // p is an ancestor of succ: grow p, then removing succ re-pulls p and its ancestors.
+        // p is an ancestor of succ: grow p, then removing succ re-pulls every
+        // node on succ's path, p among them, whatever rotations it makes.
         this.setExtent(p, pStart, total);
-        this.root = this.removeKey(this.root, end);
+        this.root = this.removeNode(this.root, succ);
       } else {
-        // succ is an ancestor of p: remove p below it, then grow succ down to pStart.
-        this.root = this.removeKey(this.root, pStart);
+        // succ is an ancestor of p: remove p, then grow succ down to pStart
+        // (nothing lies between them any more). The removal may rotate
+        // above p, so succ's path is found again before pulling it.
+        this.root = this.removeNode(this.root, p);
+        const depth = this.floorPath(end);
         this.setExtent(succ, pStart, total);
-        this.pullPath(sDepth);
+        this.pullPath(depth);
       }
     } else if (mergeLeft) {
       this.setExtent(p, pStart, (this.nodeLen[p] as number) + len);
@@ -262,8 +288,7 @@ export class RangeAllocator extends ArrayTreap {
 
   /** True when [addr, addr + len) is inside the managed range and entirely free. */
   isFree(addr: number, len: number): boolean {
-    checkInteger('isFree', 'addr', addr, 0);
-    checkInteger('isFree', 'len', len, 1);
+    this.checkRange('RangeAllocator.isFree', addr, len);
     const depth = this.floorPath(addr);
     if (depth === 0) return false;
     const x = this.path[depth - 1] as number;
@@ -271,7 +296,7 @@ export class RangeAllocator extends ArrayTreap {
   }
 
   /** Free extents in address order (a snapshot taken when called). */
-  freeExtents(): Iterable<{ start: number; len: number }> {
+  freeExtents(): Array<{ start: number; len: number }> {
     const out: Array<{ start: number; len: number }> = [];
     this.forEachInOrder((n) => out.push({ start: this.nodeStart[n] as number, len: this.nodeLen[n] as number }));
     return out;
@@ -284,11 +309,81 @@ export class RangeAllocator extends ArrayTreap {
       len: this.len,
       freeBytes: this.free_,
       usedBytes: this.usedBytes,
-      freeExtents: [...this.freeExtents()],
+      freeExtents: this.freeExtents(),
     };
   }
 
+  // ---- the public boundary -----------------------------------------------
+
+  private static checkAlignments(where: string, value: unknown): readonly number[] {
+    if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LEVELS) {
+      throw new VcmError('EINVAL', `${where}: alignments must be an array of 1 to ${MAX_LEVELS} ascending powers of two, got ${Array.isArray(value) ? `${value.length} entries` : value === null ? 'null' : typeof value}`, {
+        param: 'alignments',
+      });
+    }
+    value.forEach((a: unknown, i) => checkPowerOfTwo(where, `alignments[${i}]`, a, 1, ADDR_LIMIT));
+    for (let i = 1; i < value.length; i++) {
+      if ((value[i] as number) <= (value[i - 1] as number)) {
+        throw new VcmError('EINVAL', `${where}: alignments must ascend, but alignments[${i}] = ${hex(value[i] as number)} follows ${hex(value[i - 1] as number)}`, {
+          param: 'alignments',
+        });
+      }
+    }
+    return value as readonly number[];
+  }
+
+  /** len: a positive multiple of the unit; align: a power of two. Both at most 2^40. */
+  private checkRequest(where: string, len: number, align: number): void {
+    checkLength(where, 'len', len, this.unit, ADDR_LIMIT);
+    checkPowerOfTwo(where, 'align', align, 1, ADDR_LIMIT);
+  }
+
+  /** addr: a multiple of the unit below 2^40; len: a positive multiple of the unit, addr + len at most 2^40. */
+  private checkRange(where: string, addr: number, len: number): void {
+    if (this.unit === 1) checkUint(where, 'addr', addr, ADDR_LIMIT - 1);
+    else checkAligned(where, 'addr', addr, this.unit, ADDR_LIMIT - 1);
+    checkLength(where, 'len', len, this.unit, ADDR_LIMIT - addr);
+  }
+
   // ---- placement -------------------------------------------------------
+
+  /**
+   * Find the lowest extent holding `len` at `align`: returns the depth of its
+   * path (path filled), or 0 when none does.
+   */
+  private search(len: number, align: number): number {
+    const levels = this.levels;
+    const levelAlign = this.levelAlign;
+    const fit = this.fit;
+    // Below the unit every extent start is already aligned.
+    let lvl = 0;
+    if (align > (levelAlign[0] as number)) {
+      lvl = levels - 1;
+      while ((levelAlign[lvl] as number) > align) lvl--;
+    } else {
+      align = levelAlign[0] as number;
+    }
+    if (this.root === NIL || (fit[this.root * levels + lvl] as number) < len) return 0;
+    if (levelAlign[lvl] !== align) return this.searchInexact(this.root, 0, len, align, lvl);
+
+    // Exact pruning: a subtree passes iff it holds a fit, so no backtracking.
+    const left = this.left;
+    let n = this.root;
+    let depth = 0;
+    for (;;) {
+      this.pushPath(depth++, n);
+      const l = left[n] as number;
+      if ((fit[l * levels + lvl] as number) >= len) {
+        n = l;
+        continue;
+      }
+      const s = this.nodeStart[n] as number;
+      if (alignUp(s, align) + len <= s + (this.nodeLen[n] as number)) return depth;
+      n = this.right[n] as number;
+      // Unreachable while the subtree fits are right; fail loudly rather than spin.
+      if (n === NIL) throw new Error('RangeAllocator: internal error, subtree fits are stale');
+    }
+  }
 
   /**
    * Carve [a, a + len) out of free extent x (path[0..depth) leads to x). The
@@ -306,7 +401,7 @@ export class RangeAllocator extends ArrayTreap {
       this.setExtent(x, b, e - b);
       this.pullPath(depth);
     } else {
-      this.root = this.removeKey(this.root, s);
+      this.root = this.removeNode(this.root, x);
     }
     this.free_ -= len;
   }
@@ -317,7 +412,7 @@ export class RangeAllocator extends ArrayTreap {
    * depth of the found node (path filled), or 0.
    */
   private searchInexact(n: number, depth: number, len: number, align: number, lvl: number): number {
-    if (n === NIL || (this.fit[n * LEVELS + lvl] as number) < len) return 0;
+    if (n === NIL || (this.fit[n * this.levels + lvl] as number) < len) return 0;
     this.pushPath(depth, n);
     const found = this.searchInexact(this.left[n] as number, depth + 1, len, align, lvl);
     if (found !== 0) return found;
@@ -359,9 +454,9 @@ export class RangeAllocator extends ArrayTreap {
   }
 
   /**
-   * Re-pull the path bottom-up after the node at its end changed in place.
-   * Once a node's subtree fits come out unchanged, its ancestors' cannot
-   * change either, so the walk stops there.
+   * Re-pull the path bottom-up after the node at its end changed in place
+   * (no rotation: heights are unchanged). Once a node's subtree fits come out
+   * unchanged, its ancestors' cannot change either, so the walk stops there.
    */
   private pullPath(depth: number): void {
     for (let i = depth - 1; i >= 0; i--) {
@@ -369,17 +464,18 @@ export class RangeAllocator extends ArrayTreap {
     }
   }
 
-  // ---- treap -------------------------------------------------------------
+  // ---- tree ----------------------------------------------------------------
 
   /** Recompute n's subtree fits from its own extent and its children; true if any changed. */
   protected pull(n: number): boolean {
-    const o = n * LEVELS;
-    const l = (this.left[n] as number) * LEVELS;
-    const r = (this.right[n] as number) * LEVELS;
+    const levels = this.levels;
+    const o = n * levels;
+    const l = (this.left[n] as number) * levels;
+    const r = (this.right[n] as number) * levels;
     const fit = this.fit;
     const own = this.own;
     let changed = false;
-    for (let i = 0; i < LEVELS; i++) {
+    for (let i = 0; i < levels; i++) {
       const a = own[o + i] as number;
       const b = fit[l + i] as number;
       const c = fit[r + i] as number;
@@ -396,9 +492,11 @@ export class RangeAllocator extends ArrayTreap {
     this.nodeStart[n] = s;
     this.nodeLen[n] = len;
     const e = s + len;
-    const o = n * LEVELS;
+    const levels = this.levels;
+    const o = n * levels;
+    // Level 0 is the unit, which every extent start is a multiple of.
     this.own[o] = len;
-    for (let i = 1; i < LEVELS; i++) this.own[o + i] = e - alignUp(s, LEVEL_ALIGN[i] as number);
+    for (let i = 1; i < levels; i++) this.own[o + i] = e - alignUp(s, this.levelAlign[i] as number);
   }
 
   protected before(a: number, b: number): boolean {
@@ -408,26 +506,13 @@ export class RangeAllocator extends ArrayTreap {
   protected growNodes(cap: number): void {
     this.nodeStart = grownF64(this.nodeStart, cap);
     this.nodeLen = grownF64(this.nodeLen, cap);
-    this.own = grownF64(this.own, cap * LEVELS);
-    this.fit = grownF64(this.fit, cap * LEVELS);
+    this.own = grownF64(this.own, cap * this.levels);
+    this.fit = grownF64(this.fit, cap * this.levels);
   }
 
   private newNode(s: number, len: number): number {
     const n = this.allocNode();
     this.setExtent(n, s, len);
-    this.pull(n);
-    return n;
-  }
-
-  private removeKey(n: number, key: number): number {
-    const s = this.nodeStart[n] as number;
-    if (key === s) {
-      const merged = this.merge(this.left[n] as number, this.right[n] as number);
-      this.releaseNode(n);
-      return merged;
-    }
-    if (key < s) this.left[n] = this.removeKey(this.left[n] as number, key);
-    else this.right[n] = this.removeKey(this.right[n] as number, key);
     this.pull(n);
     return n;
   }

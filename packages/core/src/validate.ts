@@ -59,6 +59,19 @@ export function checkAttr(where: string, param: string, value: unknown, allowed 
   return value;
 }
 
+/** A power of two from `min` to `max` (an alignment, a granule). */
+export function checkPowerOfTwo(where: string, param: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max || !isPowerOfTwo(value)) {
+    fail(where, param, value, `a power of two from ${formatSize(min)} to ${max === Number.MAX_SAFE_INTEGER ? '2^52' : formatSize(max)}`);
+  }
+  return value;
+}
+
+/** For a positive safe integer: bit test while it fits 32 bits, exact float arithmetic above. */
+function isPowerOfTwo(x: number): boolean {
+  return x <= 0x4000_0000 ? (x & (x - 1)) === 0 : 2 ** Math.round(Math.log2(x)) === x;
+}
+
 /** One of a fixed set of values. */
 export function checkOneOf<T>(where: string, param: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) fail(where, param, value, `one of ${allowed.map((v) => (typeof v === 'number' ? hex(v) : String(v))).join(', ')}`);

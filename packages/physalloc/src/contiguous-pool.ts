@@ -8,11 +8,12 @@
  * Placement is the lowest-addressed free extent that holds the request at
  * its alignment; the part of that extent below the aligned start stays free,
  * so an aligned request wastes nothing (the original asked for length +
- * alignment). Each operation is O(log n) in the number of free extents
- * (`ExtentTree`).
+ * alignment). The free extents are core's `RangeAllocator`, the one
+ * free-extent tree of the project, tracking the granule times every power of
+ * two up to the pool size, so each operation is O(log n) in the number of
+ * free extents for every alignment.
  */
-import { VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
-import { ExtentTree } from './extent-tree.js';
+import { RangeAllocator, VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
 
 export interface ContiguousPoolOptions {
   readonly name: string;
@@ -54,7 +55,7 @@ export class ContiguousPool {
   readonly granule: number;
   /** One past the last byte. */
   readonly end: number;
-  readonly #free: ExtentTree;
+  readonly #free: RangeAllocator;
   // Live allocations: start → length. Free must name one exactly.
   readonly #live = new Map<number, number>();
   #inUse = 0;
@@ -81,12 +82,11 @@ export class ContiguousPool {
     this.size = size;
     this.granule = granule;
     this.end = base + size;
-    // Alignment classes granule … the largest power of two ≤ size; anything
-    // larger has at most one aligned address inside the pool (see #place).
-    let levels = 1;
-    while (granule * 2 ** levels <= size) levels++;
-    this.#free = new ExtentTree(granule, levels);
-    this.#free.insert(base, this.end);
+    // Alignments granule … the largest power of two ≤ size; anything larger
+    // has at most one aligned address inside the pool (see #place).
+    const alignments = [granule];
+    while (granule * 2 ** alignments.length <= size) alignments.push(granule * 2 ** alignments.length);
+    this.#free = new RangeAllocator(base, size, { alignments });
   }
 
   get freeBytes(): number {
@@ -108,12 +108,12 @@ export class ContiguousPool {
 
   /** Number of free extents. */
   get freeExtentCount(): number {
-    return this.#free.size;
+    return this.#free.freeExtentCount;
   }
 
-  /** Height of the free-extent tree (O(log n) in free extents; for diagnostics and tests). */
+  /** Height of the free-extent tree (at most 1.44 · log2(n + 2) for n free extents; for diagnostics and tests). */
   get freeTreeHeight(): number {
-    return this.#free.height;
+    return this.#free.treeHeight;
   }
 
   /** True when `pa` lies inside the pool. */
@@ -126,18 +126,14 @@ export class ContiguousPool {
     return this.#live.get(pa);
   }
 
-  /** Where `len` bytes at `align` would go, or -1; changes nothing. */
-  #place(len: number, align: number): number {
-    const k = Math.round(Math.log2(align / this.granule));
-    if (k < this.#free.alignments.length) {
-      const node = this.#free.lowestFit(len, k);
-      return node === null ? -1 : Math.ceil(node.start / align) * align;
-    }
-    // align > size: at most one address in the pool is aligned.
+  /**
+   * For an alignment larger than the pool (which the tree does not track): at
+   * most one address in the pool is aligned, so look at it alone. Returns it
+   * when `len` bytes there are free, else -1; changes nothing.
+   */
+  #soleAligned(len: number, align: number): number {
     const pa = Math.ceil(this.base / align) * align;
-    if (pa + len > this.end) return -1;
-    const node = this.#free.floor(pa);
-    return node !== null && node.end >= pa + len ? pa : -1;
+    return pa + len <= this.end && this.#free.isFree(pa, len) ? pa : -1;
   }
 
   #validate(where: string, len: number, align: number): void {
@@ -151,7 +147,8 @@ export class ContiguousPool {
   /** True when `len` bytes at `align` would fit now. */
   canAllocate(len: number, align = this.granule): boolean {
     this.#validate('canAllocate', len, align);
-    return this.#place(len, Math.max(align, this.granule)) >= 0;
+    const a = Math.max(align, this.granule);
+    return a <= this.size ? this.#free.lowestFit(len, a) !== undefined : this.#soleAligned(len, a) >= 0;
   }
 
   /**
@@ -162,20 +159,20 @@ export class ContiguousPool {
   allocate(len: number, align: number = this.granule): number {
     this.#validate('allocate', len, align);
     const a = Math.max(align, this.granule);
-    const pa = this.#place(len, a);
+    let pa: number;
+    if (a <= this.size) {
+      pa = this.#free.allocate(len, a) ?? -1;
+    } else {
+      pa = this.#soleAligned(len, a);
+      if (pa >= 0) this.#free.allocateAt(pa, len);
+    }
     if (pa < 0) {
       throw new VcmError(
         'ENOMEM',
-        `ContiguousPool ${this.name}: no free extent holds ${formatSize(len)} aligned to ${formatSize(a)} (${formatSize(this.freeBytes)} free in ${this.#free.size} extents, largest ${formatSize(this.largestFree())})`,
+        `ContiguousPool ${this.name}: no free extent holds ${formatSize(len)} aligned to ${formatSize(a)} (${formatSize(this.freeBytes)} free in ${this.#free.freeExtentCount} extents, largest ${formatSize(this.largestFree())})`,
         { pool: this.name, len, align: a, freeBytes: this.freeBytes, largestFree: this.largestFree() },
       );
     }
-    const node = this.#free.floor(pa)!;
-    const start = node.start;
-    const end = node.end;
-    this.#free.remove(start);
-    if (start < pa) this.#free.insert(start, pa);
-    if (pa + len < end) this.#free.insert(pa + len, end);
     this.#live.set(pa, len);
     this.#inUse += len;
     if (this.#inUse > this.#highWater) this.#highWater = this.#inUse;
@@ -203,30 +200,18 @@ export class ContiguousPool {
     }
     this.#live.delete(pa);
     this.#inUse -= live;
-    let start = pa;
-    let end = pa + live;
-    const below = this.#free.floor(pa);
-    if (below !== null && below.end === pa) {
-      start = below.start;
-      this.#free.remove(below.start);
-    }
-    const above = this.#free.above(pa);
-    if (above !== null && above.start === end) {
-      end = above.end;
-      this.#free.remove(above.start);
-    }
-    this.#free.insert(start, end);
+    this.#free.free(pa, live);
   }
 
   /** The largest free extent, in bytes. */
   largestFree(): number {
-    return this.#free.best(0);
+    return this.#free.largestFreeExtent;
   }
 
   /** Free extents in address order. */
   freeExtents(): FreeExtent[] {
     const out: FreeExtent[] = [];
-    for (const n of this.#free) out.push({ pa: n.start, len: n.end - n.start });
+    for (const e of this.#free.freeExtents()) out.push({ pa: e.start, len: e.len });
     return out;
   }
 
