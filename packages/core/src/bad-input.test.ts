@@ -15,7 +15,17 @@ import {
   VCM_MEMTYPE_0,
   VCM_MEMTYPE_1,
   VcmError,
+  alignDown,
+  alignReqBytes,
+  alignUp,
   createDirectDevice,
+  isAligned,
+  naturalAlignment,
+  vcmAlignAttr,
+  vcmAlignOrder,
+  vcmPhysAlignAttr,
+  vcmSplitAttr,
+  vcmSplitWidth,
 } from './index.js';
 import { makeTestSystem } from './test-platform.js';
 
@@ -64,6 +74,8 @@ const NUMBERS: Array<[string, unknown]> = [
   ['a string', '4096'],
 ];
 const ADDR_OVERSIZE = 2 ** 53;
+/** Device and physical addresses are 40-bit (docs/rules.md#numbers-and-addresses). */
+const ADDR_40 = 2 ** 40;
 
 /** [call, parameter name, bad values to feed it]. */
 const NUMERIC: Array<[string, string, unknown[], (f: F, x: never) => unknown]> = [
@@ -76,7 +88,10 @@ const NUMERIC: Array<[string, string, unknown[], (f: F, x: never) => unknown]> =
   ['vcmm.mapPhysAddr', 'phys', [0x4000_0001, ADDR_OVERSIZE], (f, x) => f.vcmm.mapPhysAddr(x, SZ_4K)],
   ['vcmm.mapPhysAddr', 'len', [0, 1000, 2 ** 41], (f, x) => f.vcmm.mapPhysAddr(0x4000_0000, x)],
   ['vcmm.translate', 'srcDevAddr', [ADDR_OVERSIZE], (f, x) => f.vcmm.translate(x, f.vcm, f.vcm)],
-  ['vcmm.physNumRes', 'phys', [ADDR_OVERSIZE], (f, x) => f.vcmm.physNumRes(x)],
+  ['vcmm.physNumRes', 'phys', [ADDR_OVERSIZE, ADDR_40 + SZ_4K], (f, x) => f.vcmm.physNumRes(x)],
+  ['vcmm.physReservations', 'phys', [ADDR_OVERSIZE, ADDR_40 + SZ_4K], (f, x) => f.vcmm.physReservations(x)],
+  ['vcm.findRes', 'devAddr', [ADDR_OVERSIZE, ADDR_40 + SZ_4K], (f, x) => f.vcm.findRes(x)],
+  ['vcmm.devAddrToPhysAddr', 'devAddr', [ADDR_40 + SZ_4K], (f, x) => f.vcmm.devAddrToPhysAddr(f.dev, x)],
   ['vcmm.physReservations', 'phys', [ADDR_OVERSIZE], (f, x) => f.vcmm.physReservations(x)],
   ['vcmm.contMemtypePa', 'memtype', [0, 99], (f, x) => f.vcmm.contMemtypePa(x)],
   ['vcmm.contMemtypeLen', 'memtype', [0, 99], (f, x) => f.vcmm.contMemtypeLen(x)],
@@ -179,5 +194,43 @@ describe('stale, foreign and wrong handles are EINVAL naming the object, and cha
     const r = o.reserve(SZ_4K);
     rejects(f, () => r.devAddr, 'EINVAL', /no device address until it is backed/);
     rejects(f, () => f.vcm.assoc(createDirectDevice('d')), 'EINVAL', /takes one-to-one VCMs/);
+  });
+});
+
+describe('the attribute helpers refuse what their field cannot hold (EINVAL, not RangeError or a silently masked value)', () => {
+  const junk: unknown[] = [NaN, -1, 0.5, 2 ** 40 + 4096, '12', null, undefined, {}];
+  it.each([
+    ['vcmPhysAlignAttr', (x: never) => vcmPhysAlignAttr(x), [3, 2048, 3 * SZ_4K, 2 ** 44]],
+    ['vcmAlignAttr', (x: never) => vcmAlignAttr(x), [1, 11, 31, 32]],
+    ['vcmSplitAttr', (x: never) => vcmSplitAttr(x), [32]],
+    ['vcmSplitWidth', (x: never) => vcmSplitWidth(x), [2 ** 32]],
+    ['vcmAlignOrder', (x: never) => vcmAlignOrder(x), [2 ** 32]],
+    ['alignReqBytes', (x: never) => alignReqBytes(x), [2 ** 32]],
+    ['naturalAlignment', (x: never) => naturalAlignment(x), []],
+    ['alignUp (align)', (x: never) => alignUp(SZ_4K, x), [0, 3, 4095]],
+    ['alignDown (n)', (x: never) => alignDown(x, SZ_4K), []],
+    ['isAligned (align)', (x: never) => isAligned(SZ_4K, x), [0, 3]],
+  ] as Array<[string, (x: never) => unknown, unknown[]]>)('%s', (_name, call, extra) => {
+    for (const x of [...junk, ...extra]) {
+      let err: unknown;
+      try {
+        call(x as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `${_name}(${String(x)})`).toBeInstanceOf(VcmError);
+      expect((err as VcmError).code).toBe('EINVAL');
+    }
+  });
+
+  it('still computes the header values', () => {
+    expect(vcmPhysAlignAttr(SZ_1M)).toBe(8 << 6);
+    expect(vcmAlignAttr(20)).toBe(20 << 10);
+    expect(vcmSplitAttr(2)).toBe(0x28);
+    expect(vcmSplitWidth(0x28)).toBe(2);
+    expect(alignUp(SZ_4K + 1, SZ_4K)).toBe(2 * SZ_4K);
+    expect(alignDown(2 ** 40 - 1, SZ_1M)).toBe(2 ** 40 - SZ_1M);
+    expect(isAligned(SZ_64K, SZ_4K)).toBe(true);
+    expect(naturalAlignment(SZ_16M)).toBe(SZ_1M);
   });
 });

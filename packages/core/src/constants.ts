@@ -4,6 +4,8 @@
  * Where the header disagrees with itself, docs/decisions.md says what vcm does;
  * each such place is commented.
  */
+import { VcmError } from './errors.js';
+import { checkAttr, checkUint } from './validate.js';
 
 // ---- Sizes (linux/sizes.h) ------------------------------------------------
 export const SZ_1K = 0x400;
@@ -55,11 +57,19 @@ export const VCM_ALIGN_SHIFT = 10;
 export const VCM_ALIGN_MASK = 0x1f;
 /** `VCM_ALIGN_ATTR(order)`: alignment 2^order bytes. */
 export function vcmAlignAttr(order: number): number {
-  return (order & VCM_ALIGN_MASK) << VCM_ALIGN_SHIFT;
+  // 12 (4 KiB) to 30 (1 GiB), the orders a reservation may ask for; 0 is VCM_ALIGN_DEFAULT.
+  if (order !== 0 && !(Number.isInteger(order) && order >= 12 && order <= 30)) {
+    throw new VcmError('EINVAL', `vcmAlignAttr: order must be 0 (VCM_ALIGN_DEFAULT) or 12 (4 KiB) to 30 (1 GiB), got ${String(order)}`, {
+      param: 'order',
+      value: typeof order === 'number' ? order : typeof order,
+      expected: '0 or 12..30',
+    });
+  }
+  return order << VCM_ALIGN_SHIFT;
 }
 /** The order stored in a reservation attribute, 0 for `VCM_ALIGN_DEFAULT`. */
 export function vcmAlignOrder(attr: number): number {
-  return (attr >>> VCM_ALIGN_SHIFT) & VCM_ALIGN_MASK;
+  return (checkAttr('vcmAlignOrder', 'attr', attr) >>> VCM_ALIGN_SHIFT) & VCM_ALIGN_MASK;
 }
 export const VCM_ALIGN_DEFAULT = 0;
 export const VCM_ALIGN_4K = vcmAlignAttr(12);
@@ -102,17 +112,24 @@ export const VCM_ALIGNMENT_MASK = 0x1f << VCM_ALIGNMENT_SHIFT;
 export const SHIFT_4KB = 12;
 /** `ALIGN_REQ_BYTES(attr)`: the physical alignment an attribute asks for, in bytes. */
 export function alignReqBytes(attr: number): number {
-  return 2 ** (((attr & VCM_ALIGNMENT_MASK) >>> VCM_ALIGNMENT_SHIFT) + SHIFT_4KB);
+  return 2 ** (((checkAttr('alignReqBytes', 'attr', attr) & VCM_ALIGNMENT_MASK) >>> VCM_ALIGNMENT_SHIFT) + SHIFT_4KB);
 }
-/** `SET_ALIGN_REQ_BYTES(attr, align)` with `align` the field value (0 = 4 KB). */
+/** `SET_ALIGN_REQ_BYTES(attr, align)` with `align` the field value (0 = 4 KB … 28 = 1 TiB, the 40-bit limit). */
 export function setAlignReqBytes(attr: number, align: number): number {
-  return (attr & ~VCM_ALIGNMENT_MASK) | ((align << VCM_ALIGNMENT_SHIFT) & VCM_ALIGNMENT_MASK);
+  checkAttr('setAlignReqBytes', 'attr', attr);
+  checkUint('setAlignReqBytes', 'align (the field value: 0 for 4 KiB to 28 for 1 TiB)', align, 40 - SHIFT_4KB);
+  return ((attr & ~VCM_ALIGNMENT_MASK) | (align << VCM_ALIGNMENT_SHIFT)) >>> 0;
 }
-/** The physical-allocation attribute for an alignment of `bytes` (a power of two ≥ 4 KiB). */
+/** The physical-allocation attribute for an alignment of `bytes`: a power of two from 4 KiB to 1 TiB (the 40-bit limit). */
 export function vcmPhysAlignAttr(bytes: number): number {
+  checkUint('vcmPhysAlignAttr', 'bytes', bytes, 2 ** 40);
   const order = Math.log2(bytes);
-  if (!Number.isInteger(order) || order < SHIFT_4KB || order - SHIFT_4KB > 0x1f) {
-    throw new RangeError(`physical alignment must be a power of two from 4 KiB to 2^43 bytes, got ${bytes}`);
+  if (!Number.isInteger(order) || order < SHIFT_4KB) {
+    throw new VcmError('EINVAL', `vcmPhysAlignAttr: bytes must be a power of two from 4 KiB to 1 TiB, got ${bytes}`, {
+      param: 'bytes',
+      value: bytes,
+      expected: 'a power of two from 4096 to 2^40',
+    });
   }
   return (order - SHIFT_4KB) << VCM_ALIGNMENT_SHIFT;
 }
@@ -131,11 +148,14 @@ export const VCM_SPLIT_SHIFT = 4;
 export const VCM_SPLIT_MASK = 0x1f << VCM_SPLIT_SHIFT;
 /** `VCM_SPLIT` with the split width N (TTBCR.N): addresses whose top N bits are 0 use the low base. */
 export function vcmSplitAttr(n: number): number {
-  return VCM_SPLIT | ((n & 0x1f) << VCM_SPLIT_SHIFT);
+  // The field holds 0..31; a driver refuses widths its hardware lacks (the SMMU: N ≤ 7).
+  checkUint('vcmSplitAttr', 'n', n, 0x1f);
+  return VCM_SPLIT | (n << VCM_SPLIT_SHIFT);
 }
 /** The split width N of an association attribute (0 when `VCM_SPLIT` is not set). */
 export function vcmSplitWidth(attr: number): number {
-  return attr & VCM_SPLIT ? (attr & VCM_SPLIT_MASK) >>> VCM_SPLIT_SHIFT : 0;
+  const a = checkAttr('vcmSplitWidth', 'attr', attr);
+  return a & VCM_SPLIT ? (a & VCM_SPLIT_MASK) >>> VCM_SPLIT_SHIFT : 0;
 }
 
 // ---- External (prebuilt) VCMs --------------------------------------------
@@ -161,20 +181,35 @@ export const VCM_ONE_TO_ONE = 3;
 export type VcmType = 'device' | 'ext-kernel' | 'ext-user' | 'one-to-one';
 
 // ---- helpers ----------------------------------------------------------------
-/** Round `n` up to a multiple of the power of two `align`. Safe past 2^32. */
+/** Addresses and lengths are 40-bit (docs/rules.md#numbers-and-addresses). */
+const ADDR_MAX = 2 ** 40;
+
+/** `align` must be a power of two from 1 to 2^40. */
+function checkPowerOfTwo(where: string, align: unknown): number {
+  const a = checkUint(where, 'align', align, ADDR_MAX);
+  if (a === 0 || a !== 2 ** Math.round(Math.log2(a))) {
+    throw new VcmError('EINVAL', `${where}: align must be a power of two from 1 to 2^40, got ${a}`, { param: 'align', value: a, expected: 'a power of two' });
+  }
+  return a;
+}
+/** Round `n` up to a multiple of the power of two `align`. Exact to 2^40. */
 export function alignUp(n: number, align: number): number {
-  return Math.ceil(n / align) * align;
+  checkUint('alignUp', 'n', n, ADDR_MAX);
+  return Math.ceil(n / checkPowerOfTwo('alignUp', align)) * align;
 }
-/** Round `n` down to a multiple of the power of two `align`. Safe past 2^32. */
+/** Round `n` down to a multiple of the power of two `align`. Exact to 2^40. */
 export function alignDown(n: number, align: number): number {
-  return Math.floor(n / align) * align;
+  checkUint('alignDown', 'n', n, ADDR_MAX);
+  return Math.floor(n / checkPowerOfTwo('alignDown', align)) * align;
 }
-/** True when `n` is a multiple of `align`. Safe past 2^32. */
+/** True when `n` is a multiple of the power of two `align`. Exact to 2^40. */
 export function isAligned(n: number, align: number): boolean {
-  return n % align === 0;
+  checkUint('isAligned', 'n', n, ADDR_MAX);
+  return n % checkPowerOfTwo('isAligned', align) === 0;
 }
-/** Natural alignment of a reservation (docs/api.md#objects): 1 MiB for ≥ 1 MiB, 64 KiB for ≥ 64 KiB, else 4 KiB. */
+/** Natural alignment of a reservation (docs/api.md): 1 MiB for ≥ 1 MiB, 64 KiB for ≥ 64 KiB, else 4 KiB. */
 export function naturalAlignment(len: number): number {
+  checkUint('naturalAlignment', 'len', len, ADDR_MAX);
   if (len >= SZ_1M) return SZ_1M;
   if (len >= SZ_64K) return SZ_64K;
   return SZ_4K;

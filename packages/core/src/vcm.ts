@@ -297,7 +297,7 @@ export class Vcm extends GraphObject {
   findRes(devAddr: number): Reservation | undefined {
     const where = 'vcm.findRes';
     this._live(where);
-    checkUint(where, 'devAddr', devAddr);
+    checkUint(where, 'devAddr', devAddr, 2 ** 40 - 1);
     const o = this._order();
     let lo = 0;
     let hi = o.length - 1;

@@ -8,7 +8,7 @@
  */
 import type { Bound } from './bound.js';
 import { SZ_4K, VCM_ALL, VCM_INVALID, VCM_MIN_PAGE_SIZE, VCM_PAGE_SEL_MASK } from './constants.js';
-import type { Device, FaultHandler, Logger, MappingDriver, PrebuiltProvider } from './driver.js';
+import type { Device, FaultHandler, Logger, MappingDriver, PrebuiltProvider, WalkTraceStep } from './driver.js';
 import { VcmError, hex } from './errors.js';
 import { checkAliasing } from './aliasing.js';
 import { PHYS_ATTR_BITS } from './attributes.js';
@@ -291,7 +291,7 @@ export class Vcmm {
     const where = 'vcmm.translate';
     const g = this._g;
     g.checkAlive(where);
-    checkUint(where, 'srcDevAddr', srcDevAddr);
+    checkUint(where, 'srcDevAddr', srcDevAddr, VCM_ADDR_LIMIT - 1);
     const src = checkHandle(g, where, 'srcVcm', srcVcm, Vcm, 'VCM');
     const dst = checkHandle(g, where, 'dstVcm', dstVcm, Vcm, 'VCM');
     const res = src.findRes(srcDevAddr);
@@ -334,7 +334,7 @@ export class Vcmm {
   physReservations(phys: number): Reservation[] {
     const where = 'vcmm.physReservations';
     this._g.checkAlive(where);
-    checkUint(where, 'phys', phys);
+    checkUint(where, 'phys', phys, VCM_ADDR_LIMIT - 1);
     const out: Reservation[] = [];
     this._g.reverse.forEachAt(phys, (_s, _l, e) => {
       out.push(e.res as Reservation);
@@ -345,17 +345,25 @@ export class Vcmm {
   /** `vcm_get_phys_num_res`: how many reservations map `phys` (logarithmic in the number of backings). */
   physNumRes(phys: number): number {
     if (this._g.destroyed) this._g.checkAlive('vcmm.physNumRes');
-    if (!Number.isSafeInteger(phys) || phys < 0) checkUint('vcmm.physNumRes', 'phys', phys);
+    if (!Number.isSafeInteger(phys) || phys < 0 || phys >= VCM_ADDR_LIMIT) checkUint('vcmm.physNumRes', 'phys', phys, VCM_ADDR_LIMIT - 1);
     return this._g.reverse.countAt(phys);
   }
 
-  /** `vcm_dev_addr_to_phys_addr`: a hardware walk of the device's active table (`EFAULT` when unmapped). */
-  devAddrToPhysAddr(dev: Device, devAddr: number): number {
+  /**
+   * `vcm_dev_addr_to_phys_addr`: a hardware walk of the device's active
+   * table (`EFAULT` when unmapped). Pass an array as `trace` to receive the
+   * walk level by level: each entry's physical address and descriptor
+   * words, also when the walk faults.
+   */
+  devAddrToPhysAddr(dev: Device, devAddr: number, trace?: WalkTraceStep[]): number {
     const where = 'vcmm.devAddrToPhysAddr';
     this._g.checkAlive(where);
     const d = checkDevice(this._g, where, dev);
     checkUint(where, 'devAddr', devAddr, VCM_ADDR_LIMIT - 1);
-    return d.driver.devAddrToPhysAddr(d, devAddr);
+    if (trace !== undefined && !Array.isArray(trace)) {
+      throw new VcmError('EINVAL', `${where}: trace must be an array to receive the walk's steps, got ${trace === null ? 'null' : typeof trace}`, { param: 'trace', expected: 'an array' });
+    }
+    return trace === undefined ? d.driver.devAddrToPhysAddr(d, devAddr) : d.driver.devAddrToPhysAddr(d, devAddr, trace);
   }
 
   /** `vcm_hook`: register the device's fault handler; it answers `'retry'` or `'terminate'`. */

@@ -118,3 +118,45 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
     );
   });
 });
+
+describe('DeviceTree refuses bad input with EINVAL', () => {
+  it('print: options must be an object whose indent is three small whole numbers', () => {
+    const tree = treeOf(seedExampleBoard());
+    for (const bad of [null, 7, 'x', { indent: null }, { indent: [0, 1] }, { indent: [0, -1, 2] }, { indent: [0, 0.5, 2] }, { indent: [0, 1, NaN] }, { indent: [0, 1, 1e9] }]) {
+      const e = vcmErrorOf(() => tree.print(bad as never));
+      expect(e.code, JSON.stringify(bad)).toBe('EINVAL');
+      expect(e.message).toMatch(/print: options/);
+    }
+    expect(tree.print(undefined)).toBe(tree.print({}));
+  });
+
+  it('the constructor: a board that does not validate, or probes that are not two functions', () => {
+    const probes = { smmu: (spec: { name: string }) => ({ name: spec.name }), context: (spec: { name: string }) => ({ name: spec.name, driver }) };
+    for (const bad of [null, undefined, 7, {}, { smmus: 'x' }]) {
+      expect(vcmErrorOf(() => new DeviceTree(bad as never, probes as never)).code).toBe('EINVAL');
+    }
+    for (const bad of [null, undefined, {}, { smmu: probes.smmu }, { smmu: 1, context: probes.context }]) {
+      const e = vcmErrorOf(() => new DeviceTree(validateBoard(seedExampleBoard()), bad as never));
+      expect(e.code).toBe('EINVAL');
+      expect(e.message).toMatch(/probes/);
+    }
+    // A context probe that makes no device is refused, naming the context.
+    const e = vcmErrorOf(() => new DeviceTree(validateBoard(seedExampleBoard()), { smmu: probes.smmu, context: () => 42 } as never));
+    expect(e.message).toMatch(/ctx0/);
+  });
+
+  it('device parameters: anything but a context of this tree is EINVAL', () => {
+    const tree = treeOf(seedExampleBoard());
+    for (const bad of [null, undefined, NaN, 'ctx0', {}, { name: 'ctx0', driver }]) {
+      expect(vcmErrorOf(() => tree.getBaseAddr(bad as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => tree.freeCtxInstance(bad as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => tree.instanceCount(bad as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => tree.contextOf(bad as never)).code).toBe('EINVAL');
+    }
+    for (const bad of [null, undefined, NaN, {}, 7]) {
+      expect(vcmErrorOf(() => tree.findContext(bad as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => tree.getCtxInstance(bad as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => tree.lookup(bad as never)).code).toBe('EINVAL');
+    }
+  });
+});

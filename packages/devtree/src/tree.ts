@@ -78,12 +78,29 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
   /** How many `getCtxInstance` calls each context has outstanding. */
   readonly #instances = new Map<C, number>();
 
+  /**
+   * `board` is a validated board (`validateBoard`); `probes` must be two
+   * functions, and the context probe must make a device (an object with a
+   * name). Anything else is `EINVAL` before any probe runs.
+   */
   constructor(board: Board, probes: TreeProbes<S, C>) {
-    for (const spec of board.smmus) {
+    const valid = checkBoardShape(board);
+    if (typeof probes !== 'object' || probes === null || typeof probes.smmu !== 'function' || typeof probes.context !== 'function') {
+      throw new VcmError('EINVAL', 'new DeviceTree: probes must be { smmu(spec), context(spec, parent) }, two functions that make the object at each node', {
+        param: 'probes',
+      });
+    }
+    for (const spec of valid.smmus) {
       const smmu = probes.smmu(spec);
       const node: MutableSmmuNode<S, C> = { kind: 'smmu', name: spec.name, path: `${TREE_ROOT}/${spec.name}`, spec, smmu, contexts: [] };
       for (const ctx of spec.contexts) {
         const device = probes.context(ctx, { spec, smmu });
+        if (typeof device !== 'object' || device === null || typeof (device as { name?: unknown }).name !== 'string') {
+          throw new VcmError('EINVAL', `new DeviceTree: the context probe made no device for context "${ctx.name}" (it must return an object with a name), got ${device === null ? 'null' : typeof device}`, {
+            param: 'probes',
+            context: ctx.name,
+          });
+        }
         const ctxNode: ContextNode<S, C> = Object.freeze({
           kind: 'context',
           name: ctx.name,
@@ -107,7 +124,7 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
    */
   getCtxInstance(name: string): C {
     if (typeof name !== 'string') {
-      throw new VcmError('EINVAL', `getCtxInstance: name must be a context name string, got ${typeof name}`, { param: 'name', value: typeof name });
+      throw new VcmError('EINVAL', `getCtxInstance: name must be a context name string, got ${describe(name)}`, { param: 'name', value: typeof name });
     }
     const node = this.#byName.get(name);
     if (node === undefined) {
@@ -154,6 +171,9 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
 
   /** The context node with this name, or `undefined`. */
   findContext(name: string): ContextNode<S, C> | undefined {
+    if (typeof name !== 'string') {
+      throw new VcmError('EINVAL', `findContext: name must be a context name string, got ${describe(name)}`, { param: 'name', value: typeof name });
+    }
     return this.#byName.get(name);
   }
 
@@ -163,7 +183,7 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
    */
   lookup(path: string): TreeNode<S, C> {
     if (typeof path !== 'string') {
-      throw new VcmError('EINVAL', `lookup: path must be a string like "${TREE_ROOT}/smmu0/ctx0", got ${typeof path}`, { param: 'path', value: typeof path });
+      throw new VcmError('EINVAL', `lookup: path must be a string like "${TREE_ROOT}/smmu0/ctx0", got ${describe(path)}`, { param: 'path', value: typeof path });
     }
     const parts = path.split('/').filter((p) => p.length > 0);
     if (parts[0] === TREE_ROOT && parts.length >= 2 && parts.length <= 3) {
@@ -202,7 +222,7 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
 
   /** The tree drawn the way the seed draws it: `smmu/`, each SMMU as `name/`, each context below it. */
   print(options: PrintOptions = {}): string {
-    const [r, s, c] = options.indent ?? [0, 1, 2];
+    const [r, s, c] = printIndent(options);
     const lines = [`${' '.repeat(r)}${TREE_ROOT}/`];
     for (const smmu of this.#smmus) {
       lines.push(`${' '.repeat(s)}${smmu.name}/`);
@@ -236,4 +256,55 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
     }
     return node;
   }
+}
+
+/** The widest indent `print` draws: a level deeper than a terminal line is a mistake. */
+const MAX_INDENT = 80;
+
+function printIndent(options: unknown): readonly [number, number, number] {
+  const bad = (why: string): never => {
+    throw new VcmError('EINVAL', `print: options must be { indent?: [root, smmu, context] }, three whole numbers from 0 to ${MAX_INDENT}; ${why}`, {
+      param: 'options',
+    });
+  };
+  if (options === undefined) return [0, 1, 2];
+  if (typeof options !== 'object' || options === null) return bad(`got ${describe(options)}`);
+  const indent = (options as PrintOptions).indent;
+  if (indent === undefined) return [0, 1, 2];
+  if (!Array.isArray(indent) || indent.length !== 3) return bad(`indent is ${describe(indent)}`);
+  for (const n of indent) {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_INDENT) bad(`indent holds ${describe(n)}`);
+  }
+  return indent as unknown as readonly [number, number, number];
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+/** The part of a validated board the tree reads: SMMUs with names and contexts with names and banks. */
+function checkBoardShape(board: unknown): Board {
+  const b = board as Partial<Board> | null;
+  const ok =
+    typeof b === 'object' &&
+    b !== null &&
+    Array.isArray(b.smmus) &&
+    b.smmus.every(
+      (s) =>
+        typeof s === 'object' &&
+        s !== null &&
+        typeof s.name === 'string' &&
+        Array.isArray(s.contexts) &&
+        s.contexts.every((c) => typeof c === 'object' && c !== null && typeof c.name === 'string' && Number.isSafeInteger(c.bank)),
+    );
+  if (!ok) {
+    throw new VcmError('EINVAL', `new DeviceTree: board must be a validated board (validateBoard(description)) with smmus and their contexts, got ${describe(board)}`, {
+      param: 'board',
+    });
+  }
+  return b as Board;
 }

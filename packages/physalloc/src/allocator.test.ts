@@ -378,3 +378,16 @@ describe('PhysAllocator: stats', () => {
     expect(JSON.parse(JSON.stringify(allocator))).toEqual(s);
   });
 });
+
+describe('PhysAllocator: lengths past the 40-bit physical address space', () => {
+  it('are EINVAL naming len, and change nothing', () => {
+    const { allocator } = msm8x60Memory();
+    const before = JSON.stringify(allocator.stats());
+    for (const len of [2 ** 40 + 4096, 2 ** 41, 2 ** 53 - 1]) {
+      const e = vcmErrorOf(() => allocator.allocate(VCM_MEMTYPE_0, len, 0));
+      expect(e.code).toBe('EINVAL');
+      expect(e.message).toMatch(/len/);
+    }
+    expect(JSON.stringify(allocator.stats())).toBe(before);
+  });
+});

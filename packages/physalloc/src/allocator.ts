@@ -87,6 +87,9 @@ function memtypeLabel(type: MemoryType): string {
   return `${type.name} (${type.id})`;
 }
 
+/** The longest allocation: the whole 40-bit physical address space. */
+const MAX_ALLOCATION = 2 ** 40;
+
 export class PhysAllocator implements PhysicalAllocator {
   readonly memory: PhysicalMemory;
   readonly memtypes: readonly number[];
@@ -210,11 +213,12 @@ export class PhysAllocator implements PhysicalAllocator {
    */
   allocate(memtype: number, len: number, attr = 0): PhysAllocation {
     const state = this.#state('allocate', memtype);
-    if (typeof len !== 'number' || !Number.isSafeInteger(len) || len <= 0) {
-      throw new VcmError('EINVAL', `allocate: len must be a positive integer number of bytes (rounded up to 4 KiB pages), got ${typeof len === 'number' ? String(len) : typeof len}`, {
+    // Physical addresses are 40-bit (LPAE's output size): no allocation can be longer than 1 TiB.
+    if (typeof len !== 'number' || !Number.isSafeInteger(len) || len <= 0 || len > MAX_ALLOCATION) {
+      throw new VcmError('EINVAL', `allocate: len must be a positive integer number of bytes up to 1 TiB (rounded up to 4 KiB pages), got ${typeof len === 'number' ? String(len) : typeof len}`, {
         param: 'len',
         value: typeof len === 'number' ? len : typeof len,
-        expected: 'a positive safe integer',
+        expected: 'a positive safe integer up to 2^40',
       });
     }
     if (typeof attr !== 'number' || attr >>> 0 !== attr || (attr & ~PHYS_ATTR_BITS) !== 0) checkAttr('allocate', 'attr', attr, PHYS_ATTR_BITS);

@@ -8,7 +8,6 @@ export { createMemoryType } from './memory-type.js';
 export type { MemoryType, MemoryTypeOptions } from './memory-type.js';
 export { PhysAllocator, PHYS_ATTR_BITS } from './allocator.js';
 export type { MemtypeStats, PhysAllocatorOptions, PhysAllocatorStats, PhysRange } from './allocator.js';
-export { allowedSizeClasses, planMaxMunch } from './max-munch.js';
 export { createPhysicalSystem } from './system.js';
 export type {
   BankDescription,
