@@ -38,6 +38,12 @@ export interface PlatformSnapshot {
   readonly contexts: readonly unknown[];
   readonly processes: readonly unknown[];
   readonly dev: DevNodesSnapshot;
+  /** The VMM's vmalloc area: kernel VCMs' reservations and bounds are placed there, not by core. */
+  readonly vmalloc: { readonly usedBytes: number; readonly freeBytes: number };
+  /** The CPU's activations (reference counts, per prebuilt VCM id). */
+  readonly cpu: { readonly active: readonly { readonly vcm: number; readonly count: number }[] };
+  /** Each direct-mapped device's activation count. */
+  readonly directDevices: readonly { readonly name: string; readonly active: number }[];
 }
 
 export interface Platform {
@@ -178,6 +184,9 @@ export function buildPlatform(description: unknown, options: PlatformOptions = {
         }),
         processes: vmm.processes.map((p) => p.toJSON()),
         dev: dev.snapshot(),
+        vmalloc: vmm.vmallocUse,
+        cpu: { active: vmm.driver.activeVcms().map((a) => ({ vcm: a.id, count: a.count })) },
+        directDevices: Object.values(directDevices).map((d) => ({ name: d.name, active: d.activeCount })),
       };
     },
   });

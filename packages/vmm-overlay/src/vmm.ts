@@ -184,6 +184,11 @@ export class Vmm {
     this.currentUser_ = process === undefined || table === undefined ? undefined : { table, asid: process.asid, pid: process.pid, name: process.name };
   }
 
+  /** Bytes of the vmalloc area in use and free (kernel VCM reservations and bounds, each with its guard page). */
+  get vmallocUse(): { readonly usedBytes: number; readonly freeBytes: number } {
+    return { usedBytes: this.vmalloc.usedBytes, freeBytes: this.vmalloc.freeBytes };
+  }
+
   /** Linux's `__pa()`: the physical address of a linear-map address. */
   virtToPhys(va: number): number {
     checkUint('vmm.virtToPhys', 'va', va, 0xffff_ffff);
@@ -211,7 +216,7 @@ export class Vmm {
       kernel: {
         pgtblPa: this.kernelPgtblPa,
         tableBytes: kt.table?.tableBytes ?? 0,
-        vmalloc: { freeBytes: this.vmalloc.freeBytes, usedBytes: this.vmalloc.usedBytes },
+        vmalloc: this.vmallocUse,
         mappings: kt.mappings(),
       },
       current: this.current_?.pid ?? null,
