@@ -1,0 +1,3 @@
+import { vcmToolingEslintConfig } from './index.js';
+
+export default vcmToolingEslintConfig();

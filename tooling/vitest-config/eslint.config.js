@@ -1,0 +1,3 @@
+import { vcmToolingEslintConfig } from '@vcm/eslint-config';
+
+export default vcmToolingEslintConfig();
