@@ -4,4 +4,4 @@
  * descriptor bit themselves.
  */
 export { armV7Short } from './short-descriptor.js';
-export { armLpae4k, LPAE_MAIR } from './lpae.js';
+export { armLpae4k, LPAE_MAIR, LPAE_MAIR0, LPAE_MAIR1, LPAE_ATTR_INDEX } from './lpae.js';
