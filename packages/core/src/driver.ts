@@ -13,8 +13,21 @@ export interface Device {
   readonly driver: MappingDriver;
 }
 
-export type FaultKind = 'translation' | 'permission' | 'access-flag';
+/** What went wrong: no valid descriptor, the access flag clear, the access not permitted, or an address beyond the configured size. */
+export type FaultKind = 'translation' | 'permission' | 'access-flag' | 'address-size';
 export type AccessKind = 'read' | 'write' | 'execute';
+
+/** One level of a hardware table walk: where the descriptor was read, and its words (`vcmm.devAddrToPhysAddr(dev, addr, trace)`). */
+export interface WalkTraceStep {
+  /** The table level (short descriptor: 1–2; long descriptor: 1–3). */
+  readonly level: number;
+  /** Physical address of the entry read. */
+  readonly entryPa: number;
+  /** The descriptor's low 32 bits (the whole short descriptor). */
+  readonly descriptor: number;
+  /** The descriptor's high 32 bits (long descriptor; 0 otherwise). */
+  readonly descriptorHigh: number;
+}
 
 /** What a fault handler is told (the header's `fault_data`). */
 export interface FaultInfo {
@@ -120,8 +133,13 @@ export interface MappingDriver {
   activate(dev: Device, activation: Activation): void;
   /** Undo `activate`. */
   deactivate(dev: Device, activation: Activation): void;
-  /** `vcm_dev_addr_to_phys_addr`: a hardware walk of the device's active table; `EFAULT` when unmapped. */
-  devAddrToPhysAddr(dev: Device, devAddr: number): number;
+  /**
+   * `vcm_dev_addr_to_phys_addr`: a hardware walk of the device's active
+   * table; `EFAULT` when unmapped. With `trace`, the driver pushes one step
+   * per descriptor the walk read (also when it faults); a driver without
+   * tables pushes nothing.
+   */
+  devAddrToPhysAddr(dev: Device, devAddr: number, trace?: WalkTraceStep[]): number;
   /** `vcm_hook`: register the fault handler of a device. */
   hook(dev: Device, handler: FaultHandler, data: unknown): void;
   /** `vcm_hw_ver`: the device's hardware version (0 when it has no hardware to ask). */
