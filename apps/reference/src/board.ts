@@ -7,13 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { isVcmError } from '@vcm/core';
 import { msm8x60Board, validateBoard } from '@vcm/devtree';
-import type { BoardDescription } from '@vcm/devtree';
+import type { Board, BoardDescription } from '@vcm/devtree';
 
 export interface BoardChoice {
   readonly name: string;
   /** `built-in preset msm8x60Board()` or the file path. */
   readonly source: string;
+  /** As written (what `buildPlatform` is given). */
   readonly description: BoardDescription;
+  /** As `validateBoard` returns it: every address a number, every default filled in. */
+  readonly board: Board;
 }
 
 /** A problem with how the app was invoked: printed to stderr, exit code 2. */
@@ -23,7 +26,7 @@ export class UsageError extends Error {
 
 export function defaultBoard(): BoardChoice {
   const description = msm8x60Board();
-  return { name: description.name, source: 'built-in preset msm8x60Board()', description };
+  return { name: description.name, source: 'built-in preset msm8x60Board()', description, board: validateBoard(description) };
 }
 
 function jsonPathOf(details: Readonly<Record<string, unknown>>): string | undefined {
@@ -45,15 +48,18 @@ export function loadBoardFile(file: string): BoardChoice {
   } catch (e) {
     throw new UsageError(`board file ${file} is not JSON: ${(e as Error).message}`);
   }
+  let board: Board;
   try {
-    validateBoard(json);
+    board = validateBoard(json);
   } catch (e) {
     if (isVcmError(e)) {
       const path = jsonPathOf(e.details);
-      throw new UsageError(`invalid board file ${file}${path === undefined ? '' : ` at ${path}`}: ${e.message}`);
+      // The message starts with the path already when the validator put it there.
+      const where = path === undefined || e.message.startsWith(path) ? '' : ` at ${path}`;
+      throw new UsageError(`invalid board file ${file}${where}: ${e.message}`);
     }
     throw e;
   }
   const description = json as BoardDescription;
-  return { name: description.name, source: file, description };
+  return { name: board.name, source: file, description, board };
 }

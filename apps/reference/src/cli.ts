@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
  * vcm-ref: every walk-through of the VCMM source documents, runnable and
- * checked. One subcommand per walk-through; `all` (the default)
- * runs `memory` and then every walk-through in order.
+ * checked. One subcommand per walk-through; `all` (also what runs when no
+ * subcommand is given) runs `memory` and then every walk-through in order;
+ * `board` validates and describes the board.
  *
- * Exit codes: 0 every check passed; 1 a check failed; 2 bad usage or an
- * invalid `--board` file.
+ * Exit codes: 0 every check passed (skipped walk-throughs do not count as
+ * failures); 1 a check failed; 2 bad usage or an invalid `--board` file.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { closestNames } from '@vcm/devtree';
 import { UsageError, defaultBoard, loadBoardFile } from './board.js';
 import type { BoardChoice } from './board.js';
+import { describeBoard } from './describe-board.js';
 import { INJECTIONS, parseInjection } from './inject.js';
 import type { Injection } from './inject.js';
 import { createProgress, silentProgress } from './progress.js';
@@ -31,16 +35,15 @@ interface GlobalOptions {
   inject?: string;
 }
 
-function execute(selected: readonly Walkthrough[], opts: GlobalOptions): number {
-  let board: BoardChoice;
-  let inject: Injection | undefined;
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+/** Run `body`; a `UsageError` (bad `--board`, bad injection) is printed to stderr as exit 2. */
+function usage(body: () => number): number {
   try {
-    board = opts.board === undefined ? defaultBoard() : loadBoardFile(opts.board);
-    const injectText = opts.inject ?? process.env['VCM_REF_FAULT_INJECT'];
-    inject = parseInjection(injectText);
-    if (injectText !== undefined && injectText !== '' && inject === undefined) {
-      throw new UsageError(`unknown fault injection ${JSON.stringify(injectText)} (allowed: ${INJECTIONS.join(', ')})`);
-    }
+    return body();
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`vcm-ref: ${e.message}\n`);
@@ -48,25 +51,53 @@ function execute(selected: readonly Walkthrough[], opts: GlobalOptions): number 
     }
     throw e;
   }
-  const json = opts.json === true;
-  const progress = json ? silentProgress : createProgress(process.stderr);
-  const report = runAll(selected, { board, verbose: opts.verbose === true, inject, progress });
-  progress.done();
-  if (json) process.stdout.write(renderJson(report));
-  else process.stdout.write(renderText(report, { style: createStyle(colourWanted(process.stdout, process.env)) }));
-  return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+function chooseBoard(opts: GlobalOptions): BoardChoice {
+  return opts.board === undefined ? defaultBoard() : loadBoardFile(opts.board);
+}
+
+function execute(selected: readonly Walkthrough[], opts: GlobalOptions): number {
+  return usage(() => {
+    const board = chooseBoard(opts);
+    const injectText = opts.inject ?? process.env['VCM_REF_FAULT_INJECT'];
+    const inject: Injection | undefined = parseInjection(injectText);
+    if (injectText !== undefined && injectText !== '' && inject === undefined) {
+      throw new UsageError(`unknown fault injection ${JSON.stringify(injectText)} (allowed: ${INJECTIONS.join(', ')})`);
+    }
+    const json = opts.json === true;
+    const progress = json ? silentProgress : createProgress(process.stderr);
+    const report = runAll(selected, { board, verbose: opts.verbose === true, inject, progress });
+    progress.done();
+    if (json) process.stdout.write(renderJson(report));
+    else process.stdout.write(renderText(report, { style: createStyle(colourWanted()) }));
+    return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+  });
+}
+
+function board(opts: GlobalOptions & { print?: boolean }): number {
+  return usage(() => {
+    const choice = chooseBoard(opts);
+    if (opts.print === true || opts.json === true) process.stdout.write(`${JSON.stringify(choice.board, null, 2)}\n`);
+    else process.stdout.write(describeBoard(choice, WALKTHROUGHS, createStyle(colourWanted())));
+    return EXIT_OK;
+  });
 }
 
 export function buildProgram(onResult: (code: number) => void): Command {
   const program = new Command('vcm-ref')
     .description(
-      'Every walk-through of the Virtual Contiguous Memory Manager documents, run on a simulated SoC (default board: msm8x60Board()) with named checks.\nExit codes: 0 all checks passed, 1 a check failed, 2 bad usage or invalid --board file.',
+      'Every walk-through of the Virtual Contiguous Memory Manager documents, run on a simulated SoC (default board: msm8x60Board()) with named checks.\nA walk-through that needs something the board lacks is skipped with the reason.\nExit codes: 0 no check failed, 1 a check failed, 2 bad usage or invalid --board file.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--board <file.json>', 'run on the board described in this JSON file (validated by @vcm/devtree)')
     .option('--json', 'print the whole run as one JSON document')
     .option('-v, --verbose', 'add page-table dumps and state snapshots')
+    .option('--color', 'colour even when stdout is not a terminal (as FORCE_COLOR)')
+    .option('--no-color', 'never colour (as NO_COLOR)')
     .addOption(new Option('--inject <fault>', 'testing aid: break an invariant between two steps (corrupt-pte: write a bad page-table word through PhysicalMemory)').choices(INJECTIONS))
-    .showHelpAfterError()
+    .showSuggestionAfterError()
+    .showHelpAfterError('(run vcm-ref --help for usage)')
     .exitOverride();
 
   const options = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
@@ -77,10 +108,34 @@ export function buildProgram(onResult: (code: number) => void): Command {
       .action((_opts: unknown, cmd: Command) => onResult(execute([w], options(cmd))));
   }
   program
-    .command('all', { isDefault: true })
-    .description(`run ${WALKTHROUGHS.map((w) => w.id).join(', ')} in order (the default)`)
+    .command('all')
+    .description(`run ${WALKTHROUGHS.map((w) => w.id).join(', ')} in order (what runs without a subcommand)`)
     .action((_opts: unknown, cmd: Command) => onResult(execute(WALKTHROUGHS, options(cmd))));
+  program
+    .command('board')
+    .description('validate the board and say which walk-throughs it can run (--print: the board as validateBoard normalises it, JSON)')
+    .option('--print', 'print the normalised board as JSON')
+    .action((_opts: unknown, cmd: Command) => onResult(board(cmd.optsWithGlobals())));
+
+  // No subcommand runs `all`. This is the program's own action rather than
+  // commander's default command, which would take a mistyped subcommand
+  // (`walkthroug`) as an argument of `all` instead of suggesting the name.
+  program.allowExcessArguments(true).action((_opts: unknown, cmd: Command) => {
+    const typed = cmd.args[0];
+    if (typed !== undefined) {
+      const names = cmd.commands.map((c) => c.name());
+      const near = closestNames(typed, names, 1);
+      cmd.error(`error: unknown command '${typed}'${near.length > 0 ? `\n(Did you mean ${near[0]}?)` : ` (commands: ${names.join(', ')})`}`, { code: 'commander.unknownCommand', exitCode: EXIT_USAGE });
+    }
+    onResult(execute(WALKTHROUGHS, options(cmd)));
+  });
   return program;
+}
+
+/** The user's arguments: `pnpm start -- --json` passes the `--` on, and it means nothing here. */
+export function userArgs(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  return args[0] === '--' ? args.slice(1) : args;
 }
 
 function main(argv: readonly string[]): void {
@@ -89,7 +144,7 @@ function main(argv: readonly string[]): void {
     code = c;
   });
   try {
-    program.parse(argv as string[]);
+    program.parse(userArgs(argv), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; anything else commander rejects is bad usage.

@@ -1,7 +1,6 @@
 /** Unit tests of the app's own helpers: sizes, checksums, the chart and the page-table corruption aid. */
 import { SZ_1M, SZ_2M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { buildPlatform, msm8x60Board } from '@vcm/devtree';
-import type { SmmuContext } from '@vcm/smmu';
 import { describe, expect, it } from 'vitest';
 import { renderChart } from './chart.js';
 import { bytesEqual, fnv1a } from './checks.js';
@@ -54,7 +53,7 @@ describe('corruptPte', () => {
   ] as const) {
     it(`finds the leaf a ${format} walk uses and makes the address unmapped`, () => {
       const p = buildPlatform(msm8x60Board(), { logger: { warn: () => undefined } });
-      const dev = p.tree.getCtxInstance(name) as SmmuContext;
+      const dev = p.tree.getCtxInstance(name);
       const vcm = p.vcmm.create(SZ_1M, 64 * SZ_1M);
       vcm.assoc(dev).activate();
       const res = vcm.reserve(SZ_2M + SZ_64K, VCM_READ | VCM_WRITE);

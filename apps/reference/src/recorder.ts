@@ -132,6 +132,8 @@ export class Recorder {
   finish(): WalkthroughReport {
     return {
       ...this.#info,
+      status: this.#checks.every((c) => c.pass) ? 'passed' : 'failed',
+      skipReasons: [],
       steps: this.#steps,
       figures: this.#figures,
       tables: this.#tables,

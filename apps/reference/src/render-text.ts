@@ -1,8 +1,9 @@
 /**
  * The text view of a run: an opening paragraph that says what is shown,
- * then per walk-through its steps (the seed's C call,
- * what ran, what it answered), tables, charts, `--verbose` details and named
- * checks, then one summary of every check.
+ * then per walk-through its steps (the seed's C call, what ran, what it
+ * answered), tables, charts, `--verbose` details and named checks — or,
+ * for a walk-through the board cannot serve, why it was skipped — then one
+ * summary of every check.
  */
 import { renderChart } from './chart.js';
 import type { Check, RunReport, Step, Table, WalkthroughReport } from './report.js';
@@ -68,6 +69,10 @@ export function renderWalkthrough(w: WalkthroughReport, index: number, options: 
   const width = options.width ?? 78;
   const heading = `${index}. ${w.id} — ${w.title}`;
   const lines = ['', s.bold(heading), s.dim(`   from ${w.source}`), ...wrap(w.summary, width, '   '), ''];
+  if (w.status === 'skipped') {
+    for (const r of w.skipReasons) lines.push(...wrap(`${s.yellow('skipped:')} ${r}`, width, '  '));
+    return lines;
+  }
   let stage: string | undefined;
   w.steps.forEach((step, i) => {
     if (step.stage !== undefined && step.stage !== stage) {
@@ -95,12 +100,18 @@ export function renderText(report: RunReport, options: TextOptions): string {
   const sum = report.summary;
   lines.push('', s.bold('summary'));
   for (const w of report.walkthroughs) {
+    if (w.status === 'skipped') {
+      lines.push(`  ${s.yellow('–')} ${w.id.padEnd(15)} skipped: ${w.skipReasons.join('; ')}`);
+      continue;
+    }
     const failed = w.checks.filter((c) => !c.pass).length;
     const mark = failed === 0 ? s.green('✓') : s.red('✗');
     lines.push(`  ${mark} ${w.id.padEnd(15)} ${String(w.checks.length - failed).padStart(3)}/${w.checks.length} checks  ${String(w.durationMs).padStart(6)} ms`);
   }
+  const ran = sum.walkthroughs - sum.skippedWalkthroughs;
+  const skipped = sum.skippedWalkthroughs > 0 ? `, ${sum.skippedWalkthroughs} skipped for this board` : '';
   if (sum.failed === 0) {
-    lines.push(s.green(`all ${sum.checks} checks passed in ${sum.walkthroughs} walk-through(s), ${(sum.durationMs / 1000).toFixed(1)} s`));
+    lines.push(s.green(`all ${sum.checks} checks passed in ${ran} walk-through(s)${skipped}, ${(sum.durationMs / 1000).toFixed(1)} s`));
   } else {
     lines.push(s.red(`${sum.failed} of ${sum.checks} checks FAILED:`));
     for (const f of sum.failedChecks) lines.push(s.red(`  ✗ ${f}`));

@@ -55,9 +55,15 @@ export interface Detail {
   readonly data?: unknown;
 }
 
+/** `skipped`: the board lacks something the walk-through needs (`skipReasons` says what); nothing ran. */
+export type WalkthroughStatus = 'passed' | 'failed' | 'skipped';
+
 export interface WalkthroughReport {
   /** The subcommand name. */
   readonly id: string;
+  readonly status: WalkthroughStatus;
+  /** Why the walk-through was skipped: one sentence per thing the board lacks. Empty unless skipped. */
+  readonly skipReasons: readonly string[];
   readonly title: string;
   /** Which seed section it replays. */
   readonly source: string;
@@ -82,6 +88,12 @@ export interface RunReport {
   readonly walkthroughs: readonly WalkthroughReport[];
   readonly summary: {
     readonly walkthroughs: number;
+    /** Walk-throughs by status: every check passed, a check failed, skipped for the board. */
+    readonly passedWalkthroughs: number;
+    readonly failedWalkthroughs: number;
+    readonly skippedWalkthroughs: number;
+    /** `id: reason` for every skipped walk-through. */
+    readonly skipped: readonly string[];
     readonly checks: number;
     readonly passed: number;
     readonly failed: number;
@@ -96,12 +108,27 @@ export function summarize(walkthroughs: readonly WalkthroughReport[], durationMs
   let checks = 0;
   let passed = 0;
   const failedChecks: string[] = [];
+  const skipped: string[] = [];
+  const byStatus = { passed: 0, failed: 0, skipped: 0 };
   for (const w of walkthroughs) {
+    byStatus[w.status]++;
+    for (const r of w.skipReasons) skipped.push(`${w.id}: ${r}`);
     for (const c of w.checks) {
       checks++;
       if (c.pass) passed++;
       else failedChecks.push(`${w.id}: ${c.name}`);
     }
   }
-  return { walkthroughs: walkthroughs.length, checks, passed, failed: checks - passed, failedChecks, durationMs };
+  return {
+    walkthroughs: walkthroughs.length,
+    passedWalkthroughs: byStatus.passed,
+    failedWalkthroughs: byStatus.failed,
+    skippedWalkthroughs: byStatus.skipped,
+    skipped,
+    checks,
+    passed,
+    failed: checks - passed,
+    failedChecks,
+    durationMs,
+  };
 }

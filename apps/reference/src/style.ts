@@ -1,7 +1,11 @@
 /**
- * Colour, only when it helps: stdout is a terminal and NO_COLOR is unset
- * (https://no-color.org).
+ * Colour, only when it helps. Whether to colour is picocolors' decision, the
+ * one most command-line tools share: on when stdout is a terminal (TERM not
+ * `dumb`), in CI, with `FORCE_COLOR` or `--color`; off with `NO_COLOR`
+ * (https://no-color.org) or `--no-color`, which win over everything.
  */
+import pc from 'picocolors';
+
 export interface Style {
   readonly enabled: boolean;
   bold(s: string): string;
@@ -12,18 +16,12 @@ export interface Style {
   cyan(s: string): string;
 }
 
-function wrap(open: number, close: number): (s: string) => string {
-  return (s) => `\u001b[${open}m${s}\u001b[${close}m`;
-}
-
-const plain = (s: string): string => s;
-
 export function createStyle(enabled: boolean): Style {
-  if (!enabled) return { enabled, bold: plain, dim: plain, green: plain, red: plain, yellow: plain, cyan: plain };
-  return { enabled, bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+  const c = pc.createColors(enabled);
+  return { enabled, bold: c.bold, dim: c.dim, green: c.green, red: c.red, yellow: c.yellow, cyan: c.cyan };
 }
 
-/** Colour for a stream: a TTY, and the user has not opted out. */
-export function colourWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  return stream.isTTY === true && (env['NO_COLOR'] === undefined || env['NO_COLOR'] === '');
+/** picocolors' answer for this process (environment, argv and whether stdout is a terminal). */
+export function colourWanted(): boolean {
+  return pc.isColorSupported;
 }

@@ -6,7 +6,9 @@
 import { isVcmError } from '@vcm/core';
 import type { Physmem, Reservation, Vcm } from '@vcm/core';
 import type { SmmuContext } from '@vcm/smmu';
+import type { ContextChoice, Role } from '../devices.js';
 import { formatSize, hex, range } from '../format.js';
+import type { RunContext } from './types.js';
 
 export function showVcm(vcm: Vcm): string {
   return `VCM (${vcm.type}) ${range(vcm.startAddr, vcm.len)}`;
@@ -63,4 +65,11 @@ export function safe(f: () => number): number | undefined {
     if (isVcmError(e)) return undefined;
     throw e;
   }
+}
+
+/** The context chosen for `role`; the runner only starts a walk-through whose needs (and so its roles) the board meets. */
+export function contextFor(run: RunContext, role: Role): ContextChoice {
+  const choice = run.contexts[role];
+  if (choice === undefined) throw new Error(`no context for the ${role} role: the walk-through must list it in its needs`);
+  return choice;
 }

@@ -1,11 +1,11 @@
 /**
  * `memory`: the board's memories, block pools and memory types, and one
- * max-munch allocation laid out chunk by chunk (`all` runs this
- * first). The allocation is
+ * max-munch allocation laid out chunk by chunk (`all` runs this first, so
+ * the board is on screen before the walk-throughs use it). The allocation is
  * chosen to take blocks of every size the memtype has: 16 MiB + 2 MiB +
  * 3 × 64 KiB + 5 × 4 KiB on MSM8x60's VCM_MEMTYPE_0.
  */
-import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_ALL, VCM_MEMTYPE_0 } from '@vcm/core';
+import { VCM_ALL, VCM_MEMTYPE_0 } from '@vcm/core';
 import type { PhysChunk } from '@vcm/core';
 import { eqNum, eqSize, holds } from '../checks.js';
 import { formatSize, hex } from '../format.js';
@@ -30,6 +30,8 @@ export const memory: Walkthrough = {
   source: 'seed 000 "Physical Memory Allocation and Reservation Backing"; docs/hardware.md#the-msm8x60-memory-arrangement',
   summary:
     'The physical side of the board: its RAM banks, the fixed-size block pools each memory gives the VCMM (blocks are never split or coalesced), the contiguous pools, and the memory types as ordered pool lists. Then one vcm_phys_alloc() shows max munch at work: as many of the largest blocks as fit, the rest carried down to smaller sizes, all or nothing.',
+  // Whatever memtype the board has: VCM_MEMTYPE_0, else its first one (the validator insists on one).
+  needs: {},
   run(rec, ctx) {
     const platform = rec.step(
       'vcm_sys_init();',
@@ -49,11 +51,17 @@ export const memory: Walkthrough = {
     const memtype = allocator.memtypes.includes(VCM_MEMTYPE_0) ? VCM_MEMTYPE_0 : allocator.memtypes[0]!;
     const type = allocator.memtype(memtype);
     const before = allocator.stats();
-    const sizesInType = [...new Set(type.pools.map((p) => p.blockSize))].sort((a, b) => b - a);
-    // Ask for one block of the largest size and 2, 3, 5 of the next ones (as far as the type has sizes).
-    const counts = [1, 2, 3, 5];
-    const len = sizesInType.reduce((sum, s, i) => sum + s * (counts[i] ?? 1), 0) || SZ_16M + 2 * SZ_1M + 3 * SZ_64K + 5 * SZ_4K;
-    const lenText = sizesInType.map((s, i) => `${counts[i] ?? 1} × ${formatSize(s)}`).join(' + ');
+    // Ask for one block of the largest size and 2, 3, 5 of the next ones, as far as the type has
+    // sizes and blocks; the smaller sizes never add up to a larger block, so max munch takes exactly these.
+    const wanted = [1, 2, 3, 5];
+    const blocksOf = (s: number): number => type.pools.filter((p) => p.blockSize === s).reduce((n, p) => n + p.freeBlocks, 0);
+    const request = [...new Set(type.pools.map((p) => p.blockSize))]
+      .sort((a, b) => b - a)
+      .map((s, i) => ({ size: s, count: Math.min(wanted[i] ?? 1, blocksOf(s)) }))
+      .filter((r) => r.count > 0);
+    const sizesInType = request.map((r) => r.size);
+    const len = request.reduce((sum, r) => sum + r.size * r.count, 0);
+    const lenText = request.map((r) => `${r.count} × ${formatSize(r.size)}`).join(' + ');
 
     const allocation = rec.step(
       `physmem = vcm_phys_alloc(${type.name}, ${hex(len)}, VCM_ALL);`,

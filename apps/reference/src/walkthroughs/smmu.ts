@@ -59,6 +59,23 @@ export const smmu: Walkthrough = {
   source: 'seed 000 "IOMMU Hardware Control" (smmu_driver.h)',
   summary:
     'Below the VCMM: one Qualcomm SMMU driven directly. The SMMU is initialised and a virtual context is created, bound to a hardware context bank and activated (a context switch that loads TTBR0). Inside one update bracket a page of each size the seed allows is mapped — 4 KiB, 64 KiB, 1 MiB, 16 MiB, each aligned to its size — and the descriptors are read back from RAM. smmu_translate walks them; a DMA to an unmapped address faults, and the hooked handler maps the page and answers retry; then everything is unmapped and the TLB is left without stale entries.',
+  needs: {
+    smmu: true,
+    // One block per page size, each a single chunk aligned to its size as smmu_map wants, and the fault handler's page.
+    memtypes: [
+      {
+        memtype: VCM_MEMTYPE_0,
+        blockSizes: [SZ_4K, SZ_64K, SZ_1M, SZ_16M],
+        allocations: [
+          { bytes: SZ_4K, blockSizes: [SZ_4K] },
+          { bytes: SZ_64K, blockSizes: [SZ_64K] },
+          { bytes: SZ_1M, blockSizes: [SZ_1M] },
+          { bytes: SZ_16M, blockSizes: [SZ_16M] },
+          { bytes: SZ_4K, blockSizes: [SZ_4K] },
+        ],
+      },
+    ],
+  },
   run(rec, run) {
     const board = normalisedBoard(run.board);
     const spec = shortFormatSmmu(board) ?? board.smmus[0];

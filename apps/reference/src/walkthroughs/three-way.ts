@@ -8,13 +8,10 @@
  */
 import { SZ_16M, SZ_1K, SZ_2M, SZ_4K, VCM_MEMTYPE_0, VCM_PHYS_CONT, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WRITE, createDirectDevice } from '@vcm/core';
 import type { Device, PhysicalMemory, Vcmm } from '@vcm/core';
-import type { SmmuContext } from '@vcm/smmu';
-import type { Cpu } from '@vcm/vmm-overlay';
-import { bytesEqual, eqHex, eqNum, holds, inside } from '../checks.js';
-import { decoderContext, normalisedBoard } from '../devices.js';
+import { bytesEqual, eqHex, eqNum, inside } from '../checks.js';
 import { formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
-import { leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
+import { contextFor, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
 import { pattern } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
@@ -45,16 +42,17 @@ export const threeWay: Walkthrough = {
   source: 'seed 000 "Mapping IOMMU, one-to-one and VMM Reservations"',
   summary:
     'A physically contiguous allocation of 2 MiB + 4 KiB is reserved and backed three times: in an IOMMU VCM (created, as the seed writes, with vcm_create(SZ_1K, SZ_16M)), in a one-to-one VCM spanning the memtype\'s contiguous region — the VCM for a device without an IOMMU, where a device address is a physical address — and in the kernel\'s prebuilt VCM. The IOMMU device, the direct-mapped DMA engine and the CPU each write a pattern that the other two read back.',
+  needs: {
+    contexts: ['decoder'],
+    cpu: true,
+    // VCM_PHYS_CONT comes from the memtype's contiguous pool, which the one-to-one VCM spans.
+    memtypes: [{ memtype: VCM_MEMTYPE_0, contiguousBytes: LEN }],
+  },
   run(rec, run) {
-    const board = normalisedBoard(run.board);
-    const choice = decoderContext(board);
-    if (choice === undefined) {
-      rec.check(holds('the board has an SMMU context', false, 'at least one', 'none'));
-      return;
-    }
+    const choice = contextFor(run, 'decoder');
     const platform = rec.step('vcm_sys_init();', `buildPlatform(${run.board.name})`, () => buildBoardPlatform(run.board), (p) => `${Object.keys(p.smmus).length} SMMUs, ${Object.keys(p.directDevices).length} direct-mapped device(s)`);
     const { vcmm, memory, tree, cpu } = platform;
-    const devIommu = tree.getCtxInstance(choice.context) as SmmuContext;
+    const devIommu = tree.getCtxInstance(choice.context);
     const directName = Object.keys(platform.directDevices)[0];
 
     const physmem = rec.step(
@@ -98,7 +96,7 @@ export const threeWay: Walkthrough = {
     const mappers: Mapper[] = [
       { name: devIommu.name, addr: resIommu.devAddr, how: 'DMA through its SMMU', read: (len) => devIommu.dma.read(resIommu.devAddr, len), write: (b) => devIommu.dma.write(resIommu.devAddr, b) },
       directMapper(vcmm, memory, devOne, resOne.devAddr),
-      { name: cpu.name, addr: resVmm.devAddr, how: 'loads/stores through the kernel page table', read: (len) => (cpu as Cpu).read(resVmm.devAddr, len), write: (b) => (cpu as Cpu).write(resVmm.devAddr, b) },
+      { name: cpu.name, addr: resVmm.devAddr, how: 'loads/stores through the kernel page table', read: (len) => (cpu).read(resVmm.devAddr, len), write: (b) => (cpu).write(resVmm.devAddr, b) },
     ];
     rec.stage('Each mapper writes, the other two read');
     mappers.forEach((writer, i) => {

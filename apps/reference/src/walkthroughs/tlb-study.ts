@@ -80,6 +80,10 @@ export const tlbStudy: Walkthrough = {
   source: 'seed 000 "Physical Memory Allocation and Reservation Backing" (the TLB claim)',
   summary:
     'vcm.txt says IOMMUs have small TLBs, so a buffer mapped with few large pages keeps a streaming multimedia block from "continually fetching new translations". Here the display engine reads one 16 MiB frame through its SMMU, mapped five ways (all 4 KiB, all 64 KiB, all 1 MiB, one 16 MiB supersection, and the mix max munch hands out when the 16 MiB block is not allowed), through TLBs of 8 to 128 entries. Every miss is a table walk that reads descriptors from RAM. The sequential scan-out misses once per page whatever the TLB size; a rotated scan-out (column strips) shows where TLB size matters too.',
+  needs: {
+    // The uniform mappings need the frame as one 16 MiB block; the mix is 16 MiB of 1 MiB, 64 KiB and 4 KiB blocks.
+    memtypes: [{ memtype: VCM_MEMTYPE_0, blockSizes: [SZ_16M], allocations: [{ bytes: FRAME, blockSizes: [SZ_16M] }, { bytes: FRAME, blockSizes: [SZ_1M, SZ_64K, SZ_4K] }] }],
+  },
   run(rec, run) {
     const board = normalisedBoard(run.board);
     const spec = displaySmmu(board);

@@ -1,11 +1,13 @@
 /**
  * What every walk-through module exports: its subcommand name, a title, the
- * seed section it replays, one paragraph on what it shows, and `run`, which
- * records steps and checks on a `Recorder` (walk-throughs return data;
- * renderers print).
+ * seed section it replays, one paragraph on what it shows, what it needs
+ * from the board (checked before it runs), and `run`, which records steps
+ * and checks on a `Recorder` (walk-throughs return data; renderers print).
  */
 import type { BoardChoice } from '../board.js';
+import type { ContextChoice, Role } from '../devices.js';
 import type { Injection } from '../inject.js';
+import type { Needs } from '../needs.js';
 import type { Progress } from '../progress.js';
 import type { Recorder } from '../recorder.js';
 
@@ -15,6 +17,8 @@ export interface RunContext {
   /** A testing aid: break an invariant between two steps (`--inject`). */
   readonly inject: Injection | undefined;
   readonly progress: Progress;
+  /** The context chosen for each role the walk-through's `needs` name. */
+  readonly contexts: Readonly<Partial<Record<Role, ContextChoice>>>;
 }
 
 export interface Walkthrough {
@@ -22,5 +26,7 @@ export interface Walkthrough {
   readonly title: string;
   readonly source: string;
   readonly summary: string;
+  /** What the board must have; a board without it skips the walk-through with the reason. */
+  readonly needs: Needs;
   run(rec: Recorder, ctx: RunContext): void;
 }

@@ -7,13 +7,11 @@
  * and the other way round.
  */
 import { SZ_1M, SZ_256M, VCM_MEMTYPE_0 } from '@vcm/core';
-import type { SmmuContext } from '@vcm/smmu';
 import { USER_MMAP_END, USER_MMAP_START } from '@vcm/vmm-overlay';
 import { bytesEqual, eqHex, eqNum, holds, inside } from '../checks.js';
-import { normalisedBoard, userspaceContext } from '../devices.js';
 import { formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
-import { safe, showVcm } from './common.js';
+import { contextFor, safe, showVcm } from './common.js';
 import { pattern } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
@@ -26,20 +24,21 @@ export const userspace: Walkthrough = {
   source: 'seed 000 "Userspace Access to Devices with IOMMUs" (Qualcomm SMMU Device Tree, Example)',
   summary:
     'The second API the seed describes: SMMUs and their contexts form a device tree, a context is found by its name (smmu_get_ctx_instance) and handed to the VCM as a dev_id. Each context has a /dev node; a process opens it and mmaps a buffer the way it once mmapped a PMEM buffer. One physical allocation then backs a reservation in the context\'s VCM and one in the process\'s address space, so user stores are device reads.',
+  needs: {
+    contexts: ['userspace'],
+    cpu: true,
+    // The /dev node's mmap allocates the buffer from VCM_MEMTYPE_0.
+    memtypes: [{ memtype: VCM_MEMTYPE_0, allocations: [{ bytes: BUF }] }],
+  },
   run(rec, run) {
-    const board = normalisedBoard(run.board);
-    const choice = userspaceContext(board);
-    if (choice === undefined) {
-      rec.check(holds('the board has an SMMU context', false, 'at least one', 'none'));
-      return;
-    }
+    const choice = contextFor(run, 'userspace');
     const platform = rec.step('/* boot: probe the SMMU platform devices */', `buildPlatform(${run.board.name})`, () => buildBoardPlatform(run.board), (p) => `${Object.keys(p.smmus).length} SMMUs, ${[...p.tree.contexts()].length} contexts, ${p.dev.list().length} /dev nodes`);
     const { vcmm, tree, vmm, cpu, allocator } = platform;
     rec.figure('The SMMU device tree (seed 000 "Qualcomm SMMU Device Tree")', tree.print().trimEnd());
     const freeBlocks = (): string => allocator.stats().pools.map((p) => `${p.name}:${p.free}`).join(' ');
     const poolsBefore = freeBlocks();
 
-    const devId = rec.step(`dev_id = smmu_get_ctx_instance("${choice.context}");`, `tree.getCtxInstance('${choice.context}')`, () => tree.getCtxInstance(choice.context) as SmmuContext, (d) => `context ${d.name} on SMMU ${d.smmu.name}, bank ${d.toJSON().bank}`);
+    const devId = rec.step(`dev_id = smmu_get_ctx_instance("${choice.context}");`, `tree.getCtxInstance('${choice.context}')`, () => tree.getCtxInstance(choice.context), (d) => `context ${d.name} on SMMU ${d.smmu.name}, bank ${d.toJSON().bank}`);
     const base = rec.step('base = smmu_get_base_addr(dev_id);', 'tree.getBaseAddr(devId)', () => tree.getBaseAddr(devId), hex);
     const vcm = rec.step('/* create vcm and needed topology */ vcm = vcm_create(start, len);', `vcmm.create(${hex(VCM_START)}, ${formatSize(SZ_256M)})`, () => vcmm.create(VCM_START, SZ_256M), showVcm);
     const avcm = rec.step('avcm = vcm_assoc(vcm, dev_id, attr);', `vcm.assoc(${devId.name}, 0)`, () => vcm.assoc(devId, 0), () => `↔ ${devId.name}`);

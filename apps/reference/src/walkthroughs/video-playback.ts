@@ -17,12 +17,10 @@
 import { SZ_128M, SZ_16M, SZ_64K, VCM_64KB, VCM_ALIGN_16M, VCM_ALIGN_64K, VCM_MEMTYPE_0, VCM_PREBUILT_KERNEL } from '@vcm/core';
 import { createVcmCompat } from '@vcm/core/compat';
 import type { Box } from '@vcm/core/compat';
-import type { SmmuContext } from '@vcm/smmu';
 import { aligned, bytesEqual, digest, eqHex, eqNum, eqText, fnv1a, holds, inside } from '../checks.js';
-import { decoderContext, displayContext, normalisedBoard } from '../devices.js';
 import { errnoResult, formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
-import { leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
+import { contextFor, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
 import { dumpText, pattern } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
@@ -42,19 +40,21 @@ export const videoPlayback: Walkthrough = {
   source: 'seed 004 (LKML reply to Andi Kleen: the 13-step call flow)',
   summary:
     'The concrete use case Zach Pfeffer gave on LKML: a DMA engine reads a video stream from a memory card into buffers described by a scatter-gather list; the video decoder reads them through its IOMMU and writes a 16 MiB frame that the display engine reads through another IOMMU with a different page-table format, while the kernel can also see it. One VCM (vcm_out) serves both IOMMUs; the same physical frame is mapped three times. Where the seed\'s own lengths disagree (step 7), the API\'s answer is shown.',
+  needs: {
+    contexts: ['decoder', 'display'],
+    cpu: true,
+    // Step 4's buffers are 64 KiB blocks (VCM_64KB); step 5's frame is any mix of blocks.
+    memtypes: [{ memtype: VCM_MEMTYPE_0, blockSizes: [SZ_64K], allocations: [{ bytes: STREAM, blockSizes: [SZ_64K] }, { bytes: SZ_16M }] }],
+  },
   run(rec, run) {
-    const board = normalisedBoard(run.board);
-    const decChoice = decoderContext(board);
-    const dispChoice = decChoice && displayContext(board, decChoice);
-    if (decChoice === undefined || dispChoice === undefined) {
-      rec.check(holds('the board has two SMMU contexts on different SMMUs', false, 'a decoder and a display context', 'fewer'));
-      return;
-    }
+    const board = run.board.board;
+    const decChoice = contextFor(run, 'decoder');
+    const dispChoice = contextFor(run, 'display');
     const platform = rec.step('vcm_sys_init();', `buildPlatform(${run.board.name})`, () => buildBoardPlatform(run.board), (p) => `${Object.keys(p.smmus).length} SMMUs`);
     const { vcmm, tree, memory, cpu } = platform;
     const compat = createVcmCompat(vcmm);
-    const videoDec = tree.getCtxInstance(decChoice.context) as SmmuContext;
-    const disp = tree.getCtxInstance(dispChoice.context) as SmmuContext;
+    const videoDec = tree.getCtxInstance(decChoice.context);
+    const disp = tree.getCtxInstance(dispChoice.context);
 
     rec.stage('1. A 128 MB region for the video decoder and the display engine, starting at 0x1000');
     const vcmOut = rec.step('vcm_out = vcm_create(0x1000, SZ_128M);', `vcmm.create(0x1000, 128 MiB)`, () => vcmm.create(0x1000, SZ_128M), showVcm);

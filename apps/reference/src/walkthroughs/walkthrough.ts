@@ -7,12 +7,11 @@
  */
 import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_ALL, VCM_MEMTYPE_0, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WRITE, isVcmError } from '@vcm/core';
 import type { SmmuContext } from '@vcm/smmu';
-import { aligned, bytesEqual, eqHex, eqNum, holds, inside } from '../checks.js';
-import { decoderContext, normalisedBoard } from '../devices.js';
+import { aligned, bytesEqual, eqHex, eqNum, inside } from '../checks.js';
 import { formatSize, hex } from '../format.js';
 import { corruptPte } from '../inject.js';
 import { buildBoardPlatform } from '../platform.js';
-import { chunkOffsets, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
+import { chunkOffsets, contextFor, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
 import { dumpText, pattern } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
@@ -28,25 +27,26 @@ export const walkthrough: Walkthrough = {
   source: 'seed 000 "A Detailed Walk Through" (Stage 1 and Stage 2)',
   summary:
     'Stage 1 creates a VCM, associates it with a device behind an SMMU and activates it (TTBR0 now points at the VCM\'s page table), reserves device addresses and backs them with a max-munch physical allocation: the page table gets 1 MiB sections, 64 KiB large pages and 4 KiB pages. Stage 2 maps the same physical memory into the kernel\'s prebuilt VCM (a vmalloc-area reservation in the CPU\'s page table). The device then writes a pattern by DMA and the CPU reads it back through its own mapping.',
+  needs: {
+    contexts: ['decoder'],
+    cpu: true,
+    // Max munch must hit RES_LEN exactly (1 MiB, 64 KiB and 4 KiB blocks): vcm_back wants equal lengths.
+    memtypes: [{ memtype: VCM_MEMTYPE_0, blockSizes: [SZ_4K], allocations: [{ bytes: RES_LEN }] }],
+  },
   run(rec, run) {
-    const board = normalisedBoard(run.board);
-    const choice = decoderContext(board);
-    if (choice === undefined) {
-      rec.check(holds('the board has an SMMU context', false, 'at least one', 'none'));
-      return;
-    }
+    const choice = contextFor(run, 'decoder');
     const platform = rec.step('vcm_sys_init();', `buildPlatform(${run.board.name})`, () => buildBoardPlatform(run.board), (p) => `${Object.keys(p.smmus).length} SMMUs, CPU ${p.cpu.name}`);
     const { vcmm, tree, memory, cpu } = platform;
 
     rec.stage('Stage 1: Map and Allocate Memory for a Device');
     const vcm = rec.step('vcm = vcm_create(start_addr, len);', `vcmm.create(${hex(START)}, ${formatSize(LEN)})`, () => vcmm.create(START, LEN), showVcm);
-    const dev = rec.step(
+    const dev = rec.step<SmmuContext>(
       `dev = smmu_get_ctx_instance("${choice.context}");`,
       `tree.getCtxInstance('${choice.context}')`,
       () => tree.getCtxInstance(choice.context),
       (d) => `context ${d.name} of SMMU ${choice.smmu.name} (${choice.smmu.format})`,
       'Not in the walk-through itself: the seed\'s device tree is how a driver gets its dev_id.',
-    ) as SmmuContext;
+    );
     const avcm = rec.step('avcm = vcm_assoc(vcm, dev, attr);', `vcm.assoc(${dev.name}, 0)`, () => vcm.assoc(dev, 0), () => `association ${vcm.type} VCM ↔ ${dev.name}, inactive`);
     rec.step('ret = vcm_activate(avcm);', 'avcm.activate()', () => avcm.activate(), () => `0: ${dev.name} TTBR0 = ${hex(dev.toJSON().ttbr0Table ?? 0)}`);
     const res = rec.step('res = vcm_reserve(vcm, res_len, res_attr);', `vcm.reserve(${formatSize(RES_LEN)}, VCM_READ | VCM_WRITE)`, () => vcm.reserve(RES_LEN, RW), showRes);
