@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { armV7Short } from './formats/index.js';
-import { FSR_TF, REG_TTBR0, SCTLR_M } from './registers.js';
+import { FSR_TF, REG_TTBR0, SCTLR_M, TTBCR_PD1, TTBR_IRGN0, TTBR_NOS, TTBR_RGN_SHIFT, TTBR_S } from './registers.js';
 import { Smmu } from './smmu.js';
 import { TranslationTable } from './translation-table.js';
 import { testSmmu } from './test-smmu.js';
@@ -17,7 +17,8 @@ describe('Smmu (smmu_drvdata_init)', () => {
     expect(smmu.hwVersion).toBe(0x20);
     expect(smmu.format).toBe(armV7Short);
     expect(smmu.banks.map((b) => b.address)).toEqual([0x0440_0000, 0x0440_1000, 0x0440_2000]);
-    expect(smmu.banks[1]!.registers.toJSON()).toEqual({ ttbr0: 0, ttbr1: 0, ttbcr: 0, sctlr: 0, fsr: 0, far: 0, contextidr: 0 });
+    expect(Object.values(smmu.banks[1]!.registers.toJSON()).every((w) => w === 0)).toBe(true);
+    expect(smmu.banks[1]!.config).toBeUndefined(); // SCTLR.M clear: the bank does not translate
     expect(smmu.tlb.stats()).toMatchObject({ capacity: 32, policy: 'lru', entries: 0 });
   });
 
@@ -67,8 +68,11 @@ describe('virtual contexts (smmu_ctx_init, bind, activate)', () => {
     ctx.activate();
     expect(ctx.isActive).toBe(true);
     const regs = smmu.banks[0]!.registers;
-    expect(regs.ttbr0).toBe(ctx.dumpTables()[0]!.rootPa);
-    expect(regs.ttbr0 % 0x4000).toBe(0);
+    // TTBR0 holds the table's base and, below it, the walk attributes (IRGN, S, RGN, NOS); the bank decodes the base.
+    expect(smmu.banks[0]!.config!.ttbr0).toBe(ctx.dumpTables()[0]!.rootPa);
+    expect((regs.ttbr0 & ~0x3fff) >>> 0).toBe(ctx.dumpTables()[0]!.rootPa);
+    expect(regs.ttbr0 & 0x7f).toBe(TTBR_IRGN0 | TTBR_S | (1 << TTBR_RGN_SHIFT) | TTBR_NOS);
+    expect(regs.ttbcr & TTBCR_PD1).toBe(TTBCR_PD1); // no TTBR1 table: its walks are disabled
     expect(regs.sctlr & SCTLR_M).toBe(SCTLR_M);
     expect(regs.contextidr).toBe(ctx.contextId);
     expect(smmu.banks[0]!.owner).toBe(ctx);
@@ -262,7 +266,7 @@ describe('observability', () => {
     ctx.translate(0x1000);
     const snap = smmu.toJSON();
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
-    expect(snap.banks[0]!.registers.ttbr0).toBe(smmu.banks[0]!.registers.words[REG_TTBR0]);
+    expect(snap.banks[0]!.registers.ttbr0).toBe(smmu.banks[0]!.registers.read(REG_TTBR0));
     expect(snap.contexts[0]).toMatchObject({ name: 'smmu0-ctx0', active: true, bank: 0 });
     expect(snap.tlb.entries).toEqual([{ bank: 0, contextId: ctx.contextId, va: 0x1000, size: SZ_4K, pa: 0x4000_0000, perm: expect.any(Number) }]);
   });

