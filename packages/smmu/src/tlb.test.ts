@@ -166,6 +166,13 @@ describe('Tlb', () => {
     }
   });
 
+  it('refuses options that are not an object, and a where that is not a string, with EINVAL', () => {
+    for (const junk of [null, 5, 'lru', [32]]) {
+      expect(() => new Tlb(junk as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    }
+    expect(() => new Tlb({}, 42 as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+
   it('reset empties the TLB and zeroes the counters', () => {
     const tlb = new Tlb();
     tlb.fill(0, 0, 0, 12, 0, PERM_READ);

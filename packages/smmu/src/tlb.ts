@@ -134,6 +134,16 @@ export class Tlb {
 
   /** `where` names the call that configured the TLB in error messages (`new Smmu`, `new Vmm`). */
   constructor(options: TlbOptions = {}, where = 'new Smmu') {
+    if (typeof where !== 'string') {
+      throw new VcmError('EINVAL', `new Tlb: where must be a string naming the configuring call, got ${where === null ? 'null' : typeof where}`, { param: 'where', value: typeof where, expected: 'string' });
+    }
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new VcmError('EINVAL', `${where}: tlb options must be an object { entries?, policy? }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
+        param: 'tlb',
+        value: options === null ? 'null' : typeof options,
+        expected: 'TlbOptions',
+      });
+    }
     this.capacity = options.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', options.entries, TLB_MAX_ENTRIES);
     if (this.capacity < 1) {
       throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
