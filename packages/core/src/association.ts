@@ -24,7 +24,7 @@ export class Association extends GraphObject {
   /** @internal What the driver was given at activation; undefined while inactive. */
   _activation: Activation | undefined = undefined;
 
-  /** @internal Use `vcm.assoc`. */
+  /** Not a constructor to call: use `vcm.assoc`. */
   constructor(g: Graph, id: number, vcm: Vcm, dev: Device, attr: number, space: SpaceEntry) {
     super(g, id);
     this.vcm = vcm;

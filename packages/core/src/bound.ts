@@ -23,7 +23,7 @@ export class Bound extends GraphObject {
   /** @internal Live reservations made from it. */
   _count = 0;
 
-  /** @internal Use `vcm.createBound`. */
+  /** Not a constructor to call: use `vcm.createBound`. */
   constructor(g: Graph, id: number, vcm: Vcm, startAddr: number, len: number, ranges: RangeAllocator) {
     super(g, id);
     this.vcm = vcm;

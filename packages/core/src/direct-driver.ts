@@ -116,7 +116,7 @@ export class DirectDriver implements MappingDriver {
   readonly vcmTypes: readonly VcmType[] = Object.freeze(['one-to-one'] as const);
   readonly #devices = new WeakSet<Device>();
 
-  /** @internal Use `createDirectDriver()` (or the shared `directDriver`). */
+  /** Not a constructor to call: use `createDirectDriver()` (or the shared `directDriver`). */
   constructor(token: symbol) {
     if (token !== DRIVER_TOKEN) {
       throw new VcmError('EINVAL', 'new DirectDriver: use createDirectDriver() to make a direct-mapped driver', {});

@@ -49,7 +49,7 @@ export class Physmem extends GraphObject {
   /** @internal Reservations it backs. */
   readonly _backs = new Set<Reservation>();
 
-  /** @internal Use `vcmm.physAlloc` or `vcmm.mapPhysAddr`. */
+  /** Not a constructor to call: use `vcmm.physAlloc` or `vcmm.mapPhysAddr`. */
   constructor(g: Graph, id: number, memtype: number, attr: number, chunks: readonly PhysChunk[], allocation: PhysAllocation | undefined) {
     super(g, id);
     this.memtype = memtype;

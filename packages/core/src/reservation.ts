@@ -34,7 +34,7 @@ export class Reservation extends GraphObject {
   /** @internal The reverse-map entries of the current backing. */
   _reverse: ReverseEntry[] = [];
 
-  /** @internal Use `vcm.reserve`, `vcm.reserveAt` or `bound.reserve`. */
+  /** Not a constructor to call: use `vcm.reserve`, `vcm.reserveAt` or `bound.reserve`. */
   constructor(g: Graph, id: number, vcm: Vcm, len: number, attr: number, addr: number, bound: Bound | undefined) {
     super(g, id);
     this.vcm = vcm;

@@ -48,7 +48,7 @@ export class Vcm extends GraphObject {
   /** @internal */
   readonly _bounds = new Set<Bound>();
 
-  /** @internal Use `vcmm.create`, `vcmm.createFromPrebuilt` or `vcmm.clone`. */
+  /** Not a constructor to call: use `vcmm.create`, `vcmm.createFromPrebuilt` or `vcmm.clone`. */
   constructor(g: Graph, id: number, type: VcmType, startAddr: number, len: number, prebuilt: PrebuiltVcm | undefined) {
     super(g, id);
     this.type = type;
@@ -156,7 +156,7 @@ export class Vcm extends GraphObject {
   }
 
   /**
-   * Device addresses for `len` bytes aligned to `align`: from the bound's
+   * @internal Device addresses for `len` bytes aligned to `align`: from the bound's
    * ranges, the VCM's own, or the external allocator of a prebuilt VCM
    * (seed: `alloc_vm_area()`). Throws `EINVAL` when `len` can never fit,
    * `ENOMEM` when it does not fit now; changes nothing then.
@@ -173,6 +173,7 @@ export class Vcm extends GraphObject {
     return (this._prebuilt as PrebuiltVcm).place(len, align);
   }
 
+  /** @internal */
   private _tooLong(where: string, len: number, room: number, bound?: Bound): never {
     const what = bound ? bound.label : this.label;
     throw new VcmError('EINVAL', `${where}: len ${formatSize(len)} (${hex(len)}) is longer than ${what} (${formatSize(room)} of whole pages)`, {
@@ -182,6 +183,7 @@ export class Vcm extends GraphObject {
     });
   }
 
+  /** @internal */
   private _noRoom(where: string, len: number, align: number, ranges: RangeAllocator, bound: Bound | undefined): never {
     const what = bound ? bound.label : this.label;
     throw new VcmError(
@@ -191,6 +193,7 @@ export class Vcm extends GraphObject {
     );
   }
 
+  /** @internal */
   private _add(res: Reservation): void {
     this._res.add(res);
     this._ordered = undefined;
@@ -260,6 +263,7 @@ export class Vcm extends GraphObject {
     return run.pa;
   }
 
+  /** @internal */
   private _order(): Reservation[] {
     let o = this._ordered;
     if (!o) {

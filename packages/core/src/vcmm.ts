@@ -246,6 +246,7 @@ export class Vcmm {
     return [...(this._g.physmems as Set<Physmem>)];
   }
 
+  /** @internal */
   private _checkMemtype(where: string, memtype: number): void {
     checkUint(where, 'memtype', memtype);
     if (!this._g.allocator.memtypes.includes(memtype)) {
@@ -267,6 +268,7 @@ export class Vcmm {
     return this._contRegion('vcmm.contMemtypeLen', memtype).len;
   }
 
+  /** @internal */
   private _contRegion(where: string, memtype: number): { pa: number; len: number } {
     this._g.checkAlive(where);
     this._checkMemtype(where, memtype);

@@ -89,7 +89,7 @@ export class DevNodes {
   readonly #nodes = new Map<string, NodeState>();
   #nextHandle = 1;
 
-  /** @internal Made by `buildPlatform`. */
+  /** Not a constructor to call: made by `buildPlatform`. */
   constructor(host: DevNodesHost) {
     this.#host = host;
     for (const c of host.tree.contexts()) {
@@ -213,7 +213,7 @@ export class DevHandle {
   /** Removes the process-exit callback. */
   #offExit: (() => void) | undefined;
 
-  /** @internal Made by `DevNodes.open`. */
+  /** Not a constructor to call: made by `DevNodes.open`. */
   constructor(host: DevNodesHost, node: NodeState, fd: number, process: Process, onClose: (h: DevHandle) => void) {
     this.#host = host;
     this.#node = node;
