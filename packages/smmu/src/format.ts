@@ -4,6 +4,7 @@
  * (`io_pgtable_ops`: map, unmap, iova_to_phys). Drivers call the format;
  * nothing outside the format knows the descriptor bits.
  */
+import { VcmError } from '@vcm/core';
 import type { PhysicalMemory } from '@vcm/core';
 
 /** Where a table's memory comes from: `PhysicalAllocator.allocateTable/freeTable`. */
@@ -130,8 +131,11 @@ export interface WalkFault {
   readonly descriptorHigh: number;
 }
 
-/** Narrow a walk's outcome. */
+/** Narrow a walk's outcome (`EINVAL` for anything that is not one). */
 export function isWalkFault(r: WalkResult | WalkFault): r is WalkFault {
+  if (typeof r !== 'object' || r === null) {
+    throw new VcmError('EINVAL', `isWalkFault: r must be what format.walk returned (a WalkResult or a WalkFault), got ${r === null ? 'null' : typeof r}`, { param: 'r' });
+  }
   return (r as Partial<WalkFault>).fault !== undefined;
 }
 

@@ -258,9 +258,9 @@ export function checkCreate(where: string, memory: unknown, tables: unknown, opt
       throw new VcmError('EINVAL', `${where}: unknown option '${key}'; the options are split, ttbr and outputBits`, { param: `options.${key}` });
     }
   }
-  const split = checkOneOf(where, 'options.split', o.split ?? 0, [0, 1, 2, 3, 4, 5, 6, 7]);
-  const ttbr = checkOneOf(where, 'options.ttbr', o.ttbr ?? 0, [0, 1] as const);
-  const outputBits = checkOneOf(where, 'options.outputBits', o.outputBits ?? 40, [32, 36, 40]);
+  const split = checkOneOf(where, 'options.split', o.split === undefined ? 0 : o.split, [0, 1, 2, 3, 4, 5, 6, 7]);
+  const ttbr = checkOneOf(where, 'options.ttbr', o.ttbr === undefined ? 0 : o.ttbr, [0, 1] as const);
+  const outputBits = checkOneOf(where, 'options.outputBits', o.outputBits === undefined ? 40 : o.outputBits, [32, 36, 40]);
   if (ttbr === 1 && split === 0) {
     throw new VcmError('EINVAL', `${where}: a TTBR1 table needs a split of 1..7; with split 0 every address is translated through TTBR0`, {
       param: 'options.ttbr',
@@ -316,6 +316,33 @@ export function registerError(where: string, register: string, value: number, wh
 
 /** 2^(32-n) for n = 0..7: the size of the TTBR0 region for a split n. */
 export const REGION_SIZE: readonly number[] = Object.freeze([0, 1, 2, 3, 4, 5, 6, 7].map((n) => 2 ** (32 - n)));
+
+/**
+ * The brand a `WalkConfig` made by a format carries (the format's name):
+ * `walk` takes only a configuration its own format decoded, checked with
+ * one property load on the hot path.
+ */
+export const CONFIG_FORMAT: unique symbol = Symbol('vcm.walkConfig.format');
+
+/** Why `walk` refused its arguments (the slow path, after the one-line check failed). */
+export function walkArgsError(name: string, memory: unknown, config: unknown, va: unknown, trace: unknown): VcmError {
+  const where = `${name}.walk`;
+  if (typeof memory !== 'object' || memory === null || typeof (memory as { readU32?: unknown }).readU32 !== 'function') {
+    return new VcmError('EINVAL', `${where}: memory must be a PhysicalMemory, got ${describe(memory)}`, { param: 'memory' });
+  }
+  if (typeof config !== 'object' || config === null || (config as { [CONFIG_FORMAT]?: unknown })[CONFIG_FORMAT] !== name) {
+    const other = typeof config === 'object' && config !== null ? (config as { [CONFIG_FORMAT]?: unknown })[CONFIG_FORMAT] : undefined;
+    const why = typeof other === 'string' ? `a ${other} configuration` : describe(config);
+    return new VcmError('EINVAL', `${where}: config must be a WalkConfig from ${name}.decodeConfig (or the walkConfig of a ${name} table), got ${why}`, { param: 'config' });
+  }
+  if (trace !== undefined && !Array.isArray(trace)) {
+    return new VcmError('EINVAL', `${where}: trace must be an array to push WalkSteps into, or undefined, got ${describe(trace)}`, { param: 'trace' });
+  }
+  return new VcmError('EINVAL', `${where}: va must be a 32-bit input address (an integer from 0 to 0xffff_ffff), got ${typeof va === 'number' ? String(va) : describe(va)}`, {
+    param: 'va',
+    value: typeof va === 'number' ? va : typeof va,
+  });
+}
 
 /** The single result object of a walk that faulted. */
 export function walkFault(fault: 'translation' | 'access-flag' | 'address-size', level: number, entryPa: number, descriptor: number, descriptorHigh: number): WalkFault {

@@ -71,6 +71,7 @@ import type {
   WalkStep,
 } from '../format.js';
 import {
+  CONFIG_FORMAT,
   MIN_TABLE_BYTES,
   REGION_SIZE,
   TWO_32,
@@ -88,6 +89,7 @@ import {
   partialUnmapError,
   registerError,
   tableClashError,
+  walkArgsError,
   walkFault,
   wrongLeafSizeError,
 } from './common.js';
@@ -338,6 +340,7 @@ function decodeLpaeConfig(regs: TranslationRegisters, nonSecure?: boolean): Walk
   // A base register the walk never uses (disabled, or TTBR1 with no region) is not checked.
   const ttbr1Used = !epd1 && (t0sz !== 0 || t1sz !== 0);
   return Object.freeze({
+    [CONFIG_FORMAT]: NAME,
     ttbr0: epd0 ? 0 : ttbrBase(where, 'ttbr0', r.ttbr0, r.ttbr0High, t0sz),
     ttbr1: ttbr1Used ? ttbrBase(where, 'ttbr1', r.ttbr1, r.ttbr1High, t1sz) : 0,
     t0sz,
@@ -417,6 +420,7 @@ class LpaeTable implements PageTable {
     }
     this.rootPa = root;
     this.walkConfig = Object.freeze({
+      [CONFIG_FORMAT]: NAME,
       ttbr0: ttbr === 0 ? root : 0,
       ttbr1: ttbr === 1 ? root : 0,
       t0sz: split,
@@ -494,8 +498,9 @@ class LpaeTable implements PageTable {
 
   walk(va: number): WalkResult | undefined {
     if (this.destroyed) throw destroyedError(`${NAME}.walk`, this.rootPa);
-    if (!(va >= this.inputBase && va < this.inputBase + this.inputSize && Number.isInteger(va))) {
-      checkUint(`${NAME}.walk`, 'va', va);
+    if (typeof va !== 'number' || !(va >= this.inputBase && va < this.inputBase + this.inputSize && Number.isInteger(va))) {
+      // Outside this table's range but a 32-bit input address: nothing mapped there.
+      checkUint(`${NAME}.walk`, 'va', va, 0xffff_ffff);
       return undefined;
     }
     const r = walkLpae(this.memory, this.walkConfig, va);
@@ -878,5 +883,11 @@ export const armLpae4k: PageTableFormat = Object.freeze({
     return new LpaeTable(armLpae4k, memory, tables, o.split, o.ttbr, o.outputBits);
   },
   decodeConfig: decodeLpaeConfig,
-  walk: walkLpae,
+  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+    // One cheap test on the hot path; the slow path says what was wrong.
+    if (typeof va !== 'number' || (va >>> 0) !== va || config?.[CONFIG_FORMAT as never] !== NAME || typeof memory?.readU32 !== 'function' || (trace !== undefined && !Array.isArray(trace))) {
+      throw walkArgsError(NAME, memory, config, va, trace);
+    }
+    return walkLpae(memory, config, va, trace);
+  },
 });

@@ -67,6 +67,7 @@ import type {
   WalkStep,
 } from '../format.js';
 import {
+  CONFIG_FORMAT,
   MIN_TABLE_BYTES,
   REGION_SIZE,
   TWO_32,
@@ -84,6 +85,7 @@ import {
   partialUnmapError,
   registerError,
   tableClashError,
+  walkArgsError,
   walkFault,
   wrongLeafSizeError,
 } from './common.js';
@@ -306,6 +308,7 @@ function decodeShortConfig(regs: TranslationRegisters, nonSecure?: boolean): Wal
   const epd0 = (r.ttbcr & TTBCR_PD0) !== 0;
   const epd1 = (r.ttbcr & TTBCR_PD1) !== 0;
   return Object.freeze({
+    [CONFIG_FORMAT]: NAME,
     // TTBR0's table is 16 KiB >> N; it needs at least 128-byte alignment, which the attribute bits [6:0] leave.
     ttbr0: epd0 ? 0 : ttbrBase(where, 'ttbr0', r.ttbr0, r.ttbr0High, 0x4000 >>> n),
     ttbr1: epd1 || n === 0 ? 0 : ttbrBase(where, 'ttbr1', r.ttbr1, r.ttbr1High, 0x4000),
@@ -395,6 +398,7 @@ class ShortDescriptorTable implements PageTable {
     }
     this.rootPa = root;
     this.walkConfig = Object.freeze({
+      [CONFIG_FORMAT]: NAME,
       ttbr0: ttbr === 0 ? root : 0,
       ttbr1: ttbr === 1 ? root : 0,
       t0sz: split,
@@ -433,8 +437,9 @@ class ShortDescriptorTable implements PageTable {
 
   walk(va: number): WalkResult | undefined {
     if (this.destroyed) throw destroyedError(`${NAME}.walk`, this.rootPa);
-    if (!(va >= this.inputBase && va < this.inputBase + this.inputSize && Number.isInteger(va))) {
-      checkUint(`${NAME}.walk`, 'va', va);
+    if (typeof va !== 'number' || !(va >= this.inputBase && va < this.inputBase + this.inputSize && Number.isInteger(va))) {
+      // Outside this table's range but a 32-bit input address: nothing mapped there.
+      checkUint(`${NAME}.walk`, 'va', va, 0xffff_ffff);
       return undefined;
     }
     const r = walkShort(this.memory, this.walkConfig, va);
@@ -763,5 +768,11 @@ export const armV7Short: PageTableFormat = Object.freeze({
     return new ShortDescriptorTable(armV7Short, memory, tables, o.split, o.ttbr, o.outputBits);
   },
   decodeConfig: decodeShortConfig,
-  walk: walkShort,
+  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+    // One cheap test on the hot path; the slow path says what was wrong.
+    if (typeof va !== 'number' || (va >>> 0) !== va || config?.[CONFIG_FORMAT as never] !== NAME || typeof memory?.readU32 !== 'function' || (trace !== undefined && !Array.isArray(trace))) {
+      throw walkArgsError(NAME, memory, config, va, trace);
+    }
+    return walkShort(memory, config, va, trace);
+  },
 });
