@@ -1,188 +1,396 @@
 /**
- * The board description: a plain JSON object that a user can write in a
- * file and that `buildPlatform` turns into a whole simulated system (the
- * seed's "second API": the device topology in which contexts are found by
- * name, seed 000 "Userspace Access to Devices with IOMMUs").
+ * The board description, defined once: a plain JSON object that a user can
+ * write in a file and that `buildPlatform` turns into a whole simulated
+ * system (the seed's "second API": the device topology in which contexts are
+ * found by name, seed 000 "Userspace Access to Devices with IOMMUs").
  *
- * Two shapes: `BoardDescription` is what a user writes (addresses as numbers
- * or hex strings such as "0x3800_0000"); `Board` is what `validateBoard`
- * returns, every address a number and every default filled in.
+ * From the zod schema below come
+ * - the TypeScript types: `BoardDescription` (what a user writes: addresses
+ *   as numbers or hex strings such as "0x3800_0000") and `Board` (what
+ *   `validateBoard` returns: every address a number, every default filled in);
+ * - the JSON Schema `board.schema.json` (`board-schema.ts`, `z.toJSONSchema`);
+ * - the structural validation and the words of its messages (each schema
+ *   carries a `Wording`, read by `board-issues.ts`).
+ * The rules a JSON Schema cannot say (overlaps, alignment, names that must
+ * be unique or known, what `buildPlatform` needs) are in `board-rules.ts`.
+ * The format is described field by field in docs/boards.md.
  */
+import * as z from 'zod';
+import { hex } from '@vcm/core';
 
+export const FORMAT_NAMES = ['armV7Short', 'armLpae4k'] as const;
+export const TLB_POLICIES = ['lru', 'fifo', 'random'] as const;
+
+/** LPAE output addresses are 40 bits (docs/hardware.md#page-table-formats): no board address lies above. */
+export const MAX_PHYS = 2 ** 40;
+export const U32_MAX = 0xffffffff;
+const HEX_RE = /^0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
+const NAME_RE = /^[A-Za-z0-9_.-]+$/;
+
+// ---- how each schema words a refusal -----------------------------------------
+
+/** What a zod issue tells the wording: its code, and (lists) the refused value. */
+export interface IssueFacts {
+  readonly code: string;
+  readonly value: unknown;
+}
+
+/**
+ * How a schema explains a value it refused, in the message form
+ * `<path>: <value> <problem> (allowed: <allowed>)`, and how a JSON path is
+ * followed through it (containers).
+ */
+export interface Wording {
+  problem(facts: IssueFacts): string;
+  allowed(facts: IssueFacts): string;
+  /** Objects, lists, unions: the schema found under `key` of `value`. */
+  child?(key: PropertyKey, value: unknown): z.core.$ZodType | undefined;
+  /** Objects: the text of a missing-key message ("an SMMU needs …"). */
+  readonly needs?: string;
+  /** Objects: the keys it accepts, in order. */
+  readonly keys?: readonly string[];
+  /** Unions reported through one option: the index of the option `value` meant. */
+  branch?(value: unknown): number;
+}
+
+const wordings = new WeakMap<z.core.$ZodType, Wording>();
+
+/** The wording of a schema of this definition (undefined for zod's inner parts). */
+export function wordingOf(schema: z.core.$ZodType): Wording | undefined {
+  return wordings.get(schema);
+}
+
+/** Metadata that `z.toJSONSchema` copies into `board.schema.json`. */
+export const jsonMeta = z.registry<{ id?: string; title?: string; description?: string }>();
+
+function meta<T extends z.ZodType>(schema: T, m: { id?: string; title?: string; description?: string }): T {
+  jsonMeta.add(schema, m);
+  return schema;
+}
+
+function worded<T extends z.ZodType>(schema: T, wording: Wording): T {
+  wordings.set(schema, wording);
+  return schema;
+}
+
+/** The same schema with its own description (a clone, so a shared `$defs` entry keeps its own). */
+function doc<T extends z.ZodType>(schema: T, description: string): T {
+  return meta(sameWording(schema, schema.clone()), { description });
+}
+
+/** A schema that becomes `$defs/<id>` in the JSON Schema. */
+function def<T extends z.ZodType>(schema: T, id: string, description: string): T {
+  return meta(schema, { id, description });
+}
+
+function fixed(problem: string, allowed: string): Pick<Wording, 'problem' | 'allowed'> {
+  return { problem: () => problem, allowed: () => allowed };
+}
+
+export function quoteList(items: readonly string[]): string {
+  return items.map((s) => JSON.stringify(s)).join(', ');
+}
+
+// ---- scalars ------------------------------------------------------------------
+
+function parseHex(text: string): number {
+  return Number.parseInt(text.slice(2).replaceAll('_', ''), 16);
+}
+
+/** An address or size: a number, or a hex string normalised to a number (docs/boards.md#addresses-and-sizes). */
+const address = def(
+  worded(
+    z.xor([
+      z.int().min(0).max(MAX_PHYS),
+      z.string().regex(HEX_RE).transform(parseHex).pipe(z.int().max(MAX_PHYS)),
+    ]),
+    fixed('is not an address', 'a non-negative integer below 2^40, or a hex string like "0x3800_0000"'),
+  ),
+  'address',
+  'A non-negative integer, or a hex string such as "0x3800_0000" or "0x38000000".',
+);
+
+function name(description: string): z.ZodString {
+  return meta(
+    worded(z.string().min(1).regex(NAME_RE), fixed('is not a valid name', 'a non-empty string of letters, digits, "_", "." and "-"')),
+    { description },
+  );
+}
+
+/** An integer in [min, max] (IRQ numbers, counts, versions): JSON numbers only, no strings. */
+function integer(min: number, max: number, description: string): z.ZodNumber {
+  const allowed = `an integer from ${min} to ${max === U32_MAX ? hex(max) : max}`;
+  return meta(
+    worded(z.int().min(min).max(max), {
+      problem: ({ code }) => (code === 'too_small' || code === 'too_big' ? 'is out of range' : 'is not an integer'),
+      allowed: () => allowed,
+    }),
+    { description },
+  );
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string, description: string): z.ZodEnum<{ [K in T[number]]: K }> {
+  return meta(worded(z.enum(values), fixed(`is not a known ${what}`, quoteList(values))), { description });
+}
+
+function flag(description: string): z.ZodBoolean {
+  return meta(worded(z.boolean(), fixed('is not a boolean', 'true or false')), { description });
+}
+
+// ---- containers -------------------------------------------------------------------
+
+/** A list of `item`; `what` names its entries in messages ("banks ({ name, base, size })"). */
+function list<T extends z.ZodType>(item: T, what: string, description: string, bounds: { min?: number; max?: number; why?: string } = {}): z.ZodArray<T> {
+  let schema = z.array(item);
+  if (bounds.min !== undefined) schema = schema.min(bounds.min);
+  if (bounds.max !== undefined) schema = schema.max(bounds.max);
+  const count = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+  return meta(
+    worded(schema, {
+      problem: ({ code, value }) => (code === 'too_small' || code === 'too_big' ? `has ${count(value)} entries` : 'is not an array'),
+      allowed: ({ code }) =>
+        code === 'too_small' ? `at least ${bounds.min} ${what}` : code === 'too_big' ? `at most ${bounds.max} ${what}${bounds.why ? ` (${bounds.why})` : ''}` : `an array of ${what}`,
+      child: () => item,
+    }),
+    { description },
+  );
+}
+
+/**
+ * An object with exactly these keys (unknown keys refused, naming the
+ * allowed ones); `noun` names it in messages ("an SMMU"). A key is optional
+ * when its schema accepts `undefined`.
+ */
+function object<S extends z.ZodRawShape>(noun: string, shape: S): z.ZodObject<S, z.core.$strict> {
+  const keys = Object.keys(shape);
+  const required = keys.filter((k) => !z.safeParse(shape[k]!, undefined).success);
+  return worded(z.strictObject(shape), {
+    problem: ({ code }) => (code === 'unrecognized_keys' ? `is not a key of ${noun}` : `is not ${noun}`),
+    allowed: ({ code }) => (code === 'unrecognized_keys' ? quoteList(keys) : `an object with the keys ${quoteList(keys)}`),
+    child: (key) => (typeof key === 'string' && Object.hasOwn(shape, key) ? shape[key] : undefined),
+    needs: `${noun} needs ${quoteList(required)}`,
+    keys,
+  });
+}
+
+/** The wording of `from` given to `to`, a wrapper of it (optional, default, transform). */
+function sameWording<T extends z.ZodType>(from: z.ZodType, to: T): T {
+  const w = wordings.get(from);
+  if (w !== undefined) wordings.set(to, w);
+  return to;
+}
+
+function optional<T extends z.ZodType>(schema: T): z.ZodOptional<T> {
+  return sameWording(schema, schema.optional());
+}
+
+function withDefault<T extends z.ZodType>(schema: T, value: z.util.NoUndefined<z.output<T>>): z.ZodDefault<T> {
+  return sameWording(schema, schema.default(value));
+}
+
+/** `schema` followed by `normalise`, worded (and so followed along paths) as `schema`. */
+function normalised<T extends z.ZodType, U>(schema: T, normalise: (value: z.output<T>) => U): z.ZodPipe<T, z.ZodTransform<Awaited<U>, z.output<T>>> {
+  return sameWording(schema, schema.transform(normalise));
+}
+
+// ---- the board ----------------------------------------------------------------------
+
+const bank = def(
+  object('a bank', {
+    name: name('Unique among banks; pools name their bank.'),
+    base: doc(address, 'Physical address of the first byte; 4 KiB aligned.'),
+    size: doc(address, 'Bytes; a positive multiple of 4 KiB. No two banks overlap.'),
+  }),
+  'bank',
+  'A range of physical RAM (a memory: SMI, EBI, DDR …).',
+);
+
+const blockPool = normalised(
+  def(
+    object('a block pool', {
+      name: name('Unique among pools; memtypes list pools by name.'),
+      bank: name('The bank the pool lies in.'),
+      base: doc(address, 'Physical address of the first block; aligned to blockSize.'),
+      blockSize: doc(address, 'A power of two from 4 KiB to 1 GiB (the blocks are never split).'),
+      count: integer(1, U32_MAX, 'How many blocks.'),
+    }),
+    'blockPool',
+    'A pool of count equal blocks of blockSize bytes (docs/hardware.md#physical-memory-and-pools).',
+  ),
+  (p) => ({ kind: 'block' as const, name: p.name, bank: p.bank, base: p.base, blockSize: p.blockSize, count: p.count, size: p.blockSize * p.count }),
+);
+
+const contiguousPool = normalised(
+  def(
+    object('a contiguous pool', {
+      name: name('Unique among pools; a memtype names it in "contiguous".'),
+      bank: name('The bank the pool lies in.'),
+      base: doc(address, 'Physical address of the first byte; 4 KiB aligned.'),
+      size: doc(address, 'Bytes; a positive multiple of 4 KiB.'),
+      contiguous: meta(worded(z.literal(true), fixed('is not true', 'true (omit the key for a block pool)')), {
+        description: 'Always true: what makes this entry a contiguous pool.',
+      }),
+    }),
+    'contiguousPool',
+    'The pool one-to-one VCMs and VCM_PHYS_CONT allocate from (vcm_get_cont_memtype_pa).',
+  ),
+  (p) => ({ kind: 'contiguous' as const, name: p.name, bank: p.bank, base: p.base, size: p.size }),
+);
+
+/** A pool entry is contiguous exactly when it has the key `contiguous`: its errors are reported as that kind. */
+const pool = worded(z.xor([blockPool, contiguousPool]), {
+  ...fixed('is not a pool', 'a block pool or a contiguous pool'),
+  branch: (value) => (typeof value === 'object' && value !== null && 'contiguous' in value ? 1 : 0),
+  child: (_key, value) => (typeof value === 'object' && value !== null && 'contiguous' in value ? contiguousPool : blockPool),
+});
+
+const memtype = normalised(
+  def(
+    object('a memtype', {
+      id: integer(1, U32_MAX, 'The vcm.h memtype: 1 is VCM_MEMTYPE_0, 2 VCM_MEMTYPE_1 …; 0 is VCM_INVALID. Unique.'),
+      name: name('Unique among memtypes.'),
+      pools: list(name('A block pool of this board.'), 'pool names', 'Block pools in the order max munch tries them (largest blocks first); each once.', { min: 1 }),
+      contiguous: optional(name('The contiguous pool of this memtype (vcm_get_cont_memtype_pa).')),
+    }),
+    'memtype',
+    'A memory type (the seed\'s memtype / memory target): an ordered list of block pools.',
+  ),
+  (m) => ({ id: m.id, name: m.name, pools: m.pools, contiguous: m.contiguous }),
+);
+
+const region = def(
+  object('a region', {
+    base: doc(address, 'Physical address of the first byte.'),
+    size: doc(address, 'Bytes.'),
+  }),
+  'region',
+  'A physical range inside a bank.',
+);
+
+const memory = def(
+  object('a memory section', {
+    banks: list(bank, 'banks ({ name, base, size })', 'The RAM of the board.', { min: 1 }),
+    pools: list(pool, 'pools', 'Block pools and contiguous pools; none overlaps another, the page-table region or kernel RAM.'),
+    memtypes: list(memtype, 'memtypes ({ id, name, pools })', 'The memory types vcm_phys_alloc accepts.', { min: 1 }),
+    tableRegion: doc(region, 'Where page tables (IOMMU and CPU) are allocated from: 4 KiB aligned, at least 16 KiB, ending at or below 4 GiB.'),
+    kernelRam: list(
+      doc(region, 'Whole MiB, below 4 GiB.'),
+      'regions ({ base, size })',
+      'RAM the kernel owns (the CPU\'s linear map covers it); never handed to the pools.',
+      { min: 1 },
+    ),
+  }),
+  'memory',
+  'Physical memory: banks, pools, memtypes, page-table memory and kernel RAM.',
+);
+
+const tlb = object('a TLB description', {
+  entries: integer(1, 65536, 'How many translations the TLB holds.'),
+  policy: oneOf(TLB_POLICIES, 'TLB replacement policy', 'Which entry a miss evicts when the TLB is full.'),
+});
+
+const context = def(
+  object('a context', {
+    name: name('Unique across the whole board: getCtxInstance(name) and /dev/<name> find it.'),
+    bank: optional(integer(0, U32_MAX, 'Context bank index, below contextBanks; defaults to the position in the list.')),
+  }),
+  'context',
+  'A named SMMU context (a device as the VCMM sees it).',
+);
+
+const smmu = normalised(
+  def(
+    object('an SMMU', {
+      name: name('Unique among SMMUs.'),
+      base: doc(address, 'Register base (what smmu_get_base_addr returns); 4 KiB aligned; the register space is contextBanks × 4 KiB from it, below 4 GiB.'),
+      irq: integer(0, U32_MAX, 'Interrupt number.'),
+      contextBanks: integer(1, 256, 'Number of hardware context banks.'),
+      format: oneOf(FORMAT_NAMES, 'page-table format', 'Page-table format of its contexts (docs/hardware.md#page-table-formats).'),
+      tlb: meta(tlb, { description: 'The SMMU\'s TLB.' }),
+      hwVersion: integer(0, U32_MAX, 'What vcm_hw_ver reports for its contexts.'),
+      contexts: list(context, 'contexts ({ name, bank? })', 'Its contexts; without allowVirtualContexts at most contextBanks, one per bank.', { min: 1 }),
+      allowVirtualContexts: withDefault(flag('Allow more contexts than banks, several sharing a bank (virtual contexts).'), false),
+    }),
+    'smmu',
+    'An SMMU in front of one hardware block, with its named contexts.',
+  ),
+  (s) => ({
+    name: s.name,
+    base: s.base,
+    irq: s.irq,
+    contextBanks: s.contextBanks,
+    format: s.format,
+    tlb: { entries: s.tlb.entries, policy: s.tlb.policy },
+    hwVersion: s.hwVersion,
+    contexts: s.contexts.map((c, j) => ({ name: c.name, bank: c.bank ?? j })),
+    allowVirtualContexts: s.allowVirtualContexts,
+  }),
+);
+
+const cpu = def(object('a CPU', { name: name('Unique across the whole board (platform.device(name)).') }), 'cpu', 'The CPU (the VMM\'s CPU device).');
+const directDevice = def(
+  object('a direct-mapped device', { name: name('Unique across the whole board (platform.device(name)).') }),
+  'directDevice',
+  'A device that reaches memory one-to-one, without an IOMMU.',
+);
+
+/** The whole board as a user writes it; parsing it gives the normalised `Board`. */
+export const boardDescription = normalised(
+  meta(
+    object('a board description', {
+      $schema: optional(
+        meta(worded(z.string(), fixed('is not a string', 'the path or URL of board.schema.json')), {
+          description: 'Where board.schema.json is, for editors; validateBoard ignores it.',
+        }),
+      ),
+      name: meta(worded(z.string().min(1), fixed('is not a board name', 'a non-empty string')), { description: 'The board\'s name.' }),
+      memory,
+      smmus: list(smmu, 'SMMUs', 'The SMMUs; none or more.'),
+      cpus: list(cpu, 'CPUs', 'Exactly one CPU.', { min: 1, max: 1, why: 'the simulator models one CPU' }),
+      directDevices: withDefault(list(directDevice, 'direct-mapped devices', 'Devices without an IOMMU; optional.'), []),
+    }),
+    {
+      title: 'vcm board description',
+      description:
+        'A system-on-chip for the vcm simulator: memories and pools, memory types, SMMUs with their named contexts, CPUs and direct-mapped devices (@vcm/devtree buildPlatform).',
+    },
+  ),
+  (b) => ({ name: b.name, memory: b.memory, smmus: b.smmus, cpus: b.cpus, directDevices: b.directDevices }),
+);
+
+// ---- the types --------------------------------------------------------------------
+
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The whole board as a user writes it (see `board.schema.json`, docs/boards.md). */
+export type BoardDescription = DeepReadonly<z.input<typeof boardDescription>>;
+export type MemoryDescription = BoardDescription['memory'];
+export type BankDescription = MemoryDescription['banks'][number];
+export type PoolDescription = MemoryDescription['pools'][number];
+/** A pool of equal blocks that are never split. */
+export type BlockPoolDescription = Exclude<PoolDescription, { readonly contiguous: true }>;
+/** The contiguous pool that one-to-one VCMs and `VCM_PHYS_CONT` use. */
+export type ContiguousPoolDescription = Extract<PoolDescription, { readonly contiguous: true }>;
+export type MemtypeDescription = MemoryDescription['memtypes'][number];
+export type RegionDescription = MemoryDescription['tableRegion'];
+export type SmmuDescription = BoardDescription['smmus'][number];
+export type TlbDescription = SmmuDescription['tlb'];
+export type ContextDescription = SmmuDescription['contexts'][number];
+export type NamedDescription = BoardDescription['cpus'][number];
 /** An address or size as written in JSON: a number, or a hex string ("0x3800_0000", "0x38000000"). */
-export type AddressInput = number | string;
-
-export interface BankDescription {
-  readonly name: string;
-  readonly base: AddressInput;
-  readonly size: AddressInput;
-}
-
-/** A pool of equal blocks that are never split (docs/hardware.md#physical-memory-and-pools: 16 MiB, 1 MiB, 64 KiB, 4 KiB pools). */
-export interface BlockPoolDescription {
-  readonly name: string;
-  readonly bank: string;
-  /** Aligned to `blockSize`. */
-  readonly base: AddressInput;
-  readonly blockSize: AddressInput;
-  readonly count: number;
-}
-
-/** The contiguous pool that one-to-one VCMs and `VCM_PHYS_CONT` use (docs/hardware.md#the-msm8x60-memory-arrangement: the last 8 MiB of SMI). */
-export interface ContiguousPoolDescription {
-  readonly name: string;
-  readonly bank: string;
-  readonly base: AddressInput;
-  readonly size: AddressInput;
-  readonly contiguous: true;
-}
-
-export type PoolDescription = BlockPoolDescription | ContiguousPoolDescription;
-
-/** A memory type (the seed's memtype / memory target): an ordered list of block pools, largest blocks first. */
-export interface MemtypeDescription {
-  /** `VCM_MEMTYPE_0` is 1, `VCM_MEMTYPE_1` 2 …; 0 is `VCM_INVALID`. */
-  readonly id: number;
-  readonly name: string;
-  readonly pools: readonly string[];
-  /** The contiguous pool of this memtype (`vcm_get_cont_memtype_pa`), by name. */
-  readonly contiguous?: string;
-}
-
-export interface RegionDescription {
-  readonly base: AddressInput;
-  readonly size: AddressInput;
-}
-
-export interface MemoryDescription {
-  readonly banks: readonly BankDescription[];
-  readonly pools: readonly PoolDescription[];
-  readonly memtypes: readonly MemtypeDescription[];
-  /** Where page tables (IOMMU and CPU) are allocated from. */
-  readonly tableRegion: RegionDescription;
-  /** RAM the kernel owns (the CPU's linear map covers it); never handed to the VCMM's pools. At least one range. */
-  readonly kernelRam: readonly RegionDescription[];
-}
-
-export type FormatName = 'armV7Short' | 'armLpae4k';
-
-export interface TlbDescription {
-  readonly entries: number;
-  readonly policy: TlbPolicy;
-}
-
-export type TlbPolicy = 'lru' | 'fifo' | 'random';
-
-export interface ContextDescription {
-  /** Global across the board: `getCtxInstance(name)` and `/dev/<name>` find it. */
-  readonly name: string;
-  /** Context bank index; defaults to the context's position in the list. */
-  readonly bank?: number;
-}
-
-export interface SmmuDescription {
-  readonly name: string;
-  /** Register base (what `smmu_get_base_addr` returns); 4 KiB aligned. */
-  readonly base: AddressInput;
-  readonly irq: number;
-  /** Number of hardware context banks. */
-  readonly contextBanks: number;
-  readonly format: FormatName;
-  readonly tlb: TlbDescription;
-  /** What `vcm_hw_ver` reports for its contexts. */
-  readonly hwVersion: number;
-  readonly contexts: readonly ContextDescription[];
-  /** Allow more contexts than banks, several sharing a bank (virtual contexts). Default false. */
-  readonly allowVirtualContexts?: boolean;
-}
-
-export interface NamedDescription {
-  readonly name: string;
-}
-
-/** The whole board as a user writes it (see `board.schema.json`). */
-export interface BoardDescription {
-  readonly name: string;
-  readonly memory: MemoryDescription;
-  readonly smmus: readonly SmmuDescription[];
-  readonly cpus: readonly NamedDescription[];
-  readonly directDevices?: readonly NamedDescription[];
-}
-
-// ---- the validated, normalised form ----------------------------------------
-
-export interface Bank {
-  readonly name: string;
-  readonly base: number;
-  readonly size: number;
-}
-
-export interface BlockPool {
-  readonly kind: 'block';
-  readonly name: string;
-  readonly bank: string;
-  readonly base: number;
-  readonly blockSize: number;
-  readonly count: number;
-  /** `blockSize * count`. */
-  readonly size: number;
-}
-
-export interface ContiguousPool {
-  readonly kind: 'contiguous';
-  readonly name: string;
-  readonly bank: string;
-  readonly base: number;
-  readonly size: number;
-}
-
-export type Pool = BlockPool | ContiguousPool;
-
-export interface Memtype {
-  readonly id: number;
-  readonly name: string;
-  readonly pools: readonly string[];
-  readonly contiguous: string | undefined;
-}
-
-export interface Region {
-  readonly base: number;
-  readonly size: number;
-}
-
-export interface Memory {
-  readonly banks: readonly Bank[];
-  readonly pools: readonly Pool[];
-  readonly memtypes: readonly Memtype[];
-  readonly tableRegion: Region;
-  readonly kernelRam: readonly Region[];
-}
-
-export interface Context {
-  readonly name: string;
-  readonly bank: number;
-}
-
-export interface SmmuSpec {
-  readonly name: string;
-  readonly base: number;
-  readonly irq: number;
-  readonly contextBanks: number;
-  readonly format: FormatName;
-  readonly tlb: { readonly entries: number; readonly policy: TlbPolicy };
-  readonly hwVersion: number;
-  readonly contexts: readonly Context[];
-  readonly allowVirtualContexts: boolean;
-}
+export type AddressInput = BankDescription['base'];
+export type FormatName = (typeof FORMAT_NAMES)[number];
+export type TlbPolicy = (typeof TLB_POLICIES)[number];
 
 /** A validated board: every address a number, every default filled in. */
-export interface Board {
-  readonly name: string;
-  readonly memory: Memory;
-  readonly smmus: readonly SmmuSpec[];
-  readonly cpus: readonly { readonly name: string }[];
-  readonly directDevices: readonly { readonly name: string }[];
-}
-
-export const FORMAT_NAMES: readonly FormatName[] = ['armV7Short', 'armLpae4k'];
-export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];
+export type Board = DeepReadonly<z.output<typeof boardDescription>>;
+export type Memory = Board['memory'];
+export type Bank = Memory['banks'][number];
+export type Pool = Memory['pools'][number];
+/** `size` is `blockSize * count`. */
+export type BlockPool = Extract<Pool, { readonly kind: 'block' }>;
+export type ContiguousPool = Extract<Pool, { readonly kind: 'contiguous' }>;
+export type Memtype = Memory['memtypes'][number];
+export type Region = Memory['tableRegion'];
+export type SmmuSpec = Board['smmus'][number];
+export type Context = SmmuSpec['contexts'][number];

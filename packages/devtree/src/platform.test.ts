@@ -38,7 +38,7 @@ describe('buildPlatform', () => {
   it('rejects a bad board with the JSON path before building anything', () => {
     const bad = structuredClone(msm8x60Board()) as unknown as { smmus: { format: string }[] };
     bad.smmus[0]!.format = 'armV8';
-    expect(vcmErrorOf(() => buildPlatform(bad)).details['path']).toBe('board.smmus[0].format');
+    expect(vcmErrorOf(() => buildPlatform(bad as unknown)).details['path']).toBe('board.smmus[0].format');
   });
 
   it('two platforms in one process share no state', () => {
@@ -249,7 +249,7 @@ describe('formats and virtual contexts', () => {
     const b = structuredClone(seedExampleBoard()) as unknown as { smmus: { contexts: { name: string; bank?: number }[]; allowVirtualContexts?: boolean }[] };
     b.smmus[1]!.allowVirtualContexts = true;
     b.smmus[1]!.contexts.push({ name: 'ctx4', bank: 0 });
-    const p = buildPlatform(b);
+    const p = buildPlatform(b as unknown);
     expect(p.tree.print()).toBe('smmu/\n smmu0/\n  ctx0\n  ctx1\n  ctx2\n smmu1/\n  ctx3\n  ctx4\n');
     const proc = p.vmm.createProcess('a');
     const h3 = p.dev.open('/dev/ctx3', proc);

@@ -15,7 +15,7 @@ import { Smmu, armLpae4k, armV7Short, createSmmuDriver } from '@vcm/smmu';
 import type { PageTableFormat, SmmuContext, SmmuDriver } from '@vcm/smmu';
 import { Vmm } from '@vcm/vmm-overlay';
 import type { Cpu } from '@vcm/vmm-overlay';
-import type { Board, FormatName } from './board.js';
+import type { Board, BoardDescription, FormatName } from './board.js';
 import { DevNodes, DEFAULT_NODE_VCM } from './dev-nodes.js';
 import type { DevNodesSnapshot, NodeVcmRange } from './dev-nodes.js';
 import { closestNames } from './suggest.js';
@@ -30,6 +30,13 @@ export interface PlatformOptions {
   /** The device VCM a `/dev` node creates for its context when none is active on it (default `DEFAULT_NODE_VCM`). */
   readonly nodeVcm?: NodeVcmRange;
 }
+
+/**
+ * What `buildPlatform` takes: a `BoardDescription`, so editors complete and
+ * check a board written in code, or a value typed `unknown` (a parsed board
+ * file), which is checked at run time all the same.
+ */
+export type BoardInput<T> = unknown extends T ? T : BoardDescription;
 
 /** What a platform's state is, for "nothing changed" comparisons: no counters, no RAM contents. */
 export interface PlatformSnapshot {
@@ -100,7 +107,7 @@ function poolState(stats: PhysAllocatorStats): unknown {
  * every driver (SMMU, CPU, direct) and the VMM's prebuilt provider; every
  * context is created on its SMMU and bound to its bank.
  */
-export function buildPlatform(description: unknown, options: PlatformOptions = {}): Platform {
+export function buildPlatform<T>(description: BoardInput<T>, options: PlatformOptions = {}): Platform {
   const board = validateBoard(description);
   const logger = options.logger;
   const physical = createPhysicalSystem(physicalDescription(board));

@@ -121,6 +121,17 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
     expect(e.message).toContain('is not a block size (allowed: a power of two from 0x1000');
   });
 
+  it('a power-of-two block size the allocator has no blocks of (a board that validates must build)', () => {
+    for (const size of ['0x0020_0000', 0x2000, '0x4000_0000']) {
+      const b = board();
+      b.memory.pools[1].blockSize = size; // smi-1m at 0x3900_0000, aligned to each of them
+      b.memory.pools[1].count = 1;
+      const e = rejection(b);
+      expect(e.details['path']).toBe('board.memory.pools[1].blockSize');
+      expect(e.message).toContain('0x1000 (4 KiB), 0x1_0000 (64 KiB), 0x10_0000 (1 MiB) or 0x100_0000 (16 MiB)');
+    }
+  });
+
   it('overlapping pools', () => {
     const b = board();
     b.memory.pools[2].base = '0x3970_0000'; // smi-64k moved into smi-1m
@@ -213,6 +224,18 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
     expect(rejection(c).message).toBe(
       'EINVAL: board.memory.memtypes[0].contiguous: "smi-4k" is not a contiguous pool of this board (allowed: "smi-cont", "ebi-cont")',
     );
+  });
+
+  it('memtype pools out of max-munch order (largest blocks first), which the allocator refuses', () => {
+    const b = board();
+    b.memory.memtypes[0].pools = ['smi-16m', 'smi-64k', 'smi-1m', 'smi-4k'];
+    const e = rejection(b);
+    expect(e.message).toBe(
+      'EINVAL: board.memory.memtypes[0].pools[2]: "smi-1m" has 1 MiB blocks, larger than the 64 KiB blocks of "smi-64k" before it (allowed: pools in max-munch order, largest blocks first)',
+    );
+    const same = board();
+    same.memory.memtypes[3].pools = ['smi-16m', 'ebi-1m', 'smi-1m', 'ebi-64k', 'smi-64k', 'ebi-4k'];
+    expect(() => validateBoard(same)).not.toThrow(); // equal block sizes may come in any order
   });
 
   it('duplicate memtype ids', () => {
