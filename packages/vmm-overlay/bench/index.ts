@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const paged = p.kernel.reserve(SZ_16M, ATTR | VCM_ALIGN_4K);
   paged.back(p.physmem);
   const sizes = new Set<number>();
-  for (let off = 0; off < SZ_16M; off += SZ_4K) sizes.add(p.vmm.cpu.walk(paged.devAddr + off)?.size ?? 0);
+  for (let off = 0; off < SZ_16M; off += SZ_4K) sizes.add(p.vmm.cpu.walk(paged.devAddr + off).leaf?.size ?? 0);
   if (sizes.size !== 1 || !sizes.has(SZ_4K)) throw new Error(`expected 4 KiB pages only, got sizes ${[...sizes].join(', ')}`);
   const pa = p.physmem.chunks()[0]?.pa ?? 0;
   // Touch every page (untouched RAM reads as zeros without a copy) and check the bytes come back.
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
 
   const natural = p.kernel.reserve(SZ_16M, ATTR);
   natural.back(p.physmem);
-  const leaf = p.vmm.cpu.walk(natural.devAddr)?.size ?? 0;
+  const leaf = p.vmm.cpu.walk(natural.devAddr).leaf?.size ?? 0;
   natural.unback();
   figures.push({
     name: 'back-16m-kernel-ms',

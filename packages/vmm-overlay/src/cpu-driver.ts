@@ -7,7 +7,7 @@
  * does require an activation call" (seed 000).
  */
 import { VcmError, VCM_SPLIT, VCM_SPLIT_MASK, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, checkAttr, hex } from '@vcm/core';
-import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, VcmDescriptor, VcmType } from '@vcm/core';
+import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, VcmDescriptor, VcmType, WalkTraceStep } from '@vcm/core';
 import type { Cpu } from './cpu.js';
 
 /**
@@ -92,13 +92,23 @@ export class CpuDriver implements MappingDriver {
     if (--a.count === 0) this.active.delete(activation.vcm.id);
   }
 
-  /** A walk of the CPU's current context (kernel table above PAGE_OFFSET, the current process's below). */
-  devAddrToPhysAddr(dev: Device, devAddr: number): number {
+  /**
+   * The MMU's walk from the CPU's registers (TTBR1's kernel table above
+   * PAGE_OFFSET, TTBR0's process table below); with `trace`, one step per
+   * descriptor read, also when the walk faults.
+   */
+  devAddrToPhysAddr(dev: Device, devAddr: number, trace?: WalkTraceStep[]): number {
     const where = `${this.name}.devAddrToPhysAddr`;
     const cpu = this.own(where, dev);
+    if (trace !== undefined && !Array.isArray(trace)) {
+      throw new VcmError('EINVAL', `${where}: trace must be an array to receive the walk's steps, got ${trace === null ? 'null' : typeof trace}`, { param: 'trace' });
+    }
     const w = cpu.walk(devAddr);
-    if (w === undefined) {
-      throw new VcmError('EFAULT', `${where}: ${hex(devAddr)} is not mapped in ${dev.name}'s current context`, { devAddr });
+    trace?.push(...w.steps);
+    if (w.pa === undefined) {
+      throw new VcmError('EFAULT', `${where}: ${hex(devAddr)} is not mapped in ${dev.name}'s current context (${w.fault?.fault ?? 'translation'} fault at level ${w.fault?.level ?? 1})`, {
+        devAddr,
+      });
     }
     return w.pa;
   }

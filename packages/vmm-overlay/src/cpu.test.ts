@@ -66,8 +66,8 @@ describe('Cpu faults', () => {
     const e = vcmErrorOf(() => vmm.cpu.write(0xc000_0000, new Uint8Array(16).fill(0xee), { mode: 'user' }));
     expect(e.code).toBe('EFAULT');
     expect(e.message).toContain('Unable to handle user paging request at virtual address 0xc000_0000 (write, user mode)');
-    expect(e.message).toContain('level-1 descriptor 0x4001_140e: privileged only');
-    expect(e.details).toMatchObject({ address: 0xc000_0000, access: 'write', mode: 'user', kind: 'permission', descriptor: 0x4001_140e, level: 1 });
+    expect(e.message).toContain('level-1 descriptor 0x4009_140e: privileged only');
+    expect(e.details).toMatchObject({ address: 0xc000_0000, access: 'write', mode: 'user', kind: 'permission', descriptor: 0x4009_140e, level: 1 });
     expect(memory.read(0x4000_0000, 16)).toEqual(before);
     vmm.cpu.mode = 'user';
     expect(vcmErrorOf(() => vmm.cpu.readU32(0xc000_0000)).code).toBe('EFAULT');
@@ -87,7 +87,7 @@ describe('Cpu faults', () => {
     expect(vcmErrorOf(() => vmm.cpu.readU32(0x1000)).message).toContain('no page table: no user address space');
   });
 
-  it('a write to a read-only page faults with the bit-exact level-2 descriptor (AP[2] set) and changes no memory', () => {
+  it('a write onto a read-only page faults with the bit-exact level-2 descriptor (AP[2] set) after the pages before it are written', () => {
     const { vmm, memory, va } = kernelSetup();
     memory.fill(PA, 3 * SZ_4K, 0x11);
     const e = vcmErrorOf(() => vmm.cpu.write(va + SZ_4K, new Uint8Array(2 * SZ_4K).fill(0x22)));
@@ -100,20 +100,47 @@ describe('Cpu faults', () => {
     expect((d >>> 5) & 1).toBe(0); // AP[1]: privileged only
     expect((d >>> 11) & 1).toBe(0); // nG clear: global
     expect(e.details.fsr).toBe(0x80f); // permission fault, page, WnR
-    // The first page of the write was writable, yet nothing moved.
-    expect(memory.read(PA, 3 * SZ_4K).every((b) => b === 0x11)).toBe(true);
-    expect(vmm.cpu.stats().bytesWritten).toBe(0);
+    // Page by page in order (docs/translation.md#multi-page-accesses): the writable page before the fault is written, the read-only one is not.
+    expect(memory.read(PA, SZ_4K).every((b) => b === 0x11)).toBe(true);
+    expect(memory.read(PA + SZ_4K, SZ_4K).every((b) => b === 0x22)).toBe(true);
+    expect(memory.read(PA + 2 * SZ_4K, SZ_4K).every((b) => b === 0x11)).toBe(true);
+    expect(vmm.cpu.stats()).toMatchObject({ bytesWritten: SZ_4K, writes: 0 });
     expect(vmm.cpu.lastFault).toMatchObject({ kind: 'permission', access: 'write', address: va + 2 * SZ_4K });
   });
 
-  it('a write running off the end of a mapping into its guard page faults and changes no memory', () => {
+  it('a write running off the end of a mapping into its guard page stores up to the guard page, then faults there', () => {
     const { vmm, k, memory } = kernelSetup();
     const va = k.place(2 * SZ_4K, SZ_4K);
     k.space.map(va, PA + 0x30_0000, 2 * SZ_4K, RW);
     memory.fill(PA + 0x30_0000, 2 * SZ_4K, 0x33);
     const e = vcmErrorOf(() => vmm.cpu.write(va + 8, new Uint8Array(2 * SZ_4K).fill(0x44)));
     expect(e.details).toMatchObject({ kind: 'translation', address: va + 2 * SZ_4K, access: 'write' });
-    expect(memory.read(PA + 0x30_0000, 2 * SZ_4K).every((b) => b === 0x33)).toBe(true);
+    expect(memory.read(PA + 0x30_0000, 8).every((b) => b === 0x33)).toBe(true);
+    expect(memory.read(PA + 0x30_0008, 2 * SZ_4K - 8).every((b) => b === 0x44)).toBe(true);
+  });
+
+  it('a fault handler that unmaps and frees an earlier page of the write cannot make the write land in the new owner (each page completes before the next translates)', () => {
+    const { vmm, k, memory } = kernelSetup();
+    const va = k.place(3 * SZ_4K, SZ_4K);
+    // Two mapped pages, then a hole the handler fills; while it runs it takes the first page away.
+    k.space.map(va, PA + 0x40_0000, SZ_4K, RW);
+    k.space.map(va + SZ_4K, PA + 0x41_0000, SZ_4K, RW);
+    memory.fill(PA + 0x40_0000, SZ_4K, 0x55);
+    let handled = 0;
+    vmm.driver.hook(vmm.cpu, () => {
+      handled++;
+      // The bytes of the first two pages were stored before this handler ran.
+      expect(memory.read(PA + 0x40_0000, SZ_4K).every((b) => b === 0x66)).toBe(true);
+      k.space.unmap(va, SZ_4K);
+      memory.fill(PA + 0x40_0000, SZ_4K, 0x77); // the page's new owner writes its own data
+      k.space.map(va + 2 * SZ_4K, PA + 0x42_0000, SZ_4K, RW);
+      return 'retry';
+    }, undefined);
+    vmm.cpu.write(va, new Uint8Array(3 * SZ_4K).fill(0x66));
+    expect(handled).toBe(1);
+    expect(memory.read(PA + 0x40_0000, SZ_4K).every((b) => b === 0x77)).toBe(true);
+    expect(memory.read(PA + 0x41_0000, SZ_4K).every((b) => b === 0x66)).toBe(true);
+    expect(memory.read(PA + 0x42_0000, SZ_4K).every((b) => b === 0x66)).toBe(true);
   });
 
   it('an execute access to a no-execute mapping faults; with VCM_EXECUTE it translates', () => {
@@ -183,7 +210,7 @@ describe('Cpu and processes', () => {
     expect(vmm.cpu.readU32(vaB, { mode: 'user' })).toBe(0xbbbb);
     expect(vmm.cpu.tlb.stats()).toMatchObject({ hits: 2, misses: 0 });
     // User mappings are not global: nG set in the level-2 descriptor.
-    const w = vmm.cpu.walk(vaB);
+    const w = vmm.cpu.walk(vaB).leaf;
     expect(((w?.descriptor ?? 0) >>> 11) & 1).toBe(1);
     expect(w?.user).toBe(true);
   });

@@ -1,28 +1,29 @@
 /**
- * The CPU as a bus master like any other
- * (docs/architecture.md#what-is-simulated-and-how-faithfully): every load and
- * store goes TLB lookup → on a
- * miss, a walk of the armV7Short table in RAM → permission check → bytes in
- * RAM. Which table: the simulated MMU sends VA ≥ PAGE_OFFSET to the
- * kernel's table and lower addresses to the current process's table. (Real
- * ARM Linux copies the kernel's level-1 entries into every process's pgd,
- * because TTBCR.N cannot express a 3G/1G split; selecting by address gives
- * the same translations with one kernel table, and every descriptor is the
- * real ARM one either way.)
+ * The CPU as a bus master like any other (docs/hardware.md#the-cpu): every
+ * load and store goes TLB lookup → on a miss, the format's walk from the
+ * CPU's registers (`cpu.registers`: TTBR0 for VA < PAGE_OFFSET, the current
+ * process's table; TTBR1 above, the kernel's — see `cpu-registers.ts` for
+ * why that split) → permission check → bytes in RAM. `cpu.walk(va)` shows
+ * the walk level by level.
  *
  * Mode: `cpu.mode` ('kernel' by default) or `{ mode }` per access. A
  * user-mode access to a kernel (privileged-only, AP[1] clear) mapping is a
  * permission fault.
  *
- * A fault is a `VcmError` `EFAULT` that reads like a kernel oops. Faults are
- * atomic: an access is translated page by page in full before a byte moves,
- * so a fault anywhere in it changes no memory.
+ * A fault is a `VcmError` `EFAULT` that reads like a kernel oops. An access
+ * of several pages goes page by page in address order, each translated and
+ * completed before the next, as bursts on a bus do; a fault stops the
+ * access at the faulting page, so the pages before it have been read or
+ * written and none after it (docs/translation.md#multi-page-accesses). The
+ * fault handler never runs while bytes of the access still wait to move
+ * through a translation it may change.
  */
 import { VcmError, checkUint, hex } from '@vcm/core';
 import type { AccessKind, Device, FaultHandler, FaultInfo, FaultKind, PhysicalMemory } from '@vcm/core';
-import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb } from '@vcm/smmu';
-import type { PageTable, TlbOptions, TlbStats, WalkResult } from '@vcm/smmu';
-import { cpuFaultError, faultStatus, findDescriptor } from './oops.js';
+import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb, isWalkFault } from '@vcm/smmu';
+import type { PageTable, PageTableFormat, TlbOptions, TlbStats, WalkFault, WalkResult, WalkStep } from '@vcm/smmu';
+import { CpuRegisters } from './cpu-registers.js';
+import { cpuFaultError, faultStatus } from './oops.js';
 import type { CpuMode } from './oops.js';
 import type { CpuDriver } from './cpu-driver.js';
 
@@ -43,6 +44,21 @@ export interface CpuContext {
   readonly kernelTable: PageTable;
   /** The current process's space; `undefined` in a kernel thread (no process switched to). */
   currentUser(): CpuUserContext | undefined;
+}
+
+/** What `cpu.walk(va)` found: the walk the MMU does from the CPU's registers, level by level. */
+export interface CpuWalk {
+  readonly va: number;
+  /** The register whose table was walked: TTBR0 (the current process) below PAGE_OFFSET, TTBR1 (the kernel) above. */
+  readonly ttbr: 0 | 1;
+  /** One step per descriptor read: the level, the entry's physical address, the descriptor. */
+  readonly steps: readonly WalkStep[];
+  /** The leaf, when the walk found one. */
+  readonly leaf: WalkResult | undefined;
+  /** The fault, when the walk ended in one. */
+  readonly fault: WalkFault | undefined;
+  /** The physical address of `va`, when it translates. */
+  readonly pa: number | undefined;
 }
 
 export interface CpuAccessOptions {
@@ -80,6 +96,8 @@ interface ReadIntoMemory {
 
 const ACCESS_BIT: Readonly<Record<AccessKind, number>> = { read: PERM_READ, write: PERM_WRITE, execute: PERM_EXECUTE };
 const MAX_VA = 0xffff_ffff;
+/** The smallest translation granule: a bus error is found page by page. */
+const PAGE = 4096;
 /** Fault-handler retries per access before the fault is final (a handler that keeps saying 'retry' must not hang the CPU). */
 const MAX_RETRIES = 1;
 
@@ -87,14 +105,22 @@ export class Cpu implements Device {
   readonly name: string;
   readonly driver: CpuDriver;
   readonly tlb: Tlb;
+  /** SCTLR, TTBCR, TTBR0/1, DACR, CONTEXTIDR: raw words and decoded fields. The CPU translates from these alone. */
+  readonly registers: CpuRegisters;
   /** The last fault this CPU took (for inspection after a caught `EFAULT`). */
   lastFault: FaultInfo | undefined;
   private mode_: CpuMode = 'kernel';
   private readonly ctx: CpuContext;
+  private readonly format: PageTableFormat;
   private handler: { fn: FaultHandler; data: unknown } | undefined;
-  // Pre-translated runs of the current access: physically contiguous pieces.
-  private runPa = new Float64Array(64);
-  private runLen = new Float64Array(64);
+  // The access in progress: its buffer, and the physically contiguous run translated but not yet moved.
+  private io: Uint8Array | undefined = undefined;
+  private ioWrite = false;
+  private ioVa = 0;
+  private ioWhere = '';
+  private runPa = 0;
+  private runLen = 0;
+  private runOff = 0;
   private reads = 0;
   private writes = 0;
   private bytesRead = 0;
@@ -107,6 +133,13 @@ export class Cpu implements Device {
     this.ctx = ctx;
     this.driver = driver;
     this.tlb = tlb instanceof Tlb ? tlb : new Tlb({ ...tlb, entries: tlb.entries ?? CPU_TLB_DEFAULT_ENTRIES }, 'new Cpu');
+    this.format = ctx.kernelTable.format;
+    this.registers = new CpuRegisters(this.format, ctx.kernelTable.rootPa);
+  }
+
+  /** @internal The VMM's context switch (`cpu_switch_mm`): TTBR0, TTBCR.PD0 and CONTEXTIDR for `user`, or none. */
+  _switchMm(user: CpuUserContext | undefined): void {
+    this.registers.switchMm(`${this.name}.switchMm`, user === undefined ? undefined : { tablePa: user.table.rootPa, asid: user.asid, pid: user.pid });
   }
 
   /** The privilege level of accesses that do not pass `{ mode }`. */
@@ -123,21 +156,9 @@ export class Cpu implements Device {
     const where = `${this.name}.read`;
     const mode = this.modeOf(where, options);
     checkRange(where, va, len);
-    const n = this.pretranslate(va, len, 'read', mode);
     const out = new Uint8Array(len);
-    const memory = this.ctx.memory;
-    const readInto = (memory as Partial<ReadIntoMemory>).readInto;
-    let off = 0;
-    for (let i = 0; i < n; i++) {
-      const rl = this.runLen[i] as number;
-      const pa = this.runPa[i] as number;
-      // Straight into the result when the RAM offers it (PhysicalRam does); else a copy of a copy.
-      if (typeof readInto === 'function') readInto.call(memory, pa, out.subarray(off, off + rl));
-      else out.set(memory.read(pa, rl), off);
-      off += rl;
-    }
+    this.access(where, va, out, false, mode);
     this.reads++;
-    this.bytesRead += len;
     return out;
   }
 
@@ -149,28 +170,8 @@ export class Cpu implements Device {
       throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${typeof bytes}`, { param: 'bytes' });
     }
     checkRange(where, va, bytes.length);
-    const n = this.pretranslate(va, bytes.length, 'write', mode);
-    const memory = this.ctx.memory;
-    // Every run must be RAM before the first byte moves (a bus error is a fault too).
-    for (let i = 0; i < n; i++) {
-      const pa = this.runPa[i] as number;
-      const rl = this.runLen[i] as number;
-      if (!memory.contains(pa, rl)) {
-        throw new VcmError('EFAULT', `${where}: external abort at virtual address ${hex(va)}: physical ${hex(pa)}+${hex(rl)} is not RAM`, {
-          address: va,
-          pa,
-          len: rl,
-        });
-      }
-    }
-    let off = 0;
-    for (let i = 0; i < n; i++) {
-      const rl = this.runLen[i] as number;
-      memory.write(this.runPa[i] as number, bytes.subarray(off, off + rl));
-      off += rl;
-    }
+    this.access(where, va, bytes, true, mode);
     this.writes++;
-    this.bytesWritten += bytes.length;
   }
 
   /** Little-endian 32-bit load; `va` 4-byte aligned. */
@@ -212,11 +213,22 @@ export class Cpu implements Device {
     return this.translateOne(va, access, mode);
   }
 
-  /** A table walk of the current context, bypassing the TLB and permissions (`vcm_dev_addr_to_phys_addr`). */
-  walk(va: number): WalkResult | undefined {
+  /**
+   * The walk the MMU does for `va` from the CPU's registers, level by level
+   * (docs/translation.md#the-walk-from-registers): TTBR0's table below
+   * PAGE_OFFSET, TTBR1's above; each descriptor's physical address and
+   * word, then the leaf or the fault. Bypasses the TLB and the permission
+   * check and counts nothing (`vcm_dev_addr_to_phys_addr`).
+   */
+  walk(va: number): CpuWalk {
     checkUint(`${this.name}.walk`, 'va', va, MAX_VA);
-    const table = this.tableFor(va);
-    return table === undefined ? undefined : table.walk(va);
+    const kernel = va >= this.ctx.pageOffset;
+    const configs = this.registers.configs;
+    const steps: WalkStep[] = [];
+    const r = this.format.walk(this.ctx.memory, kernel ? configs.kernel : configs.user, va, steps);
+    const ttbr = kernel ? 1 : 0;
+    if (isWalkFault(r)) return { va, ttbr, steps, leaf: undefined, fault: r, pa: undefined };
+    return { va, ttbr, steps, leaf: r, fault: undefined, pa: r.pa };
   }
 
   /** `vcm_hook`: the handler is told of every fault and may answer 'retry' (after fixing the mapping) or 'terminate'. */
@@ -245,6 +257,7 @@ export class Cpu implements Device {
       mode: this.mode_,
       asid: user?.asid ?? 0,
       process: user === undefined ? null : { pid: user.pid, name: user.name },
+      registers: this.registers.toJSON(),
       stats: this.stats(),
       lastFault: this.lastFault ?? null,
     };
@@ -256,50 +269,87 @@ export class Cpu implements Device {
     return options?.mode === undefined ? this.mode_ : checkMode(`${where}: options.mode`, options.mode);
   }
 
-  private tableFor(va: number): PageTable | undefined {
-    if (va >= this.ctx.pageOffset) return this.ctx.kernelTable;
-    return this.ctx.currentUser()?.table;
-  }
-
   private translateOne(va: number, access: AccessKind, mode: CpuMode): number {
     const slot = this.resolve(va, access, mode);
     return this.tlb.pa(slot, va);
   }
 
   /**
-   * Fill runPa/runLen with the physically contiguous pieces of [va, va+len),
-   * translating every page (every TLB leaf) on the way. Throws on the first
-   * fault, before the caller touches memory. Returns the number of runs.
+   * Move the bytes of [va, va + buf.length) page by page in address order
+   * (docs/translation.md#multi-page-accesses): each TLB leaf is translated,
+   * then its bytes join the pending physically contiguous run; the run moves
+   * when the next page is not contiguous with it, at the end, and before a
+   * fault handler runs (`raise`), so a fault stops the access at the
+   * faulting page with every earlier page done.
    */
-  private pretranslate(va: number, len: number, access: AccessKind, mode: CpuMode): number {
-    let n = 0;
-    let cur = va;
-    const end = va + len;
+  private access(where: string, va: number, buf: Uint8Array, write: boolean, mode: CpuMode): void {
     const tlb = this.tlb;
-    while (cur < end) {
-      const slot = this.resolve(cur, access, mode);
-      const pa = tlb.pa(slot, cur);
-      const step = Math.min(tlb.end(slot), end) - cur;
-      if (n > 0 && (this.runPa[n - 1] as number) + (this.runLen[n - 1] as number) === pa) {
-        this.runLen[n - 1] = (this.runLen[n - 1] as number) + step;
-      } else {
-        if (n === this.runPa.length) this.growRuns();
-        this.runPa[n] = pa;
-        this.runLen[n] = step;
-        n++;
+    const end = va + buf.length;
+    this.io = buf;
+    this.ioWrite = write;
+    this.ioVa = va;
+    this.ioWhere = where;
+    this.runLen = 0;
+    try {
+      let cur = va;
+      while (cur < end) {
+        const slot = this.resolve(cur, write ? 'write' : 'read', mode);
+        const pa = tlb.pa(slot, cur);
+        const step = Math.min(tlb.end(slot), end) - cur;
+        if (this.runLen > 0 && this.runPa + this.runLen === pa) this.runLen += step;
+        else {
+          this.flush();
+          this.runPa = pa;
+          this.runLen = step;
+          this.runOff = cur - va;
+        }
+        cur += step;
       }
-      cur += step;
+      this.flush();
+    } finally {
+      this.io = undefined;
+      this.runLen = 0;
     }
-    return n;
   }
 
-  private growRuns(): void {
-    const pa = new Float64Array(this.runPa.length * 2);
-    const len = new Float64Array(this.runLen.length * 2);
-    pa.set(this.runPa);
-    len.set(this.runLen);
-    this.runPa = pa;
-    this.runLen = len;
+  /** Move the pending run of the access in progress (a store to RAM or a load from it); a bus error is a fault too. */
+  private flush(): void {
+    const buf = this.io;
+    const len = this.runLen;
+    if (buf === undefined || len === 0) return;
+    this.runLen = 0;
+    const memory = this.ctx.memory;
+    const pa = this.runPa;
+    const off = this.runOff;
+    if (memory.contains(pa, len)) {
+      this.move(buf, pa, off, len);
+      return;
+    }
+    // Up to the first page that is not RAM the access completes; there it aborts.
+    let done = 0;
+    for (let n = Math.min(PAGE - (pa % PAGE), len); done < len && memory.contains(pa + done, n); n = Math.min(PAGE, len - done)) done += n;
+    this.move(buf, pa, off, done);
+    const va = this.ioVa + off + done;
+    throw new VcmError('EFAULT', `${this.ioWhere}: external abort at virtual address ${hex(va)}: physical ${hex(pa + done)} is not RAM`, {
+      address: va,
+      pa: pa + done,
+      completed: off + done,
+    });
+  }
+
+  private move(buf: Uint8Array, pa: number, off: number, len: number): void {
+    if (len === 0) return;
+    const memory = this.ctx.memory;
+    if (this.ioWrite) {
+      memory.write(pa, buf.subarray(off, off + len));
+      this.bytesWritten += len;
+      return;
+    }
+    // Straight into the result when the RAM offers it (PhysicalRam does); else a copy of a copy.
+    const readInto = (memory as Partial<ReadIntoMemory>).readInto;
+    if (typeof readInto === 'function') readInto.call(memory, pa, buf.subarray(off, off + len));
+    else buf.set(memory.read(pa, len), off);
+    this.bytesRead += len;
   }
 
   /** The TLB slot translating `va` with the access allowed, or a thrown oops. */
@@ -310,24 +360,25 @@ export class Cpu implements Device {
       const asid = user === undefined ? TLB_GLOBAL : user.asid;
       const tlb = this.tlb;
       let slot = tlb.lookup(CPU_TLB_BANK, asid, va, CPU_TLB_SIZES_LOG2);
-      let failure: { kind: FaultKind; reason: string; descriptor: number | undefined; level: number | undefined } | undefined;
+      let failure: { kind: FaultKind | WalkFault['fault']; reason: string; descriptor: number | undefined; level: number | undefined } | undefined;
       if (slot < 0) {
-        const table = va >= this.ctx.pageOffset ? this.ctx.kernelTable : user?.table;
-        if (table === undefined) {
+        const kernel = va >= this.ctx.pageOffset;
+        const configs = this.registers.configs;
+        const config = kernel ? configs.kernel : configs.user;
+        if (!kernel && config.epd0) {
+          // TTBCR.PD0: no process is current, there is no table to walk.
           failure = { kind: 'translation', reason: 'no user address space (no current process)', descriptor: undefined, level: undefined };
         } else {
           tlb.walks++; // a walk that finds nothing is still a walk
-          const w = table.walk(va);
-          if (w === undefined) {
-            const found = findDescriptor(this.ctx.memory, table.rootPa, va);
-            failure = { kind: 'translation', reason: 'no mapping', descriptor: found.descriptor, level: found.level };
-          } else if (!w.accessFlag) {
-            failure = { kind: 'access-flag', reason: 'access flag clear', descriptor: w.descriptor >>> 0, level: w.level };
+          const w = this.format.walk(this.ctx.memory, config, va);
+          if (isWalkFault(w)) {
+            const reason = w.fault === 'access-flag' ? 'access flag clear' : w.fault === 'translation' ? 'no mapping' : `${w.fault} fault`;
+            failure = { kind: w.fault, reason, descriptor: w.entryPa < 0 ? undefined : w.descriptor >>> 0, level: w.level };
           } else {
             const perm =
               (w.readable ? PERM_READ : 0) | (w.writable ? PERM_WRITE : 0) | (w.executable ? PERM_EXECUTE : 0) | (w.user ? PERM_USER : 0);
             // Global (nG clear) leaves are filled as global entries; the kernel table holds only those.
-            const tag = table === this.ctx.kernelTable ? TLB_GLOBAL : asid;
+            const tag = kernel ? TLB_GLOBAL : asid;
             slot = tlb.fill(CPU_TLB_BANK, tag, w.va, 31 - Math.clz32(w.size), w.base, perm, w.descriptor, w.level);
           }
         }
@@ -366,8 +417,10 @@ export class Cpu implements Device {
     access: AccessKind,
     mode: CpuMode,
     user: CpuUserContext | undefined,
-    f: { kind: FaultKind; descriptor: number | undefined; level: number | undefined },
+    f: { kind: FaultKind | WalkFault['fault']; descriptor: number | undefined; level: number | undefined },
   ): 'retry' | 'terminate' {
+    // The pages before this one complete before the handler may change their translations.
+    this.flush();
     this.faults++;
     const info: FaultInfo = {
       kind: f.kind,

@@ -73,7 +73,7 @@ describe('the prebuilt address spaces', () => {
     k.space.updateStart();
     k.space.map(va, 0x3800_0000, SZ_16M, RW);
     k.space.updateDone();
-    const w = vmm.cpu.walk(va + 0x12_3456);
+    const w = vmm.cpu.walk(va + 0x12_3456).leaf;
     expect(w).toMatchObject({ pa: 0x3812_3456, size: SZ_16M, level: 1, user: false, writable: true });
     expect(k.space.translate(va + 4)).toBe(0x3800_0004);
     expect(vmm.kernelPageTable.mappings()).toEqual([

@@ -88,19 +88,20 @@ function run(ops: readonly Op[]): void {
   };
   /**
    * Model: the physmem pieces behind [va, va + len) of `space` as
-   * [physmem, offset, length] runs, or undefined when any byte is unmapped.
+   * [physmem, offset, length] runs, up to the first unmapped byte (a page
+   * boundary: mappings are whole pages), and whether the whole range maps.
    */
-  const resolve = (space: SpaceName, va: number, len: number): Array<[number, number, number]> | undefined => {
+  const resolve = (space: SpaceName, va: number, len: number): { runs: Array<[number, number, number]>; complete: boolean } => {
     const runs: Array<[number, number, number]> = [];
     let cur = va;
     while (cur < va + len) {
       const l = live.find((x) => x.space === space && cur >= x.va && cur < x.va + x.len);
-      if (l === undefined) return undefined;
+      if (l === undefined) return { runs, complete: false };
       const n = Math.min(l.va + l.len, va + len) - cur;
       runs.push([l.pm, cur - l.va, n]);
       cur += n;
     }
-    return runs;
+    return { runs, complete: true };
   };
   const checkRam = (): void => {
     physmems.forEach((pm, i) => {
@@ -140,7 +141,7 @@ function run(ops: readonly Op[]): void {
       if (bases.length === 0) continue;
       const va = Math.max(0, (bases[o.pick % bases.length] as number) + o.off);
       const mode = enter(o.space);
-      const runs = resolve(o.space, va, o.len);
+      const { runs, complete } = resolve(o.space, va, o.len);
       const bytes = pattern(o.len, o.seed);
       let result: Uint8Array | undefined;
       let fault: unknown;
@@ -151,10 +152,16 @@ function run(ops: readonly Op[]): void {
         fault = e;
       }
       if (mode === 'user') tally.userAccesses++;
-      if (runs === undefined) {
+      if (!complete) {
         tally.faults++;
         expect(isVcmError(fault, 'EFAULT')).toBe(true);
-        checkRam(); // a fault changes no memory
+        // A fault stops the access at the faulting page: a write has stored every page before it, and nothing after.
+        let at = 0;
+        for (const [pm, off, n] of runs) {
+          if (o.k === 'write') (model[pm] as Uint8Array).set(bytes.subarray(at, at + n), off);
+          at += n;
+        }
+        checkRam();
         continue;
       }
       expect(fault).toBeUndefined();

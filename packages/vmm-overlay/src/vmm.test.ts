@@ -10,9 +10,10 @@ describe('Vmm: the kernel linear map', () => {
     const { vmm, memory } = testSystem();
     const l1 = vmm.kernelPgtblPa;
     // Section (10), B, C, TEX=001 (write-back write-allocate), AP[0] (access flag),
-    // AP[1] clear (privileged only), AP[2] clear (writable), XN clear, S set, nG clear (global).
-    const bits = 0b10 | (1 << 2) | (1 << 3) | (1 << 10) | (1 << 12) | (1 << 16);
-    expect(bits).toBe(0x1140e);
+    // AP[1] clear (privileged only), AP[2] clear (writable), XN clear, S set, nG clear (global),
+    // NS set (a Non-secure mapping: the linear map has no VCM_SECURE; docs/attributes.md).
+    const bits = 0b10 | (1 << 2) | (1 << 3) | (1 << 10) | (1 << 12) | (1 << 16) | (1 << 19);
+    expect(bits).toBe(0x9140e);
     for (let i = 0; i < 512; i++) {
       expect(memory.readU32(l1 + ((PAGE_OFFSET >>> 20) + i) * 4) >>> 0).toBe((0x4000_0000 + i * SZ_1M + bits) >>> 0);
     }

@@ -182,6 +182,7 @@ export class Vmm {
     this.current_ = process;
     const table = process?.pageTable.table;
     this.currentUser_ = process === undefined || table === undefined ? undefined : { table, asid: process.asid, pid: process.pid, name: process.name };
+    this.cpu._switchMm(this.currentUser_);
   }
 
   /** Bytes of the vmalloc area in use and free (kernel VCM reservations and bounds, each with its guard page). */
