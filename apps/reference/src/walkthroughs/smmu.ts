@@ -8,7 +8,7 @@
 import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_1MB, VCM_4KB, VCM_64KB, VCM_ALL, VCM_MEMTYPE_0, VCM_READ, VCM_WRITE, isVcmError } from '@vcm/core';
 import type { Device, FaultDecision, FaultInfo, Logger } from '@vcm/core';
 import { Smmu, armLpae4k, armV7Short } from '@vcm/smmu';
-import type { SmmuContext } from '@vcm/smmu';
+import type { ContextWalk, SmmuContext } from '@vcm/smmu';
 import { bytesEqual, eqHex, eqNum, eqText, holds } from '../checks.js';
 import { normalisedBoard, shortFormatSmmu } from '../devices.js';
 import { formatSize, hex } from '../format.js';
@@ -41,6 +41,19 @@ export function dumpText(ctx: SmmuContext): string {
       for (const e of shown) lines.push(`  ${e.text}`);
       if (level.entries.length > shown.length) lines.push(`  … ${level.entries.length - shown.length} more level-${level.level} entries`);
     }
+  }
+  return lines.join('\n');
+}
+
+/** A walk from the registers as text (`--verbose`): each level's entry and descriptor, then the leaf or the fault. */
+export function walkText(w: ContextWalk): string {
+  const lines = [`walk of ${hex(w.va)}`];
+  for (const s of w.steps) lines.push(`  L${s.level} entry ${hex(s.entryPa)} = ${s.descriptorHigh ? `${hex(s.descriptorHigh)}:` : ''}${hex(s.descriptor)}`);
+  if (w.leaf) {
+    const l = w.leaf;
+    lines.push(`  → level-${l.level} leaf: ${formatSize(l.size)} at ${hex(l.va)} → ${hex(l.base)}, ${l.writable ? 'read/write' : 'read-only'}${l.executable ? ', executable' : ''}${l.nonSecure ? '' : ', secure'}; pa ${hex(l.pa)}`);
+  } else if (w.fault) {
+    lines.push(`  → level-${w.fault.level} ${w.fault.fault} fault`);
   }
   return lines.join('\n');
 }
@@ -129,34 +142,29 @@ export const smmu: Walkthrough = {
     rec.step('smmu_update_done(dev);', 'dev.updateDone()', () => dev.updateDone(), () => `bracket closed (TLB invalidations so far: ${drv.tlb.stats().invalidations - tlbBefore.invalidations} stale entries removed)`);
     rec.detail(`${name} tables after the maps`, () => dumpText(dev), () => dev.dumpTables());
 
-    // The descriptors in RAM, read as the hardware reads them
-    // (docs/hardware.md#page-table-formats).
-    if (format === armV7Short) {
-      const l1 = (va: number): number => memory.readU32(ttbr0 + (va >>> 20) * 4);
-      const sup = cases.find((c) => c.size === SZ_16M);
-      if (sup) {
-        const pa = pages[cases.indexOf(sup)]!.chunks[0]!.pa;
-        const words = Array.from({ length: 16 }, (_, k) => l1(sup.va + k * SZ_1M));
-        const d = words[0]!;
-        rec.check(holds('16 MiB supersection: one descriptor written 16 times in L1', words.every((w) => w === d), '16 equal L1 words', `${new Set(words).size} distinct word(s), first ${hex(d)}`));
-        rec.check(eqHex('supersection descriptor: type 0b10, bit 18 set, base = pa[31:24]', ((pa & 0xff000000) | 0x40002) >>> 0, ((d & 0xff000000) | (d & 0x40003)) >>> 0));
+    // The descriptors in RAM, as the hardware walk from the bank's registers reads them (ctx.walk: one step per level).
+    cases.forEach((c, i) => {
+      const pa = pages[i]!.chunks[0]!.pa;
+      const w = dev.walk(c.va + c.size - 8);
+      rec.detail(`walk of ${hex(c.va + c.size - 8)} (the ${c.name})`, () => walkText(w), () => w);
+      rec.check(eqHex(`${c.name}: the walk ends in a leaf of ${formatSize(c.size)} whose base is the page's pa`, pa, w.leaf?.size === c.size ? w.leaf.base : undefined));
+      if (c.size === SZ_64K || c.size === SZ_16M) {
+        // A large page or supersection is one descriptor written 16 times: the walks of its 16 parts read 16 consecutive entries, all equal.
+        const part = c.size / 16;
+        const leaves = Array.from({ length: 16 }, (_, k) => dev.walk(c.va + k * part).steps.at(-1)!);
+        const first = leaves[0]!;
+        const stride = leaves[1]!.entryPa - first.entryPa;
+        const consecutive = stride > 0 && leaves.every((l, k) => l.entryPa === first.entryPa + k * stride);
+        rec.check(
+          holds(
+            `${c.name}: one descriptor written in 16 consecutive level-${first.level} entries`,
+            consecutive && leaves.every((l) => l.descriptor === first.descriptor && l.descriptorHigh === first.descriptorHigh),
+            `16 equal words from ${hex(first.entryPa)}`,
+            `${new Set(leaves.map((l) => l.descriptor)).size} distinct word(s) at ${leaves.map((l) => hex(l.entryPa)).slice(0, 3).join(', ')} …`,
+          ),
+        );
       }
-      const sec = cases.find((c) => c.size === SZ_1M);
-      if (sec) {
-        const pa = pages[cases.indexOf(sec)]!.chunks[0]!.pa;
-        const d = l1(sec.va);
-        rec.check(eqHex('1 MiB section descriptor: type 0b10, bit 18 clear, base = pa[31:20]', (pa | 0x2) >>> 0, ((d & 0xfff00000) | (d & 0x40003)) >>> 0));
-      }
-      const large = cases.find((c) => c.size === SZ_64K);
-      if (large) {
-        const pa = pages[cases.indexOf(large)]!.chunks[0]!.pa;
-        const l2 = (l1(large.va) & 0xfffffc00) >>> 0;
-        const words = Array.from({ length: 16 }, (_, k) => memory.readU32(l2 + (((large.va >>> 12) & 0xff) + k) * 4));
-        const d = words[0]!;
-        rec.check(holds('64 KiB large page: one descriptor written 16 times in L2', words.every((w) => w === d), '16 equal L2 words', `${new Set(words).size} distinct word(s), first ${hex(d)}`));
-        rec.check(eqHex('large-page descriptor: type 0b01, base = pa[31:16]', (pa | 0x1) >>> 0, ((d & 0xffff0000) | (d & 0x3)) >>> 0));
-      }
-    }
+    });
 
     // smmu_translate through the shared TLB.
     drv.tlb.reset();

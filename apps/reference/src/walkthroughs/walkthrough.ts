@@ -12,7 +12,7 @@ import { formatSize, hex } from '../format.js';
 import { corruptPte } from '../inject.js';
 import { buildBoardPlatform } from '../platform.js';
 import { chunkOffsets, contextFor, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
-import { dumpText, pattern } from './smmu.js';
+import { dumpText, pattern, walkText } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
 const START = SZ_1M;
@@ -56,6 +56,7 @@ export const walkthrough: Walkthrough = {
       return `0: ${dev.name}'s table maps ${hex(res.devAddr)} with ${l.text}`;
     });
     rec.detail(`${dev.name} tables after Stage 1`, () => dumpText(dev), () => dev.dumpTables());
+    rec.detail(`${dev.name} walk of ${hex(res.devAddr)} from its registers`, () => walkText(dev.walk(res.devAddr)), () => dev.walk(res.devAddr));
 
     rec.stage("Stage 2: Map the Device's Memory into the VMM's VCM region");
     const vcmVmm = rec.step('vcm_vmm = vcm_from_prebuilt(ext_vcm_id);', 'vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL)', () => vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL), showVcm);
@@ -67,7 +68,7 @@ export const walkthrough: Walkthrough = {
     rec.stage('Device writes by DMA, the CPU reads it back');
     const smmu = dev.smmu;
     if (run.inject === 'corrupt-pte') {
-      const c = corruptPte(memory, smmu.format.name, vcm.pgtblPaFor(dev), res.devAddr);
+      const c = corruptPte(memory, dev, res.devAddr);
       rec.note(
         '/* testing aid: a stray store hits the page table */',
         `memory.writeU32(${hex(c.entryPa)}, ${hex(c.after)})`,
