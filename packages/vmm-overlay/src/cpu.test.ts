@@ -276,3 +276,52 @@ describe('Cpu and processes', () => {
     expect(vcmErrorOf(() => vmm.driver.devAddrToPhysAddr(vmm.cpu, va + SZ_4K)).code).toBe('EFAULT');
   });
 });
+
+describe('Cpu registers and walk', () => {
+  it('holds SCTLR, TTBCR, TTBR0/1, DACR and CONTEXTIDR as words and fields; a context switch writes TTBR0, PD0 and CONTEXTIDR', () => {
+    const { vmm } = testSystem();
+    const boot = vmm.cpu.registers;
+    expect(boot.fields).toMatchObject({
+      sctlr: { m: true, afe: false, tre: true },
+      ttbcr: { n: 0, pd0: true, pd1: false },
+      ttbr0: { base: 0 },
+      ttbr1: { base: vmm.kernelPgtblPa },
+      contextidr: { asid: 0, procid: 0 },
+    });
+    expect(boot.fields.dacr.domains.every((d) => d === 'client')).toBe(true);
+    expect(boot.words).toMatchObject({ ttbcr: 0x10, ttbr1: vmm.kernelPgtblPa, dacr: 0x5555_5555, contextidr: 0 });
+    const p = vmm.createProcess('app');
+    vmm.switchTo(p);
+    expect(vmm.cpu.registers.words).toMatchObject({ ttbcr: 0, ttbr0: p.pgtblPa, contextidr: ((p.pid << 8) | p.asid) >>> 0 });
+    expect(vmm.cpu.registers.fields).toMatchObject({ ttbcr: { pd0: false }, ttbr0: { base: p.pgtblPa }, contextidr: { asid: p.asid, procid: p.pid } });
+    vmm.switchTo(undefined);
+    expect(vmm.cpu.registers.fields).toMatchObject({ ttbcr: { pd0: true }, ttbr0: { base: 0 }, contextidr: { asid: 0 } });
+  });
+
+  it('walk(va) returns each level read from TTBR1 (kernel) or TTBR0 (process), the leaf or the fault', () => {
+    const { vmm, memory, k, va } = kernelSetup();
+    const w = vmm.cpu.walk(va + 0x1234);
+    expect(w.ttbr).toBe(1);
+    expect(w.pa).toBe(PA + 0x1234);
+    expect(w.steps.map((s) => s.level)).toEqual([1, 2]);
+    const l1 = w.steps[0]!;
+    expect(l1.entryPa).toBe(vmm.kernelPgtblPa + (va >>> 20) * 4);
+    expect(l1.descriptor).toBe(memory.readU32(l1.entryPa) >>> 0);
+    const l2 = w.steps[1]!;
+    expect(l2.entryPa).toBe(((l1.descriptor & 0xffff_fc00) >>> 0) + (((va + 0x1234) >>> 12) & 0xff) * 4);
+    expect(l2.descriptor).toBe(w.leaf?.descriptor);
+    // An unmapped address: the walk stops at the level that has nothing, and says so.
+    const hole = k.place(SZ_4K, SZ_4K);
+    const miss = vmm.cpu.walk(hole);
+    expect(miss.leaf).toBeUndefined();
+    expect(miss.fault).toMatchObject({ fault: 'translation', level: 2 });
+    expect(miss.steps).toHaveLength(2);
+    // A user address with no process: TTBCR.PD0, no descriptor read.
+    const user = vmm.cpu.walk(0x1000);
+    expect(user).toMatchObject({ ttbr: 0, steps: [], fault: { fault: 'translation', level: 1 } });
+    // The walk is what the driver answers for vcm_dev_addr_to_phys_addr, with the same trace.
+    const trace: unknown[] = [];
+    expect(vmm.driver.devAddrToPhysAddr(vmm.cpu, va + 0x1234, trace as never)).toBe(PA + 0x1234);
+    expect(trace).toEqual(w.steps);
+  });
+});
