@@ -101,7 +101,7 @@ const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_2M, SZ_1G]);
 /**
  * The memory attribute indirection this format's AttrIndx values assume
  * (MAIR0 holds attributes 0..3, MAIR1 attributes 4..7; a context walking
- * these tables must hold these values; ARM ARM DDI 0406C B4.1.104 "MAIR0
+ * these tables must hold these values; ARM ARM DDI 0406C B4.1, "MAIR0
  * and MAIR1"):
  *
  * | index | attribute | meaning | `vcm.h` policy |
@@ -126,7 +126,7 @@ const POLICY_OF_ATTR_INDEX = [VCM_NOTCACHED, VCM_WB_WA, VCM_NOTCACHED, VCM_WB_NW
 
 const TABLE_BYTES = 0x1000;
 
-// Descriptor fields, each named once (ARM ARM DDI 0406C B3.6.1 "Long-descriptor translation table format descriptors").
+// Descriptor fields, each named once (ARM ARM DDI 0406C B3.6, "Long-descriptor translation table format descriptors").
 // Low word (descriptor bits [31:0]):
 const TYPE_MASK = 3;
 const TYPE_BLOCK = 1;
@@ -162,7 +162,7 @@ const LEAF_SIZE = [0, SZ_1G, SZ_2M, SZ_4K];
 const RUN_SIZE = [0, SZ_1G, SZ_32M, SZ_64K]; // a hinted 1 GiB block would need 16 GiB of input: the hint is ignored there
 const CONT_ENTRIES = 16;
 
-// TTBCR (long-descriptor; ARM ARM DDI 0406C B4.1.154).
+// TTBCR (long-descriptor; ARM ARM DDI 0406C B4.1, "TTBCR, Translation Table Base Control Register").
 const TTBCR_T0SZ = 0x7;
 const TTBCR_EPD0 = 1 << 7;
 const TTBCR_T1SZ_SHIFT = 16;
@@ -226,8 +226,8 @@ function startLevel(n: number): number {
 }
 
 /**
- * The one walk (ARM ARM DDI 0406C B3.6.6 "The address and Properties fields
- * of long-descriptor translation table descriptors" and the walk pseudocode):
+ * The one walk (ARM ARM DDI 0406C B3.6, "Long-descriptor translation table
+ * format", and the walk pseudocode `AArch32.TranslationTableWalkLD`):
  * select the base register by the split, then read one descriptor per level.
  * Fault order as the architecture has it: translation (including the
  * Non-secure walker meeting a secure leaf, docs/attributes.md#secure), then
@@ -569,7 +569,7 @@ class LpaeTable implements PageTable {
    * Every run of 16 entries that starts at a 16-aligned index, lies wholly
    * in the range and has both addresses aligned to the run (64 KiB of pages,
    * 32 MiB of blocks) gets the contiguous hint: one TLB entry then covers
-   * the run (ARM ARM DDI 0406C B3.6.2 "Contiguous hint").
+   * the run (ARM ARM DDI 0406C B3.6, "Contiguous hint").
    */
   private mapChecked(where: string, va: number, pa: number, len: number, prot: number): void {
     const delta = va - pa;
@@ -833,7 +833,7 @@ class LpaeTable implements PageTable {
    * If the leaf at `addr` carries the contiguous hint and its run is not
    * wholly inside [start, end), rewrite the run without the hint,
    * break-before-make: all 16 entries invalid first, then the same
-   * descriptors without the hint (ARM ARM DDI 0406C B3.10.1 "General TLB
+   * descriptors without the hint (ARM ARM DDI 0406C B3.10, "TLB
    * maintenance requirements": a hinted run is changed only through
    * invalid entries). Returns the run's input range, or undefined when
    * nothing was rewritten.

@@ -98,7 +98,7 @@ const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_64K, SZ_1M, SZ_16
 const L2_BYTES = 0x400;
 const L2_ENTRIES = 256;
 
-// Level-1 descriptor fields (ARM ARM DDI 0406C B3.5.1).
+// Level-1 descriptor fields (ARM ARM DDI 0406C B3.5, "Short-descriptor translation table format descriptors").
 const L1_TYPE_MASK = 3;
 const L1_POINTER = 1;
 /** Bit 1 set: a section or supersection; bit 0 is then its PXN. */
@@ -139,7 +139,7 @@ const SECTION: Layout = { xn: 4, tex: 12, ap0: 10, ap1: 11, ap2: 15, s: 16, ng: 
 const SMALL: Layout = { xn: 0, tex: 6, ap0: 4, ap1: 5, ap2: 9, s: 10, ng: 11 };
 const LARGE: Layout = { xn: 15, tex: 12, ap0: 4, ap1: 5, ap2: 9, s: 10, ng: 11 };
 
-// TTBCR (short-descriptor; ARM ARM DDI 0406C B4.1.153).
+// TTBCR (short-descriptor; ARM ARM DDI 0406C B4.1, "TTBCR, Translation Table Base Control Register").
 const TTBCR_N = 7;
 const TTBCR_PD0 = 1 << 4;
 const TTBCR_PD1 = 1 << 5;
