@@ -12,6 +12,13 @@ import { VcmError } from './errors.js';
 import { type Graph, GraphObject } from './graph.js';
 import type { Vcm } from './vcm.js';
 
+/**
+ * `struct avcm`: the link between a VCM and a device (`vcm.assoc`). It maps
+ * nothing by itself; `activate` points the device's translation hardware at
+ * the VCM's page table (the low or high base register, by the association
+ * attribute). A VCM may be associated with many devices and a device with
+ * many VCMs, one active per base register.
+ */
 export class Association extends GraphObject {
   readonly kind = 'association' as const;
   readonly vcm: Vcm;
@@ -124,6 +131,7 @@ export class Association extends GraphObject {
   }
 }
 
+/** An association as plain JSON (docs/rules.md#observability): the device's name, the attribute and whether it is active. */
 export interface AssociationSnapshot {
   id: number;
   dev: string;

@@ -11,6 +11,12 @@ import type { RangeAllocator } from './range-allocator.js';
 import type { Reservation } from './reservation.js';
 import type { Vcm } from './vcm.js';
 
+/**
+ * `struct bound`: a sub-range of a VCM that later reservations are taken from
+ * (`vcm.createBound`, then `bound.reserve`). Reservations made from the VCM
+ * never land inside it and reservations made from it never leave it, so a
+ * driver can keep a window of device addresses for one purpose.
+ */
 export class Bound extends GraphObject {
   readonly kind = 'bound' as const;
   readonly vcm: Vcm;
@@ -58,6 +64,7 @@ export class Bound extends GraphObject {
   }
 }
 
+/** A bound as plain JSON (docs/rules.md#observability): its range and how many live reservations were made from it. */
 export interface BoundSnapshot {
   id: number;
   startAddr: number;

@@ -15,6 +15,7 @@ export interface Device {
 
 /** What went wrong: no valid descriptor, the access flag clear, the access not permitted, or an address beyond the configured size. */
 export type FaultKind = 'translation' | 'permission' | 'access-flag' | 'address-size';
+/** The kind of access a device or the CPU made: what a permission fault and a trace report. */
 export type AccessKind = 'read' | 'write' | 'execute';
 
 /** One level of a hardware table walk: where the descriptor was read, and its words (`vcmm.devAddrToPhysAddr(dev, addr, trace)`). */
@@ -47,6 +48,11 @@ export interface FaultInfo {
 
 /** The object API's fault-handler answer (docs/decisions.md#the-fault-handlers-answer: vcm.txt's 1/0 become 'retry'/'terminate'). */
 export type FaultDecision = 'retry' | 'terminate';
+/**
+ * The object API's fault handler (`vcm_hook`): called with the faulting
+ * device, the `data` given to the hook and the fault, it answers whether the
+ * hardware retries the access or terminates it.
+ */
 export type FaultHandler = (dev: Device, data: unknown, fault: FaultInfo) => FaultDecision;
 
 /** What a driver is told of the VCM it builds or programs an address space for. */
@@ -109,6 +115,13 @@ export interface AliasSource {
   findAliases(pa: number, len: number): readonly MappingAlias[];
 }
 
+/**
+ * The interface core sends every hardware request through, as Linux's IOMMU
+ * core calls `iommu_ops`: creating a device's address space (page table),
+ * activating it on the device, walking it, hooking faults. Core knows nothing
+ * of SMMUs or CPUs; `@vcm/smmu`, `@vcm/vmm-overlay` and core's direct-mapped
+ * driver implement it (docs/architecture.md#packages-and-the-direction-of-imports).
+ */
 export interface MappingDriver {
   readonly name: string;
   /**

@@ -28,6 +28,14 @@ function toRuns(chunks: readonly PhysChunk[]): Run[] {
   return runs;
 }
 
+/**
+ * `struct physmem`: physical memory allocated apart from any reservation
+ * (`vcmm.physAlloc`), or an existing contiguous range wrapped for mapping
+ * (`vcmm.mapPhysAddr`). Allocating it apart lets several reservations, in one
+ * VCM or in many, be backed by the same memory — the shared buffers of
+ * docs/rules.md#aliasing. Its chunks are the page-sized pieces the allocator
+ * found (max munch: the largest pages first).
+ */
 export class Physmem extends GraphObject {
   readonly kind = 'physmem' as const;
   /** The memory target it came from; `VCM_INVALID` for `mapPhysAddr`. */
@@ -105,6 +113,7 @@ export class Physmem extends GraphObject {
   }
 }
 
+/** A physical allocation as plain JSON (docs/rules.md#observability): memtype, attribute, its chunks and the reservations it backs. */
 export interface PhysmemSnapshot {
   id: number;
   memtype: number;

@@ -69,6 +69,7 @@ function alignUp(x: number, align: number): number {
   return Math.ceil(x / align) * align;
 }
 
+/** How a `RangeAllocator` is tuned: the alignments it can place in O(log n). */
 export interface RangeAllocatorOptions {
   /**
    * The alignments placed without backtracking: ascending powers of two, at
@@ -80,6 +81,7 @@ export interface RangeAllocatorOptions {
   readonly alignments?: readonly number[] | undefined;
 }
 
+/** A range allocator as plain JSON (docs/rules.md#observability): its range, the byte counts and every free extent in address order. */
 export interface RangeAllocatorSnapshot {
   start: number;
   len: number;
@@ -88,6 +90,14 @@ export interface RangeAllocatorSnapshot {
   freeExtents: Array<{ start: number; len: number }>;
 }
 
+/**
+ * The free-extent allocator of a range of addresses: the device-address
+ * allocator of VCMs and bounds, the vmalloc and mmap areas of
+ * `@vcm/vmm-overlay` and the free space of `@vcm/physalloc`'s contiguous
+ * pools. It places an aligned block at the lowest address that holds it, with
+ * no alignment waste (docs/decisions.md#placement-without-alignment-waste), in
+ * O(log n) for the tracked alignments, and coalesces freed neighbours.
+ */
 export class RangeAllocator extends ArrayAvlTree {
   readonly start: number;
   readonly len: number;

@@ -17,6 +17,13 @@ import { checkLength, checkUint } from './validate.js';
 /** `_addr` of a one-to-one reservation before it is backed: it has no address yet (seed: "pass through"). */
 export const UNPLACED = -1;
 
+/**
+ * `struct res`: a contiguous range of device addresses reserved from a VCM
+ * (`vcm.reserve`, `vcm.reserveAt`, `bound.reserve`). It holds no memory until
+ * `back` maps a `Physmem` under it into every address space of the VCM; its
+ * access, cache and alignment bits are the reservation attributes of `vcm.h`
+ * (docs/attributes.md#encoding-table).
+ */
 export class Reservation extends GraphObject {
   readonly kind = 'reservation' as const;
   /** `vcm_get_vcm_from_res`: there is no such thing as an orphan reservation. */
@@ -253,6 +260,10 @@ function forEachSegment(pm: Physmem, off: number, len: number, fn: (pa: number, 
   }
 }
 
+/**
+ * A reservation as plain JSON (docs/rules.md#observability): address, length,
+ * attribute and the physmem that backs it, if any.
+ */
 export interface ReservationSnapshot {
   id: number;
   devAddr: number | null;

@@ -23,6 +23,15 @@ import { Reservation, type ReservationSnapshot, UNPLACED } from './reservation.j
 import { checkLength, checkUint } from './validate.js';
 import type { AssociationSnapshot } from './association.js';
 
+/**
+ * `struct vcm`: a Virtual Contiguous Memory region, a range of device
+ * addresses that reservations are carved from. A device VCM (`vcmm.create`)
+ * places reservations itself; a one-to-one VCM makes each device address equal
+ * to the physical address that backs it; a prebuilt VCM (`vcmm.createFromPrebuilt`)
+ * is the CPU's kernel or user address space, whose placement the VMM decides.
+ * Associating it with devices and activating the association is what makes
+ * its mappings visible to hardware (docs/api.md#objects).
+ */
 export class Vcm extends GraphObject {
   readonly kind = 'VCM' as const;
   /** The seed's `enum vcm_type`. */
@@ -561,6 +570,10 @@ export class Vcm extends GraphObject {
   }
 }
 
+/**
+ * A VCM as plain JSON (docs/rules.md#observability): its range, reservations,
+ * bounds, associations and the address spaces (page tables) its drivers built.
+ */
 export interface VcmSnapshot {
   id: number;
   type: VcmType;

@@ -22,6 +22,11 @@ import { Vcm, type VcmSnapshot } from './vcm.js';
 /** Device and physical addresses stay below 2^40 (the LPAE output size, docs/hardware.md#page-table-formats). */
 export const VCM_ADDR_LIMIT = 2 ** 40;
 
+/**
+ * What a `Vcmm` is built over: the simulated RAM and the memtype allocator it
+ * allocates from (normally both from `@vcm/physalloc`), plus the drivers that
+ * know mappings outside the graph and the provider of prebuilt VCMs.
+ */
 export interface VcmmOptions {
   /** The simulated RAM (from `@vcm/physalloc`). */
   readonly memory: PhysicalMemory;
@@ -48,6 +53,16 @@ const consoleLogger: Logger = {
   },
 };
 
+/**
+ * The Virtual Contiguous Memory Manager of one simulated system
+ * (`vcm_sys_init`). It owns the mapping graph — VCMs, reservations,
+ * associations, physical allocations, bounds — creates every object of it,
+ * and answers the queries that cross objects: translation between VCMs, the
+ * reverse map from a physical address, the device calls it passes to drivers.
+ * There is no global state: two `Vcmm`s are two machines, and a handle of one
+ * is `EINVAL` in the other (docs/rules.md#handles-and-platforms). Each `vcm.h`
+ * function and its method are listed in docs/api.md#vcmh-mapping.
+ */
 export class Vcmm {
   /** @internal */
   readonly _g: Graph;
