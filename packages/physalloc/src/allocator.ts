@@ -37,6 +37,7 @@ export interface PhysRange {
   readonly size: number;
 }
 
+/** What a `PhysAllocator` allocates from: the RAM, the board's memory types and the region reserved for page tables. */
 export interface PhysAllocatorOptions {
   /** The RAM every pool and the table region must lie in. */
   readonly memory: PhysicalMemory;
@@ -46,6 +47,7 @@ export interface PhysAllocatorOptions {
   readonly tableRegion: PhysRange;
 }
 
+/** One memory type's pools and usage, plain data for snapshots and the reference app's report (docs/rules.md#observability). */
 export interface MemtypeStats {
   readonly id: number;
   readonly name: string;
@@ -90,6 +92,16 @@ function memtypeLabel(type: MemoryType): string {
 /** The longest allocation: the whole 40-bit physical address space. */
 const MAX_ALLOCATION = 2 ** 40;
 
+/**
+ * The physical allocator under `vcm_phys_alloc` and `vcm_phys_free`: for a
+ * memtype it takes the largest blocks that fit first from the memtype's pools
+ * in order (max munch, docs/hardware.md#physical-memory-and-pools),
+ * `VCM_PHYS_CONT` allocations from the memtype's contiguous pool, and
+ * page-table memory from the board's table region. It implements
+ * `@vcm/core`'s `PhysicalAllocator`, so a `Vcmm` is built over it. An
+ * allocation that fails (`ENOMEM`, `EINVAL`) leaves every pool as it was
+ * (docs/rules.md#atomicity).
+ */
 export class PhysAllocator implements PhysicalAllocator {
   readonly memory: PhysicalMemory;
   readonly memtypes: readonly number[];

@@ -12,6 +12,7 @@ import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VcmError, checkAligned, checkUint, format
 /** The block sizes a pool may have: the seed's SMMU page sizes. */
 export const BLOCK_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_64K, SZ_1M, SZ_16M]);
 
+/** Where a `BlockPool` lies and the size and number of its blocks. */
 export interface BlockPoolOptions {
   readonly name: string;
   /** Physical address of the first block; a multiple of `blockSize`. */
@@ -33,6 +34,12 @@ export interface BlockPoolStats {
   readonly highWater: number;
 }
 
+/**
+ * A fixed-size block pool: `count` blocks of one SMMU page size (4 KiB,
+ * 64 KiB, 1 MiB or 16 MiB) at a base aligned to that size. Blocks are never
+ * split or coalesced, so a block of the pool can always be mapped with one
+ * descriptor of its size; allocation and free are O(1).
+ */
 export class BlockPool {
   readonly name: string;
   readonly base: number;

@@ -15,6 +15,7 @@
  */
 import { RangeAllocator, VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
 
+/** Where a `ContiguousPool` lies, its size and its allocation unit. */
 export interface ContiguousPoolOptions {
   readonly name: string;
   /** Physical base; a multiple of `granule`. */
@@ -25,6 +26,7 @@ export interface ContiguousPoolOptions {
   readonly granule?: number;
 }
 
+/** A free physical range of a contiguous pool: its start address and length in bytes. */
 export interface FreeExtent {
   readonly pa: number;
   readonly len: number;
@@ -48,6 +50,13 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
+/**
+ * A pool of physically contiguous memory: aligned allocations of any multiple
+ * of the granule, coalescing on free. `VCM_PHYS_CONT` allocations, one-to-one
+ * VCMs and page-table memory come from such pools, because a device without
+ * an IOMMU, or a table walker, needs one unbroken physical range. An aligned
+ * request wastes nothing below its aligned start.
+ */
 export class ContiguousPool {
   readonly name: string;
   readonly base: number;

@@ -10,6 +10,7 @@ import { VcmError, checkUint, formatSize } from '@vcm/core';
 import { BlockPool } from './block-pool.js';
 import { ContiguousPool } from './contiguous-pool.js';
 
+/** The parts of a memory type: its `memtype_t` value, name, block pools in max-munch order and optional contiguous pool. */
 export interface MemoryTypeOptions {
   /** The `memtype_t` value: `VCM_MEMTYPE_0` (1) …; 0 is `VCM_INVALID`. */
   readonly id: number;
@@ -20,6 +21,11 @@ export interface MemoryTypeOptions {
   readonly contiguous?: ContiguousPool | undefined;
 }
 
+/**
+ * A memory type (`enum memtype_t`): the board-specific set of pools that can
+ * back a reservation, in the order the allocator tries them. Made by
+ * `createMemoryType`, which checks that order.
+ */
 export interface MemoryType {
   readonly id: number;
   readonly name: string;

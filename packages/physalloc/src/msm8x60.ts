@@ -18,7 +18,11 @@ import { SZ_16M, SZ_1G, SZ_1M, SZ_4K, SZ_64K, SZ_64M, SZ_8M, VCM_MEMTYPE_0, VCM_
 import { createPhysicalSystem } from './system.js';
 import type { PhysicalSystem, PhysicalSystemDescription } from './system.js';
 
+/** Physical base of the MSM8x60's SMI (stacked memory) bank, 64 MiB (docs/hardware.md#the-msm8x60-memory-arrangement). */
 export const SMI_BASE = 0x3800_0000;
+/**
+ * Physical base of the MSM8x60's EBI (DDR) bank, 1 GiB; its first 512 MiB are the kernel's RAM (docs/hardware.md#the-msm8x60-memory-arrangement).
+ */
 export const EBI_BASE = 0x4000_0000;
 /** The end of the kernel-managed part of EBI (the CPU's linear map). */
 export const EBI_KERNEL_END = 0x6000_0000;

@@ -24,6 +24,7 @@ interface Page {
   readonly words: Uint32Array;
 }
 
+/** The banks of simulated RAM: name, base and size each; they must not overlap. */
 export interface PhysicalRamOptions {
   readonly banks: readonly MemoryBank[];
 }

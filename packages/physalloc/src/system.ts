@@ -13,12 +13,14 @@ import { createMemoryType } from './memory-type.js';
 import type { MemoryType } from './memory-type.js';
 import { PhysicalRam } from './ram.js';
 
+/** A RAM bank of a `PhysicalSystemDescription`: name, physical base and size in bytes. */
 export interface BankDescription {
   readonly name: string;
   readonly base: number;
   readonly size: number;
 }
 
+/** A block pool of a `PhysicalSystemDescription`, carved from the named bank. */
 export interface BlockPoolDescription {
   readonly name: string;
   /** The bank the pool is carved from. */
@@ -28,12 +30,14 @@ export interface BlockPoolDescription {
   readonly count: number;
 }
 
+/** A contiguous pool of a `PhysicalSystemDescription`: name, physical base and size in bytes. */
 export interface ContiguousPoolDescription {
   readonly name: string;
   readonly base: number;
   readonly size: number;
 }
 
+/** A memory type of a `PhysicalSystemDescription`, naming its pools. */
 export interface MemtypeDescription {
   /** `VCM_MEMTYPE_0` is 1, and so on. */
   readonly id: number;
@@ -44,6 +48,11 @@ export interface MemtypeDescription {
   readonly contiguous?: string | null | undefined;
 }
 
+/**
+ * A whole physical memory arrangement as plain, JSON-safe data: what
+ * `createPhysicalSystem` validates and builds, and what a `@vcm/devtree`
+ * board's memory section becomes.
+ */
 export interface PhysicalSystemDescription {
   readonly banks: readonly BankDescription[];
   readonly pools: readonly BlockPoolDescription[];
@@ -52,6 +61,10 @@ export interface PhysicalSystemDescription {
   readonly tableRegion: PhysRange;
 }
 
+/**
+ * The built arrangement: the RAM, the allocator over it and every pool and
+ * memtype by name, ready to give to `new Vcmm({ memory, allocator })`.
+ */
 export interface PhysicalSystem {
   readonly memory: PhysicalRam;
   readonly allocator: PhysAllocator;
