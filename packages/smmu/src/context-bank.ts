@@ -39,7 +39,9 @@ import type { SmmuContext } from './context.js';
 
 /** Access codes of the hot path (no strings per access). */
 export const ACCESS_READ = 0;
+/** Access code of a device write: needs write permission. */
 export const ACCESS_WRITE = 1;
+/** Access code of an instruction fetch: needs the page not to be execute-never. */
 export const ACCESS_EXECUTE = 2;
 const ACCESS_NAMES: readonly AccessKind[] = ['read', 'write', 'execute'];
 
@@ -95,6 +97,15 @@ function describeDecision(decision: unknown): string {
   }
 }
 
+/**
+ * One hardware context bank of an SMMU: a register file (TTBCR, TTBR0/1,
+ * CONTEXTIDR, FSR, FAR …) and the translation it performs for device
+ * traffic — TLB lookup, on a miss the format's walk from the registers,
+ * permission check — and the fault path that stalls the access and asks the
+ * hooked handler to retry or terminate it (docs/translation.md#faults). The
+ * bank walks whatever its TTBRs point at; it holds no table objects. Made by
+ * `new Smmu`; reached through `smmu.banks`.
+ */
 export class ContextBank {
   /** The bank's registers; writing them (`registers.write`) re-decodes the walk configuration or is refused. */
   readonly registers: BankRegisters;

@@ -29,6 +29,7 @@ import type { RegisterLayout } from './registers.js';
 import type { TranslationTable } from './translation-table.js';
 import type { Smmu } from './smmu.js';
 
+/** How `smmu.createContext` makes a virtual context: its name, preferred bank and fault retry budget. */
 export interface ContextOptions {
   /** Default `${smmu.name}-ctx${index}`. */
   readonly name?: string;
@@ -56,6 +57,7 @@ export interface DumpEntry {
   readonly text: string;
 }
 
+/** One page table of a context, leaf by leaf, for `ctx.dumpTables()` and the reference app's table printouts. */
 export interface TableDump {
   /** Which base register points at the table (`'own'`: the context's own table, not loaded). */
   readonly base: 'TTBR0' | 'TTBR1' | 'own';
@@ -79,6 +81,7 @@ export interface ContextWalk {
   readonly pa: number | undefined;
 }
 
+/** A virtual context as plain JSON (docs/rules.md#observability): its bank binding, activity and register image. */
 export interface ContextSnapshot {
   readonly name: string;
   readonly index: number;
@@ -115,6 +118,13 @@ function describeProt(prot: number): string {
   return `${prot & (1 << 9) ? 'r' : '-'}${prot & (1 << 8) ? 'w' : '-'}${prot & (1 << 7) ? 'x' : '-'}`;
 }
 
+/**
+ * A virtual SMMU context (`smmu_ctx_init`): the device `@vcm/core` associates
+ * VCMs with. It keeps a register image that activation loads into a hardware
+ * context bank, so more contexts than banks may exist; TTBR0 and TTBR1 each
+ * hold one table, the context's own (`smmu_map`) or a VCM's. Device traffic
+ * goes through `ctx.dma` (docs/translation.md#the-walk-from-registers).
+ */
 export class SmmuContext implements Device {
   readonly name: string;
   readonly index: number;

@@ -18,6 +18,7 @@ import type { SmmuContext } from './context.js';
 
 const TWO_32 = 2 ** 32;
 
+/** The access pattern of `dma.stream`: burst size and whether the bursts read or write. */
 export interface StreamOptions {
   /** Bytes per access (default 64: one cache-line burst). */
   readonly burst?: number;
@@ -45,6 +46,13 @@ function checkRange(where: string, va: unknown, len: unknown): void {
   }
 }
 
+/**
+ * A device's bus-master port through its context: `read` and `write` move
+ * real bytes through the SMMU's translation, split where a page ends, and
+ * `stream` replays only the address pattern of a burst DMA for TLB studies.
+ * A multi-page access translates and completes piece by piece, as hardware
+ * bursts do, so a fault stops it there (docs/translation.md#multi-page-accesses).
+ */
 export class DmaPort {
   private readonly whereRead: string;
   private readonly whereWrite: string;

@@ -221,6 +221,14 @@ function describe(x: unknown): string {
   return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
 }
 
+/**
+ * The `@vcm/core` mapping driver for SMMU contexts: give it to a `Vcmm` and
+ * the SMMU contexts become devices that VCMs can be associated with. One
+ * address space (page table) per VCM and page-table format, shared by every
+ * context of that format; activation writes the table's address into TTBR0
+ * (`VCM_USE_LOW_BASE`) or TTBR1 (`VCM_USE_HIGH_BASE`) and the split into
+ * TTBCR (docs/hardware.md#the-ttbr-split). Made by `createSmmuDriver`.
+ */
 export class SmmuDriver implements MappingDriver {
   readonly name = 'smmu';
   readonly vcmTypes: readonly VcmType[] = ['device'];

@@ -156,6 +156,7 @@ export interface LeafEntry {
   readonly descriptorHigh: number;
 }
 
+/** How a new page table is shaped: the split it is walked under and which base register walks it. */
 export interface PageTableOptions {
   /**
    * The split N (short: TTBCR.N; LPAE: TTBCR.T0SZ, with T1SZ = 0) the
@@ -220,6 +221,13 @@ export interface PageTable {
   destroy(): void;
 }
 
+/**
+ * A page-table format as a value, in the shape of Linux's io-pgtable
+ * (`io_pgtable_ops`: map, unmap, iova_to_phys): `armV7Short` (ARMv7
+ * short-descriptor) and `armLpae4k` (LPAE, 4 KiB granule). Drivers call the
+ * format; nothing outside it knows the descriptor bits
+ * (docs/hardware.md#page-table-formats).
+ */
 export interface PageTableFormat {
   readonly name: 'armV7Short' | 'armLpae4k';
   /** Supported page sizes, ascending. */

@@ -22,20 +22,29 @@ import { VcmError, checkUint } from '@vcm/core';
 export const REG_SCTLR = 0;
 /** Written by the fault path when a stalled transaction resumes: bit 0 (TnR) 1 = terminate, 0 = retry. */
 export const REG_RESUME = 1;
+/** TTBR0 (bits [31:0] in the long format): the base of the table walked for the low addresses, with its walk attributes. */
 export const REG_TTBR0 = 2;
 /** TTBR0 bits [63:32] (long descriptor: BADDR[39:32] in [7:0], ASID in [23:16]). */
 export const REG_TTBR0_HIGH = 3;
+/** TTBR1 (bits [31:0] in the long format): the base of the table walked for addresses above the split. */
 export const REG_TTBR1 = 4;
+/** TTBR1 bits [63:32] (long descriptor: BADDR[39:32] in [7:0]). */
 export const REG_TTBR1_HIGH = 5;
+/** TTBCR: the table format (EAE), the TTBR0/TTBR1 split and the per-base walk enables and attributes (docs/hardware.md#the-ttbr-split). */
 export const REG_TTBCR = 6;
+/** CONTEXTIDR: the context id (ASID) that tags this bank's TLB entries, so a switch of address space needs no TLB flush. */
 export const REG_CONTEXTIDR = 7;
 /** MAIR0 with TTBCR.EAE = 1; the same register is PRRR with EAE = 0 (ARM ARM B4.1.104: "MAIR0 and PRRR are the same register"). */
 export const REG_MAIR0 = 8;
 /** MAIR1 with EAE = 1; NMRR with EAE = 0. */
 export const REG_MAIR1 = 9;
+/** FSR: fault status, one bit per cause plus SS (stalled) and MULTI; written by the fault path, cleared when a retry is resumed (docs/translation.md#faults). */
 export const REG_FSR = 10;
+/** FAR: the input (device) address of the faulting access. */
 export const REG_FAR = 11;
+/** FSYNR0: fault syndrome, the table level of the fault and whether the access was a write or an instruction fetch. */
 export const REG_FSYNR0 = 12;
+/** The number of register slots of a bank (`REG_SCTLR` … `REG_FSYNR0`). */
 export const REGISTER_COUNT = 13;
 
 /** Register names, by slot (PRRR/NMRR are MAIR0/MAIR1 read with EAE = 0). */
@@ -84,25 +93,36 @@ export const TTBCR_EAE = 2 ** 31;
 export const TTBCR_T0SZ_MASK = 0x7;
 /** Short format: PD0 (bit 4), PD1 (bit 5): no walk through TTBR0 / TTBR1. */
 export const TTBCR_PD0 = 1 << 4;
+/** Short format TTBCR.PD1 (bit 5): a TLB miss above the split faults instead of walking TTBR1. */
 export const TTBCR_PD1 = 1 << 5;
 /** Long format: EPD0 (bit 7), EPD1 (bit 23), T1SZ [18:16]. */
 export const TTBCR_EPD0 = 1 << 7;
+/** Long format TTBCR.EPD1 (bit 23): a TLB miss above the split faults instead of walking TTBR1. */
 export const TTBCR_EPD1 = 1 << 23;
+/** Long format TTBCR.T1SZ, bits [18:16]: the size of the TTBR1 region. */
 export const TTBCR_T1SZ_SHIFT = 16;
 /** Long format walk attributes per TTBR: IRGNn, ORGNn (0b01: write-back write-allocate), SHn (0b11: inner shareable). */
 export const TTBCR_IRGN0_SHIFT = 8;
+/** Long format TTBCR.ORGN0, bits [11:10]: outer cacheability of TTBR0 walks. */
 export const TTBCR_ORGN0_SHIFT = 10;
+/** Long format TTBCR.SH0, bits [13:12]: shareability of TTBR0 walks. */
 export const TTBCR_SH0_SHIFT = 12;
+/** Long format TTBCR.IRGN1, bits [25:24]: inner cacheability of TTBR1 walks. */
 export const TTBCR_IRGN1_SHIFT = 24;
+/** Long format TTBCR.ORGN1, bits [27:26]: outer cacheability of TTBR1 walks. */
 export const TTBCR_ORGN1_SHIFT = 26;
+/** Long format TTBCR.SH1, bits [29:28]: shareability of TTBR1 walks. */
 export const TTBCR_SH1_SHIFT = 28;
 
 // ---- TTBR (short format walk attributes, below the base address) -----------
 
 /** Short-format TTBRn[6] = IRGN[0], [0] = IRGN[1] (Multiprocessing Extensions), [1] S, [4:3] RGN, [5] NOS. */
 export const TTBR_IRGN0 = 1 << 6;
+/** Short format TTBRn.S (bit 1): table walks are to shareable memory. */
 export const TTBR_S = 1 << 1;
+/** Short format TTBRn.RGN, bits [4:3]: outer cacheability of table walks. */
 export const TTBR_RGN_SHIFT = 3;
+/** Short format TTBRn.NOS (bit 5): shareable walks are inner, not outer, shareable. */
 export const TTBR_NOS = 1 << 5;
 /** Long format: the ASID in TTBR0[55:48], i.e. bits [23:16] of the high word. */
 export const TTBR_HIGH_ASID_SHIFT = 16;
@@ -111,6 +131,7 @@ export const TTBR_HIGH_ASID_SHIFT = 16;
 
 /** FSR cause bits (IHI 0062 SMMU_CBn_FSR; TF, AFF and PF sit where the MSM8x60 IOMMU has them). */
 export const FSR_TF = 1 << 1;
+/** Access flag fault (FSR.AFF): the walk found a leaf whose access flag is clear. */
 export const FSR_AFF = 1 << 2;
 /** Permission fault (SMMU_CBn_FSR.PF; the MSM IOMMU calls it APF). */
 export const FSR_APF = 1 << 3;

@@ -21,6 +21,7 @@ export const DEFAULT_FAULT_RETRY_BUDGET = 8;
 /** CONTEXTIDR values an SMMU hands out (8-bit context ids). */
 export const CONTEXT_ID_COUNT = 256;
 
+/** What an SMMU instance is: name, register base and IRQ (as `smmu_drvdata_init` takes them), its banks, format, TLB and RAM. */
 export interface SmmuOptions {
   readonly name: string;
   /** Physical address of the register space (4 KiB aligned). */
@@ -45,6 +46,7 @@ export interface SmmuOptions {
   readonly faultRetryBudget?: number;
 }
 
+/** An SMMU as plain JSON (docs/rules.md#observability): identity, TLB statistics and entries, and each context. */
 export interface SmmuSnapshot {
   readonly name: string;
   readonly base: number;
@@ -66,6 +68,13 @@ function isFormat(f: unknown): f is PageTableFormat {
   return typeof f === 'object' && f !== null && typeof (f as PageTableFormat).create === 'function' && Array.isArray((f as PageTableFormat).pageSizes);
 }
 
+/**
+ * One SMMU instance (`smmu_drvdata_init(drv, base, irq)`): its register
+ * base and IRQ, its context banks, the page-table format it walks, its
+ * hardware version and the one TLB all its banks share
+ * (docs/hardware.md#the-smmu). Virtual contexts are created here
+ * (`smmu.createContext`).
+ */
 export class Smmu {
   readonly name: string;
   readonly base: number;

@@ -25,7 +25,9 @@
  */
 import { VcmError, checkOneOf, checkUint } from '@vcm/core';
 
+/** How a full TLB picks the entry to replace: least recently used, oldest, or random (a fixed-seed generator, so runs repeat). */
 export type TlbPolicy = 'lru' | 'fifo' | 'random';
+/** Every `TlbPolicy`, for validation and for boards that name one. */
 export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];
 /** The default: 32 entries, as on the MSM8x60 board. */
 export const TLB_DEFAULT_ENTRIES = 32;
@@ -43,6 +45,7 @@ export const TLB_GLOBAL = -1;
 /** Context ids are stored in 9 bits; all ones is `TLB_GLOBAL` (-1 & 0x1ff). */
 const CTX_MASK = 0x1ff;
 
+/** Capacity and replacement policy of a TLB. */
 export interface TlbOptions {
   /** Capacity in entries (default 32). */
   readonly entries?: number;
@@ -52,10 +55,14 @@ export interface TlbOptions {
 
 /** Permission bits an entry carries, so a hit needs no walk. */
 export const PERM_READ = 1;
+/** TLB entry permission: writes allowed. */
 export const PERM_WRITE = 2;
+/** TLB entry permission: instruction fetches allowed. */
 export const PERM_EXECUTE = 4;
+/** TLB entry permission: unprivileged (user) accesses allowed. */
 export const PERM_USER = 8;
 
+/** A TLB's counters as plain data: capacity, valid entries, hits, misses, evictions, invalidations. */
 export interface TlbStats {
   readonly capacity: number;
   readonly policy: TlbPolicy;
@@ -88,6 +95,13 @@ export interface TlbEntry {
 
 const FREE = -1;
 
+/**
+ * A finite translation look-aside buffer shared by all context banks of an
+ * SMMU, and by the CPU (docs/hardware.md#translation-caches). Each entry is
+ * tagged by bank and context id and holds one leaf of whatever size the walk
+ * found, which is what makes large pages cut misses. CPU kernel mappings are
+ * global entries (`TLB_GLOBAL`) that match any context id of their bank.
+ */
 export class Tlb {
   readonly capacity: number;
   readonly policy: TlbPolicy;

@@ -25,6 +25,13 @@ export function sizesLog2Of(format: PageTableFormat): number[] {
   return format.pageSizes.map((s) => 31 - Math.clz32(s));
 }
 
+/**
+ * A page table as the SMMU uses it: the format's table in RAM, the context
+ * banks whose TTBR0 or TTBR1 point at it, and the update bracket
+ * (`smmu_update_start`/`smmu_update_done`) that batches the TLB invalidations
+ * its changes need. Outside a bracket each change is invalidated before the
+ * call returns (docs/hardware.md#translation-caches).
+ */
 export class TranslationTable {
   readonly format: PageTableFormat;
   /** Banks whose TTBR0/TTBR1 hold this table now. */

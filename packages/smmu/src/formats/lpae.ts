@@ -117,6 +117,7 @@ const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_2M, SZ_1G]);
  * write-allocate type in the short format).
  */
 export const LPAE_MAIR0 = 0xee04ff44;
+/** MAIR1 of an LPAE context: attribute 4 = 0xAA, write-through for `VCM_WT` (the table above `LPAE_MAIR0`). */
 export const LPAE_MAIR1 = 0x000000aa;
 /** Both MAIR words, as one value. */
 export const LPAE_MAIR: Readonly<{ mair0: number; mair1: number }> = Object.freeze({ mair0: LPAE_MAIR0, mair1: LPAE_MAIR1 });
