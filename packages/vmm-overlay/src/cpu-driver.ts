@@ -17,6 +17,12 @@ import type { Cpu } from './cpu.js';
  */
 export const SCORPION_MIDR = 0x510f_02d2;
 
+/**
+ * The `@vcm/core` mapping driver of the CPU device (`vmm.cpu`). The CPU has
+ * no page table for core to build: it uses the VMM's tables, handed to core
+ * as prebuilt VCMs, so activation only counts references — the mappings are
+ * live at once, yet the API still asks for the activation call.
+ */
 export class CpuDriver implements MappingDriver {
   readonly name = 'vmm-cpu';
   readonly vcmTypes: readonly VcmType[] = ['ext-kernel', 'ext-user'];

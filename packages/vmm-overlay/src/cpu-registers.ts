@@ -71,6 +71,13 @@ export interface CpuWalkConfigs {
   readonly kernel: WalkConfig;
 }
 
+/**
+ * The CPU's translation registers (ARM ARM DDI 0406C, B4.1): SCTLR, TTBCR,
+ * TTBR0, TTBR1, DACR and CONTEXTIDR as raw words and decoded. The VMM writes
+ * them at boot and on a context switch; the CPU translates only from them,
+ * through the format's walk: TTBR0 for the current process below
+ * `PAGE_OFFSET`, TTBR1 for the kernel above (docs/hardware.md#the-cpu).
+ */
 export class CpuRegisters {
   #words: CpuRegisterWords;
   #configs: CpuWalkConfigs;

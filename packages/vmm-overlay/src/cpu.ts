@@ -61,6 +61,7 @@ export interface CpuWalk {
   readonly pa: number | undefined;
 }
 
+/** Per-access options of the CPU's loads and stores. */
 export interface CpuAccessOptions {
   /** Overrides `cpu.mode` for this access. */
   readonly mode?: CpuMode;
@@ -81,6 +82,7 @@ export const CPU_TLB_DEFAULT_ENTRIES = 128;
 /** The leaf sizes of the CPU's armV7Short tables (4 KiB, 64 KiB, 1 MiB, 16 MiB), log2: an entry holds one leaf. */
 export const CPU_TLB_SIZES_LOG2: readonly number[] = [12, 16, 20, 24];
 
+/** The CPU's counters: its TLB's, plus reads, writes, bytes moved and faults. */
 export interface CpuStats extends TlbStats {
   readonly reads: number;
   readonly writes: number;
@@ -101,6 +103,14 @@ const PAGE = 4096;
 /** Fault-handler retries per access before the fault is final (a handler that keeps saying 'retry' must not hang the CPU). */
 const MAX_RETRIES = 1;
 
+/**
+ * The CPU as a bus master like any other: every load and store goes TLB
+ * lookup → on a miss the format's walk from the CPU's registers → permission
+ * check → bytes in RAM (docs/hardware.md#the-cpu). A fault is a `VcmError`
+ * `EFAULT` that reads like a kernel oops; an access of several pages stops at
+ * the faulting page (docs/translation.md#multi-page-accesses). It is a core
+ * device, so prebuilt VCMs are associated with it.
+ */
 export class Cpu implements Device {
   readonly name: string;
   readonly driver: CpuDriver;

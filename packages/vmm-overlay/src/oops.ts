@@ -8,6 +8,7 @@
 import { VcmError, hex } from '@vcm/core';
 import type { AccessKind, FaultKind } from '@vcm/core';
 
+/** The CPU's privilege for an access: a user-mode access to a privileged-only mapping is a permission fault. */
 export type CpuMode = 'kernel' | 'user';
 
 /** DFSR.FS for each fault kind at level 1 (section) and level 2 (page). */
@@ -26,6 +27,11 @@ export function faultStatus(kind: FaultKind, level: number, access: AccessKind):
   return (level >= 2 ? pair[1] : pair[0]) | (access === 'write' ? FSR_WNR : 0);
 }
 
+/**
+ * The `details` of a CPU fault's `VcmError`: the address, access, mode, fault
+ * kind, the descriptor and level the walk stopped at, the ARMv7 DFSR value
+ * (ARM ARM DDI 0406C, B4.1.52) and the process, as a kernel oops reports them.
+ */
 export interface CpuFaultDetails {
   readonly address: number;
   readonly access: AccessKind;

@@ -21,6 +21,7 @@ export interface ProcessHost {
   reap(process: Process): void;
 }
 
+/** A process as plain JSON (docs/rules.md#observability): pid, ASID, its table, its VCMs and mmap area, every mapping. */
 export interface ProcessSnapshot {
   readonly pid: number;
   readonly name: string;
@@ -33,6 +34,13 @@ export interface ProcessSnapshot {
   readonly mappings: readonly CpuMapping[];
 }
 
+/**
+ * A user process of the simulated VMM: its own short-descriptor table for
+ * the addresses below `PAGE_OFFSET`, an ASID that tags its TLB entries, and
+ * the mmap area its `VCM_PREBUILT_USER` reservations are placed in. `exit()`
+ * tears down its VCMs through core, drops its ASID from the TLB and frees its
+ * table memory. Made by `vmm.createProcess`.
+ */
 export class Process {
   readonly pid: number;
   readonly name: string;

@@ -35,6 +35,10 @@ export const LINEAR_MAP_PROT = PROT_GLOBAL | PROT_PRIV | VCM_READ | VCM_WRITE | 
 /** ARMv7 short-descriptor ASIDs are 8 bits; 0 is left to the kernel. */
 const MAX_ASID = 255;
 
+/**
+ * What a `Vmm` runs over: the RAM, the memory its page tables come from, the
+ * kernel's RAM for the linear map, and the CPU's TLB and identity.
+ */
 export interface VmmOptions {
   readonly memory: PhysicalMemory;
   /** Where page tables come from (`PhysicalAllocator.allocateTable/freeTable`). */
@@ -49,6 +53,9 @@ export interface VmmOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * The VMM as plain JSON (docs/rules.md#observability): layout, the kernel's table and vmalloc area, every process, the CPU and the active prebuilt VCMs.
+ */
 export interface VmmSnapshot {
   readonly layout: VmmLayout;
   readonly kernel: {
@@ -63,6 +70,15 @@ export interface VmmSnapshot {
   readonly activeVcms: unknown;
 }
 
+/**
+ * The simulated CPU virtual memory manager — the "existing VMM" that the
+ * VCMM's light overlay brings into the mapping graph. It owns the kernel's
+ * page table (the linear map of kernel RAM at `PAGE_OFFSET` and the vmalloc
+ * area), the processes and their tables, the CPU device, and the provider of
+ * prebuilt VCMs: `new Vcmm({ prebuilt: vmm.prebuilt })` makes
+ * `VCM_PREBUILT_KERNEL` and `VCM_PREBUILT_USER` the kernel's and a process's
+ * address spaces (docs/hardware.md#the-cpu).
+ */
 export class Vmm {
   readonly memory: PhysicalMemory;
   readonly layout: VmmLayout;
