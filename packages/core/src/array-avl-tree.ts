@@ -35,6 +35,18 @@ export abstract class ArrayAvlTree {
   private fresh = 1;
   /** The node `removeMin` unlinked (a second return value without allocating). */
   private detached = NIL;
+  /**
+   * Set while an insert or remove unwinds once a subtree came out with the
+   * same height and augmented data as before: every ancestor would too, so
+   * they are left alone (most inserts and removes settle a few levels up).
+   */
+  private settled = false;
+  /**
+   * A node on the path of the next insert or remove whose own data the
+   * subclass changed in place: it is re-pulled as the operation passes it
+   * even when the levels below settled, saving a separate walk to the root.
+   */
+  protected pending = NIL;
 
   protected constructor(capacity: number) {
     this.capacity = capacity;
@@ -45,8 +57,8 @@ export abstract class ArrayAvlTree {
 
   /** True when node `a` sorts before node `b`. */
   protected abstract before(a: number, b: number): boolean;
-  /** Rebuild node `n`'s augmented data from its own and its children's. */
-  protected abstract pull(n: number): unknown;
+  /** Rebuild node `n`'s augmented data from its own and its children's; true when it changed. */
+  protected abstract pull(n: number): boolean;
   /** Grow the subclass's per-node arrays to `capacity` nodes, keeping their contents. */
   protected abstract growNodes(capacity: number): void;
 
@@ -80,20 +92,30 @@ export abstract class ArrayAvlTree {
     this.count--;
   }
 
-  /** Insert leaf `x` (pulled) into the subtree rooted at `n`; returns the new subtree root. */
+  /**
+   * Insert leaf `x` (pulled) into the subtree rooted at `n`; returns the new
+   * subtree root. Every other node's augmented data must be up to date.
+   */
   protected insertNode(n: number, x: number): number {
-    if (n === NIL) return x;
+    if (n === NIL) {
+      this.settled = false;
+      return x;
+    }
     if (this.before(x, n)) this.left[n] = this.insertNode(this.left[n] as number, x);
     else this.right[n] = this.insertNode(this.right[n] as number, x);
     return this.balance(n);
   }
 
-  /** Unlink and release node `x` from the subtree rooted at `n`; returns the new subtree root. */
+  /**
+   * Unlink and release node `x` from the subtree rooted at `n`; returns the
+   * new subtree root. Every other node's augmented data must be up to date.
+   */
   protected removeNode(n: number, x: number): number {
     if (n === x) {
       const l = this.left[n] as number;
       const r = this.right[n] as number;
       this.releaseNode(n);
+      this.settled = false;
       if (l === NIL) return r;
       if (r === NIL) return l;
       // Two children: the least node of the right subtree takes n's place.
@@ -101,7 +123,12 @@ export abstract class ArrayAvlTree {
       const m = this.detached;
       this.left[m] = l;
       this.right[m] = rest;
-      return this.balance(m);
+      this.settled = false;
+      const top = this.balance(m);
+      // m's stored data was its own old subtree's, not n's: the ancestors
+      // must compare against theirs, so this level never settles.
+      this.settled = false;
+      return top;
     }
     if (this.before(x, n)) this.left[n] = this.removeNode(this.left[n] as number, x);
     else this.right[n] = this.removeNode(this.right[n] as number, x);
@@ -128,6 +155,7 @@ export abstract class ArrayAvlTree {
     const l = this.left[n] as number;
     if (l === NIL) {
       this.detached = n;
+      this.settled = false;
       return this.right[n] as number;
     }
     this.left[n] = this.removeMin(l);
@@ -136,6 +164,11 @@ export abstract class ArrayAvlTree {
 
   /** Node `n`'s children are balanced and up to date: restore n's balance and data. */
   private balance(n: number): number {
+    if (this.settled) {
+      if (n !== this.pending) return n;
+      this.settled = false;
+    }
+    if (n === this.pending) this.pending = NIL;
     const h = this.heights;
     const l = this.left[n] as number;
     const r = this.right[n] as number;
@@ -149,8 +182,10 @@ export abstract class ArrayAvlTree {
       if ((h[this.right[r] as number] as number) < (h[this.left[r] as number] as number)) this.right[n] = this.rotateRight(r);
       return this.rotateLeft(n);
     }
-    h[n] = (hl > hr ? hl : hr) + 1;
-    this.pull(n);
+    const height = (hl > hr ? hl : hr) + 1;
+    const grew = h[n] !== height;
+    h[n] = height;
+    if (!this.pull(n) && !grew) this.settled = true;
     return n;
   }
 

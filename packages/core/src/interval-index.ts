@@ -212,11 +212,14 @@ export class IntervalIndex<T> extends ArrayAvlTree {
     return sa < sb || (sa === sb && (this.seq[a] as number) < (this.seq[b] as number));
   }
 
-  protected pull(n: number): void {
+  protected pull(n: number): boolean {
     const a = this.nodeEnd[n] as number;
     const b = this.maxEnd[this.left[n] as number] as number;
     const c = this.maxEnd[this.right[n] as number] as number;
-    this.maxEnd[n] = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
+    const m = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
+    if (this.maxEnd[n] === m) return false;
+    this.maxEnd[n] = m;
+    return true;
   }
 
   protected growNodes(cap: number): void {

@@ -13,7 +13,7 @@
  * alignments of `vcm_reserve` and the LPAE block sizes; a contiguous pool
  * tracks its granule times every power of two up to its size), the largest
  * aligned block its subtree can hold:
- *   fit_A(subtree) = max over its extents [s, e) of  e − alignUp(s, A).
+ *   fit_A(subtree) = max over its extents [s, e) of  max(0, e − alignUp(s, A)).
  * An extent holds an aligned block of `len` exactly when fit_A >= len, so for
  * a tracked alignment the descent to the lowest fitting extent never
  * backtracks.
@@ -270,9 +270,10 @@ export class RangeAllocator extends ArrayAvlTree {
     if (mergeLeft && succ !== NIL) {
       const total = (this.nodeLen[p] as number) + len + (this.nodeLen[succ] as number);
       if (pDepth < sDepth) {
-        // p is an ancestor of succ: grow p, then removing succ re-pulls every
-        // node on succ's path, p among them, whatever rotations it makes.
+        // p is an ancestor of succ, so on the path that removes succ: grow p
+        // over succ and let the removal re-pull it on the way up.
         this.setExtent(p, pStart, total);
+        this.pending = p;
         this.root = this.removeNode(this.root, succ);
       } else {
         // succ is an ancestor of p: remove p, then grow succ down to pStart
@@ -403,10 +404,14 @@ export class RangeAllocator extends ArrayAvlTree {
     const s = this.nodeStart[x] as number;
     const e = s + (this.nodeLen[x] as number);
     const b = a + len;
-    if (a > s) {
+    if (a > s && b < e) {
+      // The tail is x's successor, so the insert passes x and re-pulls it.
+      this.setExtent(x, s, a - s);
+      this.pending = x;
+      this.root = this.insertNode(this.root, this.newNode(b, e - b));
+    } else if (a > s) {
       this.setExtent(x, s, a - s);
       this.pullPath(depth);
-      if (b < e) this.root = this.insertNode(this.root, this.newNode(b, e - b));
     } else if (b < e) {
       this.setExtent(x, b, e - b);
       this.pullPath(depth);
@@ -504,9 +509,15 @@ export class RangeAllocator extends ArrayAvlTree {
     const e = s + len;
     const levels = this.levels;
     const o = n * levels;
-    // Level 0 is the unit, which every extent start is a multiple of.
+    // Level 0 is the unit, which every extent start is a multiple of. An
+    // extent with no room at an alignment counts 0, not how far short it
+    // falls: every request is at least 1 byte, so no decision changes, and
+    // changes to such extents stop at their node instead of reaching the root.
     this.own[o] = len;
-    for (let i = 1; i < levels; i++) this.own[o + i] = e - alignUp(s, this.levelAlign[i] as number);
+    for (let i = 1; i < levels; i++) {
+      const room = e - alignUp(s, this.levelAlign[i] as number);
+      this.own[o + i] = room > 0 ? room : 0;
+    }
   }
 
   protected before(a: number, b: number): boolean {
