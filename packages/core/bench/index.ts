@@ -18,6 +18,7 @@ import {
   RangeAllocator,
   Vcmm,
   createDirectDevice,
+  directDriver,
   type PhysAllocation,
   type PhysicalAllocator,
   type Reservation,
@@ -52,7 +53,8 @@ function sizeSampler(rand: () => number): () => number {
 }
 
 function system(allocator: PhysicalAllocator & { banks(): ReturnType<TestAllocator['banks']> }): Vcmm {
-  return new Vcmm({ memory: new TestMemory(allocator.banks()), allocator, logger: new TestLogger() });
+  // The shared direct driver, whose devices `createDirectDevice` makes: a Vcmm accepts only its own drivers' devices.
+  return new Vcmm({ memory: new TestMemory(allocator.banks()), allocator, logger: new TestLogger(), drivers: [directDriver] });
 }
 
 /** Hands out contiguous allocations of memtype 1 as 1 MiB chunks, like a 1 MiB block pool would. */
