@@ -82,3 +82,18 @@ describe('a device of another platform', () => {
     expect(a.isActive).toBe(true);
   });
 });
+
+describe('a deinitialised context', () => {
+  it('cannot be associated: EINVAL naming it, and nothing changes', () => {
+    const p = buildPlatform(msm8x60Board());
+    const ctx = p.tree.getCtxInstance('vcodec_a_mm1');
+    ctx.deinit();
+    const v = p.vcmm.create(0x1000_0000, SZ_16M);
+    const before = JSON.stringify(p.snapshot());
+    const e = vcmErrorOf(() => v.assoc(ctx));
+    expect(e.code).toBe('EINVAL');
+    expect(e.message).toMatch(/deinit/);
+    expect(vcmErrorOf(() => p.vcmm.hwVersion(ctx)).code).toBe('EINVAL');
+    expect(JSON.stringify(p.snapshot())).toBe(before);
+  });
+});
