@@ -5,15 +5,24 @@
  * fresh build.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { msm8x60Board, seedExampleBoard } from '@vcm/devtree';
+import { msm8x60Board, seedExampleBoard, validateBoard } from '@vcm/devtree';
+import type { BoardDescription } from '@vcm/devtree';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport, WalkthroughReport } from './report.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const examples = fileURLToPath(new URL('../../../examples/boards/', import.meta.url));
+
+/** The environment without anything that decides colour, so each test says what it means. */
+function quietEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['CI', 'FORCE_COLOR', 'NO_COLOR', 'VCM_REF_FAULT_INJECT']) delete env[k];
+  return env;
+}
 
 interface Run {
   readonly status: number | null;
@@ -22,7 +31,7 @@ interface Run {
 }
 
 function run(args: readonly string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...quietEnv(), ...env }, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -212,6 +221,154 @@ describe('boards and usage', () => {
     expect(run(['smmu', '--inject', 'nonsense']).status).toBe(2);
     expect(run(['smmu'], { VCM_REF_FAULT_INJECT: 'nonsense' }).status).toBe(2);
   });
+});
+
+describe('a command line that fits the shell', () => {
+  it('--version prints the version from package.json and exits 0', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = run([flag]);
+      expect(r.stdout).toBe(`${pkg.version}\n`);
+      expect(r.status).toBe(0);
+    }
+  });
+
+  it('a leading -- (what `pnpm start -- …` passes on) is ignored', () => {
+    const { status, report } = runJson(['--', 'memory']);
+    expect(report.walkthroughs.map((w) => w.id)).toEqual(['memory']);
+    expect(status).toBe(0);
+    // Only a leading one: after it, -- still ends the options as usual.
+    expect(run(['memory', '--', '--json']).status).toBe(2);
+  });
+
+  it('a mistyped subcommand is not taken for an argument of all: it says "did you mean", exits 2, prints nothing on stdout', () => {
+    const r = run(['walkthroug']);
+    expect(r.stderr).toContain("error: unknown command 'walkthroug'");
+    expect(r.stderr).toContain('(Did you mean walkthrough?)');
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(2);
+    const far = run(['zzz']);
+    expect(far.stderr).toContain("unknown command 'zzz' (commands: memory, walkthrough, three-way, video-playback, smmu, userspace, tlb-study, all, board)");
+    expect(far.status).toBe(2);
+  });
+
+  it('a mistyped option says "did you mean" too', () => {
+    const r = run(['memory', '--verbse']);
+    expect(r.stderr).toContain("error: unknown option '--verbse'");
+    expect(r.stderr).toContain('(Did you mean --verbose?)');
+    expect(r.status).toBe(2);
+  });
+
+  it('no subcommand runs all, options before or after', () => {
+    const a = runJson([]).report;
+    expect(a.walkthroughs.map((w) => w.id)).toEqual(['memory', 'walkthrough', 'three-way', 'video-playback', 'smmu', 'userspace', 'tlb-study']);
+  });
+
+  it('colour: off when piped, on with FORCE_COLOR or --color, and NO_COLOR or --no-color win', () => {
+    const esc = (r: Run): boolean => r.stdout.includes('\u001b[');
+    expect(esc(run(['memory']))).toBe(false);
+    expect(esc(run(['memory'], { FORCE_COLOR: '1' }))).toBe(true);
+    expect(esc(run(['memory', '--color']))).toBe(true);
+    expect(esc(run(['memory'], { FORCE_COLOR: '1', NO_COLOR: '1' }))).toBe(false);
+    expect(esc(run(['memory', '--no-color'], { FORCE_COLOR: '1' }))).toBe(false);
+    // --json is never coloured.
+    expect(run(['memory', '--json'], { FORCE_COLOR: '1' }).stdout.includes('\u001b[')).toBe(false);
+  });
+});
+
+describe('vcm-ref board', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vcm-ref-board-'));
+
+  it('--print prints the default board as validateBoard normalises it', () => {
+    const r = run(['board', '--print']);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(validateBoard(msm8x60Board()))));
+    expect(r.status).toBe(0);
+  });
+
+  it('--print with --board: hex strings become numbers, defaults are filled in', () => {
+    const file = join(dir, 'seed.json');
+    writeFileSync(file, JSON.stringify(seedExampleBoard()));
+    const printed = JSON.parse(run(['board', '--board', file, '--print']).stdout) as { smmus: { base: number; contexts: { name: string; bank: number }[] }[] };
+    expect(printed.smmus[0]!.base).toBe(0x0400_0000);
+    expect(printed.smmus[0]!.contexts).toEqual([
+      { name: 'ctx0', bank: 0 },
+      { name: 'ctx1', bank: 1 },
+      { name: 'ctx2', bank: 2 },
+    ]);
+  });
+
+  it('without --print: the board in a few lines and what each walk-through would do on it', () => {
+    const file = join(dir, 'no-4k.json');
+    writeFileSync(file, JSON.stringify(withoutSmi4k()));
+    const r = run(['board', '--board', file]);
+    expect(r.stdout).toMatch(/^board "no-4k" \(.*no-4k\.json\): valid$/m);
+    expect(r.stdout).toContain('  – walkthrough: skipped: this board has no 4 KiB pool in VCM_MEMTYPE_0');
+    expect(r.stdout).toContain('  ✓ memory: runs');
+    expect(r.status).toBe(0);
+  });
+
+  it('an invalid board is exit 2 here too', () => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ ...msm8x60Board(), cpus: [] }));
+    const r = run(['board', '--board', file, '--print']);
+    expect(r.stderr).toContain('board.cpus');
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(2);
+  });
+});
+
+/** MSM8x60 whose VCM_MEMTYPE_0 has no 4 KiB pool: valid, but walkthrough and smmu cannot run on it. */
+function withoutSmi4k(): BoardDescription {
+  const b = structuredClone(msm8x60Board()) as { -readonly [K in keyof BoardDescription]: BoardDescription[K] };
+  return {
+    ...b,
+    name: 'no-4k',
+    memory: { ...b.memory, memtypes: b.memory.memtypes.map((m) => (m.id === 1 ? { ...m, pools: m.pools.filter((p) => p !== 'smi-4k') } : m)) },
+  };
+}
+
+describe('a valid board that lacks what a walk-through needs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vcm-ref-skip-'));
+
+  it('skips those walk-throughs with the reason, runs the rest, and exits 0', () => {
+    const file = join(dir, 'no-4k.json');
+    writeFileSync(file, JSON.stringify(withoutSmi4k()));
+    const { status, report } = runJson(['--board', file]);
+    const skipped = report.walkthroughs.filter((w) => w.status === 'skipped');
+    expect(skipped.map((w) => [w.id, w.skipReasons])).toEqual([
+      ['walkthrough', ['this board has no 4 KiB pool in VCM_MEMTYPE_0']],
+      ['smmu', ['this board has no 4 KiB pool in VCM_MEMTYPE_0']],
+      ['tlb-study', ['VCM_MEMTYPE_0 runs out of blocks: 4 MiB of a 16 MiB allocation (1 MiB, 64 KiB, 4 KiB blocks) are missing']],
+    ]);
+    for (const w of skipped) expect(w.steps).toEqual([]);
+    expect(report.summary).toMatchObject({ walkthroughs: 7, passedWalkthroughs: 4, skippedWalkthroughs: 3, failedWalkthroughs: 0, failed: 0 });
+    expect(report.summary.skipped).toContain('walkthrough: this board has no 4 KiB pool in VCM_MEMTYPE_0');
+    expect(report.ok).toBe(true);
+    expect(status).toBe(0);
+  });
+
+  it('the text view says "skipped:" with the reason, and counts skipped walk-throughs in the summary', () => {
+    const file = join(dir, 'no-4k.json');
+    writeFileSync(file, JSON.stringify(withoutSmi4k()));
+    const r = run(['--board', file, 'walkthrough']);
+    expect(r.stdout).toContain('  skipped: this board has no 4 KiB pool in VCM_MEMTYPE_0');
+    expect(r.stdout).toMatch(/^ {2}– walkthrough +skipped: this board has no 4 KiB pool in VCM_MEMTYPE_0$/m);
+    expect(r.stdout).toMatch(/all 0 checks passed in 0 walk-through\(s\), 1 skipped for this board/);
+    expect(r.status).toBe(0);
+  });
+
+  const files = existsSync(examples) ? readdirSync(examples).filter((f) => f.endsWith('.json')) : [];
+  for (const f of files) {
+    it(`examples/boards/${f}: exit 0, and every skipped walk-through names its reason`, () => {
+      const { status, report } = runJson(['--board', join(examples, f)]);
+      expect(report.summary.failedChecks).toEqual([]);
+      for (const w of report.walkthroughs) {
+        if (w.status === 'skipped') expect(w.skipReasons.length).toBeGreaterThan(0);
+        else expect(w.skipReasons).toEqual([]);
+      }
+      expect(status).toBe(0);
+    });
+  }
 });
 
 describe('text output', () => {

@@ -10,7 +10,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { closestNames } from '@vcm/devtree';
 import { UsageError, defaultBoard, loadBoardFile } from './board.js';
 import type { BoardChoice } from './board.js';
 import { describeBoard } from './describe-board.js';
@@ -119,17 +118,25 @@ export function buildProgram(onResult: (code: number) => void): Command {
 
   // No subcommand runs `all`. This is the program's own action rather than
   // commander's default command, which would take a mistyped subcommand
-  // (`walkthroug`) as an argument of `all` instead of suggesting the name.
+  // (`walkthroug`) as an argument of `all` ("too many arguments") instead of
+  // saying "did you mean walkthrough".
   program.allowExcessArguments(true).action((_opts: unknown, cmd: Command) => {
-    const typed = cmd.args[0];
-    if (typed !== undefined) {
-      const names = cmd.commands.map((c) => c.name());
-      const near = closestNames(typed, names, 1);
-      cmd.error(`error: unknown command '${typed}'${near.length > 0 ? `\n(Did you mean ${near[0]}?)` : ` (commands: ${names.join(', ')})`}`, { code: 'commander.unknownCommand', exitCode: EXIT_USAGE });
-    }
+    if (cmd.args.length > 0) unknownCommand(cmd);
     onResult(execute(WALKTHROUGHS, options(cmd)));
   });
   return program;
+}
+
+/**
+ * Reject `cmd.args[0]` as a command name the way commander does when it
+ * finds no subcommand: "error: unknown command 'walkthroug'" and, from
+ * commander's own edit-distance search over the command names, "(Did you
+ * mean walkthrough?)". The method is commander's (14.x), not in its types.
+ */
+function unknownCommand(cmd: Command): never {
+  const own = (cmd as unknown as { unknownCommand?: () => never }).unknownCommand;
+  if (typeof own === 'function') own.call(cmd);
+  return cmd.error(`error: unknown command '${cmd.args[0] ?? ''}' (commands: ${cmd.commands.map((c) => c.name()).join(', ')})`, { code: 'commander.unknownCommand' });
 }
 
 /** The user's arguments: `pnpm start -- --json` passes the `--` on, and it means nothing here. */

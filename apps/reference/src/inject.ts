@@ -37,7 +37,7 @@ export function corruptPte(memory: PhysicalMemory, ctx: SmmuContext, va: number)
   const walk = ctx.walk(va);
   const leaf = walk.steps.at(-1);
   if (walk.leaf === undefined || leaf === undefined) throw new Error(`corrupt-pte: ${hex(va)} does not translate for ${ctx.name}`);
-  const before = memory.readU32(leaf.entryPa);
+  const before = leaf.descriptor;
   memory.writeU32(leaf.entryPa, 0);
   return { entryPa: leaf.entryPa, level: leaf.level, before, after: 0 };
 }

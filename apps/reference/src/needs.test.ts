@@ -75,6 +75,13 @@ describe('a board that lacks something names it', () => {
     expect(reasons(board, 'walkthrough')).toEqual([]);
   });
 
+  it('no direct-mapped device: three-way has no DMA engine for its one-to-one VCM', () => {
+    const board = variant((b) => {
+      delete (b as { directDevices?: unknown }).directDevices;
+    });
+    expect(reasons(board, 'three-way')).toEqual(['this board has no direct-mapped device (directDevices) for the one-to-one VCM']);
+  });
+
   it('a missing memtype, a missing or small contiguous pool', () => {
     const board = variant((b) => {
       b.memory.memtypes = b.memory.memtypes.filter((m) => m.id !== VCM_MEMTYPE_1);

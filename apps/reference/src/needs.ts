@@ -40,6 +40,8 @@ export interface Needs {
   readonly contexts?: readonly Role[];
   /** At least one SMMU, whatever its contexts. */
   readonly smmu?: boolean;
+  /** A direct-mapped device (no IOMMU: its device addresses are physical), for a one-to-one VCM. */
+  readonly directDevice?: boolean;
   readonly memtypes?: readonly MemtypeNeed[];
   /** The CPU with the kernel's page table (prebuilt VCMs, processes). */
   readonly cpu?: boolean;
@@ -125,6 +127,7 @@ export function checkNeeds(board: Board, needs: Needs): NeedsCheck {
   const reasons: string[] = [];
   if (needs.cpu === true && board.cpus.length === 0) reasons.push('this board has no CPU');
   if (needs.smmu === true && board.smmus.length === 0) reasons.push('this board has no SMMU');
+  if (needs.directDevice === true && board.directDevices.length === 0) reasons.push('this board has no direct-mapped device (directDevices) for the one-to-one VCM');
   const roles = needs.contexts ?? [];
   const contexts = resolveRoles(board, roles);
   for (const role of roles) {

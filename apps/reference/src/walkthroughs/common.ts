@@ -46,6 +46,26 @@ export function leavesIn(ctx: SmmuContext, va: number, len: number): { count: nu
   return { count, text: text || 'none' };
 }
 
+/**
+ * The TLB entries a stream through [va, va+len) fills: one per leaf, except
+ * that an LPAE contiguous-hint run of 16 entries is one TLB entry
+ * (`ctx.walk` gives each leaf's TLB span), so it misses once. By span size:
+ * "34 × 64 KiB + 4 × 4 KiB".
+ */
+export function tlbEntriesIn(ctx: SmmuContext, va: number, len: number): { count: number; text: string } {
+  const by = new Map<number, number>();
+  let count = 0;
+  for (let at = va; at < va + len; ) {
+    const leaf = ctx.walk(at).leaf;
+    if (leaf === undefined) break; // unmapped: the stream faults here, no entry to count
+    by.set(leaf.size, (by.get(leaf.size) ?? 0) + 1);
+    count++;
+    at = leaf.va + leaf.size;
+  }
+  const text = [...by].sort((a, b) => b[0] - a[0]).map(([s, n]) => `${n} × ${formatSize(s)}`).join(' + ');
+  return { count, text: text || 'none' };
+}
+
 /** The offsets of every chunk start in a physical allocation, as [offset, pa] pairs. */
 export function chunkOffsets(p: Physmem): [number, number][] {
   const out: [number, number][] = [];

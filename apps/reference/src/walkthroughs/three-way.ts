@@ -6,7 +6,7 @@
  * DMA engine) and by the kernel's prebuilt VCM. Each of the three mappers
  * writes a pattern; the other two read it.
  */
-import { SZ_16M, SZ_1K, SZ_2M, SZ_4K, VCM_MEMTYPE_0, VCM_PHYS_CONT, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WRITE, createDirectDevice } from '@vcm/core';
+import { SZ_16M, SZ_1K, SZ_2M, SZ_4K, VCM_MEMTYPE_0, VCM_PHYS_CONT, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WRITE } from '@vcm/core';
 import type { Device, PhysicalMemory, Vcmm } from '@vcm/core';
 import { bytesEqual, eqHex, eqNum, inside } from '../checks.js';
 import { formatSize, hex } from '../format.js';
@@ -44,6 +44,7 @@ export const threeWay: Walkthrough = {
     'A physically contiguous allocation of 2 MiB + 4 KiB is reserved and backed three times: in an IOMMU VCM (created, as the seed writes, with vcm_create(SZ_1K, SZ_16M)), in a one-to-one VCM spanning the memtype\'s contiguous region — the VCM for a device without an IOMMU, where a device address is a physical address — and in the kernel\'s prebuilt VCM. The IOMMU device, the direct-mapped DMA engine and the CPU each write a pattern that the other two read back.',
   needs: {
     contexts: ['decoder'],
+    directDevice: true,
     cpu: true,
     // VCM_PHYS_CONT comes from the memtype's contiguous pool, which the one-to-one VCM spans.
     memtypes: [{ memtype: VCM_MEMTYPE_0, contiguousBytes: LEN }],
@@ -53,7 +54,6 @@ export const threeWay: Walkthrough = {
     const platform = rec.step('vcm_sys_init();', `buildPlatform(${run.board.name})`, () => buildBoardPlatform(run.board), (p) => `${Object.keys(p.smmus).length} SMMUs, ${Object.keys(p.directDevices).length} direct-mapped device(s)`);
     const { vcmm, memory, tree, cpu } = platform;
     const devIommu = tree.getCtxInstance(choice.context);
-    const directName = Object.keys(platform.directDevices)[0];
 
     const physmem = rec.step(
       'physmem = vcm_phys_alloc(memtype, SZ_2MB + SZ_4K, CONTIGUOUS);',
@@ -75,10 +75,8 @@ export const threeWay: Walkthrough = {
     );
     const vcmVmm = rec.step('vcm_vmm = vcm_from_prebuit(ext_vcm_id);', 'vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL)', () => vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL), showVcm, 'The seed\'s spelling "vcm_from_prebuit" is a typo of vcm_create_from_prebuilt.');
 
-    const devOne: Device =
-      directName !== undefined
-        ? platform.directDevices[directName]!
-        : rec.step('/* the board lists no direct-mapped device: make one */', "createDirectDevice('dma0')", () => createDirectDevice('dma0'), (d) => `${d.name} (direct-mapped)`);
+    // The board's first direct-mapped device plays the DMA engine without an IOMMU.
+    const devOne: Device = Object.values(platform.directDevices)[0]!;
     const avcmIommu = rec.step('avcm_iommu = vcm_assoc(vcm_iommu, dev_iommu, attr0);', `vcmIommu.assoc(${devIommu.name}, 0)`, () => vcmIommu.assoc(devIommu, 0), () => `↔ ${devIommu.name} (SMMU ${devIommu.smmu.name})`);
     const avcmOne = rec.step('avcm_onetoone = vcm_assoc(vcm_onetoone, dev_onetoone, attr1);', `vcmOne.assoc(${devOne.name}, 0)`, () => vcmOne.assoc(devOne, 0), () => `↔ ${devOne.name} (direct-mapped)`);
     const avcmVmm = rec.step('avcm_vmm = vcm_assoc(vcm_vmm, dev_cpu, attr2);', `vcmVmm.assoc(${cpu.name}, 0)`, () => vcmVmm.assoc(cpu, 0), () => `↔ ${cpu.name}`);

@@ -11,7 +11,7 @@ import { aligned, bytesEqual, eqHex, eqNum, inside } from '../checks.js';
 import { formatSize, hex } from '../format.js';
 import { corruptPte } from '../inject.js';
 import { buildBoardPlatform } from '../platform.js';
-import { chunkOffsets, contextFor, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
+import { chunkOffsets, contextFor, leavesIn, safe, showPhysmem, showRes, showVcm, tlbEntriesIn } from './common.js';
 import { dumpText, pattern, walkText } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
@@ -102,8 +102,8 @@ export const walkthrough: Walkthrough = {
     rec.check(eqHex('vcm_translate(res, vcm → vcm_vmm) = vcm_get_dev_addr(res_vmm)', resVmm.devAddr, safe(() => vcmm.translate(res.devAddr, vcm, vcmVmm))));
     rec.check(eqNum('vcm_get_phys_num_res(first chunk) = 2 (device and kernel)', 2, vcmm.physNumRes(physmem.chunks()[0]!.pa)));
     if (wrote !== undefined || run.inject === undefined) {
-      const leaves = leavesIn(dev, res.devAddr, res.len);
-      rec.check(eqNum(`one TLB miss per leaf while the DMA streams through (${leaves.text})`, leaves.count, tlb.misses));
+      const entries = tlbEntriesIn(dev, res.devAddr, res.len);
+      rec.check(eqNum(`one TLB miss per leaf (a contiguous run is one) while the DMA streams through (${entries.text})`, entries.count, tlb.misses));
     }
     rec.set('addresses', { vcm: { start: vcm.startAddr, len: vcm.len }, res: res.devAddr, resVmm: resVmm.devAddr, pgtblPa: vcm.pgtblPa, chunks: physmem.chunks().map((c) => ({ pa: c.pa, len: c.len })) });
     rec.set('tlb', tlb);
