@@ -18,24 +18,28 @@
 import * as z from 'zod';
 import { hex } from '@vcm/core';
 
+/** The page-table formats a board's SMMU may name (`@vcm/smmu`'s `armV7Short` and `armLpae4k`, docs/hardware.md#page-table-formats). */
 export const FORMAT_NAMES = ['armV7Short', 'armLpae4k'] as const;
+/** The TLB replacement policies a board's SMMU may name (`@vcm/smmu`'s `TlbPolicy`). */
 export const TLB_POLICIES = ['lru', 'fifo', 'random'] as const;
 
-/** LPAE output addresses are 40 bits (docs/hardware.md#page-table-formats): no board address lies above. */
+/** @internal LPAE output addresses are 40 bits (docs/hardware.md#page-table-formats): no board address lies above. */
 export const MAX_PHYS = 2 ** 40;
+/** @internal The largest 32-bit value: the bound of IRQ numbers, counts and versions. */
 export const U32_MAX = 0xffffffff;
 const HEX_RE = /^0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
 // ---- how each schema words a refusal -----------------------------------------
 
-/** What a zod issue tells the wording: its code, and (lists) the refused value. */
+/** @internal What a zod issue tells the wording: its code, and (lists) the refused value. */
 export interface IssueFacts {
   readonly code: string;
   readonly value: unknown;
 }
 
 /**
+ * @internal
  * How a schema explains a value it refused, in the message form
  * `<path>: <value> <problem> (allowed: <allowed>)`, and how a JSON path is
  * followed through it (containers).
@@ -55,12 +59,12 @@ export interface Wording {
 
 const wordings = new WeakMap<z.core.$ZodType, Wording>();
 
-/** The wording of a schema of this definition (undefined for zod's inner parts). */
+/** @internal The wording of a schema of this definition (undefined for zod's inner parts). */
 export function wordingOf(schema: z.core.$ZodType): Wording | undefined {
   return wordings.get(schema);
 }
 
-/** Metadata that `z.toJSONSchema` copies into `board.schema.json`. */
+/** @internal Metadata that `z.toJSONSchema` copies into `board.schema.json`. */
 export const jsonMeta = z.registry<{ id?: string; title?: string; description?: string }>();
 
 function meta<T extends z.ZodType>(schema: T, m: { id?: string; title?: string; description?: string }): T {
@@ -87,6 +91,7 @@ function fixed(problem: string, allowed: string): Pick<Wording, 'problem' | 'all
   return { problem: () => problem, allowed: () => allowed };
 }
 
+/** @internal Items as a comma-separated list of JSON strings, for messages. */
 export function quoteList(items: readonly string[]): string {
   return items.map((s) => JSON.stringify(s)).join(', ');
 }
@@ -364,33 +369,52 @@ type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>
 
 /** The whole board as a user writes it (see `board.schema.json`, docs/boards.md). */
 export type BoardDescription = DeepReadonly<z.input<typeof boardDescription>>;
+/** The `memory` section of a board as written: banks, pools, memtypes, page-table region, kernel RAM. */
 export type MemoryDescription = BoardDescription['memory'];
+/** A RAM bank as written in a board: name, base, size. */
 export type BankDescription = MemoryDescription['banks'][number];
+/** A pool entry as written: a block pool, or a contiguous pool (the entry with `contiguous: true`). */
 export type PoolDescription = MemoryDescription['pools'][number];
 /** A pool of equal blocks that are never split. */
 export type BlockPoolDescription = Exclude<PoolDescription, { readonly contiguous: true }>;
 /** The contiguous pool that one-to-one VCMs and `VCM_PHYS_CONT` use. */
 export type ContiguousPoolDescription = Extract<PoolDescription, { readonly contiguous: true }>;
+/** A memory type as written: its `vcm.h` id, name, block pools in max-munch order and optional contiguous pool. */
 export type MemtypeDescription = MemoryDescription['memtypes'][number];
+/** A physical range as written (the page-table region, a kernel RAM range). */
 export type RegionDescription = MemoryDescription['tableRegion'];
+/** An SMMU as written: register base, IRQ, banks, format, TLB, hardware version and its named contexts. */
 export type SmmuDescription = BoardDescription['smmus'][number];
+/** An SMMU's TLB as written: entries and replacement policy. */
 export type TlbDescription = SmmuDescription['tlb'];
+/** An SMMU context as written: its board-wide unique name and optional bank index. */
 export type ContextDescription = SmmuDescription['contexts'][number];
+/** A CPU or direct-mapped device as written: only its board-wide unique name. */
 export type NamedDescription = BoardDescription['cpus'][number];
 /** An address or size as written in JSON: a number, or a hex string ("0x3800_0000", "0x38000000"). */
 export type AddressInput = BankDescription['base'];
+/** One of `FORMAT_NAMES`. */
 export type FormatName = (typeof FORMAT_NAMES)[number];
+/** One of `TLB_POLICIES`. */
 export type TlbPolicy = (typeof TLB_POLICIES)[number];
 
 /** A validated board: every address a number, every default filled in. */
 export type Board = DeepReadonly<z.output<typeof boardDescription>>;
+/** The validated `memory` section: addresses as numbers, pools tagged by `kind`. */
 export type Memory = Board['memory'];
+/** A validated RAM bank. */
 export type Bank = Memory['banks'][number];
+/** A validated pool, a `BlockPool` or a `ContiguousPool` by its `kind`. */
 export type Pool = Memory['pools'][number];
 /** `size` is `blockSize * count`. */
 export type BlockPool = Extract<Pool, { readonly kind: 'block' }>;
+/** A validated contiguous pool. */
 export type ContiguousPool = Extract<Pool, { readonly kind: 'contiguous' }>;
+/** A validated memory type. */
 export type Memtype = Memory['memtypes'][number];
+/** A validated physical range. */
 export type Region = Memory['tableRegion'];
+/** A validated SMMU: defaults filled in, every context with its bank index. */
 export type SmmuSpec = Board['smmus'][number];
+/** A validated SMMU context with its bank index. */
 export type Context = SmmuSpec['contexts'][number];

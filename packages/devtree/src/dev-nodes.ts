@@ -41,6 +41,7 @@ export const DEFAULT_NODE_VCM: NodeVcmRange = Object.freeze({ start: 0x1000_0000
 /** The default reservation attributes of an `mmap`: read/write, write-back write-allocate (both mappings agree: docs/rules.md#aliasing). */
 export const DEFAULT_MMAP_ATTR = VCM_READ | VCM_WRITE | VCM_WB_WA;
 
+/** What `handle.mmap` allocates and how it maps it: memtype, reservation and physical attributes. */
 export interface MmapOptions {
   /** Memory type to allocate from (default `VCM_MEMTYPE_0`). */
   readonly memtype?: number;
@@ -63,6 +64,7 @@ export interface DevMapping {
   readonly devRes: Reservation;
 }
 
+/** The `/dev` nodes as plain JSON (docs/rules.md#observability): open handles per node and the VCM each uses. */
 export interface DevNodesSnapshot {
   readonly nodes: readonly { path: string; handles: number; vcm: number | null; owned: boolean }[];
 }

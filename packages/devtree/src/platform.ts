@@ -24,6 +24,7 @@ import { validateBoard } from './validate-board.js';
 
 const FORMATS: Readonly<Record<FormatName, PageTableFormat>> = { armV7Short, armLpae4k };
 
+/** Options of `buildPlatform` beyond the board: where warnings go and the VCM a `/dev` node makes for itself. */
 export interface PlatformOptions {
   /** Where warnings of every layer go (default: each layer's own, `console.warn`). */
   readonly logger?: Logger;
@@ -53,6 +54,13 @@ export interface PlatformSnapshot {
   readonly directDevices: readonly { readonly name: string; readonly active: number }[];
 }
 
+/**
+ * A whole simulated system built from one board (`buildPlatform`): RAM,
+ * pools and memtypes, the VMM and CPU, every SMMU and context, the `Vcmm`
+ * wired to all drivers, the device tree and the `/dev` nodes. Everything
+ * hangs off this object; two platforms in one process share nothing, and a
+ * handle of one is `EINVAL` in the other (docs/rules.md#handles-and-platforms).
+ */
 export interface Platform {
   /** The validated board it was built from. */
   readonly board: Board;

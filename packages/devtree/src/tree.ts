@@ -23,6 +23,7 @@ import { closestNames } from './suggest.js';
 /** The root directory of the tree, as the seed names it. */
 export const TREE_ROOT = 'smmu';
 
+/** An SMMU in the device tree (`smmu/<name>`): its board entry, the object its probe made and its contexts. */
 export interface SmmuNode<S = unknown, C extends Device = Device> {
   readonly kind: 'smmu';
   readonly name: string;
@@ -34,6 +35,7 @@ export interface SmmuNode<S = unknown, C extends Device = Device> {
   readonly contexts: readonly ContextNode<S, C>[];
 }
 
+/** A context in the device tree (`smmu/<smmu>/<context>`): its bank and the device (`dev_id`) the VCM API takes. */
 export interface ContextNode<S = unknown, C extends Device = Device> {
   readonly kind: 'context';
   readonly name: string;
@@ -46,6 +48,7 @@ export interface ContextNode<S = unknown, C extends Device = Device> {
   readonly device: C;
 }
 
+/** A node of the device tree below the root: an SMMU or a context. */
 export type TreeNode<S = unknown, C extends Device = Device> = SmmuNode<S, C> | ContextNode<S, C>;
 
 /** The two "platform drivers": make the object behind an SMMU node and behind a context node. */
@@ -54,6 +57,7 @@ export interface TreeProbes<S, C extends Device> {
   context(spec: Context, parent: { readonly spec: SmmuSpec; readonly smmu: S }): C;
 }
 
+/** How `tree.print()` lays the tree out. */
 export interface PrintOptions {
   /**
    * Leading spaces of each depth: root, SMMU, context. Default `[0, 1, 2]`,
@@ -71,6 +75,14 @@ interface MutableSmmuNode<S, C extends Device> {
   contexts: ContextNode<S, C>[];
 }
 
+/**
+ * The Qualcomm SMMU device tree (`smmu/<smmu>/<context>`): users want
+ * contexts, not SMMUs, so a context's name finds its device —
+ * `getCtxInstance` (`smmu_get_ctx_instance`), `freeCtxInstance` and
+ * `getBaseAddr` (`smmu_get_base_addr`). Built from a validated board; what
+ * stands at each node is made by two probe functions, as platform drivers
+ * probe devices, so the tree does not depend on how the hardware is simulated.
+ */
 export class DeviceTree<S = unknown, C extends Device = Device> implements Iterable<TreeNode<S, C>> {
   readonly #smmus: SmmuNode<S, C>[] = [];
   readonly #byName = new Map<string, ContextNode<S, C>>();
