@@ -274,7 +274,7 @@ describe('the core driver', () => {
 describe('the split through the driver: tables match the registers', () => {
   // The minimal case: an LPAE context, T0SZ = 2, one 4 KiB page at 0x06cc_d000.
   // With T0SZ 2..7 the walk from TTBR0 starts at level 2 (ARM ARM DDI 0406C,
-  // B3.6.6 "Determining the translation table base address"), so TTBR0 must
+  // B3.6, the long-descriptor walk; AArch32.TranslationTableWalkLD), so TTBR0 must
   // point at a level-2 table: the entry for 0x06cc_d000 is L2[54] at TTBR0 + 0x1b0.
   const VA = 0x06cc_d000;
 
