@@ -33,5 +33,28 @@ export function measureOps(c: OpsCase): Promise<BenchFigure>;
 /** Time `fn` (ms), best of `runs` after one warm-up run; garbage is collected before each run when `gc` is exposed. */
 export function bestTimeMs(fn: () => unknown, runs?: number): number;
 
-/** Print the table and write `<packageDir>/bench/results.json`. Exits non-zero never: goals are reported, not asserted. */
+/** `<packageDir>/bench/results.json` (tracked) when `argv` has `--record`, else `<packageDir>/bench/last-run.json` (ignored by git). */
+export function resultsFile(packageDir: string, argv?: readonly string[]): string;
+
+/** Print the table and write the figures to `resultsFile(packageDir)`. Exits non-zero never: goals are reported, not asserted. */
 export function report(packageDir: string, figures: BenchFigure[]): void;
+
+/** `value` as a multiple of `floor`: value / floor when lower is better (times), floor / value when higher is (rates). */
+export function timesFloor(value: number, floor: number, better: 'lower' | 'higher'): number;
+
+export interface FloorCase {
+  /** the unit of the floor and of every figure, e.g. `ns/PTE`, `MiB/s` */
+  unit: string;
+  /** `lower` for times (ns per operation, ms), `higher` for rates (operations or bytes per second) */
+  better: 'lower' | 'higher';
+  /** a plain typed-array loop doing the same work, e.g. `{ name: 'typed-array-floor-ns-per-word', … }` */
+  floor: { name: string; note: string; measure: () => number | Promise<number> };
+  figures: Array<{ name: string; measure: () => number | Promise<number>; goal?: { op: '>=' | '<='; value: number }; note?: string }>;
+}
+
+/**
+ * Measure the floor, every figure, then the floor again (its better run is
+ * kept), and report the floor, then each figure followed by
+ * `<figure>-x-floor`: how many times the floor's cost it is.
+ */
+export function againstFloor(c: FloorCase): Promise<BenchFigure[]>;

@@ -1,9 +1,14 @@
-// Shared benchmark plumbing: every package writes bench/results.json as an
-// array of { name, value, unit } and prints a table beside its goals.
-// Goals are reported, never asserted (speed is measured, not tested:
-// CONTRIBUTING.md#benchmarks).
+// Shared benchmark plumbing: every package's bench/index.ts measures its
+// figures ({ name, value, unit }) and calls report(), which prints a table
+// beside the goals the package names. Goals are reported, never asserted
+// (speed is measured, not tested).
+//
+// A plain `pnpm bench` leaves the working tree as it was: results go to
+// bench/last-run.json, which git ignores. `pnpm bench --record` (turbo
+// passes the flag through to each package's script) writes the tracked
+// bench/results.json instead, for a commit that records new figures.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
 
 export async function measureOps(c) {
@@ -44,6 +49,11 @@ function meets(f) {
   return ok ? 'yes' : 'NO';
 }
 
+/** The file `report` writes: the tracked record only when the run was asked to `--record`. */
+export function resultsFile(packageDir, argv = process.argv) {
+  return join(packageDir, 'bench', argv.includes('--record') ? 'results.json' : 'last-run.json');
+}
+
 export function report(packageDir, figures) {
   const rows = figures.map((f) => ({
     name: f.name,
@@ -54,9 +64,46 @@ export function report(packageDir, figures) {
     note: f.note ?? '',
   }));
   console.table(rows);
-  const dir = join(packageDir, 'bench');
-  mkdirSync(dir, { recursive: true });
+  const file = resultsFile(packageDir);
+  mkdirSync(dirname(file), { recursive: true });
   const results = figures.map(({ name, value, unit }) => ({ name, value, unit }));
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(`wrote ${join(dir, 'results.json')}`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${file}${file.endsWith('results.json') ? '' : ' (untracked; `pnpm bench --record` writes bench/results.json)'}`);
+}
+
+// The floor: how fast the machine does the same work with nothing of ours in
+// the way — a plain typed-array loop moving the same bytes or storing the
+// same words. Measured in the same run as the figures it is set beside, so
+// that a loaded or slow machine moves both and their ratio still says what
+// the model costs.
+
+/** `value` as a multiple of `floor`: how many times the floor's cost, whichever way the unit reads. */
+export function timesFloor(value, floor, better) {
+  const ratio = better === 'lower' ? value / floor : floor / value;
+  return Math.round(ratio * 100) / 100;
+}
+
+export async function againstFloor(c) {
+  const best = (a, b) => (c.better === 'lower' ? Math.min(a, b) : Math.max(a, b));
+  // The floor before and after the figures; the better of the two, so that a
+  // slow moment during one floor run does not flatter the figures.
+  const before = await c.floor.measure();
+  const measured = [];
+  for (const f of c.figures) measured.push(await f.measure());
+  const floor = best(before, await c.floor.measure());
+  const out = [{ name: c.floor.name, value: floor, unit: c.unit, note: c.floor.note }];
+  for (const [i, f] of c.figures.entries()) {
+    const value = measured[i];
+    const figure = { name: f.name, value, unit: c.unit };
+    if (f.goal) figure.goal = f.goal;
+    if (f.note) figure.note = f.note;
+    out.push(figure);
+    out.push({
+      name: `${f.name}-x-floor`,
+      value: timesFloor(value, floor, c.better),
+      unit: 'x floor',
+      note: `${f.name} costs this many times ${c.floor.name}, measured in the same run`,
+    });
+  }
+  return out;
 }

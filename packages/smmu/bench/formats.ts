@@ -12,7 +12,7 @@
  * every run's table memory untouched.
  */
 import type { BenchFigure } from '@vcm/bench-kit';
-import { bestTimeMs } from '@vcm/bench-kit';
+import { againstFloor, bestTimeMs } from '@vcm/bench-kit';
 import { SZ_256M, SZ_4K, VCM_READ, VCM_WB_WA, VCM_WRITE } from '@vcm/core';
 import type { PageTable, PageTableFormat } from '../src/format.js';
 import { armLpae4k, armV7Short } from '../src/formats/index.js';
@@ -87,27 +87,31 @@ function floorNsPerWord(): number {
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 export async function formatFigures(): Promise<BenchFigure[]> {
-  await Promise.resolve();
-  return [
-    {
-      name: 'map-256m-4k-ns-per-pte',
-      value: round(mapNsPerPte(armV7Short)),
-      unit: 'ns/PTE',
-      goal: { op: '<=', value: 10 },
-      note: 'armV7Short mapRange of 256 MiB as 65536 4 KiB pages (va 0, pa 0x8000_1000)',
-    },
-    {
-      name: 'lpae-map-256m-4k-ns-per-pte',
-      value: round(mapNsPerPte(armLpae4k)),
-      unit: 'ns/PTE',
-      note: 'armLpae4k mapRange of 256 MiB as 4 KiB pages (two 32-bit stores per PTE)',
-    },
-    {
+  // Each map figure beside the floor measured in the same run, and its `-x-floor` ratio.
+  const mapping = await againstFloor({
+    unit: 'ns/PTE',
+    better: 'lower',
+    floor: {
       name: 'typed-array-floor-ns-per-word',
-      value: round(floorNsPerWord()),
-      unit: 'ns/word',
-      note: 'plain Uint32Array write loop of 65536 words: the floor for bulk mapping',
+      note: 'plain Uint32Array write loop of 65536 words (ns per word): the floor for bulk mapping',
+      measure: () => round(floorNsPerWord()),
     },
+    figures: [
+      {
+        name: 'map-256m-4k-ns-per-pte',
+        measure: () => round(mapNsPerPte(armV7Short)),
+        goal: { op: '<=', value: 10 },
+        note: 'armV7Short mapRange of 256 MiB as 65536 4 KiB pages (va 0, pa 0x8000_1000)',
+      },
+      {
+        name: 'lpae-map-256m-4k-ns-per-pte',
+        measure: () => round(mapNsPerPte(armLpae4k)),
+        note: 'armLpae4k mapRange of 256 MiB as 4 KiB pages (two 32-bit stores per PTE)',
+      },
+    ],
+  });
+  return [
+    ...mapping,
     { name: 'unmap-256m-4k-ns-per-pte', value: round(unmapNsPerPte(armV7Short)), unit: 'ns/PTE', note: 'armV7Short unmapRange of the same 256 MiB' },
     { name: 'lpae-unmap-256m-4k-ns-per-pte', value: round(unmapNsPerPte(armLpae4k)), unit: 'ns/PTE', note: 'armLpae4k unmapRange of the same 256 MiB' },
     { name: 'walk-4k-ns', value: round(walkNs(armV7Short)), unit: 'ns', note: 'armV7Short walk of a 4 KiB page (two reads from RAM, one result object)' },
