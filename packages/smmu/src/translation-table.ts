@@ -22,7 +22,11 @@ import type { ContextBank } from './context-bank.js';
 
 /** log2 of each page size of a format, ascending (what the TLB probes). */
 export function sizesLog2Of(format: PageTableFormat): number[] {
-  return format.pageSizes.map((s) => 31 - Math.clz32(s));
+  const sizes = typeof format === 'object' && format !== null ? (format as { pageSizes?: unknown }).pageSizes : undefined;
+  if (!Array.isArray(sizes) || !sizes.every((s) => typeof s === 'number' && s > 0 && (s & (s - 1)) === 0)) {
+    throw new VcmError('EINVAL', `sizesLog2Of: format must be a PageTableFormat (armV7Short or armLpae4k), got ${format === null ? 'null' : typeof format}`, { param: 'format' });
+  }
+  return (sizes as number[]).map((s) => 31 - Math.clz32(s));
 }
 
 /**

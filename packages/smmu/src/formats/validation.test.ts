@@ -9,6 +9,7 @@ import { vcmErrorOf } from '@vcm/test-kit';
 import { PROT_GLOBAL, PROT_PRIV, isWalkFault } from '../format.js';
 import type { PageTableFormat } from '../format.js';
 import { protOfAttr } from '../prot.js';
+import { sizesLog2Of } from '../translation-table.js';
 import { armLpae4k, armV7Short } from './index.js';
 import { TestRam } from './test-ram.js';
 
@@ -99,5 +100,13 @@ describe('isWalkFault and protOfAttr given junk', () => {
       expect(e.code).toBe('EINVAL');
       expect(e.message).toContain('protOfAttr: attr');
     }
+  });
+});
+
+describe('sizesLog2Of given junk', () => {
+  it('answers EINVAL for what is not a format, and the log2 of each page size for a format', () => {
+    expect(sizesLog2Of(armV7Short)).toEqual([12, 16, 20, 24]);
+    expect(sizesLog2Of(armLpae4k)).toEqual([12, 21, 30]);
+    for (const j of [...JUNK, undefined, { pageSizes: [3] }, { pageSizes: 'x' }]) expect(vcmErrorOf(() => sizesLog2Of(j as never)).code).toBe('EINVAL');
   });
 });
