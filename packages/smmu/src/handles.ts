@@ -21,10 +21,12 @@ export function registerContext(ctx: SmmuContext): void {
   contexts.add(ctx);
 }
 
+/** `x` is an `Smmu` made by this package (any value may be asked). */
 export function isSmmu(x: unknown): x is Smmu {
   return typeof x === 'object' && x !== null && smmus.has(x);
 }
 
+/** `x` is an SMMU context made by `smmu.createContext` (any value may be asked; a deinitialised one still is). */
 export function isSmmuContext(x: unknown): x is SmmuContext {
   return typeof x === 'object' && x !== null && contexts.has(x);
 }

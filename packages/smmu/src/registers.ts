@@ -222,6 +222,12 @@ export class BankRegisters {
 
   /** `onChange` is called after every change (and may throw to refuse it: the change is undone). */
   constructor(onChange?: (regs: BankRegisters) => void) {
+    if (onChange !== undefined && typeof onChange !== 'function') {
+      throw new VcmError('EINVAL', `new BankRegisters: onChange must be a function or undefined, got ${onChange === null ? 'null' : typeof onChange}`, {
+        param: 'onChange',
+        expected: 'function',
+      });
+    }
     this.#onChange = onChange;
   }
 
@@ -274,6 +280,12 @@ export class BankRegisters {
 
   /** @internal The fault path's own writes (FSR, FAR, FSYNR0, RESUME): no decoding is involved. */
   setStatus(reg: typeof REG_FSR | typeof REG_FAR | typeof REG_FSYNR0 | typeof REG_RESUME, value: number): void {
+    if ((reg !== REG_FSR && reg !== REG_FAR && reg !== REG_FSYNR0 && reg !== REG_RESUME) || !(value >= 0 && value <= 0xffffffff && Number.isInteger(value))) {
+      throw new VcmError('EINVAL', `registers.setStatus: reg must be REG_FSR, REG_FAR, REG_FSYNR0 or REG_RESUME and value a 32-bit word, got ${String(reg)}, ${String(value)}`, {
+        param: 'reg',
+        expected: 'a status register and a 32-bit word',
+      });
+    }
     this.#words[reg] = value;
   }
 
