@@ -41,6 +41,18 @@ describe('buildPlatform', () => {
     expect(vcmErrorOf(() => buildPlatform(bad as unknown)).details['path']).toBe('board.smmus[0].format');
   });
 
+  it("the snapshot shows per context whether a fault handler is hooked, and the last fault's FSR and FAR", () => {
+    const p = buildPlatform(msm8x60Board(), { logger: { warn: () => undefined } });
+    const dev = p.tree.getCtxInstance('vcodec_a_mm1');
+    const vcm = p.vcmm.create(SZ_1M, SZ_1M);
+    vcm.assoc(dev).activate();
+    p.vcmm.hook(dev, () => 'terminate');
+    expect(vcmErrorOf(() => dev.dma.read(SZ_1M + 0x40, 4)).code).toBe('EFAULT');
+    const snap = p.snapshot().contexts.find((c) => (c as { name: string }).name === 'vcodec_a_mm1');
+    expect(snap).toMatchObject({ hooked: true, far: SZ_1M + 0x40 });
+    expect((snap as { fsr: number }).fsr).not.toBe(0);
+  });
+
   it('two platforms in one process share no state', () => {
     const a = buildPlatform(seedExampleBoard());
     const b = buildPlatform(seedExampleBoard());

@@ -195,7 +195,18 @@ export function buildPlatform<T>(description: BoardInput<T>, options: PlatformOp
         vcmm: vcmm.snapshot(),
         contexts: [...tree.contexts()].map((c) => {
           const s = c.device.toJSON();
-          return { name: s.name, bank: s.bank, active: s.active, ttbr0Table: s.ttbr0Table, ttbr1Table: s.ttbr1Table, ownTable: s.ownTable };
+          return {
+            name: s.name,
+            bank: s.bank,
+            active: s.active,
+            ttbr0Table: s.ttbr0Table,
+            ttbr1Table: s.ttbr1Table,
+            ownTable: s.ownTable,
+            // Fault observability: a handler is hooked, and the last fault's record.
+            hooked: s.hooked,
+            fsr: s.registers.fsr,
+            far: s.registers.far,
+          };
         }),
         processes: vmm.processes.map((p) => p.toJSON()),
         dev: dev.snapshot(),
