@@ -76,10 +76,17 @@ export class OwnTable {
     this.#checkPageAligned(where, 'pa', pa, size);
     this.#checkPageAligned(where, 'va', va, size);
     const prot = protOfAttr(checkAttr(where, 'attr', attr, 0x3ff | PROT_GLOBAL | PROT_PRIV));
-    this.#change(where, (t) => {
-      t.mapPage(va, pa, size, prot);
-      this.#leaves++;
-    });
+    const created = this.#table === undefined;
+    const table = this.ensure();
+    table.updateStart();
+    try {
+      table.mapPage(va, pa, size, prot);
+    } catch (e) {
+      this.#refused(where, table, created);
+      throw e;
+    }
+    table.updateDone(where);
+    this.#leaves++;
   }
 
   /** `smmu_unmap(dev, va, len)`: exactly one page mapped earlier with that size. */
@@ -87,10 +94,17 @@ export class OwnTable {
     const size = this.#checkPageSize(where, len);
     checkUint(where, 'va', va, 0xffffffff);
     this.#checkPageAligned(where, 'va', va, size);
-    this.#change(where, (t) => {
-      t.unmapPage(va, size);
-      this.#leaves--;
-    });
+    const created = this.#table === undefined;
+    const table = this.ensure();
+    table.updateStart();
+    try {
+      table.unmapPage(va, size);
+    } catch (e) {
+      this.#refused(where, table, created);
+      throw e;
+    }
+    table.updateDone(where);
+    this.#leaves--;
   }
 
   /** Free the table memory (the context is deinitialised). */
@@ -100,19 +114,13 @@ export class OwnTable {
     this.#leaves = 0;
   }
 
-  /** One change in its own bracket; a refused change on a table this call made frees it again (docs/rules.md#atomicity). */
-  #change(where: string, change: (t: TranslationTable) => void): void {
-    const created = this.#table === undefined;
-    const table = this.ensure();
-    table.updateStart();
-    try {
-      change(table);
-    } catch (e) {
-      table.updateDone(where);
-      if (created) this.destroy();
-      throw e;
-    }
+  /**
+   * Close the bracket of a refused change (each change is its own bracket);
+   * a table the refused call made is freed again (docs/rules.md#atomicity).
+   */
+  #refused(where: string, table: TranslationTable, created: boolean): void {
     table.updateDone(where);
+    if (created) this.destroy();
   }
 
   #checkPageSize(where: string, len: unknown): number {
