@@ -151,7 +151,7 @@ describe('addresses and counters in the JSON', () => {
       expect(r.walks).toBe(r.misses);
       expect(r.hits + r.misses).toBe(r.accesses);
     }
-    expect(w.tables.map((t) => t.title)).toEqual([expect.stringMatching(/^Sequential/), expect.stringMatching(/^Rotated/)]);
+    expect(w.tables.map((t) => t.title).slice(0, 2)).toEqual([expect.stringMatching(/^Sequential/), expect.stringMatching(/^Rotated/)]);
     expect(w.charts).toHaveLength(2);
   });
 
@@ -249,7 +249,8 @@ describe('a command line that fits the shell', () => {
     expect(r.stdout).toBe('');
     expect(r.status).toBe(2);
     const far = run(['zzz']);
-    expect(far.stderr).toContain("unknown command 'zzz' (commands: memory, walkthrough, three-way, video-playback, smmu, userspace, tlb-study, all, board)");
+    expect(far.stderr).toContain("error: unknown command 'zzz'");
+    expect(far.stderr).toContain('(run vcm-ref --help for usage)');
     expect(far.status).toBe(2);
   });
 
