@@ -34,6 +34,7 @@ import {
   fsrBitOf,
 } from './registers.js';
 import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE } from './tlb.js';
+import { isSmmuContext } from './handles.js';
 import type { Smmu } from './smmu.js';
 import type { SmmuContext } from './context.js';
 
@@ -63,6 +64,22 @@ export function permOf(w: WalkResult, privileged: boolean): number {
     ((privileged ? w.privilegedExecutable : w.executable) ? PERM_EXECUTE : 0) |
     (w.user ? PERM_USER : 0)
   );
+}
+
+/**
+ * Put a walk's leaf into the TLB for `bank` (tagged with its ASID); a leaf
+ * of a size the SMMU's TLB has not held before (a contiguous run) becomes
+ * one more size its lookups and invalidations probe. Returns the slot.
+ */
+function fill(bank: ContextBank, w: WalkResult, perm: number): number {
+  const smmu = bank.smmu;
+  const lg = 31 - Math.clz32(w.size);
+  const sizes = smmu.sizesLog2;
+  if (!sizes.includes(lg)) {
+    sizes.push(lg);
+    sizes.sort((a, b) => a - b);
+  }
+  return smmu.tlb.fill(bank.index, bank.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
 }
 
 /** The `VcmError` a terminated (or unhandled) fault raises. */
@@ -175,6 +192,12 @@ export class ContextBank {
 
   /** @internal Load a context's register image (a context switch; seed: activation). `EINVAL` from the format leaves the bank as it was. */
   program(owner: SmmuContext, image: BankRegisters): void {
+    if (!isSmmuContext(owner) || !(image instanceof BankRegisters)) {
+      throw new VcmError('EINVAL', `${this.smmu.name} bank ${this.index}.program: owner must be an SMMU context and image a BankRegisters`, {
+        param: isSmmuContext(owner) ? 'image' : 'owner',
+        expected: 'an SmmuContext and a BankRegisters image',
+      });
+    }
     const previous = this.#owner;
     this.#owner = owner;
     try {
@@ -227,7 +250,7 @@ export class ContextBank {
         context: this.#owner?.name,
       });
     }
-    return smmu.fill(this, w, permOf(w, privileged));
+    return fill(this, w, permOf(w, privileged));
   }
 
   /**
@@ -266,7 +289,7 @@ export class ContextBank {
           level = w.level;
           descriptor = w.descriptor;
         } else {
-          slot = smmu.fill(this, w, permOf(w, privileged));
+          slot = fill(this, w, permOf(w, privileged));
           if ((tlb.perm(slot) & need) === need) return slot;
           kind = 'permission';
           level = w.level;

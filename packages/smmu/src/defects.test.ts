@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { SZ_4K, SZ_64M, VCM_MEMTYPE_0, VCM_READ, VCM_WRITE, Vcmm } from '@vcm/core';
 import { vcmErrorOf } from '@vcm/test-kit';
-import { FSR_SS, FSR_TF } from './registers.js';
+import { FSR_SS, FSR_TF, REG_SCTLR, REG_TTBCR, TTBCR_EAE } from './registers.js';
 import { TestAllocator, testSmmu } from './test-smmu.js';
 import type { SmmuContext } from './context.js';
 
@@ -161,6 +161,34 @@ describe('bad input to the SMMU API', () => {
     ctx.map(0x4000_0000, 0, SZ_4K, RW);
     expect(vcmErrorOf(() => ctx.dma.stream(0, SZ_4K, null as never)).code).toBe('EINVAL');
     expect(vcmErrorOf(() => ctx.dma.stream(0, SZ_4K, 5 as never)).code).toBe('EINVAL');
+  });
+
+  it("the SMMU's and its banks' internal entry points given junk are EINVAL and change nothing", () => {
+    const { smmu, ctx } = active();
+    const before = JSON.stringify(smmu.toJSON());
+    for (const junk of [Number.NaN, -1, 1.5, 2 ** 40, 'x', null, undefined, {}]) {
+      expect(vcmErrorOf(() => smmu.releaseContextId(junk as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => smmu.forgetContext(junk as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => smmu.banks[1]!.program(junk as never, junk as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => smmu.banks[1]!.program(ctx, junk as never)).code).toBe('EINVAL');
+      if (typeof junk !== 'string') expect(vcmErrorOf(() => smmu.allocateContextId(junk as never)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => ctx.registers.write(junk as never, 0)).code).toBe('EINVAL');
+      expect(vcmErrorOf(() => ctx.registers.load(junk as never)).code).toBe('EINVAL');
+    }
+    expect(JSON.stringify(smmu.toJSON())).toBe(before);
+  });
+
+  it('a register write the format cannot express is refused and leaves the bank as it was', () => {
+    const { smmu, ctx } = active();
+    ctx.map(0x4000_0000, 0x1000, SZ_4K, RW);
+    const before = JSON.stringify(smmu.toJSON());
+    const regs = smmu.banks[0]!.registers;
+    // TTBCR.EAE is the long-descriptor format: a short-descriptor SMMU cannot walk it.
+    expect(vcmErrorOf(() => regs.write(REG_TTBCR, TTBCR_EAE)).code).toBe('EINVAL');
+    // SCTLR.M is cleared by deactivating the context, not behind its back.
+    expect(vcmErrorOf(() => regs.write(REG_SCTLR, 0)).code).toBe('EINVAL');
+    expect(JSON.stringify(smmu.toJSON())).toBe(before);
+    expect(ctx.translate(0x1000)).toBe(0x4000_0000);
   });
 
   it("the driver's activate and deactivate given junk activations are EINVAL and change nothing", () => {

@@ -8,10 +8,10 @@
  */
 import { VcmError, checkAligned, checkUint } from '@vcm/core';
 import type { Logger, PhysicalMemory } from '@vcm/core';
-import type { PageTableFormat, TableMemory, WalkResult } from './format.js';
+import type { PageTableFormat, TableMemory } from './format.js';
 import { ContextBank } from './context-bank.js';
 import { SmmuContext, type ContextOptions, type ContextSnapshot } from './context.js';
-import { registerSmmu } from './handles.js';
+import { isSmmuContext, registerSmmu } from './handles.js';
 import { TLB_MAX_BANKS, Tlb, type TlbOptions, type TlbStats } from './tlb.js';
 import { sizesLog2Of } from './translation-table.js';
 import { createSmmuDriver, type SmmuDriver } from './driver.js';
@@ -153,20 +153,6 @@ export class Smmu {
     registerSmmu(this);
   }
 
-  /**
-   * @internal Put a walk's leaf into the TLB for `bank` (tagged with its
-   * ASID); a leaf of a size not seen before (a contiguous run) becomes one
-   * more size lookups probe. Returns the slot.
-   */
-  fill(bank: ContextBank, w: WalkResult, perm: number): number {
-    const lg = 31 - Math.clz32(w.size);
-    const sizes = this.sizesLog2;
-    if (!sizes.includes(lg)) {
-      sizes.push(lg);
-      sizes.sort((a, b) => a - b);
-    }
-    return this.tlb.fill(bank.index, bank.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
-  }
 
   /** Live virtual contexts created here, in creation order. */
   get contexts(): readonly SmmuContext[] {
@@ -211,6 +197,9 @@ export class Smmu {
 
   /** @internal A free CONTEXTIDR value for a context bound here. */
   allocateContextId(where: string): number {
+    if (typeof where !== 'string') {
+      throw new VcmError('EINVAL', `${this.name}.allocateContextId: where must name the calling operation (a string), got ${where === null ? 'null' : typeof where}`, { param: 'where' });
+    }
     for (let i = 0; i < CONTEXT_ID_COUNT; i++) {
       const id = (this.nextContextId + i) % CONTEXT_ID_COUNT;
       if (this.contextIds[id] === 0) {
@@ -224,6 +213,7 @@ export class Smmu {
 
   /** @internal */
   releaseContextId(id: number): void {
+    checkUint(`${this.name}.releaseContextId`, 'id', id, CONTEXT_ID_COUNT - 1);
     // A context id being reused must not find entries of its previous holder.
     for (const bank of this.banks) this.tlb.invalidateContext(bank.index, id);
     this.contextIds[id] = 0;
@@ -231,6 +221,9 @@ export class Smmu {
 
   /** @internal Called by `ctx.deinit()`. */
   forgetContext(ctx: SmmuContext): void {
+    if (!isSmmuContext(ctx)) {
+      throw new VcmError('EINVAL', `${this.name}.forgetContext: ctx must be an SMMU context, got ${ctx === null ? 'null' : typeof ctx}`, { param: 'ctx' });
+    }
     const i = this.live.indexOf(ctx);
     if (i >= 0) this.live.splice(i, 1);
   }
