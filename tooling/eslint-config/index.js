@@ -20,6 +20,7 @@ import tseslint from 'typescript-eslint';
  *   @vcm/smmu         @vcm/core
  *   @vcm/vmm-overlay  @vcm/core, @vcm/smmu
  *   @vcm/devtree      @vcm/core, @vcm/physalloc, @vcm/smmu, @vcm/vmm-overlay
+ *   @vcm/scenario     @vcm/core, @vcm/physalloc, @vcm/smmu, @vcm/vmm-overlay, @vcm/devtree
  *
  * apps/* and tooling/* are not in the table: they may import anything.
  */
@@ -29,6 +30,7 @@ export const LAYERS = {
   '@vcm/smmu': ['@vcm/core'],
   '@vcm/vmm-overlay': ['@vcm/core', '@vcm/smmu'],
   '@vcm/devtree': ['@vcm/core', '@vcm/physalloc', '@vcm/smmu', '@vcm/vmm-overlay'],
+  '@vcm/scenario': ['@vcm/core', '@vcm/physalloc', '@vcm/smmu', '@vcm/vmm-overlay', '@vcm/devtree'],
 };
 
 /**

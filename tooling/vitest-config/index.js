@@ -12,7 +12,7 @@ export const vcmVitestConfig = defineConfig({
   resolve: {
     alias: [
       { find: /^@vcm\/core\/compat$/, replacement: `${root}packages/core/src/compat/index.ts` },
-      { find: /^@vcm\/(core|physalloc|smmu|vmm-overlay|devtree)$/, replacement: `${root}packages/$1/src/index.ts` },
+      { find: /^@vcm\/(core|physalloc|smmu|vmm-overlay|devtree|scenario)$/, replacement: `${root}packages/$1/src/index.ts` },
     ],
   },
   test: {

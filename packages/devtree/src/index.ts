@@ -6,6 +6,7 @@ export { msm8x60Board, msm8x60MemoryDescription, seedExampleBoard } from './pres
 export { DeviceTree, TREE_ROOT } from './tree.js';
 export type { ContextNode, PrintOptions, SmmuNode, TreeNode, TreeProbes } from './tree.js';
 export { buildPlatform } from './platform.js';
+export { closestNames } from './suggest.js';
 export type { BoardInput, Platform, PlatformOptions, PlatformSnapshot } from './platform.js';
 export { DevNodes, DevHandle, DEV_PREFIX, DEFAULT_NODE_VCM, DEFAULT_MMAP_ATTR } from './dev-nodes.js';
 export type { DevMapping, DevNodesSnapshot, MmapOptions, NodeVcmRange } from './dev-nodes.js';

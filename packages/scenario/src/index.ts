@@ -1,0 +1,12 @@
+export { ACCESS_BITS, BOARD_PRESETS, CACHE_POLICIES, EXPECT_KINDS, IMAGE_FORMATS, INTERLEAVES, PAGE_SELECTIONS, PATTERN_KINDS, SPACE_KINDS, SWEEP_LIMIT, parseSize, scenarioDescription } from './definition.js';
+export type * from './definition.js';
+export { BYTES_PER_PIXEL, imageGeometry, minStride, pageRounded } from './image.js';
+export type { ImageGeometry } from './image.js';
+export { parseScenarioText } from './parse-text.js';
+export { validateScenario, parseScenario } from './validate.js';
+export type { CheckedScenario, SweepPoint } from './validate.js';
+export type { BufferPlan } from './rules.js';
+export { runScenario, runSweep, fnv1a, framesOf } from './runner.js';
+export type { Counters, Progress, RunOptions, ScenarioReport, SweepReport, SweepRow } from './runner.js';
+export { forEachRun, patternOf, xorshift32 } from './patterns.js';
+export type { Run } from './patterns.js';

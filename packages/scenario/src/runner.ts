@@ -1,0 +1,504 @@
+/**
+ * The runner (docs/scenarios.md#the-runner): a checked scenario executed for
+ * real on `buildPlatform(board)` — `vcm_phys_alloc` for every buffer,
+ * `vcm_create`/`vcm_create_from_prebuilt`, `vcm_assoc` and `vcm_activate`
+ * for every space, `vcm_reserve`/`vcm_back` for every mapping, then the
+ * traffic: SMMU contexts through `ctx.dma` (the TLB, the walk, the
+ * permission check), the CPU through its MMU, direct-mapped devices on the
+ * bus. It reports what the hardware counted and then evaluates `expect`.
+ * Everything is deterministic: the same scenario gives the same report.
+ */
+import {
+  VCM_1MB,
+  VCM_4KB,
+  VCM_64KB,
+  VCM_ALL,
+  VCM_EXECUTE,
+  VCM_NOTCACHED,
+  VCM_PHYS_CONT,
+  VCM_PREBUILT_KERNEL,
+  VCM_PREBUILT_USER,
+  VCM_READ,
+  VCM_START,
+  VCM_USE_HIGH_BASE,
+  VCM_USE_LOW_BASE,
+  VCM_WB_NWA,
+  VCM_WB_WA,
+  VCM_WRITE,
+  VCM_WT,
+  VcmError,
+  isVcmError,
+  vcmAlignAttr,
+  vcmPhysAlignAttr,
+  vcmSplitAttr,
+} from '@vcm/core';
+import type { Device, Physmem, Reservation, Vcm } from '@vcm/core';
+import { buildPlatform } from '@vcm/devtree';
+import type { Platform } from '@vcm/devtree';
+import type { SmmuContext } from '@vcm/smmu';
+import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
+import { scenarioError } from './issues.js';
+import { forEachRun, patternOf, xorshift32 } from './patterns.js';
+import { boardDevices, spaceDevices, spaceFor } from './rules.js';
+import type { BufferPlan } from './rules.js';
+import type { CheckedScenario } from './validate.js';
+
+/** TLB counters of one device, or of one traffic entry. */
+export interface Counters {
+  accesses: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  walks: number;
+  faults: number;
+}
+
+/** What the runner reports (docs/scenarios.md#the-report). */
+export interface ScenarioReport {
+  readonly scenario: string;
+  readonly board: string;
+  readonly seed: number;
+  /** Simulated time the frames span: the last frame's start plus one frame period (0 without frame rates). */
+  readonly simulatedSeconds: number;
+  readonly buffers: readonly {
+    readonly name: string;
+    readonly instance: number;
+    readonly memtype: number;
+    readonly bytes: number;
+    readonly allocBytes: number;
+    readonly contiguous: boolean;
+    readonly chunks: readonly { readonly pa: number; readonly len: number }[];
+  }[];
+  readonly spaces: readonly {
+    readonly name: string;
+    readonly kind: SpaceSpec['kind'];
+    readonly start: number;
+    readonly len: number;
+    readonly devices: readonly string[];
+    /** Bytes of page tables the space's translations occupy (device spaces: every table loaded for its contexts; null for the CPU's shared tables). */
+    readonly pageTableBytes: number | null;
+    readonly reservations: readonly { readonly buffer: string; readonly instance: number; readonly devAddr: number; readonly len: number }[];
+  }[];
+  readonly devices: readonly ({ readonly name: string; readonly kind: 'context' | 'cpu' | 'direct'; readonly smmu: string | null } & Readonly<Counters>)[];
+  readonly traffic: readonly ({ readonly device: string; readonly buffers: readonly string[]; readonly access: 'read' | 'write'; readonly pattern: string; readonly frames: number } & Readonly<Counters>)[];
+  readonly tlbs: readonly { readonly name: string; readonly entries: number; readonly policy: string; readonly hits: number; readonly misses: number; readonly walks: number; readonly evictions: number }[];
+  readonly pools: {
+    readonly block: readonly { readonly name: string; readonly blockSize: number; readonly total: number; readonly inUse: number; readonly free: number }[];
+    readonly contiguous: readonly { readonly name: string; readonly size: number; readonly inUseBytes: number; readonly largestFree: number; readonly freeExtents: number }[];
+    readonly memtypes: readonly { readonly id: number; readonly name: string; readonly allocatedBytes: number; readonly freeBytes: number; readonly totalBytes: number }[];
+    readonly pageTableBytes: number;
+  };
+  /** fnv1a of every buffer a device read or wrote with `data: true`, per frame. */
+  readonly checksums: readonly { readonly device: string; readonly buffer: string; readonly instance: number; readonly frame: number; readonly access: 'read' | 'write'; readonly fnv1a: number }[];
+  readonly faults: readonly { readonly device: string; readonly buffer: string; readonly frame: number; readonly message: string }[];
+  readonly expectations: readonly { readonly name: string; readonly kind: string; readonly ok: boolean; readonly expected: string; readonly actual: string }[];
+  /** Every expectation held. */
+  readonly ok: boolean;
+}
+
+/** Progress of a long run: `done` of `total` frames. */
+export type Progress = (label: string, done: number, total: number) => void;
+
+/** Options of `runScenario`. */
+export interface RunOptions {
+  readonly progress?: Progress;
+}
+
+/** fnv1a-32 of `bytes`: the checksum the walk-throughs print too. */
+export function fnv1a(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const PAGE_BITS: Readonly<Record<string, number>> = { all: VCM_ALL, '1M': VCM_1MB, '64K': VCM_64KB, '4K': VCM_4KB };
+const CACHE_BITS: Readonly<Record<string, number>> = { uncached: VCM_NOTCACHED, 'wb-wa': VCM_WB_WA, 'wb-nwa': VCM_WB_NWA, wt: VCM_WT };
+const ACCESS: Readonly<Record<string, number>> = { read: VCM_READ, write: VCM_WRITE, execute: VCM_EXECUTE };
+
+function zero(): Counters {
+  return { accesses: 0, bytes: 0, hits: 0, misses: 0, walks: 0, faults: 0 };
+}
+
+function add(to: Counters, from: Readonly<Counters>): void {
+  to.accesses += from.accesses;
+  to.bytes += from.bytes;
+  to.hits += from.hits;
+  to.misses += from.misses;
+  to.walks += from.walks;
+  to.faults += from.faults;
+}
+
+/** How one device reaches memory: the moves the runner needs, whatever the device is. */
+interface Port {
+  readonly kind: 'context' | 'cpu' | 'direct';
+  readonly smmu: string | null;
+  /** Replay the address pattern of `len` bytes at `va` in bursts; the counters it moved. */
+  stream(va: number, len: number, burst: number, write: boolean): Counters;
+  read(va: number, len: number): Uint8Array;
+  write(va: number, bytes: Uint8Array): void;
+  /** The translation cache's counters now (zeros for a device without one). */
+  tlb(): { hits: number; misses: number; walks: number };
+}
+
+function tlbCounters(t: { hits: number; misses: number; walks: number }): { hits: number; misses: number; walks: number } {
+  return { hits: t.hits, misses: t.misses, walks: t.walks };
+}
+
+function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>): Port {
+  if (contexts.has(name)) {
+    const ctx: SmmuContext = platform.tree.getCtxInstance(name);
+    return {
+      kind: 'context',
+      smmu: ctx.smmu.name,
+      stream(va, len, burst, write) {
+        const r = ctx.dma.stream(va, len, { burst, access: write ? 'write' : 'read' });
+        return { accesses: r.accesses, bytes: len, hits: r.hits, misses: r.misses, walks: r.walks, faults: 0 };
+      },
+      read: (va, len) => ctx.dma.read(va, len),
+      write: (va, bytes) => ctx.dma.write(va, bytes),
+      tlb: () => tlbCounters(ctx.smmu.tlb.stats()),
+    };
+  }
+  const cpu = platform.cpu;
+  if (name === cpu.name) {
+    return {
+      kind: 'cpu',
+      smmu: null,
+      // The CPU has no burst engine: each burst is one access through its MMU (TLB, walk, permission check).
+      stream(va, len, burst, write) {
+        const before = tlbCounters(cpu.tlb.stats());
+        let accesses = 0;
+        for (let a = va; a < va + len; a += burst) {
+          cpu.translate(a, write ? 'write' : 'read');
+          accesses++;
+        }
+        const after = tlbCounters(cpu.tlb.stats());
+        return { accesses, bytes: len, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 };
+      },
+      read: (va, len) => cpu.read(va, len),
+      write: (va, bytes) => cpu.write(va, bytes),
+      tlb: () => tlbCounters(cpu.tlb.stats()),
+    };
+  }
+  // A direct-mapped device: its device address is the physical address (the VCMM's one-to-one "walk" says it is mapped).
+  const dev: Device = platform.device(name);
+  const pa = (va: number): number => platform.vcmm.devAddrToPhysAddr(dev, va);
+  return {
+    kind: 'direct',
+    smmu: null,
+    stream(va, len, burst) {
+      pa(va);
+      return { accesses: Math.ceil(len / burst), bytes: len, hits: 0, misses: 0, walks: 0, faults: 0 };
+    },
+    read: (va, len) => platform.memory.read(pa(va), len),
+    write: (va, bytes) => platform.memory.write(pa(va), bytes),
+    tlb: () => ({ hits: 0, misses: 0, walks: 0 }),
+  };
+}
+
+function physAttr(plan: BufferPlan): number {
+  let attr = plan.spec.contiguous ? VCM_PHYS_CONT : 0;
+  if (!plan.spec.contiguous) for (const p of plan.spec.pages) attr |= PAGE_BITS[p]!;
+  if (plan.spec.align !== undefined) attr |= vcmPhysAlignAttr(plan.spec.align);
+  return attr;
+}
+
+function resAttr(m: MappingSpec): number {
+  let attr = 0;
+  for (const a of m.access) attr |= ACCESS[a]!;
+  if (m.cache !== undefined) attr |= CACHE_BITS[m.cache]!;
+  if (m.align !== undefined) attr |= vcmAlignAttr(Math.log2(m.align));
+  return attr;
+}
+
+/** A failure of the platform while setting the scenario up (out of memory, no room in a space): the scenario's fault, reported at its path. */
+function setupError(path: string, value: unknown, e: unknown): never {
+  if (isVcmError(e)) throw scenarioError(path, value, `was refused by the platform: ${e.code} ${e.message}`, 'a scenario the board can hold');
+  throw e;
+}
+
+/** The frames of every traffic entry in the order they run. */
+function schedule(scenario: Scenario): { t: number; frame: number; time: number }[] {
+  const events: { t: number; frame: number; time: number }[] = [];
+  scenario.traffic.forEach((t, i) => {
+    const frames = framesOf(scenario, t);
+    for (let f = 0; f < frames; f++) events.push({ t: i, frame: f, time: t.fps === undefined ? f : f / t.fps });
+  });
+  if (scenario.interleave === 'time') events.sort((a, b) => a.time - b.time || a.t - b.t || a.frame - b.frame);
+  return events;
+}
+
+/** Frames of a traffic entry: its own count, or duration × fps, or 1. */
+export function framesOf(scenario: Scenario, t: TrafficSpec): number {
+  if (t.frames !== undefined) return t.frames;
+  if (scenario.duration !== undefined && t.fps !== undefined) return Math.max(1, Math.round(scenario.duration * t.fps));
+  return 1;
+}
+
+/** Run a checked scenario (not its sweep: see `runSweep`) and report. */
+export function runScenario(checked: CheckedScenario, options: RunOptions = {}): ScenarioReport {
+  const { scenario, buffers: plans } = checked;
+  const platform = buildPlatform(checked.boardDescription);
+  const { vcmm, vmm } = platform;
+  const devices = boardDevices(platform.board);
+  const contexts = new Set(devices.contexts);
+
+  // ---- physical buffers ----
+  const physmems = new Map<string, Physmem[]>();
+  plans.forEach((plan, i) => {
+    const list: Physmem[] = [];
+    for (let k = 0; k < plan.spec.count; k++) {
+      try {
+        list.push(vcmm.physAlloc(plan.memtype, plan.allocBytes, physAttr(plan)));
+      } catch (e) {
+        setupError(`buffers[${i}]`, plan.spec.name, e);
+      }
+    }
+    physmems.set(plan.spec.name, list);
+  });
+
+  // ---- spaces and their associations ----
+  const vcms = new Map<string, Vcm>();
+  scenario.spaces.forEach((s, i) => {
+    const at = `spaces[${i}]`;
+    try {
+      let vcm: Vcm;
+      if (s.kind === 'device') vcm = vcmm.create(s.start!, s.len!);
+      else if (s.kind === 'kernel') vcm = vcmm.createFromPrebuilt(VCM_PREBUILT_KERNEL);
+      else if (s.kind === 'process') {
+        vmm.switchTo(vmm.createProcess(s.process!));
+        vcm = vcmm.createFromPrebuilt(VCM_PREBUILT_USER);
+      } else {
+        const memtype = platform.board.memory.memtypes.find((t) => t.id === s.memtype || t.name === s.memtype) ?? platform.board.memory.memtypes.find((t) => t.id === 1)!;
+        vcm = vcmm.create(vcmm.contMemtypePa(memtype.id), vcmm.contMemtypeLen(memtype.id));
+      }
+      let attr = s.split === undefined ? 0 : vcmSplitAttr(s.split);
+      if (s.base === 'low') attr |= VCM_USE_LOW_BASE;
+      if (s.base === 'high') attr |= VCM_USE_HIGH_BASE;
+      for (const d of spaceDevices(s, devices)) vcm.assoc(platform.device(d), s.kind === 'device' ? attr : 0).activate();
+      vcms.set(s.name, vcm);
+    } catch (e) {
+      setupError(at, s.name, e);
+    }
+  });
+
+  // ---- reservations, backed ----
+  const reservations = new Map<string, Reservation[]>(); // key: space \0 buffer
+  scenario.mappings.forEach((m, i) => {
+    const vcm = vcms.get(m.space)!;
+    const plan = plans.find((p) => p.spec.name === m.buffer)!;
+    const list: Reservation[] = [];
+    physmems.get(m.buffer)!.forEach((pm) => {
+      try {
+        const res = m.at === 'start' ? vcm.reserveAt(VCM_START, plan.allocBytes, resAttr(m)) : vcm.reserve(plan.allocBytes, resAttr(m));
+        res.back(pm);
+        list.push(res);
+      } catch (e) {
+        setupError(`mappings[${i}]`, m.buffer, e);
+      }
+    });
+    reservations.set(`${m.space}\0${m.buffer}`, list);
+  });
+
+  // ---- traffic ----
+  const ports = new Map<string, Port>();
+  const port = (name: string): Port => {
+    let p = ports.get(name);
+    if (p === undefined) ports.set(name, (p = portOf(platform, name, contexts)));
+    return p;
+  };
+  const perDevice = new Map<string, Counters>();
+  const perTraffic = scenario.traffic.map(() => zero());
+  const checksums: ScenarioReport['checksums'][number][] = [];
+  const faults: ScenarioReport['faults'][number][] = [];
+  const events = schedule(scenario);
+  let lastTime = 0;
+  events.forEach((ev, n) => {
+    const t = scenario.traffic[ev.t]!;
+    const p = port(t.device);
+    const counters = perDevice.get(t.device) ?? zero();
+    perDevice.set(t.device, counters);
+    if (t.fps !== undefined) lastTime = Math.max(lastTime, ev.time + 1 / t.fps);
+    options.progress?.(`${t.device} frame ${ev.frame + 1}`, n, events.length);
+    for (const b of t.buffers) {
+      const plan = plans.find((x) => x.spec.name === b)!;
+      const instance = ev.frame % plan.spec.count;
+      const space = spaceFor(scenario, devices, t.device, b, t.space)[0]!;
+      const va = reservations.get(`${space}\0${b}`)![instance]!.devAddr;
+      const write = t.access === 'write';
+      const got = zero();
+      try {
+        if (t.data) {
+          // Real bytes: the counters are what the transfer itself moved in the translation cache.
+          const before = p.tlb();
+          let sum: number;
+          if (write) {
+            const bytes = new Uint8Array(plan.bytes);
+            const view = new DataView(bytes.buffer);
+            const next = xorshift32((scenario.seed ^ Math.imul(ev.t + 1, 0x9e3779b1) ^ Math.imul(ev.frame + 1, 0x85ebca6b)) >>> 0);
+            for (let i = 0; i + 4 <= bytes.length; i += 4) view.setUint32(i, next(), true);
+            p.write(va, bytes);
+            sum = fnv1a(bytes);
+          } else {
+            sum = fnv1a(p.read(va, plan.bytes));
+          }
+          const after = p.tlb();
+          add(got, { accesses: Math.ceil(plan.bytes / t.burst), bytes: plan.bytes, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 });
+          checksums.push({ device: t.device, buffer: b, instance, frame: ev.frame, access: t.access, fnv1a: sum });
+        } else {
+          const row = t.row ?? plan.stride ?? 4096;
+          forEachRun(patternOf(t), plan.bytes, row, t.burst, scenario.seed, (off, len) => add(got, p.stream(va + off, len, t.burst, write)));
+        }
+      } catch (e) {
+        if (!isVcmError(e)) throw e;
+        got.faults++;
+        faults.push({ device: t.device, buffer: b, frame: ev.frame, message: `${e.code}: ${e.message}` });
+      }
+      add(counters, got);
+      add(perTraffic[ev.t]!, got);
+    }
+  });
+  options.progress?.('done', events.length, events.length);
+
+  // ---- what the hardware counted, before the expectations read anything ----
+  const deviceRows = [...perDevice].map(([name, c]) => ({ name, kind: port(name).kind, smmu: port(name).smmu, ...c }));
+  const trafficRows = scenario.traffic.map((t, i) => ({
+    device: t.device,
+    buffers: [...t.buffers],
+    access: t.access,
+    pattern: patternOf(t).kind,
+    frames: framesOf(scenario, t),
+    ...perTraffic[i]!,
+  }));
+  const usedSmmus = new Set(deviceRows.flatMap((d) => (d.smmu === null ? [] : [d.smmu])));
+  const tlbs = [
+    ...Object.values(platform.smmus)
+      .filter((s) => usedSmmus.has(s.name))
+      .map((s) => {
+        const st = s.tlb.stats();
+        return { name: s.name, entries: st.capacity, policy: st.policy, hits: st.hits, misses: st.misses, walks: st.walks, evictions: st.evictions };
+      }),
+    ...(perDevice.has(platform.cpu.name)
+      ? [(() => {
+          const st = platform.cpu.tlb.stats();
+          return { name: platform.cpu.name, entries: st.capacity, policy: st.policy, hits: st.hits, misses: st.misses, walks: st.walks, evictions: st.evictions };
+        })()]
+      : []),
+  ];
+  const stats = platform.allocator.stats();
+  const report = {
+    scenario: scenario.name,
+    board: platform.board.name,
+    seed: scenario.seed,
+    simulatedSeconds: lastTime,
+    buffers: plans.flatMap((plan) =>
+      physmems.get(plan.spec.name)!.map((pm, instance) => ({
+        name: plan.spec.name,
+        instance,
+        memtype: plan.memtype,
+        bytes: plan.bytes,
+        allocBytes: plan.allocBytes,
+        contiguous: pm.isContiguous,
+        chunks: pm.chunks().map((c) => ({ pa: c.pa, len: c.len })),
+      })),
+    ),
+    spaces: scenario.spaces.map((s) => {
+      const vcm = vcms.get(s.name)!;
+      return {
+        name: s.name,
+        kind: s.kind,
+        start: vcm.startAddr,
+        len: vcm.len,
+        devices: spaceDevices(s, devices),
+        pageTableBytes: s.kind === 'device' || s.kind === 'one-to-one' ? tableBytes(platform, s, contexts) : null,
+        reservations: scenario.mappings
+          .filter((m) => m.space === s.name)
+          .flatMap((m) => reservations.get(`${s.name}\0${m.buffer}`)!.map((r, instance) => ({ buffer: m.buffer, instance, devAddr: r.devAddr, len: r.len }))),
+      };
+    }),
+    devices: deviceRows,
+    traffic: trafficRows,
+    tlbs,
+    pools: {
+      block: stats.pools.map((p) => ({ name: p.name, blockSize: p.blockSize, total: p.total, inUse: p.inUse, free: p.free })),
+      contiguous: stats.contiguousPools.map((p) => ({ name: p.name, size: p.size, inUseBytes: p.inUseBytes, largestFree: p.largestFree, freeExtents: p.freeExtents.length })),
+      memtypes: stats.memtypes.map((m) => ({ id: m.id, name: m.name, allocatedBytes: m.allocatedBytes, freeBytes: m.freeBytes, totalBytes: m.totalBytes })),
+      pageTableBytes: stats.tables.inUseBytes,
+    },
+    checksums,
+    faults,
+  };
+
+  // ---- expectations ----
+  const expectations = scenario.expect.map((e) => {
+    switch (e.kind) {
+      case 'misses':
+      case 'walks': {
+        const actual = perDevice.get(e.device)?.[e.kind] ?? 0;
+        return { name: e.name, kind: e.kind, ok: actual <= e.atMost, expected: `≤ ${e.atMost}`, actual: String(actual) };
+      }
+      case 'no-fault':
+        return { name: e.name, kind: e.kind, ok: faults.length === 0, expected: 'no fault', actual: faults.length === 0 ? 'no fault' : `${faults.length} fault(s), first: ${faults[0]!.device}: ${faults[0]!.message}` };
+      case 'bytes-equal': {
+        const plan = plans.find((x) => x.spec.name === e.buffer)!;
+        const sums = e.mappers.map((d) => {
+          const space = spaceFor(scenario, devices, d, e.buffer, undefined)[0]!;
+          const va = reservations.get(`${space}\0${e.buffer}`)![e.instance]!.devAddr;
+          try {
+            return fnv1a(port(d).read(va, plan.bytes));
+          } catch (err) {
+            if (!isVcmError(err)) throw err;
+            return `${err.code}`;
+          }
+        });
+        const [a, b] = sums;
+        const show = (s: number | string | undefined): string => (typeof s === 'number' ? `fnv1a 0x${s.toString(16).padStart(8, '0')}` : String(s));
+        return { name: e.name, kind: e.kind, ok: typeof a === 'number' && a === b, expected: `${e.mappers[0]} and ${e.mappers[1]} read the same ${plan.bytes} bytes`, actual: `${show(a)} / ${show(b)}` };
+      }
+    }
+  });
+  return { ...report, expectations, ok: expectations.every((x) => x.ok) };
+}
+
+/** Page-table bytes of a device space: every distinct table loaded for its associated contexts (a table shared by contexts of one format counts once). */
+function tableBytes(platform: Platform, s: SpaceSpec, contexts: ReadonlySet<string>): number {
+  const seen = new Map<number, number>();
+  for (const d of s.devices) {
+    if (!contexts.has(d)) continue;
+    for (const t of platform.tree.getCtxInstance(d).dumpTables()) if (t.base !== 'own') seen.set(t.rootPa, t.tableBytes);
+  }
+  let total = 0;
+  for (const b of seen.values()) total += b;
+  return total;
+}
+
+/** One sweep point's figures. */
+export interface SweepRow {
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly ok: boolean;
+  readonly devices: ScenarioReport['devices'];
+  readonly expectations: ScenarioReport['expectations'];
+}
+
+/** A sweep's report: one row per point, in cross-product order. */
+export interface SweepReport {
+  readonly scenario: string;
+  readonly fields: readonly string[];
+  readonly points: readonly SweepRow[];
+  readonly ok: boolean;
+}
+
+/** Run every point of a checked scenario's sweep. `EINVAL` when it has none. */
+export function runSweep(checked: CheckedScenario, options: RunOptions = {}): SweepReport {
+  if (checked.points.length === 0) throw new VcmError('EINVAL', `runSweep: scenario "${checked.scenario.name}" has no sweep (allowed: a scenario with a "sweep" section)`, { param: 'checked' });
+  const points = checked.points.map((p, i) => {
+    options.progress?.(`sweep point ${i + 1}`, i, checked.points.length);
+    const r = runScenario(p.scenario);
+    return { values: p.values, ok: r.ok, devices: r.devices, expectations: r.expectations };
+  });
+  options.progress?.('done', points.length, points.length);
+  return { scenario: checked.scenario.name, fields: checked.scenario.sweep!.axes.map((a) => a.field), points, ok: points.every((p) => p.ok) };
+}

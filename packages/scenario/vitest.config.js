@@ -1,0 +1,3 @@
+import { vcmVitestConfig } from '@vcm/vitest-config';
+
+export default vcmVitestConfig;
