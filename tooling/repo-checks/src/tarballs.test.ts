@@ -41,6 +41,9 @@ interface Packed {
 
 let tmp = '';
 const packed = new Map<string, Packed>();
+/** Packages with no build to pack: reported by their own test, skipped by the others. */
+const unbuilt: string[] = [];
+const ownManifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { devDependencies?: Record<string, string> };
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'vcm-tarballs-'));
@@ -48,7 +51,8 @@ beforeAll(() => {
   mkdirSync(tarballs);
   for (const pkg of packages) {
     if (!existsSync(join(pkg.dir, 'dist', 'index.d.ts'))) {
-      throw new Error(`${pkg.name} has no dist/index.d.ts: run \`pnpm build\` before these checks`);
+      unbuilt.push(pkg.name);
+      continue;
     }
     const before = new Set(readdirSync(tarballs));
     execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: pkg.dir, stdio: 'pipe' });
@@ -82,12 +86,16 @@ afterAll(() => {
 });
 
 function each(): Packed[] {
-  return packages.map((p) => packed.get(p.name)!);
+  return packages.flatMap((p) => packed.get(p.name) ?? []);
 }
 
 describe('every tarball', () => {
-  it('is made for each of the five packages', () => {
-    expect(packages.map((p) => p.name)).toEqual(['@vcm/core', '@vcm/devtree', '@vcm/physalloc', '@vcm/smmu', '@vcm/vmm-overlay']);
+  it('is made for every publishable package, the five of the design among them', () => {
+    expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@vcm/core', '@vcm/devtree', '@vcm/physalloc', '@vcm/smmu', '@vcm/vmm-overlay']));
+    // turbo builds a package before these checks only when @vcm/repo-checks depends on it (`^build`).
+    const notDependedOn = packages.map((p) => p.name).filter((n) => ownManifest.devDependencies?.[n] === undefined);
+    expect(notDependedOn, 'add them to the devDependencies of tooling/repo-checks').toEqual([]);
+    expect(unbuilt, 'these have no dist/index.d.ts: run `pnpm build` first').toEqual([]);
   });
 
   it('ships the LICENSE, the README, the manifest and the built entry points', () => {
@@ -128,7 +136,7 @@ describe('every tarball', () => {
       expect(manifest['bugs']).toMatchObject({ url: expect.any(String) as string });
       keywordLists.add(JSON.stringify(manifest['keywords']));
     }
-    expect(keywordLists.size).toBe(packages.length);
+    expect(keywordLists.size).toBe(each().length);
   });
 
   it('names @vcm/core a peer dependency of every package built on it, so one copy is shared', () => {
