@@ -54,7 +54,7 @@ export class Allocation implements PhysAllocation {
 
   /** The allocator that made `a`, or undefined when `a` is not one of ours. */
   static ownerOf(a: unknown): object | undefined {
-    return typeof a === 'object' && a !== null && #owner in a ? (a as Allocation).#owner : undefined;
+    return typeof a === 'object' && a !== null && #owner in a ? a.#owner : undefined;
   }
 
   /** True until the allocation is freed. */

@@ -27,6 +27,7 @@ import { ContiguousPool } from './contiguous-pool.js';
 import type { ContiguousPoolStats } from './contiguous-pool.js';
 import { allowedSizeClasses, describeSizeClasses, physAlignBytes, planMaxMunch, sizeClassOf } from './max-munch.js';
 import type { MemoryType } from './memory-type.js';
+import { isList } from './is-list.js';
 
 /** The attribute bits `vcm_phys_alloc` understands. */
 export const PHYS_ATTR_BITS = VCM_PAGE_SEL_MASK | VCM_PHYS_CONT | VCM_COHERENT | VCM_ALIGNMENT_MASK;
@@ -134,7 +135,7 @@ export class PhysAllocator implements PhysicalAllocator {
     const blockPools: BlockPool[] = [];
     const contiguousPools: ContiguousPool[] = [];
     for (const [i, type] of (memtypes as readonly MemoryType[]).entries()) {
-      if (typeof type !== 'object' || type === null || !Array.isArray(type.pools) || typeof type.id !== 'number') {
+      if (typeof type !== 'object' || type === null || !isList(type.pools) || typeof type.id !== 'number') {
         throw new VcmError('EINVAL', `${where}: memtypes[${i}] must be a memory type made by createMemoryType`, { param: `memtypes[${i}]` });
       }
       if (this.#types.has(type.id)) {

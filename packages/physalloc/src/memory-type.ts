@@ -9,6 +9,7 @@
 import { VcmError, checkUint, formatSize } from '@vcm/core';
 import { BlockPool } from './block-pool.js';
 import { ContiguousPool } from './contiguous-pool.js';
+import { isList } from './is-list.js';
 
 /** The parts of a memory type: its `memtype_t` value, name, block pools in max-munch order and optional contiguous pool. */
 export interface MemoryTypeOptions {
@@ -45,7 +46,7 @@ export function createMemoryType(options: MemoryTypeOptions): MemoryType {
   if (typeof name !== 'string' || name.length === 0) {
     throw new VcmError('EINVAL', `${where}: name must be a non-empty string, got ${JSON.stringify(name)}`, { param: 'name' });
   }
-  if (!Array.isArray(pools)) {
+  if (!isList(pools)) {
     throw new VcmError('EINVAL', `${where} ${name}: pools must be an array of BlockPool`, { param: 'pools' });
   }
   const seen = new Set<BlockPool>();

@@ -178,7 +178,7 @@ export function createPhysicalSystem(description: PhysicalSystemDescription): Ph
 
   const region = description.tableRegion;
   if (!isObject(region)) fail('tableRegion', 'must be an object { base, size }');
-  const tableRegion = { base: region.base as number, size: region.size as number };
+  const tableRegion = { base: region.base, size: region.size };
   const allocator = at('description', () => new PhysAllocator({ memory, memtypes, tableRegion }));
   return Object.freeze({
     memory,
