@@ -11,6 +11,7 @@
  */
 import { VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
 import type { MemoryBank, PhysicalMemory } from '@vcm/core';
+import { isList } from './is-list.js';
 
 /** Bytes per simulated page: the architecture's smallest page (`vcm_get_min_page_size`). */
 export const RAM_PAGE_SIZE = 4096;
@@ -59,7 +60,7 @@ export class PhysicalRam implements PhysicalMemory {
     if (!HOST_LITTLE_ENDIAN) {
       throw new VcmError('EINVAL', 'PhysicalRam: the host is big-endian; the simulated little-endian bus needs a little-endian host', {});
     }
-    if (typeof options !== 'object' || options === null || !Array.isArray(options.banks) || options.banks.length === 0) {
+    if (typeof options !== 'object' || options === null || !isList(options.banks) || options.banks.length === 0) {
       throw new VcmError('EINVAL', 'PhysicalRam: options.banks must be a non-empty array of { name, base, size }', { param: 'banks' });
     }
     const banks = options.banks.map((b, i) => {
