@@ -40,6 +40,9 @@ export interface BlockPoolStats {
  * split or coalesced, so a block of the pool can always be mapped with one
  * descriptor of its size; allocation and free are O(1).
  */
+/** Physical addresses are 40-bit (docs/rules.md#numbers-and-addresses). */
+const MAX_PA = 2 ** 40 - 1;
+
 export class BlockPool {
   readonly name: string;
   readonly base: number;
@@ -103,11 +106,13 @@ export class BlockPool {
 
   /** True when `pa` lies inside this pool's blocks. */
   contains(pa: number): boolean {
+    checkUint(`${this.name}.contains`, 'pa', pa, MAX_PA);
     return pa >= this.base && pa < this.end;
   }
 
   /** True when `pa` is the start of one of this pool's blocks and that block is free. */
   isFree(pa: number): boolean {
+    checkUint(`${this.name}.isFree`, 'pa', pa, MAX_PA);
     const index = this.#indexOf(pa);
     return index >= 0 && this.#allocated[index] === 0;
   }
@@ -176,6 +181,9 @@ export class BlockPool {
    * @internal
    */
   isAllocatedIndex(index: number): boolean {
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= this.#allocated.length) {
+      checkUint(`${this.name}.isAllocatedIndex`, 'index', index, this.#allocated.length - 1);
+    }
     return this.#allocated[index] === 1;
   }
 
@@ -185,6 +193,7 @@ export class BlockPool {
    * @internal
    */
   indexOf(pa: number): number {
+    checkUint(`${this.name}.indexOf`, 'pa', pa, MAX_PA);
     return this.#indexOf(pa);
   }
 

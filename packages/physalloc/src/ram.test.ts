@@ -131,7 +131,9 @@ describe('PhysicalRam', () => {
     expect(codeOf(() => ram.read(0x3bff_f000, 0x2000))).toBe('EFAULT');
     expect(ram.contains(0x3bff_f000, 0x1000)).toBe(true);
     expect(ram.contains(0x3bff_f000, 0x1001)).toBe(false);
-    expect(ram.contains(Number.NaN, 4)).toBe(false);
+    // A range that cannot exist is a caller's mistake, not "outside RAM".
+    expect(codeOf(() => ram.contains(Number.NaN, 4))).toBe('EINVAL');
+    expect(codeOf(() => ram.contains(0x3bff_f000, -1))).toBe('EINVAL');
   });
 
   it('bad numbers are EINVAL', () => {

@@ -156,11 +156,11 @@ export class PhysicalRam implements PhysicalMemory {
     return page;
   }
 
-  /** True when [pa, pa+len) lies inside one bank. Never throws. */
+  /** True when [pa, pa+len) lies inside one bank; `EINVAL` for a range that cannot exist (NaN, negative, past 2^40). */
   contains(pa: number, len: number): boolean {
-    if (typeof pa !== 'number' || typeof len !== 'number' || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len) || pa < 0 || len < 0) {
-      return false;
-    }
+    // A question about a real range; a range that cannot exist is a caller's mistake, not "no".
+    if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa > MAX_PHYS_ADDR) checkUint('contains', 'pa', pa, MAX_PHYS_ADDR);
+    if (typeof len !== 'number' || !Number.isSafeInteger(len) || len < 0 || len > MAX_PHYS_ADDR + 1) checkUint('contains', 'len', len, MAX_PHYS_ADDR + 1);
     return this.#bankOf(pa, len === 0 ? 1 : len) >= 0;
   }
 
@@ -301,6 +301,7 @@ export class PhysicalRam implements PhysicalMemory {
 
   /** True when the page holding `pa` has host memory behind it. */
   isTouched(pa: number): boolean {
+    checkUint('isTouched', 'pa', pa, MAX_PHYS_ADDR);
     return this.#pages.has(Math.floor(pa / RAM_PAGE_SIZE));
   }
 
