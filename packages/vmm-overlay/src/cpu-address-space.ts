@@ -67,20 +67,22 @@ export class CpuPageTable {
     return [...this.mappings_.values()].sort((a, b) => a.va - b.va);
   }
 
-  /** The reservation attribute minus placement bits (the alignment field), plus what kernel or user means. */
-  protOf(attr: number): number {
+  /** @internal The reservation attribute minus placement bits (the alignment field), plus what kernel or user means. */
+  _protOf(attr: number): number {
     const prot = protOfAttr(attr);
     return this.kernel ? ((prot & ~VCM_USER) | PROT_GLOBAL | PROT_PRIV) >>> 0 : ((prot | VCM_USER) & ~(PROT_GLOBAL | PROT_PRIV)) >>> 0;
   }
 
-  map(where: string, va: number, pa: number, len: number, attr: number): void {
+  /** @internal Through `CpuAddressSpace.map`, which checks the range. */
+  _map(where: string, va: number, pa: number, len: number, attr: number): void {
     const table = this.live(where);
-    const prot = this.protOf(attr);
+    const prot = this._protOf(attr);
     table.mapRange(va, pa, len, prot);
     this.mappings_.set(va, { va, pa, len, attr, prot });
   }
 
-  unmap(where: string, va: number, len: number): void {
+  /** @internal Through `CpuAddressSpace.unmap`. */
+  _unmap(where: string, va: number, len: number): void {
     const m = this.mappings_.get(va);
     if (m === undefined || m.len !== len) {
       throw new VcmError(
@@ -96,11 +98,11 @@ export class CpuPageTable {
   }
 
   /**
-   * Drop TLB entries this table's change could leave stale: TLBIMVAA for
+   * @internal Drop TLB entries this table's change could leave stale: TLBIMVAA for
    * the kernel (every ASID sees its table), TLBIMVA by ASID for a process
    * (that ASID's entries, and any global ones in the range).
    */
-  invalidate(va: number, len: number): void {
+  _invalidate(va: number, len: number): void {
     if (this.kernel) this.tlb.invalidateRangeAllContexts(CPU_TLB_BANK, va, len);
     else this.tlb.invalidateRange(CPU_TLB_BANK, this.asid, va, len, CPU_TLB_SIZES_LOG2);
   }
@@ -170,14 +172,14 @@ export class CpuAddressSpace implements AddressSpace {
     const where = `${this.owner.label} address space map`;
     this.checkRange(where, va, len);
     checkUint(where, 'pa', pa);
-    this.owner.map(where, va, pa, len, attr);
+    this.owner._map(where, va, pa, len, attr);
     this.pend(va, len);
   }
 
   unmap(va: number, len: number): void {
     const where = `${this.owner.label} address space unmap`;
     this.checkRange(where, va, len);
-    this.owner.unmap(where, va, len);
+    this.owner._unmap(where, va, len);
     this.pend(va, len);
   }
 
@@ -227,7 +229,7 @@ export class CpuAddressSpace implements AddressSpace {
   }
 
   private flush(): void {
-    if (this.pendingHi > this.pendingLo) this.owner.invalidate(this.pendingLo, this.pendingHi - this.pendingLo);
+    if (this.pendingHi > this.pendingLo) this.owner._invalidate(this.pendingLo, this.pendingHi - this.pendingLo);
     this.pendingLo = Infinity;
     this.pendingHi = -Infinity;
   }

@@ -35,8 +35,8 @@ export class CpuDriver implements MappingDriver {
     this.midr = midr >>> 0;
   }
 
-  /** Called once by the VMM when the CPU exists. */
-  attach(cpu: Cpu): void {
+  /** @internal Called once by the VMM when the CPU exists. */
+  _attach(cpu: Cpu): void {
     this.cpu = cpu;
   }
 

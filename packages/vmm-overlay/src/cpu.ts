@@ -195,16 +195,14 @@ export class Cpu implements Device {
     return this.ctx.memory.readU32(pa) >>> 0;
   }
 
-  /** Little-endian 32-bit store; `va` 4-byte aligned; `value` taken modulo 2^32. */
+  /** Little-endian 32-bit store; `va` 4-byte aligned; `value` a 32-bit word (0..0xffff_ffff). */
   writeU32(va: number, value: number, options?: CpuAccessOptions): void {
     const where = `${this.name}.writeU32`;
     const mode = this.modeOf(where, options);
     checkWordAddress(where, va);
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new VcmError('EINVAL', `${where}: value must be a finite number, got ${String(value)}`, { param: 'value' });
-    }
+    checkUint(where, 'value (a 32-bit word)', value, 0xffff_ffff);
     const pa = this.translateOne(va, 'write', mode);
-    this.ctx.memory.writeU32(pa, value >>> 0);
+    this.ctx.memory.writeU32(pa, value);
     this.writes++;
     this.bytesWritten += 4;
   }
@@ -276,7 +274,12 @@ export class Cpu implements Device {
   // ---- translation -------------------------------------------------------
 
   private modeOf(where: string, options: CpuAccessOptions | undefined): CpuMode {
-    return options?.mode === undefined ? this.mode_ : checkMode(`${where}: options.mode`, options.mode);
+    if (options === undefined) return this.mode_;
+    const proto = typeof options === 'object' && options !== null ? (Object.getPrototypeOf(options) as unknown) : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      throw new VcmError('EINVAL', `${where}: options must be { mode?: 'kernel' | 'user' }, got ${options === null ? 'null' : typeof options}`, { param: 'options' });
+    }
+    return options.mode === undefined ? this.mode_ : checkMode(`${where}: options.mode`, options.mode);
   }
 
   private translateOne(va: number, access: AccessKind, mode: CpuMode): number {

@@ -101,7 +101,7 @@ export class CpuPrebuiltVcm implements PrebuiltVcm {
   dispose(): void {
     this.disposed = true;
     this.space.destroy();
-    this.process?.forgetVcm(this);
+    this.process?._forgetVcm(this);
   }
 
   onRevoke(revoke: () => void): void {
@@ -160,7 +160,7 @@ export class VmmPrebuiltProvider implements PrebuiltProvider, AliasSource {
           extVcmId,
         });
       }
-      return p.createVcm(this.host.driver);
+      return p._createVcm(this.host.driver);
     }
     throw new VcmError(
       'ENODEV',

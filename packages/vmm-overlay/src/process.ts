@@ -82,16 +82,16 @@ export class Process {
     return this.pageTable.mappings();
   }
 
-  /** A new `VCM_PREBUILT_USER` VCM over this process's table and mmap area. */
-  createVcm(driver: CpuDriver): CpuPrebuiltVcm {
+  /** @internal The provider's: a new `VCM_PREBUILT_USER` VCM over this process's table and mmap area. */
+  _createVcm(driver: CpuDriver): CpuPrebuiltVcm {
     if (!this.alive) throw new VcmError('ENODEV', `${this.label} has exited`, { pid: this.pid });
     const vcm = new CpuPrebuiltVcm('ext-user', this.pageTable, this.mmap, driver, 0, this);
     this.vcms.add(vcm);
     return vcm;
   }
 
-  /** Called by a user VCM's `dispose()` (`vcm.free()`). */
-  forgetVcm(vcm: CpuPrebuiltVcm): void {
+  /** @internal Called by a user VCM's `dispose()` (`vcm.free()`). */
+  _forgetVcm(vcm: CpuPrebuiltVcm): void {
     this.vcms.delete(vcm);
   }
 

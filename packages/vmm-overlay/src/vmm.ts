@@ -131,7 +131,7 @@ export class Vmm {
     }
     this.driver = new CpuDriver(midr);
     this.cpu = new Cpu('cpu0', this.cpuContext(kernelTable), this.driver, tlb);
-    this.driver.attach(this.cpu);
+    this.driver._attach(this.cpu);
     this.kernelPageTable = new CpuPageTable('kernel', kernelTable, this.cpu.tlb, TLB_GLOBAL);
     this.vmalloc = new RangeAllocator(this.layout.vmallocStart, this.layout.vmallocEnd - this.layout.vmallocStart);
     this.asidUsed[0] = 1;
@@ -222,6 +222,8 @@ export class Vmm {
 
   /** Linear-map aliases of a physical range (docs/rules.md#aliasing); same as `vmm.prebuilt.findAliases`. */
   findAliases(pa: number, len: number): MappingAlias[] {
+    checkUint('vmm.findAliases', 'pa', pa, 2 ** 40 - 1);
+    checkUint('vmm.findAliases', 'len', len, 2 ** 40);
     return this.prebuilt.findAliases(pa, len);
   }
 
