@@ -90,6 +90,10 @@ export abstract class GraphObject {
   abstract readonly kind: ObjectKind;
 
   protected constructor(g: Graph, id: number) {
+    // Handles are made by a Vcmm (vcmm.create, vcm.reserve …), never by `new`.
+    if (!(g instanceof Graph) || !Number.isSafeInteger(id) || id < 1) {
+      throw new VcmError('EINVAL', `new ${new.target.name}: handles are made by a Vcmm (vcmm.create, vcm.reserve, vcmm.physAlloc …), not by new`, { param: 'g' });
+    }
     this._g = g;
     this.id = id;
   }

@@ -162,8 +162,9 @@ export const VCM_H_FUNCTIONS = [
 export function createVcmCompat(vcmm: Vcmm): VcmCompat {
   let lastError: VcmError | Error | undefined;
 
-  /** Run `fn`; on a throw remember the error and return `fallback`. */
+  /** Run `fn`; on a throw remember the error and return `fallback`. Every call starts with lastError cleared (the error model). */
   function guard<T, F>(fallback: F, fn: () => T): T | F {
+    lastError = undefined;
     try {
       return fn();
     } catch (e) {
@@ -174,6 +175,7 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
 
   /** An `int` function: 0, or the negative errno; -1 for a failure that is not a VcmError ("hardware failure"). */
   function status(fn: () => void): number {
+    lastError = undefined;
     try {
       fn();
       return 0;
@@ -234,7 +236,7 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
       }),
     vcm_res_copy: (to, toOff, from, fromOff, len) =>
       guard(0, () => need(from, 'vcm_res_copy', 'from').copyTo(to as Reservation, toOff, fromOff, len)),
-    vcm_get_min_page_size: () => vcmm.minPageSize,
+    vcm_get_min_page_size: () => guard(0, () => vcmm.minPageSize),
 
     // Never -EAGAIN for inactive associations
     // (docs/decisions.md#vcm_back-never-returns-eagain).
@@ -318,17 +320,9 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
       }),
     vcm_hw_ver: (dev) => guard(0, () => vcmm.hwVersion(dev as Device)),
 
-    vcm_sys_init: () => (vcmm.isDestroyed ? -ERRNO.EINVAL : 0),
+    vcm_sys_init: () => status(() => vcmm._g.checkAlive('vcm_sys_init')),
     vcm_sys_destroy: () => status(() => vcmm.destroy()),
   };
-  // The error model: each vcm_* call starts with lastError cleared.
-  for (const name of Object.keys(api).filter((k) => k.startsWith('vcm_'))) {
-    const fn = (api as unknown as Record<string, (...args: unknown[]) => unknown>)[name] as (...args: unknown[]) => unknown;
-    (api as unknown as Record<string, unknown>)[name] = (...args: unknown[]): unknown => {
-      lastError = undefined;
-      return fn(...args);
-    };
-  }
   return api;
 
   function need<T extends GraphObject>(h: T | null | undefined, where: string, param: keyof typeof PARAM_KIND): T {
