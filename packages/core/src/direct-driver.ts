@@ -222,9 +222,21 @@ export class DirectDriver implements MappingDriver {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object without a name';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return String(value);
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    default:
+      return value === null ? 'null' : 'an object without a name';
+  }
 }
 
 const DRIVER_TOKEN = Symbol('DirectDriver');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ERRNO, VcmError, isVcmError } from './errors.js';
+import type * as errors from './errors.js';
 
-type ErrorsModule = typeof import('./errors.js');
+type ErrorsModule = typeof errors;
 
 // A query string makes the module loader evaluate errors.ts a second time:
 // a second copy of the module with its own `VcmError` class, as a program

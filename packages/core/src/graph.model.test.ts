@@ -39,7 +39,7 @@ import {
   type Vcm,
   type Vcmm,
 } from './index.js';
-import { FakeIommuDriver, type FakeSpace } from './test-iommu-driver.js';
+import type { FakeIommuDriver, FakeSpace } from './test-iommu-driver.js';
 import { makeTestSystem } from './test-platform.js';
 
 interface MV {
@@ -473,7 +473,7 @@ describe('the graph against a reference model (fast-check commands)', () => {
   it('random sequences keep every invariant and every failed call is atomic', () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 200, size: 'max' }), (cmds) => {
-        const { vcmm, memory, allocator, iommu } = makeTestSystem({ memtype0: SZ_16M, memtype1: SZ_8M });
+        const { vcmm, allocator, iommu } = makeTestSystem({ memtype0: SZ_16M, memtype1: SZ_8M });
         const devices: Device[] = [iommu.device('ctx0'), iommu.device('ctx1'), createDirectDevice('dma0'), createDirectDevice('dma1')];
         const model: Model = { vcms: [], bounds: [], pms: [], res: [], assocs: [] };
         fc.modelRun(() => ({ model, real: { vcmm, iommu, devices } }), cmds);

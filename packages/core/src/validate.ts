@@ -77,6 +77,6 @@ export function checkOneOf<T>(where: string, param: string, value: unknown, allo
   if (!Array.isArray(allowed)) {
     throw new VcmError('EINVAL', `checkOneOf: allowed must be the array of values ${String(where)} accepts for ${String(param)}, got ${describe(allowed)}`, { param: 'allowed' });
   }
-  if (!allowed.includes(value as T)) fail(where, param, value, `one of ${allowed.map((v) => (typeof v === 'number' ? hex(v) : String(v))).join(', ')}`);
+  if (!allowed.includes(value)) fail(where, param, value, `one of ${allowed.map((v) => (typeof v === 'number' ? hex(v) : String(v))).join(', ')}`);
   return value as T;
 }

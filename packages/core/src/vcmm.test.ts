@@ -140,7 +140,7 @@ describe('reservation attributes', () => {
   });
 
   it('setAttr on a backed reservation rewrites every mapping', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, iommu } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     vcm.assoc(iommu.device('a'));
     const res = vcm.reserve(SZ_64K, VCM_READ);
@@ -271,7 +271,7 @@ describe('backing', () => {
 
 describe('associations', () => {
   it('activate/deactivate/deassoc codes and the one-active-VCM-per-base rule', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, iommu } = makeTestSystem();
     const dev = iommu.device('ctx');
     const v1 = vcmm.create(0, SZ_16M);
     const v2 = vcmm.create(0, SZ_16M);
@@ -348,7 +348,7 @@ describe('prebuilt, clone, queries, teardown', () => {
   });
 
   it('clone copies reservations, bounds and backing, not associations', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, iommu } = makeTestSystem();
     const vcm = vcmm.create(SZ_1K, SZ_16M);
     vcm.assoc(iommu.device('x'));
     const bound = vcm.createBound(SZ_2M);
@@ -428,7 +428,7 @@ describe('prebuilt, clone, queries, teardown', () => {
   });
 
   it('destroy tears everything down and makes every handle stale', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, allocator, iommu } = makeTestSystem();
     const free0 = allocator.freeBytes(VCM_MEMTYPE_0);
     const vcm = vcmm.create(0, SZ_16M);
     const a = vcm.assoc(iommu.device('d'));
@@ -448,7 +448,7 @@ describe('prebuilt, clone, queries, teardown', () => {
 
   it('snapshot is plain JSON, deterministic, and names every relation', () => {
     const build = () => {
-      const { vcmm, memory, allocator, iommu } = makeTestSystem();
+      const { vcmm, iommu } = makeTestSystem();
       const vcm = vcmm.create(SZ_1K, SZ_16M);
       vcm.assoc(iommu.device('d')).activate();
       const pm = vcmm.physAlloc(VCM_MEMTYPE_0, SZ_1M + SZ_64K);

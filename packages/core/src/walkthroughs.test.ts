@@ -21,12 +21,12 @@ import {
   VCM_WRITE,
   createDirectDevice,
 } from './index.js';
-import { FakeIommuDriver, type FakeSpace } from './test-iommu-driver.js';
+import type { FakeSpace } from './test-iommu-driver.js';
 import { makeTestSystem } from './test-platform.js';
 
 describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
   it('creates, associates, activates, reserves, allocates and backs; the device reads what the CPU wrote', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, memory, iommu } = makeTestSystem();
     const dev = iommu.device('vcodec_a_stream');
 
     const vcm = vcmm.create(SZ_1K, SZ_16M); // vcm = vcm_create(start_addr, len);
@@ -46,7 +46,7 @@ describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
   });
 
   it('backing before association maps into the space created at association (docs/rules.md#order-independence)', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, iommu } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     const res = vcm.reserve(2 * SZ_64K);
     const pm = vcmm.physAlloc(VCM_MEMTYPE_0, 2 * SZ_64K);
@@ -65,7 +65,7 @@ describe('Stage 1: map and allocate memory for a device (seed 000)', () => {
   });
 
   it('devices of one driver share one address space per VCM', () => {
-    const { vcmm, memory, allocator, iommu } = makeTestSystem();
+    const { vcmm, iommu } = makeTestSystem();
     const vcm = vcmm.create(0, SZ_16M);
     const a1 = vcm.assoc(iommu.device('ctx0'));
     const a2 = vcm.assoc(iommu.device('ctx1'));

@@ -31,7 +31,6 @@ import {
   Vcmm,
   createDirectDevice,
 } from '../index.js';
-import { FakeIommuDriver } from '../test-iommu-driver.js';
 import { makeTestSystem } from '../test-platform.js';
 import { type Box, VCM_H_FUNCTIONS, createVcmCompat } from './index.js';
 
