@@ -26,7 +26,6 @@
 import { VCM_SPLIT, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, VcmError, checkUint, hex, vcmSplitWidth } from '@vcm/core';
 import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, PhysicalMemory, VcmDescriptor, VcmType, WalkTraceStep } from '@vcm/core';
 import { isWalkFault } from './format.js';
-import type { WalkStep } from './format.js';
 import { isSmmuContext } from './handles.js';
 import type { SmmuContext } from './context.js';
 import type { TableSource } from './own-table.js';
@@ -357,7 +356,7 @@ export class SmmuDriver implements MappingDriver {
     if (!ctx.isActive) {
       throw new VcmError('EFAULT', `${where}: ${hex(devAddr)} is not mapped (the context has no active table)`, { param: 'devAddr', value: devAddr, context: ctx.name });
     }
-    const w = ctx.bank!.walk(devAddr, trace as WalkStep[] | undefined);
+    const w = ctx.bank!.walk(devAddr, trace);
     if (isWalkFault(w) || !w.accessFlag) {
       const kind = isWalkFault(w) ? w.fault : 'access-flag';
       throw new VcmError('EFAULT', `${where}: ${hex(devAddr)} is not mapped (level-${w.level} ${kind} fault)`, {
@@ -383,7 +382,8 @@ export class SmmuDriver implements MappingDriver {
   /** `dev` as a live context of this driver's SMMUs, else `EINVAL` saying what it is. */
   private context(where: string, dev: unknown): SmmuContext {
     if (!isSmmuContext(dev)) {
-      throw new VcmError('EINVAL', `${where}: device ${String((dev as { name?: unknown } | null)?.name ?? describe(dev))} is not an SMMU context`, {
+      const name = (dev as { name?: unknown } | null)?.name;
+      throw new VcmError('EINVAL', `${where}: device ${typeof name === 'string' ? name : describe(dev)} is not an SMMU context`, {
         param: 'dev',
         expected: 'an SmmuContext',
       });

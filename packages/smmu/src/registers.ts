@@ -239,7 +239,7 @@ export class BankRegisters {
 
   /** Write the raw word of slot `reg` (`REG_*`); `value` a 32-bit unsigned integer. */
   write(reg: number, value: number): void {
-    const where = `registers.write ${REGISTER_NAMES[reg as number] ?? 'REG'}`;
+    const where = `registers.write ${REGISTER_NAMES[reg] ?? 'REG'}`;
     checkUint(where, 'reg', reg, REGISTER_COUNT - 1);
     checkUint(where, 'value', value, 0xffffffff);
     const old = this.#words[reg]!;
