@@ -12,10 +12,17 @@
  * visits O(log n) nodes whatever the order of requests, and no random state
  * is needed to make snapshots reproducible.
  *
+ * Insert and remove are iterative and work on a root-to-node path
+ * (`path`): a subclass that has just descended to the place (a placement
+ * search, a free's neighbour search) hands its path over instead of the tree
+ * searching again. The retrace from the changed place toward the root stops
+ * at the first node whose height and augmented data come out unchanged
+ * (every ancestor would too), so most updates touch a few nodes, and never
+ * more than one path.
+ *
  * A subclass says how two nodes are ordered (`before`), how a node's
  * augmented data is rebuilt from its children (`pull`), and grows its own
- * per-node arrays with the skeleton's (`growNodes`). Insert and remove are
- * O(log n) and re-pull every node on their path.
+ * per-node arrays with the skeleton's (`growNodes`).
  */
 
 export const NIL = 0;
@@ -29,24 +36,17 @@ export abstract class ArrayAvlTree {
   protected root = NIL;
   /** Live nodes. */
   protected count = 0;
+  /**
+   * Root-to-node path of the last descent: path[0] is the root, path[d − 1]
+   * the node at depth d. Reused by every operation; 64 entries hold any AVL
+   * tree that fits in memory (height 64 needs more than 2^44 nodes), and
+   * `pushPath` grows it anyway.
+   */
+  protected path = new Int32Array(64);
   /** Head of the list of recycled nodes, linked through `left`. */
   private recycled = NIL;
   /** Next never-used node index. */
   private fresh = 1;
-  /** The node `removeMin` unlinked (a second return value without allocating). */
-  private detached = NIL;
-  /**
-   * Set while an insert or remove unwinds once a subtree came out with the
-   * same height and augmented data as before: every ancestor would too, so
-   * they are left alone (most inserts and removes settle a few levels up).
-   */
-  private settled = false;
-  /**
-   * A node on the path of the next insert or remove whose own data the
-   * subclass changed in place: it is re-pulled as the operation passes it
-   * even when the levels below settled, saving a separate walk to the root.
-   */
-  protected pending = NIL;
 
   protected constructor(capacity: number) {
     this.capacity = capacity;
@@ -67,7 +67,7 @@ export abstract class ArrayAvlTree {
     return this.heights[this.root] as number;
   }
 
-  /** A fresh leaf node slot; the subclass fills its fields. */
+  /** A fresh leaf node slot; the subclass fills its fields and pulls it before linking it. */
   protected allocNode(): number {
     let n: number;
     if (this.recycled !== NIL) {
@@ -92,47 +92,133 @@ export abstract class ArrayAvlTree {
     this.count--;
   }
 
-  /**
-   * Insert leaf `x` (pulled) into the subtree rooted at `n`; returns the new
-   * subtree root. Every other node's augmented data must be up to date.
-   */
-  protected insertNode(n: number, x: number): number {
-    if (n === NIL) {
-      this.settled = false;
-      return x;
+  /** path[i] = n, growing the path when a descent is deeper than it. */
+  protected pushPath(i: number, n: number): void {
+    if (i >= this.path.length) {
+      const grown = new Int32Array(this.path.length * 2);
+      grown.set(this.path);
+      this.path = grown;
     }
-    if (this.before(x, n)) this.left[n] = this.insertNode(this.left[n] as number, x);
-    else this.right[n] = this.insertNode(this.right[n] as number, x);
-    return this.balance(n);
+    this.path[i] = n;
+  }
+
+  /** Link leaf `x` (pulled) where `before` places it; every other node's data must be up to date. */
+  protected insertNode(x: number): void {
+    let n = this.root;
+    let d = 0;
+    while (n !== NIL) {
+      this.pushPath(d++, n);
+      n = (this.before(x, n) ? this.left[n] : this.right[n]) as number;
+    }
+    this.linkAt(d, x);
   }
 
   /**
-   * Unlink and release node `x` from the subtree rooted at `n`; returns the
-   * new subtree root. Every other node's augmented data must be up to date.
+   * Link leaf `x` (pulled) below the node at the end of path[0..depth), a
+   * descent that ended at the empty child where `x` belongs (depth 0: the
+   * tree is empty).
    */
-  protected removeNode(n: number, x: number): number {
-    if (n === x) {
-      const l = this.left[n] as number;
-      const r = this.right[n] as number;
-      this.releaseNode(n);
-      this.settled = false;
-      if (l === NIL) return r;
-      if (r === NIL) return l;
-      // Two children: the least node of the right subtree takes n's place.
-      const rest = this.removeMin(r);
-      const m = this.detached;
-      this.left[m] = l;
-      this.right[m] = rest;
-      this.settled = false;
-      const top = this.balance(m);
-      // m's stored data was its own old subtree's, not n's: the ancestors
-      // must compare against theirs, so this level never settles.
-      this.settled = false;
-      return top;
+  protected linkAt(depth: number, x: number): void {
+    if (depth === 0) {
+      this.root = x;
+      return;
     }
-    if (this.before(x, n)) this.left[n] = this.removeNode(this.left[n] as number, x);
-    else this.right[n] = this.removeNode(this.right[n] as number, x);
-    return this.balance(n);
+    const p = this.path[depth - 1] as number;
+    if (this.before(x, p)) this.left[p] = x;
+    else this.right[p] = x;
+    this.retrace(depth, 0, -1);
+  }
+
+  /**
+   * Link leaf `x` (pulled) as the in-order successor of the node at the end
+   * of path[0..depth). When that node's own data was changed in place before
+   * the call, `dirty` is `depth` and the retrace re-pulls it on its way up
+   * (no second walk); 0 otherwise.
+   */
+  protected insertAfter(depth: number, x: number, dirty: number): void {
+    const left = this.left;
+    const p = this.path[depth - 1] as number;
+    let n = this.right[p] as number;
+    let d = depth;
+    if (n === NIL) {
+      this.right[p] = x;
+    } else {
+      // x goes leftmost in p's right subtree.
+      for (;;) {
+        this.pushPath(d++, n);
+        const l = left[n] as number;
+        if (l === NIL) break;
+        n = l;
+      }
+      left[n] = x;
+    }
+    this.retrace(d, dirty, -1);
+  }
+
+  /** Unlink and release node `x`, found by `before`; every other node's data must be up to date. */
+  protected removeNode(x: number): void {
+    let n = this.root;
+    let d = 0;
+    while (n !== x) {
+      // x is linked, so the descent meets it before NIL.
+      this.pushPath(d++, n);
+      n = (this.before(x, n) ? this.left[n] : this.right[n]) as number;
+    }
+    this.pushPath(d++, x);
+    this.removeAt(d, 0);
+  }
+
+  /**
+   * Unlink and release the node at the end of path[0..depth). `dirty` as for
+   * `insertAfter`: the depth of a node on the path (above the removed one)
+   * whose own data was changed in place, or 0.
+   */
+  protected removeAt(depth: number, dirty: number): void {
+    const left = this.left;
+    const right = this.right;
+    const path = this.path;
+    const k = depth - 1;
+    const x = path[k] as number;
+    const l = left[x] as number;
+    const r = right[x] as number;
+    if (l === NIL || r === NIL) {
+      this.replaceChild(k, x, l === NIL ? r : l);
+      this.releaseNode(x);
+      this.retrace(k, dirty, -1);
+      return;
+    }
+    // Two children: the least node m of x's right subtree takes x's place.
+    let d = depth;
+    let m = r;
+    for (;;) {
+      this.pushPath(d++, m);
+      const ml = left[m] as number;
+      if (ml === NIL) break;
+      m = ml;
+    }
+    // Unlink m (it has no left child), then put it where x was.
+    if (d - 1 === depth) right[x] = right[m] as number;
+    else left[path[d - 2] as number] = right[m] as number;
+    left[m] = l;
+    right[m] = right[x] as number;
+    this.heights[m] = this.heights[x] as number;
+    this.path[k] = m;
+    this.replaceChild(k, x, m);
+    this.releaseNode(x);
+    // Retrace from m's old parent, now at path[d − 2] (x's slot holds m).
+    this.retrace(d - 1, dirty, k);
+  }
+
+  /**
+   * Re-pull path[0..depth) bottom-up after the node at its end changed its
+   * own data in place (no structural change, so heights stand). Once a node
+   * comes out unchanged its ancestors cannot change either: stop there.
+   */
+  protected repull(depth: number): void {
+    const path = this.path;
+    for (let i = depth - 1; i >= 0; i--) {
+      if (!this.pull(path[i] as number)) return;
+    }
   }
 
   /** Call `visit` for every live node in order (iterative: no recursion depth to worry about). */
@@ -150,43 +236,70 @@ export abstract class ArrayAvlTree {
     }
   }
 
-  /** Unlink the least node of subtree `n` into `detached`; returns the new subtree root. */
-  private removeMin(n: number): number {
-    const l = this.left[n] as number;
-    if (l === NIL) {
-      this.detached = n;
-      this.settled = false;
-      return this.right[n] as number;
+  /** Make the parent of path[k] (or the root) point at `to` instead of `from`. */
+  private replaceChild(k: number, from: number, to: number): void {
+    if (k === 0) {
+      this.root = to;
+      return;
     }
-    this.left[n] = this.removeMin(l);
-    return this.balance(n);
+    const p = this.path[k - 1] as number;
+    if (this.left[p] === from) this.left[p] = to;
+    else this.right[p] = to;
   }
 
-  /** Node `n`'s children are balanced and up to date: restore n's balance and data. */
-  private balance(n: number): number {
-    if (this.settled) {
-      if (n !== this.pending) return n;
-      this.settled = false;
-    }
-    if (n === this.pending) this.pending = NIL;
+  /**
+   * Restore heights, balance and augmented data on path[0..depth), whose
+   * deepest node just had a child linked or unlinked, bottom-up. A level is
+   * re-pulled when the one below changed its data (or rotated), or when it
+   * is the `dirty` node (path[dirty − 1], changed in place; 0: none); the
+   * walk stops at the first level above the dirty node where neither height
+   * nor data changed. `moved` is the index where a removal put the successor
+   * in the removed node's place: its stored data described its old subtree,
+   * so the level above must be re-pulled whatever it compares equal to.
+   */
+  private retrace(depth: number, dirty: number, moved: number): void {
+    const path = this.path;
     const h = this.heights;
-    const l = this.left[n] as number;
-    const r = this.right[n] as number;
-    const hl = h[l] as number;
-    const hr = h[r] as number;
-    if (hl > hr + 1) {
-      if ((h[this.left[l] as number] as number) < (h[this.right[l] as number] as number)) this.left[n] = this.rotateLeft(l);
-      return this.rotateRight(n);
+    const left = this.left;
+    const right = this.right;
+    const mustPull = dirty - 1;
+    let grew = true;
+    let changed = true;
+    for (let i = depth - 1; i >= 0; i--) {
+      if (!grew && !changed) {
+        // Nothing changed below: only the moved node and the dirty node, if
+        // they are still ahead, need a pull; go straight to the next of them.
+        const next = moved <= i && moved > mustPull ? moved : mustPull;
+        if (next < 0 || next > i) return;
+        i = next;
+      }
+      const n = path[i] as number;
+      const l = left[n] as number;
+      const r = right[n] as number;
+      const hl = h[l] as number;
+      const hr = h[r] as number;
+      if (hl > hr + 1 || hr > hl + 1) {
+        const before = h[n] as number;
+        let top: number;
+        if (hl > hr) {
+          if ((h[left[l] as number] as number) < (h[right[l] as number] as number)) left[n] = this.rotateLeft(l);
+          top = this.rotateRight(n);
+        } else {
+          if ((h[right[r] as number] as number) < (h[left[r] as number] as number)) right[n] = this.rotateRight(r);
+          top = this.rotateLeft(n);
+        }
+        this.replaceChild(i, n, top);
+        path[i] = top;
+        grew = h[top] !== before;
+        changed = true;
+        continue;
+      }
+      const height = (hl > hr ? hl : hr) + 1;
+      grew = h[n] !== height;
+      h[n] = height;
+      if (changed || i === mustPull || i === moved) changed = this.pull(n);
+      if (i === moved) changed = true;
     }
-    if (hr > hl + 1) {
-      if ((h[this.right[r] as number] as number) < (h[this.left[r] as number] as number)) this.right[n] = this.rotateRight(r);
-      return this.rotateLeft(n);
-    }
-    const height = (hl > hr ? hl : hr) + 1;
-    const grew = h[n] !== height;
-    h[n] = height;
-    if (!this.pull(n) && !grew) this.settled = true;
-    return n;
   }
 
   private rotateRight(n: number): number {

@@ -78,14 +78,14 @@ export class IntervalIndex<T> extends ArrayAvlTree {
       throw new RangeError(`IntervalIndex.insert: start + len must be at most 2^53-1, got ${start} + ${len}`);
     }
     const n = this.newNode(start, start + len, value);
-    this.root = this.insertNode(this.root, n);
+    this.insertNode(n);
   }
 
   /** Remove one entry with exactly this start, len and value (===). Returns false if absent. */
   remove(start: number, len: number, value: T): boolean {
     const n = this.find(this.root, start, start + len, value);
     if (n === NIL) return false;
-    this.root = this.removeNode(this.root, n);
+    this.removeNode(n);
     return true;
   }
 

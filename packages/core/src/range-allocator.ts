@@ -104,18 +104,20 @@ export class RangeAllocator extends ArrayAvlTree {
   /** The allocation unit (the first tracked alignment): addresses and lengths are multiples of it. */
   readonly unit: number;
 
-  /** Number of tracked alignments; fits of node n live at [n · levels, (n + 1) · levels). */
+  /** Number of tracked alignments. */
   private readonly levels: number;
+  /**
+   * Per-node stride of `aug`: node n's own fits live at [n · stride, n · stride + levels),
+   * its subtree fits right after them, so a pull reads one node's both in one place.
+   */
+  private readonly stride: number;
   /** The tracked alignments, ascending; levelAlign[0] is the unit. */
   private readonly levelAlign: Float64Array;
   // Node storage (struct of arrays). Own fits are per extent, subtree fits per node.
   private nodeStart: Float64Array;
   private nodeLen: Float64Array;
-  private own: Float64Array;
-  private fit: Float64Array;
+  private aug: Float64Array;
   private free_ = 0;
-  /** Root-to-node path of the last descent (reused; 64 levels hold any AVL tree that fits in memory). */
-  private path = new Int32Array(64);
 
   /**
    * Manages [start, start + len), which ends at or below 2^40; both are
@@ -144,14 +146,13 @@ export class RangeAllocator extends ArrayAvlTree {
     this.len = len;
     this.unit = unit;
     this.levels = levels;
+    this.stride = 2 * levels;
     this.levelAlign = Float64Array.from(alignments);
     this.nodeStart = new Float64Array(this.capacity);
     this.nodeLen = new Float64Array(this.capacity);
-    this.own = new Float64Array(this.capacity * levels);
-    this.fit = new Float64Array(this.capacity * levels);
+    this.aug = new Float64Array(this.capacity * this.stride);
     // NIL's fits are −∞ so that pulls need no branch.
-    this.own.fill(-Infinity, 0, levels);
-    this.fit.fill(-Infinity, 0, levels);
+    this.aug.fill(-Infinity, 0, this.stride);
     if (len > 0) {
       this.root = this.newNode(start, len);
       this.free_ = len;
@@ -173,7 +174,7 @@ export class RangeAllocator extends ArrayAvlTree {
 
   /** Length of the largest free extent (0 when full): what an `ENOMEM` message can quote. */
   get largestFreeExtent(): number {
-    return this.root === NIL ? 0 : (this.fit[this.root * this.levels] as number);
+    return this.root === NIL ? 0 : (this.aug[this.root * this.stride + this.levels] as number);
   }
 
   /** The tracked alignments, ascending (a copy). */
@@ -268,31 +269,29 @@ export class RangeAllocator extends ArrayAvlTree {
     const succ = sDepth === 0 ? NIL : (this.path[sDepth - 1] as number);
 
     if (mergeLeft && succ !== NIL) {
+      // The two neighbours become one extent: the upper of the two on the
+      // path keeps it and the lower one (a descendant) is removed along the
+      // same path; the retrace re-pulls the grown one as it passes it.
       const total = (this.nodeLen[p] as number) + len + (this.nodeLen[succ] as number);
       if (pDepth < sDepth) {
-        // p is an ancestor of succ, so on the path that removes succ: grow p
-        // over succ and let the removal re-pull it on the way up.
         this.setExtent(p, pStart, total);
-        this.pending = p;
-        this.root = this.removeNode(this.root, succ);
+        this.removeAt(sDepth, pDepth);
       } else {
-        // succ is an ancestor of p: remove p, then grow succ down to pStart
-        // (nothing lies between them any more). The removal may rotate
-        // above p, so succ's path is found again before pulling it.
-        this.root = this.removeNode(this.root, p);
-        const depth = this.floorPath(end);
+        // succ now starts where p does; p goes without a key comparison.
         this.setExtent(succ, pStart, total);
-        this.pullPath(depth);
+        this.removeAt(pDepth, sDepth);
       }
     } else if (mergeLeft) {
       this.setExtent(p, pStart, (this.nodeLen[p] as number) + len);
-      this.pullPath(pDepth);
+      this.repull(pDepth);
     } else if (succ !== NIL) {
       // Moving succ's start down to addr keeps the key order: nothing lies between.
       this.setExtent(succ, addr, (this.nodeLen[succ] as number) + len);
-      this.pullPath(sDepth);
+      this.repull(sDepth);
     } else {
-      this.root = this.insertNode(this.root, this.newNode(addr, len));
+      // The descent toward `end` ended where [addr, end) belongs: every
+      // start on it below `end` is below addr too (p ends at or before addr).
+      this.linkAt(d, this.newNode(addr, len));
     }
     this.free_ += len;
   }
@@ -364,8 +363,9 @@ export class RangeAllocator extends ArrayAvlTree {
    */
   private search(len: number, align: number): number {
     const levels = this.levels;
+    const stride = this.stride;
     const levelAlign = this.levelAlign;
-    const fit = this.fit;
+    const aug = this.aug;
     // Below the unit every extent start is already aligned.
     let lvl = 0;
     if (align > (levelAlign[0] as number)) {
@@ -374,7 +374,8 @@ export class RangeAllocator extends ArrayAvlTree {
     } else {
       align = levelAlign[0] as number;
     }
-    if (this.root === NIL || (fit[this.root * levels + lvl] as number) < len) return 0;
+    const at = levels + lvl;
+    if (this.root === NIL || (aug[this.root * stride + at] as number) < len) return 0;
     if (levelAlign[lvl] !== align) return this.searchInexact(this.root, 0, len, align, lvl);
 
     // Exact pruning: a subtree passes iff it holds a fit, so no backtracking.
@@ -384,7 +385,7 @@ export class RangeAllocator extends ArrayAvlTree {
     for (;;) {
       this.pushPath(depth++, n);
       const l = left[n] as number;
-      if ((fit[l * levels + lvl] as number) >= len) {
+      if ((aug[l * stride + at] as number) >= len) {
         n = l;
         continue;
       }
@@ -405,18 +406,17 @@ export class RangeAllocator extends ArrayAvlTree {
     const e = s + (this.nodeLen[x] as number);
     const b = a + len;
     if (a > s && b < e) {
-      // The tail is x's successor, so the insert passes x and re-pulls it.
+      // The tail is x's successor: linked below x, so the retrace re-pulls x.
       this.setExtent(x, s, a - s);
-      this.pending = x;
-      this.root = this.insertNode(this.root, this.newNode(b, e - b));
+      this.insertAfter(depth, this.newNode(b, e - b), depth);
     } else if (a > s) {
       this.setExtent(x, s, a - s);
-      this.pullPath(depth);
+      this.repull(depth);
     } else if (b < e) {
       this.setExtent(x, b, e - b);
-      this.pullPath(depth);
+      this.repull(depth);
     } else {
-      this.root = this.removeNode(this.root, x);
+      this.removeAt(depth, 0);
     }
     this.free_ -= len;
   }
@@ -427,7 +427,7 @@ export class RangeAllocator extends ArrayAvlTree {
    * depth of the found node (path filled), or 0.
    */
   private searchInexact(n: number, depth: number, len: number, align: number, lvl: number): number {
-    if (n === NIL || (this.fit[n * this.levels + lvl] as number) < len) return 0;
+    if (n === NIL || (this.aug[n * this.stride + this.levels + lvl] as number) < len) return 0;
     this.pushPath(depth, n);
     const found = this.searchInexact(this.left[n] as number, depth + 1, len, align, lvl);
     if (found !== 0) return found;
@@ -441,15 +441,6 @@ export class RangeAllocator extends ArrayAvlTree {
   }
 
   // ---- descents ----------------------------------------------------------
-
-  private pushPath(i: number, n: number): void {
-    if (i >= this.path.length) {
-      const grown = new Int32Array(this.path.length * 2);
-      grown.set(this.path);
-      this.path = grown;
-    }
-    this.path[i] = n;
-  }
 
   /** Path to the extent with the largest start <= key; returns its depth (0: none). */
   private floorPath(key: number): number {
@@ -468,35 +459,25 @@ export class RangeAllocator extends ArrayAvlTree {
     return best;
   }
 
-  /**
-   * Re-pull the path bottom-up after the node at its end changed in place
-   * (no rotation: heights are unchanged). Once a node's subtree fits come out
-   * unchanged, its ancestors' cannot change either, so the walk stops there.
-   */
-  private pullPath(depth: number): void {
-    for (let i = depth - 1; i >= 0; i--) {
-      if (!this.pull(this.path[i] as number)) return;
-    }
-  }
-
   // ---- tree ----------------------------------------------------------------
 
   /** Recompute n's subtree fits from its own extent and its children; true if any changed. */
   protected pull(n: number): boolean {
     const levels = this.levels;
-    const o = n * levels;
-    const l = (this.left[n] as number) * levels;
-    const r = (this.right[n] as number) * levels;
-    const fit = this.fit;
-    const own = this.own;
+    const stride = this.stride;
+    const o = n * stride;
+    const f = o + levels;
+    const l = (this.left[n] as number) * stride + levels;
+    const r = (this.right[n] as number) * stride + levels;
+    const aug = this.aug;
     let changed = false;
     for (let i = 0; i < levels; i++) {
-      const a = own[o + i] as number;
-      const b = fit[l + i] as number;
-      const c = fit[r + i] as number;
+      const a = aug[o + i] as number;
+      const b = aug[l + i] as number;
+      const c = aug[r + i] as number;
       const m = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
-      if (fit[o + i] !== m) {
-        fit[o + i] = m;
+      if (aug[f + i] !== m) {
+        aug[f + i] = m;
         changed = true;
       }
     }
@@ -508,15 +489,15 @@ export class RangeAllocator extends ArrayAvlTree {
     this.nodeLen[n] = len;
     const e = s + len;
     const levels = this.levels;
-    const o = n * levels;
+    const o = n * this.stride;
     // Level 0 is the unit, which every extent start is a multiple of. An
     // extent with no room at an alignment counts 0, not how far short it
     // falls: every request is at least 1 byte, so no decision changes, and
     // changes to such extents stop at their node instead of reaching the root.
-    this.own[o] = len;
+    this.aug[o] = len;
     for (let i = 1; i < levels; i++) {
       const room = e - alignUp(s, this.levelAlign[i] as number);
-      this.own[o + i] = room > 0 ? room : 0;
+      this.aug[o + i] = room > 0 ? room : 0;
     }
   }
 
@@ -527,8 +508,7 @@ export class RangeAllocator extends ArrayAvlTree {
   protected growNodes(cap: number): void {
     this.nodeStart = grownF64(this.nodeStart, cap);
     this.nodeLen = grownF64(this.nodeLen, cap);
-    this.own = grownF64(this.own, cap * this.levels);
-    this.fit = grownF64(this.fit, cap * this.levels);
+    this.aug = grownF64(this.aug, cap * this.stride);
   }
 
   private newNode(s: number, len: number): number {
