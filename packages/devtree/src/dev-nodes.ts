@@ -113,7 +113,10 @@ export class DevNodes {
    */
   open(path: string, process: Process): DevHandle {
     const where = 'dev.open';
-    const node = typeof path === 'string' ? this.#nodes.get(path) : undefined;
+    if (typeof path !== 'string') {
+      throw new VcmError('EINVAL', `${where}: path must be a node path like "${DEV_PREFIX}<context name>", got ${path === null ? 'null' : typeof path}`, { param: 'path' });
+    }
+    const node = this.#nodes.get(path);
     if (node === undefined) {
       const shown = typeof path === 'string' ? JSON.stringify(path) : typeof path;
       const near = typeof path === 'string' ? closestNames(path, this.#nodes.keys()) : [];
@@ -136,12 +139,25 @@ export class DevNodes {
 
   /** The VCM a node maps into right now (`undefined` while no handle is open). */
   vcmOf(path: string): Vcm | undefined {
-    return this.#nodes.get(path)?.vcm;
+    return this.#known('dev.vcmOf', path).vcm;
   }
 
   /** Open handles of a node. */
   openCount(path: string): number {
-    return this.#nodes.get(path)?.handles.size ?? 0;
+    return this.#known('dev.openCount', path).handles.size;
+  }
+
+  /** The node at `path`: `EINVAL` for a path that is not a string, `ENOENT` naming the closest nodes for an unknown one. */
+  #known(where: string, path: unknown): NodeState {
+    if (typeof path !== 'string') {
+      throw new VcmError('EINVAL', `${where}: path must be a node path like "${DEV_PREFIX}<context name>", got ${path === null ? 'null' : typeof path}`, { param: 'path' });
+    }
+    const node = this.#nodes.get(path);
+    if (node === undefined) {
+      const near = closestNames(path, this.#nodes.keys());
+      throw new VcmError('ENOENT', `${where}: no node ${JSON.stringify(path)}${near.length > 0 ? ` (closest: ${near.map((n) => `"${n}"`).join(', ')})` : ''}`, { path, suggestions: near });
+    }
+    return node;
   }
 
   /** Plain data: each node, its open handles and the VCM it uses. */
@@ -268,8 +284,9 @@ export class DevHandle {
         expected: 'a positive integer',
       });
     }
-    if (typeof options !== 'object' || options === null) {
-      throw new VcmError('EINVAL', `${where}: options must be an object { memtype?, attr?, physAttr? }`, { param: 'options', value: typeof options });
+    const proto = typeof options === 'object' && options !== null ? (Object.getPrototypeOf(options) as unknown) : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      throw new VcmError('EINVAL', `${where}: options must be a plain object { memtype?, attr?, physAttr? }, got ${options === null ? 'null' : typeof options}`, { param: 'options', value: typeof options });
     }
     if (!this.process.isAlive) {
       throw new VcmError('EINVAL', `${where}: ${this.process.label} has exited`, { param: 'process', pid: this.process.pid });

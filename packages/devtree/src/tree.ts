@@ -280,7 +280,8 @@ function printIndent(options: unknown): readonly [number, number, number] {
     });
   };
   if (options === undefined) return [0, 1, 2];
-  if (typeof options !== 'object' || options === null) return bad(`got ${describe(options)}`);
+  const proto = typeof options === 'object' && options !== null ? (Object.getPrototypeOf(options) as unknown) : undefined;
+  if (proto !== Object.prototype && proto !== null) return bad(`got ${describe(options)}`);
   const indent = (options as PrintOptions).indent;
   if (indent === undefined) return [0, 1, 2];
   if (!Array.isArray(indent) || indent.length !== 3) return bad(`indent is ${describe(indent)}`);
@@ -301,17 +302,17 @@ function describe(value: unknown): string {
 /** The part of a validated board the tree reads: SMMUs with names and contexts with names and banks. */
 function checkBoardShape(board: unknown): Board {
   const b = board as Partial<Board> | null;
+  type Named = { readonly name?: unknown; readonly bank?: unknown; readonly contexts?: unknown };
+  const isObject = (x: unknown): x is Named => typeof x === 'object' && x !== null;
+  const smmus = isObject(b) ? (b as { smmus?: unknown }).smmus : undefined;
   const ok =
-    typeof b === 'object' &&
-    b !== null &&
-    Array.isArray(b.smmus) &&
-    b.smmus.every(
-      (s) =>
-        typeof s === 'object' &&
-        s !== null &&
+    Array.isArray(smmus) &&
+    smmus.every(
+      (s: unknown) =>
+        isObject(s) &&
         typeof s.name === 'string' &&
         Array.isArray(s.contexts) &&
-        s.contexts.every((c) => typeof c === 'object' && c !== null && typeof c.name === 'string' && Number.isSafeInteger(c.bank)),
+        s.contexts.every((c: unknown) => isObject(c) && typeof c.name === 'string' && Number.isSafeInteger(c.bank)),
     );
   if (!ok) {
     throw new VcmError('EINVAL', `new DeviceTree: board must be a validated board (validateBoard(description)) with smmus and their contexts, got ${describe(board)}`, {
