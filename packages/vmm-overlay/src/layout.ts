@@ -66,7 +66,9 @@ export interface VmmLayout {
  */
 export function computeLayout(memory: PhysicalMemory, kernelRam: readonly KernelRamRange[]): VmmLayout {
   const where = 'new Vmm';
-  if (!Array.isArray(kernelRam) || kernelRam.length === 0) {
+  // Checked through an `unknown` alias: Array.isArray would narrow the readonly list to any[] below.
+  const list: unknown = kernelRam;
+  if (!Array.isArray(list) || kernelRam.length === 0) {
     throw new VcmError('EINVAL', `${where}: kernelRam must list at least one { base, size } range of kernel-managed RAM`, {
       param: 'kernelRam',
     });

@@ -16,7 +16,7 @@ import type { RangeAllocator } from '@vcm/core';
 import { CpuAddressSpace } from './cpu-address-space.js';
 import type { CpuPageTable } from './cpu-address-space.js';
 import type { CpuDriver } from './cpu-driver.js';
-import type { LinearMapRange, VmmLayout } from './layout.js';
+import type { VmmLayout } from './layout.js';
 import { VMALLOC_GUARD } from './layout.js';
 import type { Process } from './process.js';
 
@@ -179,7 +179,7 @@ export class VmmPrebuiltProvider implements PrebuiltProvider, AliasSource {
   findAliases(pa: number, len: number): MappingAlias[] {
     const out: MappingAlias[] = [];
     const end = pa + len;
-    for (const r of this.host.layout.linearMap as readonly LinearMapRange[]) {
+    for (const r of this.host.layout.linearMap) {
       const lo = Math.max(pa, r.pa);
       const hi = Math.min(end, r.pa + r.size);
       if (lo >= hi) continue;
