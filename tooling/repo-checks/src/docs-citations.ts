@@ -81,7 +81,7 @@ export function headingSlugs(markdown: string): Set<string> {
     const fenceMark = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
     if (fenceMark) {
       const mark = fenceMark[1] as string;
-      if (fence === undefined) fence = mark[0] as string;
+      if (fence === undefined) fence = mark[0];
       else if (mark[0] === fence) fence = undefined;
       continue;
     }
