@@ -19,11 +19,12 @@
  * node makes its own on first open (`DEFAULT_NODE_VCM`), associates and
  * activates it, and takes it down again when its last handle closes.
  */
-import { VCM_MEMTYPE_0, VCM_READ, VCM_USE_HIGH_BASE, VCM_WB_WA, VCM_WRITE, VCM_PREBUILT_USER, VcmError, alignUp, hex, formatSize } from '@vcm/core';
-import type { Association, Physmem, Reservation, Vcm, Vcmm } from '@vcm/core';
+import { VCM_MEMTYPE_0, VCM_READ, VCM_USE_HIGH_BASE, VCM_WB_WA, VCM_WRITE, VCM_PREBUILT_USER, VcmError, Vcmm, alignUp, hex, formatSize } from '@vcm/core';
+import type { Association, Physmem, Reservation, Vcm } from '@vcm/core';
 import type { SmmuContext, Smmu } from '@vcm/smmu';
 import type { Process, Vmm } from '@vcm/vmm-overlay';
-import type { ContextNode, DeviceTree } from './tree.js';
+import { DeviceTree } from './tree.js';
+import type { ContextNode } from './tree.js';
 import { closestNames } from './suggest.js';
 
 /** Where `/dev` nodes live. */
@@ -86,13 +87,31 @@ interface DevNodesHost {
 }
 
 /** The `/dev` directory of one platform. */
+/** The nodes `dev.open` is opening a handle on right now: the only way a `DevHandle` is made. */
+const OPENING = new WeakSet<object>();
+
 export class DevNodes {
   readonly #host: DevNodesHost;
   readonly #nodes = new Map<string, NodeState>();
   #nextHandle = 1;
 
   /** Not a constructor to call: made by `buildPlatform`. */
+  /** `host`: the platform's `{ vcmm, vmm, tree, range }` (`buildPlatform` makes the nodes); anything else is `EINVAL`. */
   constructor(host: DevNodesHost) {
+    const h = host as Partial<DevNodesHost> | null;
+    if (
+      typeof h !== 'object' ||
+      h === null ||
+      !(h.vcmm instanceof Vcmm) ||
+      typeof h.vmm !== 'object' ||
+      h.vmm === null ||
+      typeof h.vmm.createProcess !== 'function' ||
+      !(h.tree instanceof DeviceTree) ||
+      typeof h.range !== 'object' ||
+      h.range === null
+    ) {
+      throw new VcmError('EINVAL', 'new DevNodes: host must be { vcmm, vmm, tree, range } of one platform (buildPlatform makes the /dev nodes)', { param: 'host' });
+    }
     this.#host = host;
     for (const c of host.tree.contexts()) {
       const path = `${DEV_PREFIX}${c.name}`;
@@ -132,7 +151,14 @@ export class DevNodes {
       throw new VcmError('EINVAL', `${where} ${path}: process ${label} is not a live process of this platform (create it with vmm.createProcess)`, { param: 'process' });
     }
     if (node.handles.size === 0) this.#attach(node);
-    const handle = new DevHandle(this.#host, node, this.#nextHandle++, process, (h) => this.#release(node, h));
+    OPENING.add(node);
+    let handle: DevHandle;
+    try {
+      handle = new DevHandle(this.#host, node, this.#nextHandle, process, (h) => this.#release(node, h));
+    } finally {
+      OPENING.delete(node);
+    }
+    this.#nextHandle++;
     node.handles.add(handle);
     return handle;
   }
@@ -232,7 +258,11 @@ export class DevHandle {
   #offExit: (() => void) | undefined;
 
   /** Not a constructor to call: made by `DevNodes.open`. */
+  /** @internal Made by `dev.open`; `new DevHandle` from outside is `EINVAL`. */
   constructor(host: DevNodesHost, node: NodeState, fd: number, process: Process, onClose: (h: DevHandle) => void) {
+    if (!OPENING.has(node as object)) {
+      throw new VcmError('EINVAL', 'new DevHandle: handles are made by dev.open(path, process), not by new', { param: 'node' });
+    }
     this.#host = host;
     this.#node = node;
     this.fd = fd;
