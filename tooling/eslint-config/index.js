@@ -33,6 +33,9 @@ export const LAYERS = {
   '@vcm/scenario': ['@vcm/core', '@vcm/physalloc', '@vcm/smmu', '@vcm/vmm-overlay', '@vcm/devtree'],
 };
 
+/** Packages whose shipped code runs in a browser too, so it may not import Node's built-ins (docs/architecture.md#packages). */
+const BROWSER = ['@vcm/scenario'];
+
 /**
  * Tests, test helpers and benchmarks also need RAM to run on: an SMMU or a
  * CPU is driven over `@vcm/physalloc`'s simulated memory there, while the
@@ -46,16 +49,20 @@ const TESTS_ALSO = {
 /** Files that are not shipped: tests, test helpers (excluded from the build) and benchmarks. */
 const NOT_SHIPPED = ['**/*.test.ts', 'src/**/test-*.ts', 'bench/**', 'scripts/**'];
 
-/** `no-restricted-imports` options refusing every layer package `pkg` may not import. */
-function layerRule(pkg, allowed) {
+/** `no-restricted-imports` options refusing every layer package `pkg` may not import (and Node's built-ins where `noNode`). */
+function layerRule(pkg, allowed, noNode) {
   const refused = Object.keys(LAYERS).filter((p) => p !== pkg && !allowed.includes(p));
   const message = (p) =>
     `${pkg} may import only ${allowed.length ? allowed.join(', ') : 'nothing of ours'}, not ${p} (docs/architecture.md#packages-and-the-direction-of-imports).`;
+  const node = `${pkg} runs in a browser too: no Node built-ins in its shipped code (docs/architecture.md#packages).`;
   return [
     'error',
     {
       paths: refused.map((p) => ({ name: p, message: message(p) })),
-      patterns: refused.map((p) => ({ group: [`${p}/*`], message: message(p) })),
+      patterns: [
+        ...refused.map((p) => ({ group: [`${p}/*`], message: message(p) })),
+        ...(noNode ? [{ group: ['node:*'], message: node }] : []),
+      ],
     },
   ];
 }
@@ -106,8 +113,8 @@ export function vcmEslintConfig(packageDir) {
     ...(allowed === undefined
       ? []
       : [
-          { files: ['**/*.ts'], rules: { 'no-restricted-imports': layerRule(pkg, allowed) } },
-          { files: NOT_SHIPPED, rules: { 'no-restricted-imports': layerRule(pkg, [...allowed, ...(TESTS_ALSO[pkg] ?? [])]) } },
+          { files: ['**/*.ts'], rules: { 'no-restricted-imports': layerRule(pkg, allowed, BROWSER.includes(pkg)) } },
+          { files: NOT_SHIPPED, rules: { 'no-restricted-imports': layerRule(pkg, [...allowed, ...(TESTS_ALSO[pkg] ?? [])], false) } },
         ]),
     {
       files: ['**/*.test.ts', 'bench/**/*.ts'],

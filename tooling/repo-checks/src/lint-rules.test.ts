@@ -99,6 +99,19 @@ describe('imports up the layer diagram', () => {
     expect(found['src/devtree.test.ts']).toContain('no-restricted-imports');
   });
 
+  it('keeps Node built-ins out of what @vcm/scenario ships (it runs in a browser too), and devtree from importing it', async () => {
+    const found = await lint('@vcm/scenario', {
+      'src/fs.ts': "export { readFileSync } from 'node:fs';\n",
+      'src/ok.ts': "export { buildPlatform } from '@vcm/devtree';\n",
+      'src/fs.test.ts': "export { readFileSync } from 'node:fs';\n",
+    });
+    expect(found['src/fs.ts']).toContain('no-restricted-imports');
+    expect(found['src/ok.ts']).not.toContain('no-restricted-imports');
+    expect(found['src/fs.test.ts']).not.toContain('no-restricted-imports');
+    const devtree = await lint('@vcm/devtree', { 'src/up.ts': "export * from '@vcm/scenario';\n" });
+    expect(devtree['src/up.ts']).toContain('no-restricted-imports');
+  });
+
   it('lets apps and tooling import anything', async () => {
     const found = await lint('@vcm/reference', { 'src/all.ts': "export { buildPlatform } from '@vcm/devtree';\nexport { Smmu } from '@vcm/smmu';\n" });
     expect(found['src/all.ts']).not.toContain('no-restricted-imports');
