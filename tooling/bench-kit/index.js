@@ -4,9 +4,9 @@
 // (speed is measured, not tested).
 //
 // A plain `pnpm bench` leaves the working tree as it was: results go to
-// bench/last-run.json, which git ignores. `pnpm bench --record` (turbo
-// passes the flag through to each package's script) writes the tracked
-// bench/results.json instead, for a commit that records new figures.
+// bench/last-run.json, which git ignores. `pnpm bench --record` (run.js
+// passes the flag through turbo to each package's script) writes the
+// tracked bench/results.json instead, for a commit that records new figures.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
