@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, defaultBoard, loadBoardFile } from './board.js';
+import { loadScenario, renderScenarioText, runScenarioFile } from './commands/run.js';
 import type { BoardChoice } from './board.js';
 import { describeBoard } from './describe-board.js';
 import { INJECTIONS, parseInjection } from './inject.js';
@@ -83,6 +84,17 @@ function board(opts: GlobalOptions & { print?: boolean }): number {
   });
 }
 
+/** `run <scenario>`: the whole file is checked before anything is printed, so an invalid one leaves stdout empty (exit 2). */
+function runFile(file: string, opts: GlobalOptions): number {
+  return usage(() => {
+    const checked = loadScenario(file);
+    const json = opts.json === true;
+    const { report, ok } = runScenarioFile(checked, json ? silentProgress : createProgress(process.stderr));
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderScenarioText(report, createStyle(colourWanted())));
+    return ok ? EXIT_OK : EXIT_CHECK_FAILED;
+  });
+}
+
 export function buildProgram(onResult: (code: number) => void): Command {
   const program = new Command('vcm-ref')
     .description(
@@ -115,6 +127,12 @@ export function buildProgram(onResult: (code: number) => void): Command {
     .description('validate the board and say which walk-throughs it can run (--print: the board as validateBoard normalises it, JSON)')
     .option('--print', 'print the normalised board as JSON')
     .action((_opts: unknown, cmd: Command) => onResult(board(cmd.optsWithGlobals())));
+
+  program
+    .command('run')
+    .description('run a scenario file (YAML or JSON: board, buffers, spaces, mappings, traffic, sweep, expect; docs/scenarios.md); exit 1 when an expectation fails, 2 when the file is invalid')
+    .argument('<scenario>', 'the scenario file, e.g. examples/scenarios/video-playback.yaml')
+    .action((file: string, _opts: unknown, cmd: Command) => onResult(runFile(file, options(cmd))));
 
   // No subcommand runs `all`. This is the program's own action rather than
   // commander's default command, which would take a mistyped subcommand

@@ -10,3 +10,4 @@ export { runScenario, runSweep, fnv1a, framesOf } from './runner.js';
 export type { Counters, Progress, RunOptions, ScenarioReport, SweepReport, SweepRow } from './runner.js';
 export { forEachRun, patternOf, xorshift32 } from './patterns.js';
 export type { Run } from './patterns.js';
+export { scenarioSchema, SCENARIO_SCHEMA_ID } from './schema.js';

@@ -24,7 +24,7 @@ export function show(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  return typeof value === 'boolean' || typeof value === 'bigint' || value === undefined ? String(value) : `a ${typeof value}`;
 }
 
 function quoteList(items: readonly string[]): string {
@@ -69,7 +69,7 @@ interface Def {
 }
 
 function defOf(schema: z.core.$ZodType): Def {
-  return schema._zod.def as unknown as Def;
+  return schema._zod.def;
 }
 
 /** The schema itself once optional/default/pipe wrappers are taken off. */
@@ -101,6 +101,15 @@ function objectOption(schema: z.core.$ZodType, value: unknown): z.core.$ZodType 
     if (literalValues(kind).includes((value as Record<string, unknown>)['kind'])) return o;
   }
   return undefined;
+}
+
+/** The object options of a union, nested unions flattened. */
+function unionObjects(schema: z.core.$ZodType): z.core.$ZodType[] {
+  const s = bare(schema);
+  const d = defOf(s);
+  if (d.type === 'object') return [s];
+  if (d.type === 'union') return (d.options ?? []).flatMap(unionObjects);
+  return [];
 }
 
 function literalValues(schema: z.core.$ZodType): unknown[] {
@@ -167,22 +176,24 @@ export function issueError(root: z.core.$ZodType, data: unknown, issue: z.core.$
     }
     case 'invalid_union': {
       const disc = (issue as { discriminator?: string }).discriminator;
-      if (disc !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        const kinds = (defOf(bare(here ?? root)).options ?? []).flatMap((o) => literalValues(defOf(bare(o)).shape?.[disc] ?? o));
-        const allKinds = kinds.length > 0 ? kinds.map(String) : enumValues(here);
-        return scenarioError(pathOf([...keys, disc]), (value as Record<string, unknown>)[disc], `is not a known ${disc}${didYouMean((value as Record<string, unknown>)[disc], allKinds)}`, quoteList(allKinds));
+      if (disc !== undefined) {
+        // zod reports a discriminator it does not know at the discriminator's own path, with the options.
+        const atKind = keys.at(-1) === disc ? keys : [...keys, disc];
+        const listed = (issue as { options?: readonly unknown[] }).options;
+        const kinds = (listed ?? (here === undefined ? [] : unionObjects(here)).flatMap((o) => literalValues(defOf(o).shape?.[disc] ?? o))).map(String);
+        const meant = valueAt(data, atKind);
+        return scenarioError(pathOf(atKind), meant, `is not a known ${disc}${didYouMean(meant, kinds)}`, quoteList(kinds));
       }
       // A name where a name or an object is allowed (a pattern, a board): name the names.
       const names = enumValues(here);
       if (typeof value === 'string' && names.length > 0) {
         return scenarioError(pathOf(keys), value, `is not a known name${didYouMean(value, names)}`, `${quoteList(names)}${description ? `, or ${description}` : ''}`);
       }
-      // Report the inner problem of the option the value meant.
-      const meant = here === undefined ? undefined : objectOption(bare(here), value);
+      // An object where a name or an object is allowed: report the problem of the object option.
       const options = defOf(bare(here ?? root)).options ?? [];
-      const index = meant === undefined ? -1 : options.map(bare).indexOf(meant);
+      const index = typeof value === 'object' && value !== null ? options.findIndex((o) => ['object', 'union', 'record'].includes(defOf(bare(o)).type)) : -1;
       const inner = index >= 0 ? issue.errors[index]?.[0] : undefined;
-      if (inner !== undefined) return issueError(root, data, { ...inner, path: [...keys, ...inner.path] } as z.core.$ZodIssue);
+      if (inner !== undefined) return issueError(root, data, { ...inner, path: [...keys, ...inner.path] });
       return scenarioError(pathOf(keys), value, 'is not valid here', description ?? 'see scenario.schema.json');
     }
     case 'invalid_type':

@@ -11,7 +11,7 @@ export function parseScenarioText(text: string): unknown {
   if (typeof text !== 'string') {
     throw new VcmError('EINVAL', `parseScenario: text must be a string, got ${text === null ? 'null' : typeof text}`, { param: 'text', value: typeof text });
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const error = doc.errors[0];
   if (error !== undefined) {
     const at = error.linePos?.[0];

@@ -8,7 +8,7 @@
  */
 import { msm8x60Board, seedExampleBoard, validateBoard } from '@vcm/devtree';
 import type { Board, BoardDescription } from '@vcm/devtree';
-import { BOARD_PRESETS } from './definition.js';
+import type { BOARD_PRESETS } from './definition.js';
 import type { BufferSpec, Scenario, SpaceSpec } from './definition.js';
 import { imageGeometry, minStride, pageRounded } from './image.js';
 import { scenarioError, unknownName } from './issues.js';

@@ -332,7 +332,8 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
       const got = zero();
       try {
         if (t.data) {
-          // Real bytes: the counters are what the transfer itself moved in the translation cache.
+          // Real bytes: the counters are what the transfer itself did in the translation cache; a
+          // transfer looks up one translation per page piece, so its accesses are those lookups.
           const before = p.tlb();
           let sum: number;
           if (write) {
@@ -346,7 +347,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
             sum = fnv1a(p.read(va, plan.bytes));
           }
           const after = p.tlb();
-          add(got, { accesses: Math.ceil(plan.bytes / t.burst), bytes: plan.bytes, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 });
+          add(got, { accesses: after.hits + after.misses - before.hits - before.misses, bytes: plan.bytes, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 });
           checksums.push({ device: t.device, buffer: b, instance, frame: ev.frame, access: t.access, fnv1a: sum });
         } else {
           const row = t.row ?? plan.stride ?? 4096;

@@ -1,0 +1,182 @@
+/**
+ * `vcm-ref run <scenario>`: a scenario file (YAML or JSON, docs/scenarios.md)
+ * run on its board with `@vcm/scenario`; a text report with tables and a
+ * chart, or with `--json` one JSON document and nothing else on stdout.
+ * A `board` that names a file (not a preset) is read here, relative to the
+ * scenario file, before the engine sees it — the engine reads no files.
+ *
+ * Exit codes: 0 every expectation held; 1 one did not; 2 the file is
+ * unreadable or invalid (the message names the path in the file and the
+ * closest valid name), printed on stderr before anything reaches stdout.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { formatSize, hex, isVcmError } from '@vcm/core';
+import { BOARD_PRESETS, parseScenarioText, runScenario, runSweep, validateScenario } from '@vcm/scenario';
+import type { CheckedScenario, ScenarioReport, SweepReport } from '@vcm/scenario';
+import { UsageError } from '../board.js';
+import { renderChart } from '../chart.js';
+import { percent } from '../format.js';
+import type { Progress } from '../progress.js';
+import { renderTable } from '../render-text.js';
+import type { Style } from '../style.js';
+
+/** Read, parse and check a scenario file; `UsageError` (exit 2) with the file and the path in it on any problem. */
+export function loadScenario(file: string): CheckedScenario {
+  const read = (path: string, what: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  };
+  try {
+    const value = parseScenarioText(read(file, 'scenario file'));
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const board = (value as Record<string, unknown>)['board'];
+      if (typeof board === 'string' && !(BOARD_PRESETS as readonly string[]).includes(board) && /[/\\]|\.json$/i.test(board)) {
+        const path = resolve(dirname(file), board);
+        let json: unknown;
+        try {
+          json = JSON.parse(read(path, 'board file'));
+        } catch (e) {
+          if (e instanceof UsageError) throw new UsageError(`invalid scenario ${file}: board: ${e.message}`);
+          throw new UsageError(`invalid scenario ${file}: board: the board file ${path} is not JSON: ${(e as Error).message}`);
+        }
+        (value as Record<string, unknown>)['board'] = json;
+      }
+    }
+    return validateScenario(value);
+  } catch (e) {
+    if (isVcmError(e)) throw new UsageError(`invalid scenario ${file}: ${e.message.replace(/^EINVAL: /, '')}`);
+    throw e;
+  }
+}
+
+/** Run the scenario (or its sweep); the report, and whether every expectation held. */
+export function runScenarioFile(checked: CheckedScenario, progress: Progress): { report: ScenarioReport | SweepReport; ok: boolean } {
+  const update = (label: string, done: number, total: number): void => progress.update(`${checked.scenario.name}: ${label}`, done, total);
+  const report = checked.points.length > 0 ? runSweep(checked, { progress: update }) : runScenario(checked, { progress: update });
+  progress.done();
+  return { report, ok: report.ok };
+}
+
+function chunkText(chunks: readonly { pa: number; len: number }[]): string {
+  const by = new Map<number, number>();
+  for (const c of chunks) by.set(c.len, (by.get(c.len) ?? 0) + 1);
+  const mix = [...by].map(([len, n]) => `${n} × ${formatSize(len)}`).join(' + ');
+  return `${mix}, first at ${hex(chunks[0]?.pa ?? 0)}`;
+}
+
+function renderRun(r: ScenarioReport, s: Style): string[] {
+  const lines: string[] = [s.bold(`Scenario ${r.scenario} on board ${r.board}`) + s.dim(` (seed ${r.seed}${r.simulatedSeconds > 0 ? `, ${r.simulatedSeconds.toFixed(3)} s simulated` : ''})`), ''];
+  lines.push(
+    ...renderTable({
+      title: 'Buffers (vcm_phys_alloc): the physical chunks of each',
+      columns: ['buffer', 'memtype', 'bytes', 'allocated', 'chunks', 'contiguous'],
+      numeric: [2, 3],
+      rows: r.buffers.map((b) => [`${b.name}#${b.instance}`, b.memtype, b.bytes, b.allocBytes, chunkText(b.chunks), b.contiguous ? 'yes' : 'no']),
+    }),
+    '',
+  );
+  lines.push(
+    ...renderTable({
+      title: 'Spaces (VCMs), their devices, page tables and reservations',
+      columns: ['space', 'kind', 'range', 'devices', 'page tables', 'reservations'],
+      rows: r.spaces.map((sp) => [
+        sp.name,
+        sp.kind,
+        `${hex(sp.start)} + ${formatSize(sp.len)}`,
+        sp.devices.join(', '),
+        sp.pageTableBytes === null ? "CPU's own" : formatSize(sp.pageTableBytes),
+        sp.reservations.map((x) => `${x.buffer}#${x.instance}@${hex(x.devAddr)}`).join(' '),
+      ]),
+    }),
+    '',
+  );
+  if (r.traffic.length > 0) {
+    lines.push(
+      ...renderTable({
+        title: 'Traffic',
+        columns: ['device', 'buffers', 'access', 'pattern', 'frames', 'accesses', 'bytes', 'misses', 'walks', 'faults'],
+        numeric: [4, 5, 6, 7, 8, 9],
+        rows: r.traffic.map((t) => [t.device, t.buffers.join(', '), t.access, t.pattern, t.frames, t.accesses, t.bytes, t.misses, t.walks, t.faults]),
+      }),
+      '',
+      ...renderTable({
+        title: 'Devices: translation-cache counters',
+        columns: ['device', 'kind', 'TLB of', 'accesses', 'hits', 'misses', 'walks', 'hit rate', 'faults'],
+        numeric: [3, 4, 5, 6, 7, 8],
+        rows: r.devices.map((d) => [d.name, d.kind, d.smmu ?? (d.kind === 'cpu' ? d.name : '—'), d.accesses, d.hits, d.misses, d.walks, d.accesses > 0 ? percent(d.hits / d.accesses) : '—', d.faults]),
+      }),
+      '',
+      ...renderChart({ title: 'Misses per device', unit: 'misses', logScale: true, bars: r.devices.map((d) => ({ label: d.name, value: d.misses })) }),
+      '',
+    );
+  }
+  if (r.tlbs.length > 0) {
+    lines.push(
+      ...renderTable({
+        title: 'TLBs (each SMMU has one, shared by its contexts)',
+        columns: ['TLB', 'entries', 'policy', 'hits', 'misses', 'walks', 'evictions'],
+        numeric: [1, 3, 4, 5, 6],
+        rows: r.tlbs.map((t) => [t.name, t.entries, t.policy, t.hits, t.misses, t.walks, t.evictions]),
+      }),
+      '',
+    );
+  }
+  const used = r.pools.block.filter((p) => p.inUse > 0);
+  lines.push(
+    ...renderTable({
+      title: `Pools in use (page tables: ${formatSize(r.pools.pageTableBytes)})`,
+      columns: ['pool', 'block', 'in use', 'free', 'of'],
+      numeric: [2, 3, 4],
+      rows: [
+        ...used.map((p) => [p.name, formatSize(p.blockSize), p.inUse, p.free, p.total]),
+        ...r.pools.contiguous.filter((p) => p.inUseBytes > 0).map((p) => [p.name, 'contiguous', formatSize(p.inUseBytes), `${formatSize(p.size - p.inUseBytes)} (largest ${formatSize(p.largestFree)}, ${p.freeExtents} extents)`, formatSize(p.size)]),
+      ],
+    }),
+    '',
+  );
+  if (r.faults.length > 0) {
+    lines.push(s.yellow(`Faults (${r.faults.length})`), ...r.faults.slice(0, 10).map((f) => `  ${f.device} frame ${f.frame} ${f.buffer}: ${f.message}`), '');
+  }
+  lines.push(...renderExpectations(r.expectations, s));
+  return lines;
+}
+
+function renderExpectations(expectations: ScenarioReport['expectations'], s: Style): string[] {
+  if (expectations.length === 0) return ['No expectations.'];
+  return [
+    'Expectations',
+    ...expectations.map((e) => `  ${e.ok ? s.green('✓') : s.red('✗')} ${e.name}: ${e.actual}${e.ok ? '' : s.red(` (expected ${e.expected})`)}`),
+  ];
+}
+
+function renderSweep(r: SweepReport, s: Style): string[] {
+  const devices = [...new Set(r.points.flatMap((p) => p.devices.map((d) => d.name)))];
+  const lines = [s.bold(`Scenario ${r.scenario}: sweep of ${r.points.length} points`), ''];
+  lines.push(
+    ...renderTable({
+      title: 'Misses (walks) per device at each point',
+      columns: [...r.fields, ...devices, 'expectations'],
+      numeric: devices.map((_, i) => r.fields.length + i),
+      rows: r.points.map((p) => [
+        ...r.fields.map((f) => JSON.stringify(p.values[f])),
+        ...devices.map((n) => {
+          const d = p.devices.find((x) => x.name === n);
+          return d === undefined ? '—' : `${d.misses} (${d.walks})`;
+        }),
+        p.expectations.length === 0 ? '—' : p.ok ? 'all hold' : `${p.expectations.filter((e) => !e.ok).length} failed`,
+      ]),
+    }),
+  );
+  return lines;
+}
+
+/** The text report. */
+export function renderScenarioText(report: ScenarioReport | SweepReport, style: Style): string {
+  const lines = 'points' in report ? renderSweep(report, style) : renderRun(report, style);
+  lines.push('', report.ok ? style.green('Every expectation held.') : style.red('An expectation failed.'));
+  return `${lines.join('\n')}\n`;
+}
