@@ -1,6 +1,6 @@
 /**
- * Benchmarks of @vcm/core. Run with `pnpm bench`;
- * writes bench/results.json. Goals are reported, never asserted.
+ * Benchmarks of @vcm/core. Run with `pnpm bench` (`--record` writes
+ * bench/results.json). Goals are reported, never asserted.
  *
  * The physical side is the test RAM and allocator of src/test-platform.ts
  * (core depends on nothing of ours, so not on @vcm/physalloc).

@@ -1,6 +1,6 @@
 /**
  * Benchmarks of @vcm/devtree. Run with `pnpm bench`
- * in this package; writes bench/results.json. Goals are reported, never
+ * in this package (`--record` writes bench/results.json). Goals are reported, never
  * asserted (CONTRIBUTING.md#benchmarks).
  */
 import { fileURLToPath } from 'node:url';

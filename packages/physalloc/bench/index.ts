@@ -1,6 +1,6 @@
 /**
  * Benchmarks of @vcm/physalloc. Run with
- * `pnpm bench` in this package; writes bench/results.json. Goals are
+ * `pnpm bench` in this package (`--record` writes bench/results.json). Goals are
  * reported, never asserted (CONTRIBUTING.md#benchmarks).
  */
 import { setFlagsFromString } from 'node:v8';

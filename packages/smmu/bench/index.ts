@@ -1,6 +1,6 @@
 /**
  * Benchmarks of @vcm/smmu. Run with `pnpm bench`
- * in this package; writes bench/results.json. Goals are reported, never
+ * in this package (`--record` writes bench/results.json). Goals are reported, never
  * asserted (CONTRIBUTING.md#benchmarks). The format figures come from
  * `formats.ts`.
  *
