@@ -56,8 +56,16 @@ export function loadScenario(file: string): CheckedScenario {
 /** Run the scenario (or its sweep); the report, and whether every expectation held. */
 export function runScenarioFile(checked: CheckedScenario, progress: Progress): { report: ScenarioReport | SweepReport; ok: boolean } {
   const update = (label: string, done: number, total: number): void => progress.update(`${checked.scenario.name}: ${label}`, done, total);
-  const report = checked.points.length > 0 ? runSweep(checked, { progress: update }) : runScenario(checked, { progress: update });
-  progress.done();
+  let report: ScenarioReport | SweepReport;
+  try {
+    report = checked.points.length > 0 ? runSweep(checked, { progress: update }) : runScenario(checked, { progress: update });
+  } catch (e) {
+    // Setting the scenario up can still fail on the platform (the memtypes run dry across buffers): invalid input, exit 2.
+    if (isVcmError(e)) throw new UsageError(`scenario ${checked.scenario.name}: ${e.message.replace(/^EINVAL: /, '')}`);
+    throw e;
+  } finally {
+    progress.done();
+  }
   return { report, ok: report.ok };
 }
 
