@@ -27,6 +27,7 @@ import { ContiguousPool } from './contiguous-pool.js';
 import type { ContiguousPoolStats } from './contiguous-pool.js';
 import { allowedSizeClasses, describeSizeClasses, physAlignBytes, planMaxMunch, sizeClassOf } from './max-munch.js';
 import type { MemoryType } from './memory-type.js';
+import { MAX_PHYS_ADDR } from './ram.js';
 import { isList } from './is-list.js';
 
 /** The attribute bits `vcm_phys_alloc` understands. */
@@ -423,7 +424,8 @@ export class PhysAllocator implements PhysicalAllocator {
 
   /** Return table memory; anything not obtained from `allocateTable` (or a wrong size) is `EINVAL`. */
   freeTable(pa: number, size: number): void {
-    const live = typeof pa === 'number' ? this.tablePool.allocationAt(pa) : undefined;
+    // Only an address is looked up, so anything else gets freeTable's own message rather than the pool's.
+    const live = Number.isSafeInteger(pa) && pa >= 0 && pa < MAX_PHYS_ADDR ? this.tablePool.allocationAt(pa) : undefined;
     if (live === undefined) {
       throw new VcmError('EINVAL', `freeTable: ${typeof pa === 'number' ? hex(pa) : typeof pa} is not table memory from allocateTable (or was already freed)`, {
         param: 'pa',

@@ -38,6 +38,22 @@ describe('ContiguousPool', () => {
     expect(pool.allocate(SZ_16K, SZ_16K)).toBe(SZ_16K);
   });
 
+  it('contains and allocationAt answer for addresses and refuse anything else (EINVAL, nothing changes)', () => {
+    const pool = smiCont();
+    const pa = pool.allocate(3 * SZ_4K);
+    expect(pool.contains(0x3b80_0000)).toBe(true);
+    expect(pool.contains(0x3b80_0000 + SZ_8M)).toBe(false);
+    expect(pool.contains(0)).toBe(false);
+    expect(pool.allocationAt(pa)).toBe(3 * SZ_4K);
+    expect(pool.allocationAt(pa + SZ_4K)).toBeUndefined();
+    const before = JSON.stringify(pool.stats());
+    for (const junk of [Number.NaN, -1, 0.5, 2 ** 40 + 4096, Infinity, '0x3b800000', null, undefined, {}, [pa]]) {
+      expect(codeOf(() => pool.contains(junk as never)), String(junk)).toBe('EINVAL');
+      expect(codeOf(() => pool.allocationAt(junk as never)), String(junk)).toBe('EINVAL');
+    }
+    expect(JSON.stringify(pool.stats())).toBe(before);
+  });
+
   it('coalesces on free: freeing everything leaves one extent', () => {
     const pool = smiCont();
     const pas = [pool.allocate(SZ_4K), pool.allocate(SZ_64K), pool.allocate(SZ_1M), pool.allocate(SZ_4K)];

@@ -14,6 +14,7 @@
  * free extents for every alignment.
  */
 import { RangeAllocator, VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
+import { MAX_PHYS_ADDR } from './ram.js';
 
 /** Where a `ContiguousPool` lies, its size and its allocation unit. */
 export interface ContiguousPoolOptions {
@@ -125,13 +126,15 @@ export class ContiguousPool {
     return this.#free.treeHeight;
   }
 
-  /** True when `pa` lies inside the pool. */
+  /** True when `pa` lies inside the pool; `pa` is a physical address (an integer below 2^40). */
   contains(pa: number): boolean {
+    checkUint(`${this.name}.contains`, 'pa', pa, MAX_PHYS_ADDR - 1);
     return pa >= this.base && pa < this.end;
   }
 
-  /** Length of the live allocation starting at `pa`, or undefined. */
+  /** Length of the live allocation starting at `pa`, or undefined; `pa` is a physical address (an integer below 2^40). */
   allocationAt(pa: number): number | undefined {
+    checkUint(`${this.name}.allocationAt`, 'pa', pa, MAX_PHYS_ADDR - 1);
     return this.#live.get(pa);
   }
 
