@@ -53,7 +53,7 @@ export interface Counters {
   faults: number;
 }
 
-/** What the runner reports (docs/scenarios.md#the-report). */
+/** What the runner reports (docs/scenarios.md#the-runner). */
 export interface ScenarioReport {
   readonly scenario: string;
   readonly board: string;

@@ -1,0 +1,81 @@
+/**
+ * `vcm-ref run <scenario>` as users meet it: the built CLI (`dist/`, which
+ * the package's `test` script builds first) on every shipped scenario and on
+ * bad ones.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const scenarios = fileURLToPath(new URL('../../../../examples/scenarios/', import.meta.url));
+
+function run(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env['FORCE_COLOR'];
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const shipped = readdirSync(scenarios).filter((f) => /\.(ya?ml|json)$/.test(f));
+
+describe('vcm-ref run on the shipped scenarios', () => {
+  it('ships the seed-004 flow, the TLB study, the camera and 4K pipelines', () => {
+    expect(shipped).toEqual(expect.arrayContaining(['video-playback.yaml', 'tlb-study.yaml', 'camera-1080p30.yaml', 'decode-4k60.yaml']));
+  });
+
+  for (const file of shipped) {
+    it(`${file}: exit 0, and --json prints only JSON`, () => {
+      const text = run(['run', join(scenarios, file)]);
+      expect(text.status, text.stderr).toBe(0);
+      expect(text.stdout).toContain('Every expectation held.');
+      const json = run(['run', join(scenarios, file), '--json']);
+      expect(json.status, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as { ok: boolean };
+      expect(report.ok).toBe(true);
+    });
+  }
+});
+
+describe('vcm-ref run on bad scenarios: exit 2, the path and a suggestion on stderr, nothing on stdout', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vcm-scenario-'));
+  const good = [
+    'name: bad',
+    'board: msm8x60',
+    'buffers: [{ name: frame, bytes: 1M }]',
+    'spaces: [{ name: dev, start: 0x10000000, len: 16M, devices: [mdp0_port0] }]',
+    'mappings: [{ buffer: frame, space: dev }]',
+    'traffic: [{ device: mdp0_port0, buffers: [frame], access: read }]',
+  ];
+  const cases: readonly (readonly [string, string, RegExp])[] = [
+    ['unknown device', good.join('\n').replace('device: mdp0_port0', 'device: mdp0_prot0'), /traffic\[0\]\.device: "mdp0_prot0".*did you mean "mdp0_port0"/],
+    ['buffer larger than its memtype', good.join('\n').replace('bytes: 1M', 'bytes: 64M').replace('len: 16M', 'len: 128M'), /buffers\[0\]\.bytes: .*larger than memtype VCM_MEMTYPE_0 can hold/],
+    ['overlapping fixed reservations', [...good.slice(0, 2), 'buffers: [{ name: frame, bytes: 1M }, { name: b, bytes: 1M }]', good[3], 'mappings: [{ buffer: frame, space: dev, at: start }, { buffer: b, space: dev, at: start }]', good[5]].join('\n'), /mappings\[1\]\.at: "start" overlaps the fixed reservation of mappings\[0\].*omit "at"/],
+    ['unknown pattern', good.join('\n').replace('access: read }', 'access: read, pattern: rotatd }'), /traffic\[0\]\.pattern: "rotatd".*did you mean "rotated"/],
+    ['sweep over an unknown field', `${good.join('\n')}\nsweep: { axes: [{ field: "board.smmus[mdp0].tlb.entires", values: [8] }] }`, /sweep\.axes\[0\]\.field: .*did you mean "entries"/],
+    ['YAML syntax error', `${good.join('\n')}\nexpect: [ { name: x`, /\(scenario\): line \d+, column \d+: not valid YAML or JSON/],
+  ];
+  for (const [what, text, message] of cases) {
+    it(what, () => {
+      const file = join(dir, `${what.replaceAll(' ', '-')}.yaml`);
+      writeFileSync(file, text);
+      for (const args of [['run', file], ['run', file, '--json']]) {
+        const r = run(args);
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(message);
+      }
+    });
+  }
+
+  it('an expectation that fails is exit 1 with the report', () => {
+    const file = join(dir, 'failing.yaml');
+    writeFileSync(file, `${good.join('\n')}\nexpect: [{ name: none at all, kind: misses, device: mdp0_port0, atMost: 0 }]`);
+    const r = run(['run', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/✗ none at all: \d+ \(expected ≤ 0\)/);
+  });
+});
