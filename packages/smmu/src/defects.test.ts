@@ -2,7 +2,7 @@
  * The SMMU defects whole-API testing found, each pinned by a test that
  * failed before its fix.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SZ_4K, SZ_64M, VCM_MEMTYPE_0, VCM_READ, VCM_WRITE, Vcmm } from '@vcm/core';
 import { vcmErrorOf } from '@vcm/test-kit';
 import { FSR_SS, FSR_TF, REG_SCTLR, REG_TTBCR, TTBCR_EAE } from './registers.js';
@@ -176,6 +176,29 @@ describe('bad input to the SMMU API', () => {
       expect(vcmErrorOf(() => ctx.registers.load(junk as never)).code).toBe('EINVAL');
     }
     expect(JSON.stringify(smmu.toJSON())).toBe(before);
+  });
+
+  it('createContext takes only a plain options object; forgetContext only a deinitialised context of this SMMU; createAddressSpace only a VCM descriptor; refused calls change nothing', () => {
+    const { smmu, ram, ctx } = active();
+    const other = testSmmu().smmu.createContext(0);
+    const tables = vi.spyOn(ram, 'allocateTable');
+    const before = JSON.stringify(smmu.toJSON());
+    for (const junk of [ctx, new Map(), [], { name: 'x', bnak: 1 }, 5, null]) {
+      expect(vcmErrorOf(() => smmu.createContext(undefined, junk as never)).code).toBe('EINVAL');
+    }
+    // Another SMMU's context (deinitialised or not), and a live context of this one (deinit removes it).
+    expect(vcmErrorOf(() => smmu.forgetContext(other)).message).toMatch(/belongs to smmu0 of another/);
+    other.deinit();
+    expect(vcmErrorOf(() => smmu.forgetContext(other)).code).toBe('EINVAL');
+    expect(vcmErrorOf(() => smmu.forgetContext(ctx)).message).toMatch(/still initialised/);
+    const descriptor = { id: 1, type: 'device', startAddr: 0x10_0000, len: SZ_64M };
+    for (const junk of [Number.NaN, -1, 0.5, 'x', null, undefined, {}, ctx, new Map(), { ...descriptor, id: -1 }, { ...descriptor, type: 'ext-kernel' }, { ...descriptor, startAddr: 0.5 }, { ...descriptor, len: 0 }, { ...descriptor, startAddr: 2 ** 40 - 0x1000, len: SZ_64M }]) {
+      expect(vcmErrorOf(() => smmu.driver.createAddressSpace(junk as never, ctx)).code).toBe('EINVAL');
+    }
+    expect(tables).not.toHaveBeenCalled();
+    expect(JSON.stringify(smmu.toJSON())).toBe(before);
+    // The descriptor core hands over is accepted.
+    expect(smmu.driver.createAddressSpace(Object.freeze({ ...descriptor, type: 'device' as const }), ctx).pgtblPa).toBeGreaterThan(0);
   });
 
   it('a register write the format cannot express is refused and leaves the bank as it was', () => {

@@ -23,7 +23,7 @@
  * a table made for a new shape is filled with everything mapped so far.
  * Tables no context walks are freed, keeping at least one.
  */
-import { VCM_SPLIT, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, VcmError, checkUint, hex, vcmSplitWidth } from '@vcm/core';
+import { VCM_ADDR_LIMIT, VCM_SPLIT, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, VcmError, checkOneOf, checkUint, hex, vcmSplitWidth } from '@vcm/core';
 import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, PhysicalMemory, VcmDescriptor, VcmType, WalkTraceStep } from '@vcm/core';
 import { isWalkFault } from './format.js';
 import { isSmmuContext } from './handles.js';
@@ -221,6 +221,30 @@ function describe(x: unknown): string {
 }
 
 /**
+ * `vcm` is what core hands a driver (`VcmDescriptor`: a plain
+ * `{ id, type, startAddr, len }` of one of `types`, inside the 2^40 VCM
+ * limit). A handle or any other object is refused before a table is taken
+ * (docs/rules.md#atomicity).
+ */
+function checkVcmDescriptor(where: string, vcm: unknown, types: readonly VcmType[]): void {
+  const proto: unknown = typeof vcm === 'object' && vcm !== null ? Object.getPrototypeOf(vcm) : undefined;
+  if (proto !== Object.prototype) {
+    const got = vcm === null ? 'null' : typeof vcm === 'object' ? 'an object of another kind' : typeof vcm;
+    throw new VcmError('EINVAL', `${where}: vcm must be a VCM descriptor { id, type, startAddr, len } (vcm.descriptor), got ${got}`, {
+      param: 'vcm',
+      value: vcm === null ? 'null' : typeof vcm,
+      expected: 'VcmDescriptor',
+    });
+  }
+  const d = vcm as Partial<Record<keyof VcmDescriptor, unknown>>;
+  checkUint(where, 'vcm.id', d.id);
+  checkOneOf(where, 'vcm.type', d.type, types);
+  const startAddr = checkUint(where, 'vcm.startAddr', d.startAddr, VCM_ADDR_LIMIT - 1);
+  const len = checkUint(where, 'vcm.len', d.len, VCM_ADDR_LIMIT - startAddr);
+  if (len === 0) throw new VcmError('EINVAL', `${where}: vcm.len must be at least 1 byte, got 0`, { param: 'vcm.len', value: 0, expected: `1..${VCM_ADDR_LIMIT - startAddr}` });
+}
+
+/**
  * The `@vcm/core` mapping driver for SMMU contexts: give it to a `Vcmm` and
  * the SMMU contexts become devices that VCMs can be associated with. One
  * address space (page table) per VCM and page-table format, shared by every
@@ -257,6 +281,7 @@ export class SmmuDriver implements MappingDriver {
 
   createAddressSpace(vcm: VcmDescriptor, dev: Device): AddressSpace {
     const ctx = this.context('smmu createAddressSpace', dev);
+    checkVcmDescriptor('smmu createAddressSpace', vcm, this.vcmTypes);
     return new SmmuAddressSpace(vcm, this, ctx.bank?.smmu ?? ctx.smmu);
   }
 

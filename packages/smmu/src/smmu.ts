@@ -58,6 +58,9 @@ export interface SmmuSnapshot {
   readonly contexts: readonly ContextSnapshot[];
 }
 
+/** The keys of `ContextOptions`. */
+const CONTEXT_OPTION_KEYS: readonly string[] = ['name', 'bank', 'retryBudget', 'privileged', 'secure'];
+
 const consoleLogger: Logger = {
   warn(message, details) {
     console.warn(message, details ?? '');
@@ -177,8 +180,22 @@ export class Smmu {
         throw new VcmError('EBUSY', `${where}: context index ${n} is taken by ${holder.name}`, { param: 'index', value: n, holder: holder.name });
       }
     }
-    if (typeof options !== 'object' || options === null) {
-      throw new VcmError('EINVAL', `${where}: options must be an object`, { param: 'options', value: typeof options, expected: 'ContextOptions' });
+    // A plain object only: a handle passed by mistake is refused rather than read as "all defaults", and so is a misspelt key.
+    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'object' ? 'an object of another kind' : typeof options;
+      throw new VcmError('EINVAL', `${where}: options must be a plain object { name?, bank?, retryBudget?, privileged?, secure? }, got ${got}`, {
+        param: 'options',
+        value: options === null ? 'null' : typeof options,
+        expected: 'ContextOptions',
+      });
+    }
+    const unknown = Object.keys(options).find((k) => !CONTEXT_OPTION_KEYS.includes(k));
+    if (unknown !== undefined) {
+      throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; the keys are ${CONTEXT_OPTION_KEYS.join(', ')}`, {
+        param: `options.${unknown}`,
+        expected: CONTEXT_OPTION_KEYS.join(', '),
+      });
     }
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
       throw new VcmError('EINVAL', `${where}: options.name must be a non-empty string`, { param: 'options.name', value: typeof options.name, expected: 'a non-empty string' });
@@ -219,10 +236,21 @@ export class Smmu {
     this.contextIds[id] = 0;
   }
 
-  /** @internal Called by `ctx.deinit()`. */
+  /** @internal Called by `ctx.deinit()`: only a context of this SMMU, once deinitialised, leaves the list. */
   forgetContext(ctx: SmmuContext): void {
+    const where = `${this.name}.forgetContext`;
     if (!isSmmuContext(ctx)) {
-      throw new VcmError('EINVAL', `${this.name}.forgetContext: ctx must be an SMMU context, got ${ctx === null ? 'null' : typeof ctx}`, { param: 'ctx' });
+      throw new VcmError('EINVAL', `${where}: ctx must be an SMMU context, got ${ctx === null ? 'null' : typeof ctx}`, { param: 'ctx' });
+    }
+    if (ctx.smmu !== this) {
+      throw new VcmError('EINVAL', `${where}: context ${ctx.name} belongs to ${ctx.smmu.name === this.name ? `${ctx.smmu.name} of another platform` : `SMMU ${ctx.smmu.name}`}, not to this one`, {
+        param: 'ctx',
+        value: ctx.name,
+        smmu: ctx.smmu.name,
+      });
+    }
+    if (ctx.isInitialized) {
+      throw new VcmError('EINVAL', `${where}: context ${ctx.name} is still initialised; ctx.deinit() removes it`, { param: 'ctx', value: ctx.name });
     }
     const i = this.live.indexOf(ctx);
     if (i >= 0) this.live.splice(i, 1);

@@ -4,6 +4,7 @@ import { isVcmError } from '@vcm/core';
 import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb, type TlbPolicy } from './tlb.js';
 
 const SIZES = [12, 16, 20, 24];
+const PERM_MASK_ALL = PERM_READ | PERM_WRITE | PERM_EXECUTE | PERM_USER;
 
 interface ModelEntry {
   bank: number;
@@ -166,11 +167,143 @@ describe('Tlb', () => {
     }
   });
 
-  it('refuses options that are not an object, and a where that is not a string, with EINVAL', () => {
-    for (const junk of [null, 5, 'lru', [32]]) {
+  it('refuses options that are not a plain { entries?, policy? }, and a where that is not a string, with EINVAL', () => {
+    // An object of some class (a handle passed by mistake) is not an option bag, nor is a typo'd key ignored.
+    for (const junk of [null, 5, 'lru', [32], new Tlb(), new Map(), { entires: 64 }]) {
       expect(() => new Tlb(junk as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     }
     expect(() => new Tlb({}, 42 as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+
+  describe('bad input (docs/rules.md#validation): every method refuses it with EINVAL and changes nothing', () => {
+    const JUNK: unknown[] = [Number.NaN, -1, 0.5, 2 ** 40 + 4096, Infinity, 'junk', null, undefined, {}, [0], Symbol('x'), 1n];
+    /** A TLB with one tagged and one global entry, and the slots they are in. */
+    const loaded = (): { tlb: Tlb; s: number; g: number; state: () => string } => {
+      const tlb = new Tlb({ entries: 4 });
+      const s = tlb.fill(1, 3, 0x0012_3000, 12, 0x8_4000_0000, PERM_READ | PERM_USER, 0x4000_0c32, 2);
+      const g = tlb.fill(1, TLB_GLOBAL, 0xc000_0000, 20, 0x8000_0000, PERM_READ | PERM_WRITE, 0x8000_0c0e, 1);
+      return { tlb, s, g, state: () => JSON.stringify(tlb) };
+    };
+    /** Each call with one argument replaced by `bad`; the others are valid. */
+    const calls = (tlb: Tlb, s: number): Record<string, (bad: unknown) => Array<() => unknown>> => ({
+      lookup: (b) => [
+        () => tlb.lookup(b as never, 3, 0x0012_3000, SIZES),
+        () => tlb.lookup(1, b as never, 0x0012_3000, SIZES),
+        () => tlb.lookup(1, 3, b as never, SIZES),
+        () => tlb.lookup(1, 3, 0x0012_3000, b as never),
+      ],
+      covers: (b) => [() => tlb.covers(b as never, 1, 3, 0x0012_3000), () => tlb.covers(s, b as never, 3, 0x0012_3000), () => tlb.covers(s, 1, b as never, 0x0012_3000), () => tlb.covers(s, 1, 3, b as never)],
+      pa: (b) => [() => tlb.pa(b as never, 0x0012_3000), () => tlb.pa(s, b as never)],
+      slot: (b) => [() => tlb.perm(b as never), () => tlb.descriptor(b as never), () => tlb.level(b as never), () => tlb.base(b as never), () => tlb.end(b as never)],
+      fill: (b) => [
+        () => tlb.fill(b as never, 3, 0x5000, 12, 0x5000, PERM_READ),
+        () => tlb.fill(1, b as never, 0x5000, 12, 0x5000, PERM_READ),
+        () => tlb.fill(1, 3, b as never, 12, 0x5000, PERM_READ),
+        () => tlb.fill(1, 3, 0x5000, b as never, 0x5000, PERM_READ),
+        () => tlb.fill(1, 3, 0x5000, 12, b as never, PERM_READ),
+        () => tlb.fill(1, 3, 0x5000, 12, 0x5000, b as never),
+        ...(b === undefined ? [] : [() => tlb.fill(1, 3, 0x5000, 12, 0x5000, PERM_READ, b as never), () => tlb.fill(1, 3, 0x5000, 12, 0x5000, PERM_READ, 0, b as never)]),
+      ],
+      invalidateRange: (b) => [
+        () => tlb.invalidateRange(b as never, 3, 0x0012_3000, 0x1000, SIZES),
+        () => tlb.invalidateRange(1, b as never, 0x0012_3000, 0x1000, SIZES),
+        () => tlb.invalidateRange(1, 3, b as never, 0x1000, SIZES),
+        () => tlb.invalidateRange(1, 3, 0x0012_3000, b as never, SIZES),
+        () => tlb.invalidateRange(1, 3, 0x0012_3000, 0x1000, b as never),
+      ],
+      invalidateRangeAllContexts: (b) => [
+        () => tlb.invalidateRangeAllContexts(b as never, 0x0012_3000, 0x1000),
+        () => tlb.invalidateRangeAllContexts(1, b as never, 0x1000),
+        () => tlb.invalidateRangeAllContexts(1, 0x0012_3000, b as never),
+      ],
+      invalidateContext: (b) => [() => tlb.invalidateContext(b as never, 3), () => tlb.invalidateContext(1, b as never)],
+      invalidateBank: (b) => [() => tlb.invalidateBank(b as never)],
+    });
+
+    it('refuses junk in every argument position of every method', () => {
+      const { tlb, s, state } = loaded();
+      const before = state();
+      for (const [method, make] of Object.entries(calls(tlb, s))) {
+        for (const junk of JUNK) {
+          // -1 is TLB_GLOBAL where a context id belongs and "no entry" for covers' slot: skip those two positions for -1.
+          make(junk).forEach((call, pos) => {
+            if (junk === -1 && ((method !== 'slot' && method !== 'pa' && method !== 'invalidateBank' && pos === (method === 'covers' ? 0 : 1)) || (method === 'covers' && pos === 2))) return;
+            let code: string | undefined;
+            try {
+              call();
+            } catch (e) {
+              code = isVcmError(e) ? e.code : `not a VcmError: ${String(e)}`;
+            }
+            expect(code, `${method} #${pos} with ${typeof junk === 'symbol' ? 'a symbol' : String(junk)}`).toBe('EINVAL');
+          });
+        }
+      }
+      expect(state()).toBe(before);
+    });
+
+    it('refuses values in range but wrong for the TLB: a free slot, an address outside the entry, a bank or context id too large, a misaligned or 2^40 pa, an empty range', () => {
+      const { tlb, s, g, state } = loaded();
+      const before = state();
+      const free = [0, 1, 2, 3].find((i) => i !== s && i !== g)!;
+      const refused: Array<[string, () => unknown]> = [
+        ['perm of a free slot', () => tlb.perm(free)],
+        ['end of a slot past capacity', () => tlb.end(4)],
+        ['pa of a free slot', () => tlb.pa(free, 0)],
+        ['pa below the entry', () => tlb.pa(s, 0x0012_2fff)],
+        ['pa past the entry', () => tlb.pa(s, 0x0012_4000)],
+        ['lookup bank 2048', () => tlb.lookup(2048, 3, 0x0012_3000, SIZES)],
+        ['lookup context id 256', () => tlb.lookup(1, 256, 0x0012_3000, SIZES)],
+        ['lookup context id -2', () => tlb.lookup(1, -2, 0x0012_3000, SIZES)],
+        ['lookup va 2^32', () => tlb.lookup(1, 3, 2 ** 32, SIZES)],
+        ['lookup an empty size list', () => tlb.lookup(1, 3, 0x0012_3000, [])],
+        ['lookup a size list with 11', () => tlb.lookup(1, 3, 0x0012_3000, [11, 12])],
+        ['lookup a size list with 32', () => tlb.lookup(1, 3, 0x0012_3000, [12, 32])],
+        ['fill log2Size 11', () => tlb.fill(1, 3, 0x5000, 11, 0x5000, PERM_READ)],
+        ['fill a pa not aligned to the entry', () => tlb.fill(1, 3, 0x10_0000, 20, 0x8_0000, PERM_READ)],
+        ['fill a pa of 2^40', () => tlb.fill(1, 3, 0x5000, 12, 2 ** 40, PERM_READ)],
+        ['fill perm 16', () => tlb.fill(1, 3, 0x5000, 12, 0x5000, 16)],
+        ['fill level 4', () => tlb.fill(1, 3, 0x5000, 12, 0x5000, PERM_READ, 0, 4)],
+        ['fill a descriptor of 2^32', () => tlb.fill(1, 3, 0x5000, 12, 0x5000, PERM_READ, 2 ** 32)],
+        ['invalidateRange len 0', () => tlb.invalidateRange(1, 3, 0x0012_3000, 0, SIZES)],
+        ['invalidateRange past 2^32', () => tlb.invalidateRange(1, 3, 0xffff_f000, 0x2000, SIZES)],
+        ['invalidateRangeAllContexts len 0', () => tlb.invalidateRangeAllContexts(1, 0x0012_3000, 0)],
+      ];
+      for (const [what, call] of refused) {
+        let code: string | undefined;
+        try {
+          call();
+        } catch (e) {
+          code = isVcmError(e) ? e.code : String(e);
+        }
+        expect(code, what).toBe('EINVAL');
+      }
+      expect(state()).toBe(before);
+    });
+
+    it('a size list is checked again when it grows (the SMMU adds a contiguous run\'s size by push)', () => {
+      const tlb = new Tlb({ entries: 4 });
+      const sizes = [12, 16];
+      expect(tlb.lookup(0, 0, 0x1000, sizes)).toBe(-1);
+      sizes.push(40);
+      expect(() => tlb.lookup(0, 0, 0x1000, sizes)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      sizes[2] = 20;
+      expect(tlb.lookup(0, 0, 0x1000, sizes)).toBe(-1);
+      expect(tlb.stats()).toMatchObject({ misses: 2, hits: 0 });
+    });
+
+    it('the edges of each range are accepted: bank 2047, context ids 0, 255 and TLB_GLOBAL, the last page, a 2 GiB entry, a 40-bit pa, a range ending at 2^32', () => {
+      const tlb = new Tlb({ entries: 8 });
+      const a = tlb.fill(2047, 255, 0xffff_f000, 12, 2 ** 40 - 0x1000, PERM_MASK_ALL, 0xffff_ffff, 3);
+      expect(tlb.lookup(2047, 255, 0xffff_ffff, SIZES)).toBe(a);
+      expect(tlb.pa(a, 0xffff_ffff)).toBe(2 ** 40 - 1);
+      const b = tlb.fill(0, 0, 0x8000_0000, 31, 0x80_0000_0000, PERM_READ);
+      expect(tlb.lookup(0, 0, 0xffff_fffc, [31])).toBe(b);
+      const c = tlb.fill(0, TLB_GLOBAL, 0x1000, 12, 0x1000, PERM_READ);
+      expect(tlb.lookup(0, TLB_GLOBAL, 0x1000, SIZES)).toBe(c);
+      expect(tlb.covers(-1, 0, 0, 0)).toBe(false);
+      expect(tlb.invalidateRange(2047, 255, 0xffff_f000, 0x1000, SIZES)).toBe(1);
+      expect(tlb.invalidateRangeAllContexts(0, 0, 2 ** 32)).toBe(2);
+    });
   });
 
   it('reset empties the TLB and zeroes the counters', () => {
@@ -246,7 +379,7 @@ describe('Tlb', () => {
 
     it('range invalidation by probing finds global entries of every size, and the scan agrees', () => {
       // A small range (probes) and a huge one (scan of all slots) must remove the same globals.
-      for (const len of [0x1000, 0x4000_0000]) {
+      for (const len of [0x1000, 0x3e00_0000]) {
         const tlb = new Tlb({ entries: 64 });
         tlb.fill(0, TLB_GLOBAL, 0xc000_0000, 24, 0x4000_0000, PERM_READ);
         tlb.fill(0, TLB_GLOBAL, 0xc100_0000, 20, 0x5000_0000, PERM_READ);

@@ -23,7 +23,7 @@
  * an open-addressing hash (linear probing, backward-shift deletion) from
  * (tag, page number) to slot. Nothing is allocated per lookup.
  */
-import { VcmError, checkOneOf, checkUint } from '@vcm/core';
+import { VcmError, checkAligned, checkOneOf, checkUint, hex } from '@vcm/core';
 
 /** How a full TLB picks the entry to replace: least recently used, oldest, or random (a fixed-seed generator, so runs repeat). */
 export type TlbPolicy = 'lru' | 'fifo' | 'random';
@@ -44,6 +44,91 @@ export const TLB_MAX_BANKS = 1 << 11;
 export const TLB_GLOBAL = -1;
 /** Context ids are stored in 9 bits; all ones is `TLB_GLOBAL` (-1 & 0x1ff). */
 const CTX_MASK = 0x1ff;
+/** The largest context id an entry is tagged with: CONTEXTIDR and the CPU's ASID are 8 bits. */
+const MAX_CONTEXT_ID = 255;
+/** Entry sizes, log2: from the 4 KiB small page up to 2 GiB, the largest block a 32-bit address space can hold. */
+const MIN_SIZE_LOG2 = 12;
+const MAX_SIZE_LOG2 = 31;
+/** Output addresses are below 2^40 (LPAE; docs/rules.md#numbers-and-addresses). */
+const PA_LIMIT = 2 ** 40;
+/** Virtual addresses are 32 bits: a range ends at 2^32 at the latest. */
+const VA_LIMIT = 2 ** 32;
+/** Every `PERM_*` bit. */
+const PERM_MASK = 15;
+/** The keys `TlbOptions` has. */
+const OPTION_KEYS: readonly string[] = ['entries', 'policy'];
+
+/*
+ * Input checks (docs/rules.md#validation) on the hot paths cost a compare or
+ * two: these predicates hold exactly for valid values, and `typeof` comes
+ * first so that no value (a symbol, a bigint) can make the bit operations
+ * throw a TypeError. Only when one fails does a method call the full check,
+ * kept out of line, which words the VcmError.
+ */
+const isU32 = (x: number): boolean => typeof x === 'number' && x >>> 0 === x;
+const isBank = (b: number): boolean => typeof b === 'number' && (b & (TLB_MAX_BANKS - 1)) === b;
+const isContextId = (c: number): boolean => typeof c === 'number' && (c | 0) === c && c >= TLB_GLOBAL && c <= MAX_CONTEXT_ID;
+
+function shown(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+function plain(value: unknown): unknown {
+  return typeof value === 'number' || typeof value === 'string' || value === null ? value : typeof value;
+}
+
+function checkBank(where: string, bank: unknown): void {
+  checkUint(where, 'bank', bank, TLB_MAX_BANKS - 1);
+}
+
+function checkContextId(where: string, contextId: unknown): void {
+  if (typeof contextId === 'number' && Number.isInteger(contextId) && contextId >= TLB_GLOBAL && contextId <= MAX_CONTEXT_ID) return;
+  throw new VcmError('EINVAL', `${where}: contextId must be a context id from 0 to ${MAX_CONTEXT_ID}, or TLB_GLOBAL (-1) for global entries, got ${shown(contextId)}`, {
+    param: 'contextId',
+    value: plain(contextId),
+    expected: `0..${MAX_CONTEXT_ID} or TLB_GLOBAL (-1)`,
+  });
+}
+
+function checkVa(where: string, va: unknown): void {
+  checkUint(where, 'va', va, VA_LIMIT - 1);
+}
+
+function checkSizeLog2(where: string, param: string, lg: unknown): void {
+  if (typeof lg === 'number' && Number.isInteger(lg) && lg >= MIN_SIZE_LOG2 && lg <= MAX_SIZE_LOG2) return;
+  throw new VcmError('EINVAL', `${where}: ${param} must be the log2 of an entry size, an integer from ${MIN_SIZE_LOG2} (4 KiB) to ${MAX_SIZE_LOG2} (2 GiB), got ${shown(lg)}`, {
+    param,
+    value: plain(lg),
+    expected: `${MIN_SIZE_LOG2}..${MAX_SIZE_LOG2}`,
+  });
+}
+
+function checkSizes(where: string, sizesLog2: unknown): void {
+  if (!Array.isArray(sizesLog2) || sizesLog2.length === 0) {
+    throw new VcmError('EINVAL', `${where}: sizesLog2 must be the non-empty list of entry sizes (log2) to probe, e.g. [12, 16, 20, 24], got ${shown(sizesLog2)}`, {
+      param: 'sizesLog2',
+      value: plain(sizesLog2),
+      expected: 'a non-empty array of integers 12..31',
+    });
+  }
+  for (let i = 0; i < sizesLog2.length; i++) checkSizeLog2(where, `sizesLog2[${i}]`, sizesLog2[i]);
+}
+
+/** A range [va, va + len) of the 32-bit space, at least one byte long. */
+function checkRange(where: string, va: unknown, len: unknown): void {
+  checkVa(where, va);
+  const room = VA_LIMIT - (va as number);
+  if (typeof len === 'number' && Number.isInteger(len) && len >= 1 && len <= room) return;
+  throw new VcmError('EINVAL', `${where}: len must be an integer from 1 to ${hex(room)}, so that [va, va + len) ends at 2^32 at the latest, got ${shown(len)}`, {
+    param: 'len',
+    value: plain(len),
+    expected: `1..${room}`,
+  });
+}
+const isRange = (va: number, len: number): boolean => isU32(va) && typeof len === 'number' && len >= 1 && len <= VA_LIMIT - va && Number.isInteger(len);
 
 /** Capacity and replacement policy of a TLB. */
 export interface TlbOptions {
@@ -94,6 +179,21 @@ export interface TlbEntry {
 }
 
 const FREE = -1;
+/** What a lookup was last given as `sizesLog2` before any (a list no caller holds). */
+const NO_SIZES: readonly number[] = Object.freeze([]);
+
+/** The full checks of `Tlb.fill`, run when a fast check failed: each throws the VcmError naming its parameter. */
+function checkFill(bank: unknown, contextId: unknown, va: unknown, log2Size: unknown, pa: unknown, perm: unknown, descriptor: unknown, level: unknown): void {
+  const where = 'tlb.fill';
+  checkBank(where, bank);
+  checkContextId(where, contextId);
+  checkVa(where, va);
+  checkSizeLog2(where, 'log2Size', log2Size);
+  checkAligned(where, 'pa', pa, 2 ** (log2Size as number), PA_LIMIT - 1);
+  checkUint(where, 'perm (PERM_* bits)', perm, PERM_MASK);
+  checkUint(where, 'descriptor', descriptor, 0xffffffff);
+  checkUint(where, 'level', level, 3);
+}
 
 /**
  * A finite translation look-aside buffer shared by all context banks of an
@@ -145,17 +245,30 @@ export class Tlb {
   /** `policy === 'lru'`, as a field for the hot path. */
   private readonly lru: boolean;
   private rng = 0x2545f491;
+  /** The last `sizesLog2` a lookup checked, and its length then: the same list again (the usual case) is not checked again unless it grew. */
+  private sizesSeen: readonly number[] = NO_SIZES;
+  private sizesSeenLength = 0;
 
   /** `where` names the call that configured the TLB in error messages (`new Smmu`, `new Vmm`). */
   constructor(options: TlbOptions = {}, where = 'new Smmu') {
     if (typeof where !== 'string') {
       throw new VcmError('EINVAL', `new Tlb: where must be a string naming the configuring call, got ${where === null ? 'null' : typeof where}`, { param: 'where', value: typeof where, expected: 'string' });
     }
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new VcmError('EINVAL', `${where}: tlb options must be an object { entries?, policy? }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
+    // A plain { entries?, policy? } only: an object of some class (a handle passed by mistake) is refused, not read as "all defaults".
+    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'object' ? 'an object of another kind' : typeof options;
+      throw new VcmError('EINVAL', `${where}: tlb options must be a plain object { entries?, policy? }, got ${got}`, {
         param: 'tlb',
         value: options === null ? 'null' : typeof options,
         expected: 'TlbOptions',
+      });
+    }
+    const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
+    if (unknown.length > 0) {
+      throw new VcmError('EINVAL', `${where}: tlb options has unknown key ${JSON.stringify(unknown[0])}; the keys are entries and policy`, {
+        param: `tlb.${unknown[0]}`,
+        expected: 'entries, policy',
       });
     }
     this.capacity = options.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', options.entries, TLB_MAX_ENTRIES);
@@ -210,6 +323,9 @@ export class Tlb {
    * With `contextId` `TLB_GLOBAL`, only global entries match.
    */
   lookup(bank: number, contextId: number, va: number, sizesLog2: readonly number[]): number {
+    if (!(isBank(bank) && isContextId(contextId) && isU32(va)) || sizesLog2 !== this.sizesSeen || sizesLog2.length !== this.sizesSeenLength) {
+      this.checkLookup(bank, contextId, va, sizesLog2);
+    }
     const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     // Last-hit fast path: a stream stays in one entry for many accesses. Still a hit.
     const l = this.last;
@@ -249,6 +365,17 @@ export class Tlb {
     return FREE;
   }
 
+  /** The full checks of `lookup`; once they pass, `sizesLog2` is the list the fast path trusts. */
+  private checkLookup(bank: unknown, contextId: unknown, va: unknown, sizesLog2: unknown): void {
+    const where = 'tlb.lookup';
+    checkBank(where, bank);
+    checkContextId(where, contextId);
+    checkVa(where, va);
+    checkSizes(where, sizesLog2);
+    this.sizesSeen = sizesLog2 as readonly number[];
+    this.sizesSeenLength = (sizesLog2 as readonly number[]).length;
+  }
+
   private hit(s: number): number {
     this.hits++;
     if (this.lru && this.head !== s) this.toFront(s);
@@ -258,6 +385,13 @@ export class Tlb {
 
   /** Does entry `slot` still cover `va` for this owner (its own or a global entry)? (The stream loop's check, no counting.) */
   covers(slot: number, bank: number, contextId: number, va: number): boolean {
+    if (!(typeof slot === 'number' && (slot | 0) === slot && slot >= FREE && slot < this.capacity && isBank(bank) && isContextId(contextId) && isU32(va))) {
+      const where = 'tlb.covers';
+      if (slot !== FREE) checkUint(where, 'slot (or -1, no entry)', slot, this.capacity - 1);
+      checkBank(where, bank);
+      checkContextId(where, contextId);
+      checkVa(where, va);
+    }
     if (slot === FREE) return false;
     const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     const o = this.owner[slot];
@@ -266,29 +400,64 @@ export class Tlb {
     return off >= 0 && off < this.size[slot]!;
   }
 
-  /** The physical address of `va` through entry `slot`. */
+  /**
+   * The physical address of `va` through entry `slot`; `va` must lie in the
+   * entry. (A free slot has size 0, so the range test refuses it too.)
+   */
   pa(slot: number, va: number): number {
+    if (!(isU32(slot) && isU32(va) && va >= this.vaBase[slot]! && va - this.vaBase[slot]! < this.size[slot]!)) this.checkInEntry('tlb.pa', slot, va);
     return this.paBase[slot]! + (va - this.vaBase[slot]!);
   }
   /** The entry's permission bits (`PERM_*`). */
   perm(slot: number): number {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.perm', slot);
     return this.perms[slot]!;
   }
   /** The leaf descriptor the entry was filled from. */
   descriptor(slot: number): number {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.descriptor', slot);
     return this.descriptors[slot]!;
   }
   /** The table level the entry's leaf was found at (as given to `fill`). */
   level(slot: number): number {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.level', slot);
     return this.levels[slot]!;
   }
   /** The entry's virtual base. */
   base(slot: number): number {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.base', slot);
     return this.vaBase[slot]!;
   }
   /** The entry's virtual end (exclusive). */
   end(slot: number): number {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.end', slot);
     return this.vaBase[slot]! + this.size[slot]!;
+  }
+
+  /** `slot` names a valid entry (one `lookup` or `fill` returned, not evicted or invalidated since). */
+  private checkSlot(where: string, slot: unknown): void {
+    checkUint(where, 'slot', slot, this.capacity - 1);
+    if (this.owner[slot as number] === FREE) {
+      throw new VcmError('EINVAL', `${where}: slot ${slot as number} holds no entry (evicted or invalidated since lookup or fill returned it)`, {
+        param: 'slot',
+        value: slot as number,
+        expected: 'a slot holding an entry',
+      });
+    }
+  }
+
+  /** `slot` names a valid entry and `va` lies inside it. */
+  private checkInEntry(where: string, slot: unknown, va: unknown): void {
+    this.checkSlot(where, slot);
+    checkVa(where, va);
+    const s = slot as number;
+    const base = this.vaBase[s]!;
+    const end = base + this.size[s]!;
+    throw new VcmError('EINVAL', `${where}: va ${hex(va as number)} is outside entry ${s}, which covers ${hex(base)}-${hex(end - 1)}`, {
+      param: 'va',
+      value: va as number,
+      expected: `${hex(base)}..${hex(end - 1)}`,
+    });
   }
 
   /**
@@ -296,6 +465,27 @@ export class Tlb {
    * slot. `contextId` `TLB_GLOBAL` makes a global entry (nG clear).
    */
   fill(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number, descriptor = 0, level = 0): number {
+    if (
+      !(
+        isBank(bank) &&
+        isContextId(contextId) &&
+        isU32(va) &&
+        typeof log2Size === 'number' &&
+        (log2Size & 31) === log2Size &&
+        log2Size >= MIN_SIZE_LOG2 &&
+        typeof pa === 'number' &&
+        pa >= 0 &&
+        pa < PA_LIMIT &&
+        pa % 2 ** log2Size === 0 &&
+        typeof perm === 'number' &&
+        (perm & PERM_MASK) === perm &&
+        isU32(descriptor) &&
+        typeof level === 'number' &&
+        (level & 3) === level
+      )
+    ) {
+      checkFill(bank, contextId, va, log2Size, pa, perm, descriptor, level);
+    }
     const ctx = contextId & CTX_MASK;
     const tag = (bank << 14) | (ctx << 5) | log2Size;
     const vpn = (va >>> log2Size) << (log2Size - 12);
@@ -387,6 +577,8 @@ export class Tlb {
     if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
     this.tag[s] = FREE;
     this.owner[s] = FREE;
+    // A free slot covers nothing: `pa` on it fails its range test.
+    this.size[s] = 0;
     this.freeSlots[this.freeCount++] = s;
     if (this.last === s) this.last = FREE;
   }
@@ -401,8 +593,15 @@ export class Tlb {
    * Returns the number of entries removed.
    */
   invalidateRange(bank: number, contextId: number, va: number, len: number, sizesLog2: readonly number[]): number {
+    if (!(isBank(bank) && isContextId(contextId) && isRange(va, len)) || sizesLog2 !== this.sizesSeen || sizesLog2.length !== this.sizesSeenLength) {
+      const where = 'tlb.invalidateRange';
+      checkBank(where, bank);
+      checkContextId(where, contextId);
+      checkRange(where, va, len);
+      checkSizes(where, sizesLog2);
+    }
     this.invalidationOps++;
-    if (this.freeCount === this.capacity || len <= 0) return 0;
+    if (this.freeCount === this.capacity) return 0;
     const end = va + len;
     const ctx = contextId & CTX_MASK;
     const withGlobals = this.globals !== 0 && ctx !== CTX_MASK;
@@ -453,8 +652,12 @@ export class Tlb {
    * length. Returns the number of entries removed.
    */
   invalidateRangeAllContexts(bank: number, va: number, len: number): number {
+    if (!(isBank(bank) && isRange(va, len))) {
+      checkBank('tlb.invalidateRangeAllContexts', bank);
+      checkRange('tlb.invalidateRangeAllContexts', va, len);
+    }
     this.invalidationOps++;
-    if (this.freeCount === this.capacity || len <= 0) return 0;
+    if (this.freeCount === this.capacity) return 0;
     const end = va + len;
     let removed = 0;
     for (let s = 0; s < this.capacity; s++) {
@@ -474,6 +677,10 @@ export class Tlb {
    * `TLB_GLOBAL`, the bank's global entries only.
    */
   invalidateContext(bank: number, contextId: number): number {
+    if (!(isBank(bank) && isContextId(contextId))) {
+      checkBank('tlb.invalidateContext', bank);
+      checkContextId('tlb.invalidateContext', contextId);
+    }
     this.invalidationOps++;
     const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     let removed = 0;
@@ -489,6 +696,7 @@ export class Tlb {
 
   /** Invalidate every entry of a bank, whatever its context id, global ones too. */
   invalidateBank(bank: number): number {
+    if (!isBank(bank)) checkBank('tlb.invalidateBank', bank);
     this.invalidationOps++;
     let removed = 0;
     for (let s = 0; s < this.capacity; s++) {
