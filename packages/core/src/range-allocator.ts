@@ -376,7 +376,7 @@ export class RangeAllocator extends ArrayAvlTree {
     }
     const at = levels + lvl;
     if (this.root === NIL || (aug[this.root * stride + at] as number) < len) return 0;
-    if (levelAlign[lvl] !== align) return this.searchInexact(this.root, 0, len, align, lvl);
+    if (levelAlign[lvl] !== align) return this.#searchInexact(this.root, 0, len, align, lvl);
 
     // Exact pruning: a subtree passes iff it holds a fit, so no backtracking.
     const left = this.left;
@@ -425,11 +425,14 @@ export class RangeAllocator extends ArrayAvlTree {
    * In-order search for the lowest extent fitting an untracked alignment.
    * Prunes subtrees with fit_lvl < len (they cannot fit). Returns the path
    * depth of the found node (path filled), or 0.
+   * Truly private (`#`): its arguments are a node index and a path depth
+   * that only the search itself computes; a caller's number there would
+   * recurse through non-nodes and grow the path without end.
    */
-  private searchInexact(n: number, depth: number, len: number, align: number, lvl: number): number {
+  #searchInexact(n: number, depth: number, len: number, align: number, lvl: number): number {
     if (n === NIL || (this.aug[n * this.stride + this.levels + lvl] as number) < len) return 0;
     this.pushPath(depth, n);
-    const found = this.searchInexact(this.left[n] as number, depth + 1, len, align, lvl);
+    const found = this.#searchInexact(this.left[n] as number, depth + 1, len, align, lvl);
     if (found !== 0) return found;
     const s = this.nodeStart[n] as number;
     if (alignUp(s, align) + len <= s + (this.nodeLen[n] as number)) {
@@ -437,7 +440,7 @@ export class RangeAllocator extends ArrayAvlTree {
       return depth + 1;
     }
     this.pushPath(depth, n);
-    return this.searchInexact(this.right[n] as number, depth + 1, len, align, lvl);
+    return this.#searchInexact(this.right[n] as number, depth + 1, len, align, lvl);
   }
 
   // ---- descents ----------------------------------------------------------
