@@ -20,12 +20,24 @@
  * (every ancestor would too), so most updates touch a few nodes, and never
  * more than one path.
  *
+ * An open right spine (optional, `RangeAllocator` uses it): a node on the
+ * right spine (the root and its chain of right children) leaves its right
+ * subtree out of its augmented data; every other node covers its whole
+ * subtree. A query that descends from the root only ever reads the data of
+ * left children, which are never on the spine, so it loses nothing, and a
+ * change to the rightmost node (a range's free tail, which every large or
+ * aligned request carves from) stops at that node instead of re-pulling a
+ * whole path to the root. Whole-tree figures walk the spine instead.
+ *
  * A subclass says how two nodes are ordered (`before`), how a node's
  * augmented data is rebuilt from its children (`pull`), and grows its own
  * per-node arrays with the skeleton's (`growNodes`).
  */
 
 export const NIL = 0;
+
+/** A change mask with every component set: nothing is known about what changed. */
+const ALL = -1;
 
 export abstract class ArrayAvlTree {
   protected left: Int32Array;
@@ -47,18 +59,36 @@ export abstract class ArrayAvlTree {
   private recycled = NIL;
   /** Next never-used node index. */
   private fresh = 1;
+  /** Whether the right spine leaves right subtrees out of its data (see the module comment). */
+  private readonly openSpine: boolean;
+  /**
+   * 1 for a node on the open right spine, else 0 (always 0 when the spine is
+   * closed). Kept as nodes move, so a retrace knows a node's place without
+   * walking down from the root.
+   */
+  private spine: Uint8Array;
 
-  protected constructor(capacity: number) {
+  protected constructor(capacity: number, openRightSpine = false) {
     this.capacity = capacity;
+    this.openSpine = openRightSpine;
     this.left = new Int32Array(capacity);
     this.right = new Int32Array(capacity);
     this.heights = new Int32Array(capacity);
+    this.spine = new Uint8Array(capacity);
   }
 
   /** True when node `a` sorts before node `b`. */
   protected abstract before(a: number, b: number): boolean;
-  /** Rebuild node `n`'s augmented data from its own and its children's; true when it changed. */
-  protected abstract pull(n: number): boolean;
+  /**
+   * Rebuild node `n`'s augmented data from its own and its children's and
+   * return a mask of the components that changed (0: none). `hint` is a
+   * mask of the components that may have changed since n was last pulled
+   * (its child's answer, or every bit when n's own data or children
+   * changed), so the others can be skipped; a subclass with one component
+   * may ignore it and answer 0 or 1. `withRight` is false for a node on an
+   * open right spine: its right child's data is left out.
+   */
+  protected abstract pull(n: number, withRight: boolean, hint: number): number;
   /** Grow the subclass's per-node arrays to `capacity` nodes, keeping their contents. */
   protected abstract growNodes(capacity: number): void;
 
@@ -80,6 +110,7 @@ export abstract class ArrayAvlTree {
     this.left[n] = NIL;
     this.right[n] = NIL;
     this.heights[n] = 1;
+    this.spine[n] = 0;
     this.count++;
     return n;
   }
@@ -121,11 +152,16 @@ export abstract class ArrayAvlTree {
   protected linkAt(depth: number, x: number): void {
     if (depth === 0) {
       this.root = x;
+      this.spine[x] = this.openSpine ? 1 : 0;
       return;
     }
     const p = this.path[depth - 1] as number;
-    if (this.before(x, p)) this.left[p] = x;
-    else this.right[p] = x;
+    if (this.before(x, p)) {
+      this.left[p] = x;
+    } else {
+      this.right[p] = x;
+      this.spine[x] = this.spine[p] as number;
+    }
     this.retrace(depth, 0, -1);
   }
 
@@ -142,6 +178,7 @@ export abstract class ArrayAvlTree {
     let d = depth;
     if (n === NIL) {
       this.right[p] = x;
+      this.spine[x] = this.spine[p] as number;
     } else {
       // x goes leftmost in p's right subtree.
       for (;;) {
@@ -176,13 +213,16 @@ export abstract class ArrayAvlTree {
   protected removeAt(depth: number, dirty: number): void {
     const left = this.left;
     const right = this.right;
-    const path = this.path;
     const k = depth - 1;
-    const x = path[k] as number;
+    const x = this.path[k] as number;
     const l = left[x] as number;
     const r = right[x] as number;
     if (l === NIL || r === NIL) {
-      this.replaceChild(k, x, l === NIL ? r : l);
+      // The child moving up takes x's place on or off the spine; it is a
+      // leaf (AVL: a node's only child is), so its data is its own either way.
+      const c = l === NIL ? r : l;
+      this.replaceChild(k, x, c);
+      if (c !== NIL) this.spine[c] = this.spine[x] as number;
       this.releaseNode(x);
       this.retrace(k, dirty, -1);
       return;
@@ -198,10 +238,13 @@ export abstract class ArrayAvlTree {
     }
     // Unlink m (it has no left child), then put it where x was.
     if (d - 1 === depth) right[x] = right[m] as number;
-    else left[path[d - 2] as number] = right[m] as number;
+    else left[this.path[d - 2] as number] = right[m] as number;
     left[m] = l;
     right[m] = right[x] as number;
     this.heights[m] = this.heights[x] as number;
+    // m's right child stays on (or off) the spine: it stays m's right child
+    // when m was x's, else it becomes a left child as m was.
+    this.spine[m] = this.spine[x] as number;
     this.path[k] = m;
     this.replaceChild(k, x, m);
     this.releaseNode(x);
@@ -216,8 +259,11 @@ export abstract class ArrayAvlTree {
    */
   protected repull(depth: number): void {
     const path = this.path;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (!this.pull(path[i] as number)) return;
+    const spine = this.spine;
+    let changed = ALL;
+    for (let i = depth - 1; i >= 0 && changed !== 0; i--) {
+      const n = path[i] as number;
+      changed = this.pull(n, spine[n] === 0, changed);
     }
   }
 
@@ -263,10 +309,12 @@ export abstract class ArrayAvlTree {
     const left = this.left;
     const right = this.right;
     const mustPull = dirty - 1;
+    const spine = this.spine;
     let grew = true;
-    let changed = true;
+    // What changed in the level below: a mask of augmented components.
+    let changed = ALL;
     for (let i = depth - 1; i >= 0; i--) {
-      if (!grew && !changed) {
+      if (!grew && changed === 0) {
         // Nothing changed below: only the moved node and the dirty node, if
         // they are still ahead, need a pull; go straight to the next of them.
         const next = moved <= i && moved > mustPull ? moved : mustPull;
@@ -291,30 +339,39 @@ export abstract class ArrayAvlTree {
         this.replaceChild(i, n, top);
         path[i] = top;
         grew = h[top] !== before;
-        changed = true;
+        changed = ALL;
         continue;
       }
       const height = (hl > hr ? hl : hr) + 1;
       grew = h[n] !== height;
       h[n] = height;
-      if (changed || i === mustPull || i === moved) changed = this.pull(n);
-      if (i === moved) changed = true;
+      if (i === mustPull || i === moved) changed = this.pull(n, spine[n] === 0, ALL);
+      else if (changed !== 0) changed = this.pull(n, spine[n] === 0, changed);
+      if (i === moved) changed = ALL;
     }
   }
 
+  /**
+   * Rotate n's left child l up. l takes n's place and n becomes l's right
+   * child, so both are on the spine exactly when n was (l's old right
+   * subtree moves from one left child's right to another's left: off it).
+   */
   private rotateRight(n: number): number {
     const l = this.left[n] as number;
     this.left[n] = this.right[l] as number;
     this.right[l] = n;
+    this.spine[l] = this.spine[n] as number;
     this.fix(n);
     this.fix(l);
     return l;
   }
 
+  /** Rotate n's right child r up: r takes n's place (on the spine when n was); n becomes a left child, off it. */
   private rotateLeft(n: number): number {
     const r = this.right[n] as number;
     this.right[n] = this.left[r] as number;
     this.left[r] = n;
+    this.spine[n] = 0;
     this.fix(n);
     this.fix(r);
     return r;
@@ -326,7 +383,7 @@ export abstract class ArrayAvlTree {
     const hl = h[this.left[n] as number] as number;
     const hr = h[this.right[n] as number] as number;
     h[n] = (hl > hr ? hl : hr) + 1;
-    this.pull(n);
+    this.pull(n, this.spine[n] === 0, ALL);
   }
 
   private grow(): void {
@@ -339,6 +396,9 @@ export abstract class ArrayAvlTree {
     this.left = i32(this.left);
     this.right = i32(this.right);
     this.heights = i32(this.heights);
+    const spine = new Uint8Array(cap);
+    spine.set(this.spine);
+    this.spine = spine;
     this.growNodes(cap);
     this.capacity = cap;
   }

@@ -212,14 +212,15 @@ export class IntervalIndex<T> extends ArrayAvlTree {
     return sa < sb || (sa === sb && (this.seq[a] as number) < (this.seq[b] as number));
   }
 
-  protected pull(n: number): boolean {
+  /** One component (the largest end): 1 when it changed, else 0. */
+  protected pull(n: number): number {
     const a = this.nodeEnd[n] as number;
     const b = this.maxEnd[this.left[n] as number] as number;
     const c = this.maxEnd[this.right[n] as number] as number;
     const m = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
-    if (this.maxEnd[n] === m) return false;
+    if (this.maxEnd[n] === m) return 0;
     this.maxEnd[n] = m;
-    return true;
+    return 1;
   }
 
   protected growNodes(cap: number): void {

@@ -564,6 +564,73 @@ function fragmented(): RangeAllocator {
   return a;
 }
 
+describe('RangeAllocator: carving from and freeing into the free tail (the open right spine)', () => {
+  /** The free gaps of [start, start + len) around the live blocks, in address order. */
+  function gapsAround(start: number, len: number, live: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    let at = start;
+    for (const [s, l] of [...live].sort((x, y) => x[0] - y[0])) {
+      if (s > at) out.push([at, s - at]);
+      at = s + l;
+    }
+    if (start + len > at) out.push([at, start + len - at]);
+    return out;
+  }
+
+  it('property: after every allocate and free, placement, the largest block at each tracked alignment and the largest free extent match a scan', () => {
+    // The tree keeps its highest extent's fits out of its ancestors'; large
+    // aligned requests land there, small ones in the low holes, and frees in
+    // any order rotate nodes on and off the right spine.
+    const levels = 6;
+    const start = 3 * G;
+    const len = 2048 * G;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ free: fc.boolean(), pick: fc.nat(), units: fc.integer({ min: 1, max: 48 }), k: fc.integer({ min: 0, max: levels - 1 }) }),
+          { minLength: 1, maxLength: 400 },
+        ),
+        (ops) => {
+          const a = new RangeAllocator(start, len, { alignments: granuleAlignments(levels) });
+          const live: Array<[number, number]> = [];
+          for (const op of ops) {
+            if (op.free && live.length > 0) {
+              const [s, l] = live.splice(op.pick % live.length, 1)[0]!;
+              a.free(s, l);
+            } else {
+              const want = op.units * G;
+              const align = G * 2 ** op.k;
+              const fit = gapsAround(start, len, live).find(([s, l]) => usable(s, s + l, align) >= want);
+              const at = a.allocate(want, align);
+              expect(at).toBe(fit === undefined ? undefined : Math.ceil(fit[0] / align) * align);
+              if (at !== undefined) live.push([at, want]);
+            }
+            const gaps = gapsAround(start, len, live);
+            expect(extents(a)).toEqual(gaps);
+            expect(a.largestFreeExtent).toBe(Math.max(0, ...gaps.map(([, l]) => l)));
+            expect(a.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(gaps.length + 2)));
+            // Every gap's room at every level, asked for exactly: the answer is
+            // the lowest gap with that much room, wherever it sits in the tree
+            // (a stale subtree fit hides such a gap), and a granule more than
+            // the best is refused.
+            for (let j = 0; j < levels; j++) {
+              const aj = G * 2 ** j;
+              const rooms = gaps.map(([s, l]) => usable(s, s + l, aj));
+              for (const room of new Set(rooms)) {
+                if (room === 0) continue;
+                const lowest = gaps[rooms.findIndex((r) => r >= room)]!;
+                expect(a.lowestFit(room, aj)).toBe(Math.ceil(lowest[0] / aj) * aj);
+              }
+              expect(a.lowestFit(Math.max(0, ...rooms) + G, aj)).toBeUndefined();
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('RangeAllocator: the public boundary', () => {
   it('property: every bad argument of every method is EINVAL naming it, and the allocator is unchanged', () => {
     const a = fragmented();

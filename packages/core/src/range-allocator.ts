@@ -18,6 +18,14 @@
  * a tracked alignment the descent to the lowest fitting extent never
  * backtracks.
  *
+ * The tree's right spine is open (`ArrayAvlTree`): the root and its chain of
+ * right children leave their right subtrees out of their fits. The descent
+ * reads only left children's fits, so it decides exactly as before, and
+ * carving from or freeing into the highest extent (the range's free tail,
+ * where large and aligned requests land once the low holes are too small)
+ * re-pulls that node alone instead of a whole path to the root. The largest
+ * free extent is then the best over the spine.
+ *
  * The original placed an aligned reservation by asking a first-fit bitmap
  * for len + alignment, wasting up to the alignment each time
  * (docs/hardware.md#physical-memory-and-pools). Here the block starts at the
@@ -42,7 +50,8 @@
  *   lowestFit             as allocate, and changes nothing
  *   allocateAt, free      O(m · log n) (free coalesces with both neighbours)
  *   isFree                O(log n)
- *   freeBytes, usedBytes, freeExtentCount, largestFreeExtent, treeHeight   O(1)
+ *   largestFreeExtent     O(m + log n) (a walk down the right spine)
+ *   freeBytes, usedBytes, freeExtentCount, treeHeight   O(1)
  *   freeExtents(), toJSON()   O(n)
  *
  * Every public method validates its arguments once (an `EINVAL` VcmError
@@ -103,6 +112,8 @@ export class RangeAllocator extends ArrayAvlTree {
   readonly len: number;
   /** The allocation unit (the first tracked alignment): addresses and lengths are multiples of it. */
   readonly unit: number;
+  /** 1 / unit (exact: a power of two). */
+  private readonly unitInverse: number;
 
   /** Number of tracked alignments. */
   private readonly levels: number;
@@ -113,6 +124,8 @@ export class RangeAllocator extends ArrayAvlTree {
   private readonly stride: number;
   /** The tracked alignments, ascending; levelAlign[0] is the unit. */
   private readonly levelAlign: Float64Array;
+  /** 1 / levelAlign[i]: exact (powers of two), and a product is cheaper than a quotient. */
+  private readonly levelInverse: Float64Array;
   // Node storage (struct of arrays). Own fits are per extent, subtree fits per node.
   private nodeStart: Float64Array;
   private nodeLen: Float64Array;
@@ -140,21 +153,23 @@ export class RangeAllocator extends ArrayAvlTree {
         limit: ADDR_LIMIT,
       });
     }
-    super(16);
+    super(16, true);
     const levels = alignments.length;
     this.start = start;
     this.len = len;
     this.unit = unit;
+    this.unitInverse = 1 / unit;
     this.levels = levels;
     this.stride = 2 * levels;
     this.levelAlign = Float64Array.from(alignments);
+    this.levelInverse = this.levelAlign.map((a) => 1 / a);
     this.nodeStart = new Float64Array(this.capacity);
     this.nodeLen = new Float64Array(this.capacity);
     this.aug = new Float64Array(this.capacity * this.stride);
     // NIL's fits are −∞ so that pulls need no branch.
     this.aug.fill(-Infinity, 0, this.stride);
     if (len > 0) {
-      this.root = this.newNode(start, len);
+      this.linkAt(0, this.newNode(start, len));
       this.free_ = len;
     }
   }
@@ -174,7 +189,13 @@ export class RangeAllocator extends ArrayAvlTree {
 
   /** Length of the largest free extent (0 when full): what an `ENOMEM` message can quote. */
   get largestFreeExtent(): number {
-    return this.root === NIL ? 0 : (this.aug[this.root * this.stride + this.levels] as number);
+    // Level 0 of the fits is the extent length; the spine's fits together cover the tree.
+    let best = 0;
+    for (let n = this.root; n !== NIL; n = this.right[n] as number) {
+      const f = this.aug[n * this.stride + this.levels] as number;
+      if (f > best) best = f;
+    }
+    return best;
   }
 
   /** The tracked alignments, ascending (a copy). */
@@ -342,14 +363,30 @@ export class RangeAllocator extends ArrayAvlTree {
     return value as readonly number[];
   }
 
+  /**
+   * True when x is a multiple of the unit from 0 to 2^40. The checks below
+   * ask this first and leave the messages to the shared validators: their
+   * `x % unit` on addresses past 2^30 (not small integers to V8) is a
+   * floating-point remainder, a library call that cost more than the tree
+   * walk itself. x · (1 / unit) is exact, the unit being a power of two.
+   */
+  private whole(x: number): boolean {
+    if (typeof x !== 'number' || !(x >= 0 && x <= ADDR_LIMIT)) return false;
+    const q = x * this.unitInverse;
+    return Math.floor(q) === q;
+  }
+
   /** len: a positive multiple of the unit; align: a power of two. Both at most 2^40. */
   private checkRequest(where: string, len: number, align: number): void {
+    // A power of two up to 2^30 is an integer with one bit set; larger ones take the validator.
+    if (this.whole(len) && len > 0 && typeof align === 'number' && align >= 1 && align <= 0x4000_0000 && Math.floor(align) === align && (align & (align - 1)) === 0) return;
     checkLength(where, 'len', len, this.unit, ADDR_LIMIT);
     checkPowerOfTwo(where, 'align', align, 1, ADDR_LIMIT);
   }
 
   /** addr: a multiple of the unit below 2^40; len: a positive multiple of the unit, addr + len at most 2^40. */
   private checkRange(where: string, addr: number, len: number): void {
+    if (this.whole(addr) && addr < ADDR_LIMIT && this.whole(len) && len > 0 && len <= ADDR_LIMIT - addr) return;
     if (this.unit === 1) checkUint(where, 'addr', addr, ADDR_LIMIT - 1);
     else checkAligned(where, 'addr', addr, this.unit, ADDR_LIMIT - 1);
     checkLength(where, 'len', len, this.unit, ADDR_LIMIT - addr);
@@ -374,27 +411,32 @@ export class RangeAllocator extends ArrayAvlTree {
     } else {
       align = levelAlign[0] as number;
     }
-    const at = levels + lvl;
-    if (this.root === NIL || (aug[this.root * stride + at] as number) < len) return 0;
-    if (levelAlign[lvl] !== align) return this.#searchInexact(this.root, 0, len, align, lvl);
+    if (levelAlign[lvl] !== align) return this.#searchInexact(this.root, 0, len, align, lvl, true);
 
     // Exact pruning: a subtree passes iff it holds a fit, so no backtracking.
+    // Down the spine (whose fits leave their right subtrees out) a miss goes
+    // right and may end at NIL: nothing fits. Off the spine it cannot.
+    const at = levels + lvl;
     const left = this.left;
+    const right = this.right;
     let n = this.root;
     let depth = 0;
-    for (;;) {
+    let onSpine = true;
+    while (n !== NIL) {
       this.pushPath(depth++, n);
       const l = left[n] as number;
       if ((aug[l * stride + at] as number) >= len) {
         n = l;
+        onSpine = false;
         continue;
       }
-      const s = this.nodeStart[n] as number;
-      if (alignUp(s, align) + len <= s + (this.nodeLen[n] as number)) return depth;
-      n = this.right[n] as number;
-      // Unreachable while the subtree fits are right; fail loudly rather than spin.
-      if (n === NIL) throw new Error('RangeAllocator: internal error, subtree fits are stale');
+      // n's own fit at this level (stored, no division) says whether n holds it.
+      if ((aug[n * stride + lvl] as number) >= len) return depth;
+      n = right[n] as number;
     }
+    // Unreachable while the subtree fits are right; fail loudly rather than answer wrong.
+    if (!onSpine) throw new Error('RangeAllocator: internal error, subtree fits are stale');
+    return 0;
   }
 
   /**
@@ -423,16 +465,20 @@ export class RangeAllocator extends ArrayAvlTree {
 
   /**
    * In-order search for the lowest extent fitting an untracked alignment.
-   * Prunes subtrees with fit_lvl < len (they cannot fit). Returns the path
-   * depth of the found node (path filled), or 0.
+   * Prunes subtrees with fit_lvl < len (they cannot fit); a node on the
+   * spine (`onSpine`) answers that only for itself and its left subtree.
+   * Returns the path depth of the found node (path filled), or 0.
    * Truly private (`#`): its arguments are a node index and a path depth
    * that only the search itself computes; a caller's number there would
    * recurse through non-nodes and grow the path without end.
    */
-  #searchInexact(n: number, depth: number, len: number, align: number, lvl: number): number {
-    if (n === NIL || (this.aug[n * this.stride + this.levels + lvl] as number) < len) return 0;
+  #searchInexact(n: number, depth: number, len: number, align: number, lvl: number, onSpine: boolean): number {
+    if (n === NIL) return 0;
+    const short = (this.aug[n * this.stride + this.levels + lvl] as number) < len;
+    if (short && !onSpine) return 0;
     this.pushPath(depth, n);
-    const found = this.#searchInexact(this.left[n] as number, depth + 1, len, align, lvl);
+    if (short) return this.#searchInexact(this.right[n] as number, depth + 1, len, align, lvl, true);
+    const found = this.#searchInexact(this.left[n] as number, depth + 1, len, align, lvl, false);
     if (found !== 0) return found;
     const s = this.nodeStart[n] as number;
     if (alignUp(s, align) + len <= s + (this.nodeLen[n] as number)) {
@@ -440,7 +486,7 @@ export class RangeAllocator extends ArrayAvlTree {
       return depth + 1;
     }
     this.pushPath(depth, n);
-    return this.#searchInexact(this.right[n] as number, depth + 1, len, align, lvl);
+    return this.#searchInexact(this.right[n] as number, depth + 1, len, align, lvl, onSpine);
   }
 
   // ---- descents ----------------------------------------------------------
@@ -464,24 +510,33 @@ export class RangeAllocator extends ArrayAvlTree {
 
   // ---- tree ----------------------------------------------------------------
 
-  /** Recompute n's subtree fits from its own extent and its children; true if any changed. */
-  protected pull(n: number): boolean {
+  /**
+   * Recompute n's subtree fits from its own extent and its children (its
+   * right child's left out on the spine: NIL's fits are −∞), at the levels
+   * `hint` names; returns the levels that changed. Bit i stands for level i,
+   * bit 31 for every level from 31 up. Skipping the levels that cannot have
+   * changed matters: a freed or carved extent usually moves one or two
+   * levels' fits, not all of them.
+   */
+  protected pull(n: number, withRight: boolean, hint: number): number {
     const levels = this.levels;
     const stride = this.stride;
     const o = n * stride;
     const f = o + levels;
     const l = (this.left[n] as number) * stride + levels;
-    const r = (this.right[n] as number) * stride + levels;
+    const r = (withRight ? (this.right[n] as number) : NIL) * stride + levels;
     const aug = this.aug;
-    let changed = false;
+    let changed = 0;
     for (let i = 0; i < levels; i++) {
+      const bit = 1 << (i < 31 ? i : 31);
+      if ((hint & bit) === 0) continue;
       const a = aug[o + i] as number;
       const b = aug[l + i] as number;
       const c = aug[r + i] as number;
       const m = a >= b ? (a >= c ? a : c) : b >= c ? b : c;
       if (aug[f + i] !== m) {
         aug[f + i] = m;
-        changed = true;
+        changed |= bit;
       }
     }
     return changed;
@@ -497,10 +552,14 @@ export class RangeAllocator extends ArrayAvlTree {
     // extent with no room at an alignment counts 0, not how far short it
     // falls: every request is at least 1 byte, so no decision changes, and
     // changes to such extents stop at their node instead of reaching the root.
-    this.aug[o] = len;
+    const aug = this.aug;
+    const levelAlign = this.levelAlign;
+    const levelInverse = this.levelInverse;
+    aug[o] = len;
     for (let i = 1; i < levels; i++) {
-      const room = e - alignUp(s, this.levelAlign[i] as number);
-      this.aug[o + i] = room > 0 ? room : 0;
+      // alignUp(s, A) as ceil(s · (1/A)) · A: exact, both factors are powers of two.
+      const room = e - Math.ceil(s * (levelInverse[i] as number)) * (levelAlign[i] as number);
+      aug[o + i] = room > 0 ? room : 0;
     }
   }
 
@@ -517,7 +576,7 @@ export class RangeAllocator extends ArrayAvlTree {
   private newNode(s: number, len: number): number {
     const n = this.allocNode();
     this.setExtent(n, s, len);
-    this.pull(n);
+    this.pull(n, true, -1);
     return n;
   }
 }
