@@ -120,14 +120,20 @@ function validFor(name: string, h: Handles): unknown {
 const TEXT_PARAMS = new Set(['name', 'path', 'label', 'text', 'wanted']);
 /** Message text (the call and parameter a helper names in its error): any value prints, so it is not checked. */
 const MESSAGE_PARAMS = new Set(['where', 'param', 'message', 'description']);
-/** Parameters where undefined means something (`vmm.switchTo(undefined)`: a kernel thread, no user space). */
-const UNDEFINED_MEANS = new Set(['Vmm.switchTo#0']);
+/**
+ * Parameters where undefined means something (`vmm.switchTo(undefined)`: a
+ * kernel thread, no user space; `smmu.createContext(undefined, options)`: the
+ * lowest free context index, which is how a board builds its contexts — the
+ * call then legitimately creates one).
+ */
+const UNDEFINED_MEANS = new Set(['Vmm.switchTo#0', 'Smmu.createContext#0']);
 /**
  * Optional parameters TypeScript marks with `?` (erased at run time) rather
  * than a default: undefined asks for the default. `attr` is optional in the
- * compat face as in the object API (it means 0); `trace` asks for no trace.
+ * compat face as in the object API (it means 0); `trace` asks for no trace;
+ * `onChange` (`new BankRegisters`) asks for no change callback.
  */
-const OPTIONAL_PARAMS = new Set(['attr', 'trace', 'options']);
+const OPTIONAL_PARAMS = new Set(['attr', 'trace', 'options', 'onChange']);
 /** The compat iterators' cursors: null (or undefined) starts the iteration (`vcm_get_next_res(vcm, NULL)`). */
 const CURSOR_PARAMS = new Set(['compat.vcm_get_next_res#1', 'compat.vcm_get_next_phys_res#1', 'compat.vcm_get_next_phys_addr#1']);
 /** Option bags: `{}` (and, being optional, undefined) ask for the defaults. */
