@@ -50,11 +50,11 @@ export abstract class ArrayAvlTree {
   protected count = 0;
   /**
    * Root-to-node path of the last descent: path[0] is the root, path[d − 1]
-   * the node at depth d. Reused by every operation; 64 entries hold any AVL
-   * tree that fits in memory (height 64 needs more than 2^44 nodes), and
-   * `pushPath` grows it anyway.
+   * the node at depth d. Reused by every operation, and never grown: node
+   * indices are 31-bit, and an AVL tree of fewer than 2^31 nodes is at most
+   * 1.44 · 31 < 45 high.
    */
-  protected path = new Int32Array(64);
+  protected readonly path = new Int32Array(64);
   /** Head of the list of recycled nodes, linked through `left`. */
   private recycled = NIL;
   /** Next never-used node index. */
@@ -123,22 +123,12 @@ export abstract class ArrayAvlTree {
     this.count--;
   }
 
-  /** path[i] = n, growing the path when a descent is deeper than it. */
-  protected pushPath(i: number, n: number): void {
-    if (i >= this.path.length) {
-      const grown = new Int32Array(this.path.length * 2);
-      grown.set(this.path);
-      this.path = grown;
-    }
-    this.path[i] = n;
-  }
-
   /** Link leaf `x` (pulled) where `before` places it; every other node's data must be up to date. */
   protected insertNode(x: number): void {
     let n = this.root;
     let d = 0;
     while (n !== NIL) {
-      this.pushPath(d++, n);
+      this.path[d++] = n;
       n = (this.before(x, n) ? this.left[n] : this.right[n]) as number;
     }
     this.linkAt(d, x);
@@ -182,7 +172,7 @@ export abstract class ArrayAvlTree {
     } else {
       // x goes leftmost in p's right subtree.
       for (;;) {
-        this.pushPath(d++, n);
+        this.path[d++] = n;
         const l = left[n] as number;
         if (l === NIL) break;
         n = l;
@@ -198,10 +188,10 @@ export abstract class ArrayAvlTree {
     let d = 0;
     while (n !== x) {
       // x is linked, so the descent meets it before NIL.
-      this.pushPath(d++, n);
+      this.path[d++] = n;
       n = (this.before(x, n) ? this.left[n] : this.right[n]) as number;
     }
-    this.pushPath(d++, x);
+    this.path[d++] = x;
     this.removeAt(d, 0);
   }
 
@@ -231,7 +221,7 @@ export abstract class ArrayAvlTree {
     let d = depth;
     let m = r;
     for (;;) {
-      this.pushPath(d++, m);
+      this.path[d++] = m;
       const ml = left[m] as number;
       if (ml === NIL) break;
       m = ml;

@@ -50,7 +50,7 @@
  *   lowestFit             as allocate, and changes nothing
  *   allocateAt, free      O(m · log n) (free coalesces with both neighbours)
  *   isFree                O(log n)
- *   largestFreeExtent     O(m + log n) (a walk down the right spine)
+ *   largestFreeExtent     O(log n) (a walk down the right spine)
  *   freeBytes, usedBytes, freeExtentCount, treeHeight   O(1)
  *   freeExtents(), toJSON()   O(n)
  *
@@ -259,12 +259,13 @@ export class RangeAllocator extends ArrayAvlTree {
     // the largest start below `end` (the only one that could overlap
     // [addr, end); if it ends at or before addr, none does) and the one
     // starting exactly at `end`. Both lie on the search path.
+    const path = this.path;
     let n = this.root;
     let d = 0;
     let pDepth = 0;
     let sDepth = 0;
     while (n !== NIL) {
-      this.pushPath(d++, n);
+      path[d++] = n;
       const s = this.nodeStart[n] as number;
       if (s < end) {
         pDepth = d;
@@ -419,11 +420,12 @@ export class RangeAllocator extends ArrayAvlTree {
     const at = levels + lvl;
     const left = this.left;
     const right = this.right;
+    const path = this.path;
     let n = this.root;
     let depth = 0;
     let onSpine = true;
     while (n !== NIL) {
-      this.pushPath(depth++, n);
+      path[depth++] = n;
       const l = left[n] as number;
       if ((aug[l * stride + at] as number) >= len) {
         n = l;
@@ -476,7 +478,7 @@ export class RangeAllocator extends ArrayAvlTree {
     if (n === NIL) return 0;
     const short = (this.aug[n * this.stride + this.levels + lvl] as number) < len;
     if (short && !onSpine) return 0;
-    this.pushPath(depth, n);
+    this.path[depth] = n;
     if (short) return this.#searchInexact(this.right[n] as number, depth + 1, len, align, lvl, true);
     const found = this.#searchInexact(this.left[n] as number, depth + 1, len, align, lvl, false);
     if (found !== 0) return found;
@@ -485,7 +487,7 @@ export class RangeAllocator extends ArrayAvlTree {
       // The left search may have overwritten deeper path slots; ours is intact.
       return depth + 1;
     }
-    this.pushPath(depth, n);
+    this.path[depth] = n;
     return this.#searchInexact(this.right[n] as number, depth + 1, len, align, lvl, onSpine);
   }
 
@@ -493,11 +495,12 @@ export class RangeAllocator extends ArrayAvlTree {
 
   /** Path to the extent with the largest start <= key; returns its depth (0: none). */
   private floorPath(key: number): number {
+    const path = this.path;
     let n = this.root;
     let d = 0;
     let best = 0;
     while (n !== NIL) {
-      this.pushPath(d++, n);
+      path[d++] = n;
       if ((this.nodeStart[n] as number) <= key) {
         best = d;
         n = this.right[n] as number;
