@@ -67,6 +67,16 @@ const OPTION_KEYS: readonly string[] = ['entries', 'policy'];
  */
 const isU32 = (x: number): boolean => typeof x === 'number' && x >>> 0 === x;
 const isBank = (b: number): boolean => typeof b === 'number' && (b & (TLB_MAX_BANKS - 1)) === b;
+/**
+ * `pa` is below 2^40 and aligned to 2^lg (lg already checked to be 12..31):
+ * its 4 KiB frame number fits 28 bits, so integer operations decide it
+ * (a floating-point remainder would cost more than the rest of `fill`'s checks).
+ */
+const isLeafPa = (pa: number, lg: number): boolean => {
+  if (typeof pa !== 'number' || !(pa >= 0 && pa < PA_LIMIT)) return false;
+  const frame = pa / 4096;
+  return (frame | 0) === frame && (frame & ((1 << (lg - MIN_SIZE_LOG2)) - 1)) === 0;
+};
 const isContextId = (c: number): boolean => typeof c === 'number' && (c | 0) === c && c >= TLB_GLOBAL && c <= MAX_CONTEXT_ID;
 
 function shown(value: unknown): string {
@@ -473,10 +483,7 @@ export class Tlb {
         typeof log2Size === 'number' &&
         (log2Size & 31) === log2Size &&
         log2Size >= MIN_SIZE_LOG2 &&
-        typeof pa === 'number' &&
-        pa >= 0 &&
-        pa < PA_LIMIT &&
-        pa % 2 ** log2Size === 0 &&
+        isLeafPa(pa, log2Size) &&
         typeof perm === 'number' &&
         (perm & PERM_MASK) === perm &&
         isU32(descriptor) &&
