@@ -260,7 +260,7 @@ export class DevHandle {
   /** Not a constructor to call: made by `DevNodes.open`. */
   /** @internal Made by `dev.open`; `new DevHandle` from outside is `EINVAL`. */
   constructor(host: DevNodesHost, node: NodeState, fd: number, process: Process, onClose: (h: DevHandle) => void) {
-    if (!OPENING.has(node as object)) {
+    if (!OPENING.has(node)) {
       throw new VcmError('EINVAL', 'new DevHandle: handles are made by dev.open(path, process), not by new', { param: 'node' });
     }
     this.#host = host;

@@ -263,7 +263,7 @@ export class DeviceTree<S = unknown, C extends Device = Device> implements Itera
   #nodeOf(where: string, dev: C): ContextNode<S, C> {
     const node = this.#byDevice.get(dev);
     if (node === undefined) {
-      const name = typeof dev === 'object' && dev !== null && typeof (dev as { name?: unknown }).name === 'string' ? `"${(dev as { name: string }).name}"` : String(dev);
+      const name = typeof dev === 'object' && dev !== null && typeof (dev as { name?: unknown }).name === 'string' ? `"${(dev as { name: string }).name}"` : describe(dev);
       throw new VcmError('EINVAL', `${where}: dev ${name} is not a context of this device tree (contexts: ${this.#nameList()})`, { param: 'dev', value: name });
     }
     return node;
@@ -280,7 +280,7 @@ function printIndent(options: unknown): readonly [number, number, number] {
     });
   };
   if (options === undefined) return [0, 1, 2];
-  const proto = typeof options === 'object' && options !== null ? (Object.getPrototypeOf(options) as unknown) : undefined;
+  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
   if (proto !== Object.prototype && proto !== null) return bad(`got ${describe(options)}`);
   const indent = (options as PrintOptions).indent;
   if (indent === undefined) return [0, 1, 2];
@@ -288,15 +288,27 @@ function printIndent(options: unknown): readonly [number, number, number] {
   for (const n of indent) {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_INDENT) bad(`indent holds ${describe(n)}`);
   }
-  return indent as unknown as readonly [number, number, number];
+  return indent;
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
+  switch (typeof value) {
+    case 'object':
+      return 'an object';
+    case 'function':
+      return 'a function';
+    case 'string':
+      return JSON.stringify(value);
+    case 'symbol':
+      return value.toString();
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+  }
+  return 'undefined';
 }
 
 /** The part of a validated board the tree reads: SMMUs with names and contexts with names and banks. */
