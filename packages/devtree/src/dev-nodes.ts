@@ -86,10 +86,10 @@ interface DevNodesHost {
   readonly range: NodeVcmRange;
 }
 
-/** The `/dev` directory of one platform. */
 /** The nodes `dev.open` is opening a handle on right now: the only way a `DevHandle` is made. */
 const OPENING = new WeakSet<object>();
 
+/** The `/dev` directory of one platform. */
 export class DevNodes {
   readonly #host: DevNodesHost;
   readonly #nodes = new Map<string, NodeState>();

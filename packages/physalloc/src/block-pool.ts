@@ -34,15 +34,15 @@ export interface BlockPoolStats {
   readonly highWater: number;
 }
 
+/** Physical addresses are 40-bit (docs/rules.md#numbers-and-addresses). */
+const MAX_PA = 2 ** 40 - 1;
+
 /**
  * A fixed-size block pool: `count` blocks of one SMMU page size (4 KiB,
  * 64 KiB, 1 MiB or 16 MiB) at a base aligned to that size. Blocks are never
  * split or coalesced, so a block of the pool can always be mapped with one
  * descriptor of its size; allocation and free are O(1).
  */
-/** Physical addresses are 40-bit (docs/rules.md#numbers-and-addresses). */
-const MAX_PA = 2 ** 40 - 1;
-
 export class BlockPool {
   readonly name: string;
   readonly base: number;

@@ -48,8 +48,8 @@ describe('ContiguousPool', () => {
     expect(pool.allocationAt(pa + SZ_4K)).toBeUndefined();
     const before = JSON.stringify(pool.stats());
     for (const junk of [Number.NaN, -1, 0.5, 2 ** 40 + 4096, Infinity, '0x3b800000', null, undefined, {}, [pa]]) {
-      expect(codeOf(() => pool.contains(junk as never)), String(junk)).toBe('EINVAL');
-      expect(codeOf(() => pool.allocationAt(junk as never)), String(junk)).toBe('EINVAL');
+      expect(codeOf(() => pool.contains(junk as never)), JSON.stringify(junk) ?? 'undefined').toBe('EINVAL');
+      expect(codeOf(() => pool.allocationAt(junk as never)), JSON.stringify(junk) ?? 'undefined').toBe('EINVAL');
     }
     expect(JSON.stringify(pool.stats())).toBe(before);
   });

@@ -179,13 +179,16 @@ interface Param {
 }
 
 /** The parameters of a function, or of a class's constructor (its own, or the nearest inherited one), from its source. */
-function paramNames(fn: Function): Param[] {
+/** Any callable the test enumerates (the `Function` type would accept non-callables' shapes too). */
+type AnyFn = (...args: unknown[]) => unknown;
+
+function paramNames(fn: object): Param[] {
   let src = Function.prototype.toString.call(fn);
   if (isClass(fn)) {
     const at = src.search(/\bconstructor\s*\(/);
     if (at < 0) {
-      const parent = Object.getPrototypeOf(fn) as Function;
-      return parent === Function.prototype ? [] : paramNames(parent);
+      const parent = Object.getPrototypeOf(fn) as object;
+      return (parent as unknown) === Function.prototype ? [] : paramNames(parent);
     }
     src = src.slice(at);
   }
@@ -375,7 +378,7 @@ describe('every export, given bad input, throws a VcmError and changes nothing',
       const make = FACTORIES[cls] as (w: World) => object | Promise<object>;
       const proto = Object.getPrototypeOf(await make(ctx.world)) as object;
       for (const key of methodNames(proto)) {
-        const fn = (proto as Record<string, unknown>)[key] as Function;
+        const fn = (proto as Record<string, unknown>)[key] as AnyFn;
         const ownState = (w: World): string => {
           try {
             return JSON.stringify(FACTORIES[cls]!(w));
@@ -393,7 +396,7 @@ describe('every export, given bad input, throws a VcmError and changes nothing',
             if (target instanceof Promise) throw new Error('async factory');
             return fn.apply(target, args);
           },
-          inst as typeof ctx,
+          inst,
         );
         ctx.calls = inst.calls;
       }
@@ -402,8 +405,8 @@ describe('every export, given bad input, throws a VcmError and changes nothing',
     // The compat face: every vcm_* function returns its failure value and keeps the VcmError in lastError.
     const compatMod = await import('@vcm/core/compat');
     for (const fname of Object.keys(compatMod.createVcmCompat(ctx.world.a.p.vcmm)).filter((k) => k.startsWith('vcm_'))) {
-      const sample = compatMod.createVcmCompat(ctx.world.a.p.vcmm) as unknown as Record<string, Function>;
-      const names = paramNames(sample[fname] as Function);
+      const sample = compatMod.createVcmCompat(ctx.world.a.p.vcmm) as unknown as Record<string, AnyFn>;
+      const names = paramNames(sample[fname] as AnyFn);
       for (let pos = 0; pos < names.length; pos++) {
         const param = names[pos] as Param;
         const name = param.name;
@@ -414,13 +417,13 @@ describe('every export, given bad input, throws a VcmError and changes nothing',
           if ((input === 'null' || input === 'undefined') && CURSOR_PARAMS.has(`compat.${fname}#${pos}`)) continue;
           // phys 0 starts vcm_get_next_phys_addr's iteration like null (the C code's 0 address).
           const w = ctx.world;
-          const c = compatMod.createVcmCompat(w.a.p.vcmm) as unknown as Record<string, Function> & { lastError: unknown };
+          const c = compatMod.createVcmCompat(w.a.p.vcmm) as unknown as Record<string, AnyFn> & { lastError: unknown };
           const args = names.map((n) => (n.name === 'lenBox' ? { value: 0 } : validFor(n.name, w.a)));
           args[pos] = value;
           const before = w.state();
           let threw: unknown = NO_THROW;
           try {
-            (c[fname] as Function)(...args);
+            (c[fname] as AnyFn)(...args);
           } catch (e) {
             threw = e;
           }

@@ -20,7 +20,7 @@ function section(title: string): string {
 describe('README.md set-up', () => {
   it('gives the two set-up commands: the app and the tests', () => {
     const sh = fences(section('Set-up')).filter((f) => f.info[0] === 'sh');
-    expect(sh.map((f) => f.body.join('\n').trim())).toEqual(['npm i -g pnpm@10.34.9 && pnpm install && pnpm start', 'pnpm test']);
+    expect(sh.map((f) => f.body.join('\n').trim())).toEqual(['npm i -g pnpm@10.34.9 && pnpm install --reporter=default && pnpm start', 'pnpm test']);
   });
 
   it("is what CI runs: .ci/run installs pnpm 10.34.9 and ends with the README's test command", () => {
