@@ -5,17 +5,11 @@
  * collision cannot make a check pass.
  */
 import { formatSize, hex } from './format.js';
+import { fnv1a } from '@vcm/scenario';
 import type { Check } from './report.js';
 
-/** FNV-1a over the bytes: a 32-bit checksum, printed as hex. */
-export function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+/** FNV-1a over the bytes (32 bits): the scenario runner's checksum, so walk-throughs and scenarios print the same numbers. */
+export { fnv1a };
 
 /** `fnv1a 0x1234_5678 over 16 MiB`. */
 export function digest(bytes: Uint8Array): string {
