@@ -6,18 +6,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { SZ_4K, SZ_64M, VCM_MEMTYPE_0, VCM_READ, VCM_WRITE, Vcmm } from '@vcm/core';
 import { vcmErrorOf } from '@vcm/test-kit';
 import { FSR_SS, FSR_TF, REG_SCTLR, REG_TTBCR, TTBCR_EAE } from './registers.js';
-import { TestAllocator, testSmmu } from './test-smmu.js';
+import { TestAllocator, activeTestContext as active, testSmmu } from './test-smmu.js';
 import type { SmmuContext } from './context.js';
 
 const RW = VCM_READ | VCM_WRITE;
-
-function active(): ReturnType<typeof testSmmu> & { ctx: SmmuContext } {
-  const sys = testSmmu();
-  const ctx = sys.smmu.createContext(0);
-  ctx.bind(sys.smmu);
-  ctx.activate();
-  return { ...sys, ctx };
-}
 
 function withVcmm(): ReturnType<typeof testSmmu> & { vcmm: Vcmm; ctx: SmmuContext } {
   const sys = testSmmu();

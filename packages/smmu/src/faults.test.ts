@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { SZ_4K, VCM_READ, VCM_WRITE } from '@vcm/core';
 import type { FaultInfo } from '@vcm/core';
 import { FSR_AFF, FSR_APF, FSR_MULTI, FSR_SS, FSR_TF } from './registers.js';
-import { testSmmu } from './test-smmu.js';
-import type { SmmuContext } from './context.js';
+import { activeTestContext as active, testSmmu } from './test-smmu.js';
 import { vcmErrorOf } from '@vcm/test-kit';
 
 const RW = VCM_READ | VCM_WRITE;
-
-function active(): ReturnType<typeof testSmmu> & { ctx: SmmuContext } {
-  const sys = testSmmu();
-  const ctx = sys.smmu.createContext(0);
-  ctx.bind(sys.smmu);
-  ctx.activate();
-  return { ...sys, ctx };
-}
 
 describe('faults', () => {
   it('an unmapped access is a translation fault: FSR.TF and FAR set, the handler gets the context, its data and the fault', () => {

@@ -9,6 +9,7 @@ import type { PageTableFormat } from './format.js';
 import { armV7Short } from './formats/index.js';
 import { TestRam } from './formats/test-ram.js';
 import { Smmu, type SmmuOptions } from './smmu.js';
+import type { SmmuContext } from './context.js';
 
 export class RecordingLogger implements Logger {
   readonly warnings: Array<{ message: string; details: Readonly<Record<string, unknown>> | undefined }> = [];
@@ -97,4 +98,13 @@ export class TestAllocator implements PhysicalAllocator {
   freeTable(pa: number, size: number): void {
     this.ram.freeTable(pa, size);
   }
+}
+
+/** A test SMMU with context bank 0 created, bound and activated: the start of most fault and defect tests. */
+export function activeTestContext(): TestSystem & { ctx: SmmuContext } {
+  const sys = testSmmu();
+  const ctx = sys.smmu.createContext(0);
+  ctx.bind(sys.smmu);
+  ctx.activate();
+  return { ...sys, ctx };
 }
