@@ -7,7 +7,7 @@ export { validateScenario, parseScenario } from './validate.js';
 export type { CheckedScenario, SweepPoint } from './validate.js';
 export type { BufferPlan } from './rules.js';
 export { runScenario, runSweep, fnv1a, framesOf } from './runner.js';
-export type { Counters, Progress, RunOptions, ScenarioReport, SweepReport, SweepRow } from './runner.js';
+export type { Counters, PlacedReservation, Progress, RunOptions, ScenarioReport, ScenarioSetUp, SweepReport, SweepRow } from './runner.js';
 export { forEachRun, patternOf, xorshift32 } from './patterns.js';
 export type { Run } from './patterns.js';
 export { scenarioSchema, SCENARIO_SCHEMA_ID } from './schema.js';

@@ -102,6 +102,24 @@ export type Progress = (label: string, done: number, total: number) => void;
 /** Options of `runScenario`. */
 export interface RunOptions {
   readonly progress?: Progress;
+  /** Called once the set-up is done (buffers allocated, spaces associated and activated, mappings backed), before any traffic (`vcm-ref dump`, `walk`). */
+  readonly onSetUp?: (setUp: ScenarioSetUp) => void;
+  /** `false`: set the scenario up and run no traffic (every counter stays 0). Default `true`. */
+  readonly traffic?: boolean;
+}
+
+/** One reservation the set-up made: which buffer instance, at which device address. */
+export interface PlacedReservation {
+  readonly buffer: string;
+  readonly instance: number;
+  readonly devAddr: number;
+  readonly len: number;
+}
+
+/** What `RunOptions.onSetUp` is given: the platform, and every space with its devices and reservations. */
+export interface ScenarioSetUp {
+  readonly platform: Platform;
+  readonly spaces: readonly { readonly name: string; readonly kind: SpaceSpec['kind']; readonly devices: readonly string[]; readonly reservations: readonly PlacedReservation[] }[];
 }
 
 /** fnv1a-32 of `bytes`: the checksum the walk-throughs print too. */
@@ -303,6 +321,12 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
     reservations.set(`${m.space}\0${m.buffer}`, list);
   });
 
+  const placed = (s: SpaceSpec): PlacedReservation[] =>
+    scenario.mappings
+      .filter((m) => m.space === s.name)
+      .flatMap((m) => reservations.get(`${s.name}\0${m.buffer}`)!.map((r, instance) => ({ buffer: m.buffer, instance, devAddr: r.devAddr, len: r.len })));
+  options.onSetUp?.({ platform, spaces: scenario.spaces.map((s) => ({ name: s.name, kind: s.kind, devices: spaceDevices(s, devices), reservations: placed(s) })) });
+
   // ---- traffic ----
   const ports = new Map<string, Port>();
   const port = (name: string): Port => {
@@ -314,7 +338,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   const perTraffic = scenario.traffic.map(() => zero());
   const checksums: ScenarioReport['checksums'][number][] = [];
   const faults: ScenarioReport['faults'][number][] = [];
-  const events = schedule(scenario);
+  const events = options.traffic === false ? [] : schedule(scenario);
   let lastTime = 0;
   events.forEach((ev, n) => {
     const t = scenario.traffic[ev.t]!;
@@ -415,9 +439,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
         len: vcm.len,
         devices: spaceDevices(s, devices),
         pageTableBytes: s.kind === 'device' || s.kind === 'one-to-one' ? tableBytes(platform, s, contexts) : null,
-        reservations: scenario.mappings
-          .filter((m) => m.space === s.name)
-          .flatMap((m) => reservations.get(`${s.name}\0${m.buffer}`)!.map((r, instance) => ({ buffer: m.buffer, instance, devAddr: r.devAddr, len: r.len }))),
+        reservations: placed(s),
       };
     }),
     devices: deviceRows,
