@@ -6,6 +6,7 @@
  */
 import { VcmError } from '@vcm/core';
 import type { PhysicalMemory } from '@vcm/core';
+import type { WalkPath } from './walk-path.js';
 
 /** Where a table's memory comes from: `PhysicalAllocator.allocateTable/freeTable`. */
 export interface TableMemory {
@@ -245,7 +246,11 @@ export interface PageTableFormat {
    * The hardware walk from registers: selects TTBR0 or TTBR1 by the split,
    * reads descriptors from `memory`, and returns the leaf or a fault as
    * data. With `trace`, pushes one `WalkStep` per descriptor read. Without
-   * it, the only allocation is the returned object.
+   * it, the only allocation is the returned object. With `from` (a
+   * `WalkPath`), the walk starts where `from` says — below the top level,
+   * at a table a walk cache remembered — still reading every remaining
+   * descriptor from RAM, and reports in `from` the descriptors it read and
+   * the table descriptors it followed (docs/hardware.md#translation-caches).
    */
-  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault;
+  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[], from?: WalkPath): WalkResult | WalkFault;
 }

@@ -1,4 +1,6 @@
 export * from './format.js';
+export { createWalkPath } from './walk-path.js';
+export type { WalkPath } from './walk-path.js';
 export * from './formats/index.js';
 export {
   BankRegisters,

@@ -94,6 +94,8 @@ import {
   wrongLeafSizeError,
 } from './common.js';
 import type { LeafFacts, TableRange } from './common.js';
+import { isWalkPath, recordTable, walkPathError } from '../walk-path.js';
+import type { WalkPath } from '../walk-path.js';
 
 const NAME = 'armLpae4k';
 const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_2M, SZ_1G]);
@@ -234,7 +236,7 @@ function startLevel(n: number): number {
  * Non-secure walker meeting a secure leaf, docs/attributes.md#secure), then
  * address size, then access flag. Permissions are the caller's.
  */
-function walkLpae(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+function walkLpae(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: WalkStep[], from?: WalkPath): WalkResult | WalkFault {
   const t0 = c.t0sz;
   const t1 = c.t1sz;
   const top0 = REGION_SIZE[t0] as number;
@@ -255,13 +257,25 @@ function walkLpae(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: Wal
   // The address inside the region (TTBR1's region with T1SZ > 0 sits at the top: drop the ones above it).
   const v = tsz === 0 ? va : va % (REGION_SIZE[tsz] as number);
   let level = startLevel(tsz);
-  let index = level === 1 ? v >>> 30 : (v >>> 21) & 511;
   let tableBits = 0;
+  if (from !== undefined) {
+    from.reads = 0;
+    from.tables = 0;
+    // A walk cache's table descriptor: start below the region's first level, with the attributes accumulated above.
+    if (from.startLevel !== 0) {
+      if (from.startLevel <= level) throw walkPathError(NAME, from, `this address's region is walked from level ${level}; a start point must lie below it`);
+      level = from.startLevel;
+      table = from.startTable;
+      tableBits = from.startAttrs;
+    }
+  }
+  let index = level === 1 ? v >>> 30 : level === 2 ? (v >>> 21) & 511 : (v >>> 12) & 511;
   for (;;) {
     const entryPa = table + index * 8;
     const lo = memory.readU32(entryPa);
     const hi = memory.readU32(entryPa + 4);
     if (trace !== undefined) trace.push({ level, entryPa, descriptor: lo >>> 0, descriptorHigh: hi >>> 0 });
+    if (from !== undefined) from.reads++;
     const type = lo & TYPE_MASK;
     if (type === 0 || type === 2 || (level === 3 && type === TYPE_BLOCK)) return walkFault('translation', level, entryPa, lo, hi);
     if (level === 3 || type === TYPE_BLOCK) return leafResult(c, va, level, entryPa, lo, hi, tableBits);
@@ -269,9 +283,17 @@ function walkLpae(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: Wal
     // Hierarchical attributes accumulate down the walk (NSTable, APTable, XNTable, PXNTable).
     tableBits |= hi;
     table = tableAddress(lo, hi);
+    if (from !== undefined) recordTable(from, level, level === 1 ? 30 : 21, table, tableBits >>> 0);
     level++;
     index = level === 2 ? (v >>> 21) & 511 : (v >>> 12) & 511;
   }
+}
+
+/** A start at level 2 or 3: a 4 KiB-aligned table below 2^40 and 32-bit attributes. */
+function isTableStart(from: WalkPath): boolean {
+  const t = from.startTable;
+  const a = from.startAttrs;
+  return (from.startLevel === 2 || from.startLevel === 3) && typeof t === 'number' && t >= 0 && t < 2 ** 40 && t % 4096 === 0 && typeof a === 'number' && a >>> 0 === a;
 }
 
 /** The leaf's result, or its fault. `tableBits` is the OR of the high words of the table descriptors above. */
@@ -884,11 +906,14 @@ export const armLpae4k: PageTableFormat = Object.freeze({
     return new LpaeTable(armLpae4k, memory, tables, o.split, o.ttbr, o.outputBits);
   },
   decodeConfig: decodeLpaeConfig,
-  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[], from: WalkPath | undefined = undefined): WalkResult | WalkFault {
     // One cheap test on the hot path; the slow path says what was wrong.
     if (typeof va !== 'number' || (va >>> 0) !== va || config?.[CONFIG_FORMAT as never] !== NAME || typeof memory?.readU32 !== 'function' || (trace !== undefined && !Array.isArray(trace))) {
       throw walkArgsError(NAME, memory, config, va, trace);
     }
-    return walkLpae(memory, config, va, trace);
+    if (from !== undefined && !(isWalkPath(from) && (from.startLevel === 0 || isTableStart(from)))) {
+      throw walkPathError(NAME, from, 'LPAE starts at the top (startLevel 0) or at level 2 or 3 from a 4 KiB-aligned table below 2^40, with the 32-bit accumulated table attributes');
+    }
+    return walkLpae(memory, config, va, trace, from);
   },
 });

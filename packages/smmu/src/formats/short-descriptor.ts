@@ -90,6 +90,8 @@ import {
   wrongLeafSizeError,
 } from './common.js';
 import type { LeafFacts, TableRange } from './common.js';
+import { isWalkPath, recordTable, walkPathError } from '../walk-path.js';
+import type { WalkPath } from '../walk-path.js';
 
 const NAME = 'armV7Short';
 const PAGE_SIZES: readonly number[] = Object.freeze([SZ_4K, SZ_64K, SZ_1M, SZ_16M]);
@@ -217,7 +219,7 @@ function decodeProt(l: Layout, d: number, secure: boolean): number {
  * (docs/attributes.md#secure); with SCTLR.AFE, AP[0] = 0 is an access-flag
  * fault. Domains and permissions are the caller's.
  */
-function walkShort(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+function walkShort(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: WalkStep[], from?: WalkPath): WalkResult | WalkFault {
   const n = c.t0sz;
   let base: number;
   if (n === 0 || va < (REGION_SIZE[n] as number)) {
@@ -227,9 +229,16 @@ function walkShort(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: Wa
     if (c.epd1) return walkFault('translation', 1, -1, 0, 0);
     base = c.ttbr1;
   }
+  if (from !== undefined) {
+    from.reads = 0;
+    from.tables = 0;
+    // A walk cache's level-1 table descriptor: start at level 2 (the descriptor gives the table, NS, PXN and domain).
+    if (from.startLevel === 2) return walkLevel2(memory, c, va, trace, from, from.startAttrs);
+  }
   const e1 = base + (va >>> 20) * 4;
   const d = memory.readU32(e1);
   if (trace !== undefined) trace.push({ level: 1, entryPa: e1, descriptor: d >>> 0, descriptorHigh: 0 });
+  if (from !== undefined) from.reads++;
   if (d & L1_SECTION_BIT) {
     const secure = (d & SECTION_NS) === 0;
     if (secure && c.nonSecure) return walkFault('translation', 1, e1, d, 0);
@@ -249,9 +258,16 @@ function walkShort(memory: PhysicalMemory, c: WalkConfig, va: number, trace?: Wa
     return leafResult(SECTION, d, va, size, out, 1, e1, secure, (d & SECTION_PXN) !== 0, domain);
   }
   if ((d & L1_TYPE_MASK) !== L1_POINTER) return walkFault('translation', 1, e1, d, 0);
+  if (from !== undefined) recordTable(from, 1, 20, (d & L1_POINTER_BASE) >>> 0, d >>> 0);
+  return walkLevel2(memory, c, va, trace, from, d);
+}
+
+/** The level-2 half of the walk, under the level-1 table descriptor `d` (read just now, or remembered by a walk cache). */
+function walkLevel2(memory: PhysicalMemory, c: WalkConfig, va: number, trace: WalkStep[] | undefined, from: WalkPath | undefined, d: number): WalkResult | WalkFault {
   const e2 = ((d & L1_POINTER_BASE) >>> 0) + ((va >>> 12) & 0xff) * 4;
   const p = memory.readU32(e2);
   if (trace !== undefined) trace.push({ level: 2, entryPa: e2, descriptor: p >>> 0, descriptorHigh: 0 });
+  if (from !== undefined) from.reads++;
   if ((p & 3) === 0) return walkFault('translation', 2, e2, p, 0);
   const secure = (d & POINTER_NS) === 0;
   if (secure && c.nonSecure) return walkFault('translation', 2, e2, p, 0);
@@ -755,6 +771,12 @@ class ShortDescriptorTable implements PageTable {
   }
 }
 
+/** A start at level 2: `startAttrs` is a level-1 table descriptor and `startTable` the 1 KiB-aligned table it points at. */
+function isLevel1Pointer(from: WalkPath): boolean {
+  const d = from.startAttrs;
+  return from.startLevel === 2 && typeof d === 'number' && d >>> 0 === d && (d & L1_TYPE_MASK) === L1_POINTER && from.startTable === (d & L1_POINTER_BASE) >>> 0;
+}
+
 function entry(l: Leaf): LeafEntry {
   return { va: l.va, size: l.size, pa: l.pa, prot: decodeProt(l.layout, l.descriptor, l.secure), level: l.level, descriptor: l.descriptor, descriptorHigh: 0 };
 }
@@ -768,11 +790,14 @@ export const armV7Short: PageTableFormat = Object.freeze({
     return new ShortDescriptorTable(armV7Short, memory, tables, o.split, o.ttbr, o.outputBits);
   },
   decodeConfig: decodeShortConfig,
-  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[]): WalkResult | WalkFault {
+  walk(memory: PhysicalMemory, config: WalkConfig, va: number, trace?: WalkStep[], from: WalkPath | undefined = undefined): WalkResult | WalkFault {
     // One cheap test on the hot path; the slow path says what was wrong.
     if (typeof va !== 'number' || (va >>> 0) !== va || config?.[CONFIG_FORMAT as never] !== NAME || typeof memory?.readU32 !== 'function' || (trace !== undefined && !Array.isArray(trace))) {
       throw walkArgsError(NAME, memory, config, va, trace);
     }
-    return walkShort(memory, config, va, trace);
+    if (from !== undefined && !(isWalkPath(from) && (from.startLevel === 0 || isLevel1Pointer(from)))) {
+      throw walkPathError(NAME, from, 'the short format starts at level 1 (startLevel 0) or, from a level-1 table descriptor in startAttrs pointing at startTable, at level 2');
+    }
+    return walkShort(memory, config, va, trace, from);
   },
 });
