@@ -135,7 +135,18 @@ const traffic = z
     row: size.optional().meta({ description: 'Bytes per row for rotated and tiled patterns of a buffer without an image (default: the image stride).' }),
     fps: z.number().positive().max(1000).optional().meta({ description: 'Frames per second (places the frames in time).' }),
     frames: int(1, 100000, 'How many frames (default: duration × fps, or 1).').optional(),
-    data: z.boolean().default(false).meta({ description: 'Move real bytes (sequential only): writes fill the buffer with a seeded pattern, reads return its bytes. Otherwise only the address pattern runs (dma.stream).' }),
+    data: z
+      .union([
+        z.boolean(),
+        z
+          .strictObject({
+            seed: int(0, 0xffffffff, 'Writes: the seed of the filled bytes of frame 0 (frame f uses a seed derived from it); default: derived from the scenario\'s seed and the entry\'s index.').optional(),
+            from: name('Writes: derive the bytes from what this device last read of this buffer (a decoder writing what it decoded), instead of filling them.').optional(),
+          })
+          .meta({ id: 'data', description: 'Data traffic with its source (writes only): a seed, or a buffer the device read.' }),
+      ])
+      .default(false)
+      .meta({ description: 'Move real bytes (sequential only): writes fill the buffer with seeded bytes (or bytes derived from a buffer the device read: { from }), reads return its bytes, and each is checksummed. false: only the address pattern runs (dma.stream).' }),
   })
   .meta({ id: 'traffic', description: 'One device\'s traffic: which buffers, read or write, in which pattern, how often.' });
 
@@ -206,6 +217,8 @@ export type SpaceSpec = Scenario['spaces'][number];
 export type MappingSpec = Scenario['mappings'][number];
 /** A validated traffic entry. */
 export type TrafficSpec = Scenario['traffic'][number];
+/** The object form of a traffic entry's `data`. */
+export type DataSpec = Exclude<TrafficSpec['data'], boolean>;
 /** A traffic pattern in its object form. */
 export type PatternSpec = z.output<typeof pattern>;
 /** A validated expectation. */

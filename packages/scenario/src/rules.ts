@@ -9,7 +9,7 @@
 import { msm8x60Board, seedExampleBoard, validateBoard } from '@vcm/devtree';
 import type { Board, BoardDescription } from '@vcm/devtree';
 import type { BOARD_PRESETS } from './definition.js';
-import type { BufferSpec, Scenario, SpaceSpec } from './definition.js';
+import type { BufferSpec, DataSpec, Scenario, SpaceSpec } from './definition.js';
 import { imageGeometry, minStride, pageRounded } from './image.js';
 import { scenarioError, unknownName } from './issues.js';
 
@@ -193,7 +193,8 @@ function checkTraffic(scenario: Scenario, board: Board, devices: BoardDevices, p
     if (!names.includes(t.device)) throw unknownName(`${at}.device`, t.device, `a device of board "${board.name}"`, names);
     if (t.space !== undefined && !scenario.spaces.some((s) => s.name === t.space)) throw unknownName(`${at}.space`, t.space, 'a space of the scenario', scenario.spaces.map((s) => s.name));
     const pattern = typeof t.pattern === 'string' ? t.pattern : t.pattern.kind;
-    if (t.data && pattern !== 'sequential') throw scenarioError(`${at}.data`, true, `moves real bytes, which only the sequential pattern does (this traffic is ${pattern})`, 'false, or pattern "sequential"');
+    if (t.data !== false && pattern !== 'sequential') throw scenarioError(`${at}.data`, t.data, `moves real bytes, which only the sequential pattern does (this traffic is ${pattern})`, 'false, or pattern "sequential"');
+    if (typeof t.data === 'object') checkDataSource(scenario, i, t.data);
     t.buffers.forEach((b, j) => {
       const where = `${at}.buffers[${j}]`;
       if (!buffers.includes(b)) throw unknownName(where, b, 'a buffer of the scenario', buffers);
@@ -211,6 +212,23 @@ function checkTraffic(scenario: Scenario, board: Board, devices: BoardDevices, p
       }
     });
   });
+}
+
+/** A write's data source: a seed, or a buffer the same device read (with data) in an earlier traffic entry. */
+function checkDataSource(scenario: Scenario, i: number, data: DataSpec): void {
+  const at = `traffic[${i}].data`;
+  const t = scenario.traffic[i]!;
+  for (const key of ['seed', 'from'] as const) {
+    if (data[key] !== undefined && t.access !== 'write') throw scenarioError(`${at}.${key}`, data[key], 'says where written bytes come from, but this traffic reads', 'omit it, or data: true');
+  }
+  if (data.seed !== undefined && data.from !== undefined) throw scenarioError(`${at}.seed`, data.seed, 'fills bytes that "from" derives from a read', 'one of "seed" and "from"');
+  if (data.from === undefined) return;
+  const buffers = scenario.buffers.map((b) => b.name);
+  if (!buffers.includes(data.from)) throw unknownName(`${at}.from`, data.from, 'a buffer of the scenario', buffers);
+  const reads = scenario.traffic.slice(0, i).some((r) => r.device === t.device && r.access === 'read' && r.data !== false && r.buffers.includes(data.from!));
+  if (!reads) {
+    throw scenarioError(`${at}.from`, data.from, `is not read with data by device "${t.device}" in an earlier traffic entry, so there are no bytes to derive from`, `a buffer that an earlier entry { device: ${t.device}, access: read, data: true } reads`);
+  }
 }
 
 function checkExpect(scenario: Scenario, devices: BoardDevices): void {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { deriveBytes, fillBytes, fnv1a } from './data.js';
 import { runScenario, runSweep } from './runner.js';
 import { parseScenario, validateScenario } from './validate.js';
 
@@ -72,6 +73,32 @@ describe('runScenario', () => {
     expect(r.simulatedSeconds).toBeCloseTo(6 / 60, 10);
     // Three 1 MiB sections, each missed once per frame that uses it (3 sections fit the 32-entry TLB: later frames hit).
     expect(r.devices[0]).toMatchObject({ misses: 3, walks: 3 });
+  });
+
+  it('data sources: a write of a given seed, a read of it, and a write derived from the bytes read', () => {
+    const s = {
+      name: 'data',
+      board: 'msm8x60',
+      interleave: 'in-turn',
+      buffers: [{ name: 'in', bytes: '64K', pages: ['64K'] }, { name: 'out', bytes: '1M' }],
+      spaces: [{ name: 'dev', start: '0x1000_0000', len: '16M', devices: ['vcodec_a_mm1', 'mdp0_port0'] }],
+      mappings: [{ buffer: 'in', space: 'dev' }, { buffer: 'out', space: 'dev' }],
+      traffic: [
+        { device: 'mdp0_port0', buffers: ['in'], access: 'write', data: { seed: 7 } },
+        { device: 'vcodec_a_mm1', buffers: ['in'], access: 'read', data: true },
+        { device: 'vcodec_a_mm1', buffers: ['out'], access: 'write', data: { from: 'in' } },
+        { device: 'mdp0_port0', buffers: ['out'], access: 'read', data: true },
+      ],
+    };
+    const r = runScenario(validateScenario(s));
+    const written = fillBytes(64 * 1024, 7);
+    const derived = deriveBytes(written, 2 ** 20);
+    expect(r.checksums.map((c) => [c.device, c.buffer, c.access, c.fnv1a])).toEqual([
+      ['mdp0_port0', 'in', 'write', fnv1a(written)],
+      ['vcodec_a_mm1', 'in', 'read', fnv1a(written)],
+      ['vcodec_a_mm1', 'out', 'write', fnv1a(derived)],
+      ['mdp0_port0', 'out', 'read', fnv1a(derived)],
+    ]);
   });
 
   it('runs the shipped seed-004 scenario: walk-through addresses, equal bytes at every hop', () => {

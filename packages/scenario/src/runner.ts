@@ -38,7 +38,8 @@ import type { Platform } from '@vcm/devtree';
 import type { SmmuContext } from '@vcm/smmu';
 import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
 import { scenarioError } from './issues.js';
-import { forEachRun, patternOf, xorshift32 } from './patterns.js';
+import { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
+import { forEachRun, patternOf } from './patterns.js';
 import { boardDevices, spaceDevices, spaceFor } from './rules.js';
 import type { BufferPlan } from './rules.js';
 import type { CheckedScenario } from './validate.js';
@@ -88,7 +89,7 @@ export interface ScenarioReport {
     readonly memtypes: readonly { readonly id: number; readonly name: string; readonly allocatedBytes: number; readonly freeBytes: number; readonly totalBytes: number }[];
     readonly pageTableBytes: number;
   };
-  /** fnv1a of every buffer a device read or wrote with `data: true`, per frame. */
+  /** fnv1a of every buffer a device read or wrote with `data`, per frame. */
   readonly checksums: readonly { readonly device: string; readonly buffer: string; readonly instance: number; readonly frame: number; readonly access: 'read' | 'write'; readonly fnv1a: number }[];
   readonly faults: readonly { readonly device: string; readonly buffer: string; readonly frame: number; readonly message: string }[];
   readonly expectations: readonly { readonly name: string; readonly kind: string; readonly ok: boolean; readonly expected: string; readonly actual: string }[];
@@ -120,16 +121,6 @@ export interface PlacedReservation {
 export interface ScenarioSetUp {
   readonly platform: Platform;
   readonly spaces: readonly { readonly name: string; readonly kind: SpaceSpec['kind']; readonly devices: readonly string[]; readonly reservations: readonly PlacedReservation[] }[];
-}
-
-/** fnv1a-32 of `bytes`: the checksum the walk-throughs print too. */
-export function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 const PAGE_BITS: Readonly<Record<string, number>> = { all: VCM_ALL, '1M': VCM_1MB, '64K': VCM_64KB, '4K': VCM_4KB };
@@ -339,6 +330,15 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   const checksums: ScenarioReport['checksums'][number][] = [];
   const faults: ScenarioReport['faults'][number][] = [];
   const events = options.traffic === false ? [] : schedule(scenario);
+  // Reads a later write derives its bytes from (data.from): the bytes of the latest such read, per device and buffer.
+  const keepReads = new Set(scenario.traffic.flatMap((t) => (typeof t.data === 'object' && t.data.from !== undefined ? [`${t.device}\0${t.data.from}`] : [])));
+  const lastRead = new Map<string, Uint8Array>();
+  const readBefore = (device: string, buffer: string): Uint8Array => {
+    const bytes = lastRead.get(`${device}\0${buffer}`);
+    // Only when every read of it faulted: the write has nothing to derive from, which is that device's fault too.
+    if (bytes === undefined) throw new VcmError('EFAULT', `${device}: no bytes of buffer "${buffer}" were read to derive the write from (the read faulted)`, { device, buffer });
+    return bytes;
+  };
   let lastTime = 0;
   events.forEach((ev, n) => {
     const t = scenario.traffic[ev.t]!;
@@ -361,14 +361,14 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
           const before = p.tlb();
           let sum: number;
           if (write) {
-            const bytes = new Uint8Array(plan.bytes);
-            const view = new DataView(bytes.buffer);
-            const next = xorshift32((scenario.seed ^ Math.imul(ev.t + 1, 0x9e3779b1) ^ Math.imul(ev.frame + 1, 0x85ebca6b)) >>> 0);
-            for (let i = 0; i + 4 <= bytes.length; i += 4) view.setUint32(i, next(), true);
+            const source = typeof t.data === 'object' ? t.data : {};
+            const bytes = source.from === undefined ? fillBytes(plan.bytes, frameSeed(scenario.seed, ev.t, ev.frame, source.seed)) : deriveBytes(readBefore(t.device, source.from), plan.bytes);
             p.write(va, bytes);
             sum = fnv1a(bytes);
           } else {
-            sum = fnv1a(p.read(va, plan.bytes));
+            const bytes = p.read(va, plan.bytes);
+            if (keepReads.has(`${t.device}\0${b}`)) lastRead.set(`${t.device}\0${b}`, bytes);
+            sum = fnv1a(bytes);
           }
           const after = p.tlb();
           add(got, { accesses: after.hits + after.misses - before.hits - before.misses, bytes: plan.bytes, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 });

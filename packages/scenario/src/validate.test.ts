@@ -167,4 +167,25 @@ describe('validateScenario', () => {
     expect(e.details['path']).toBe('traffic[0].buffers[0]');
     expect(e.message).toContain('is not mapped in any space associated with device "vcodec_a_mm1"');
   });
+  it('a write derived from a buffer the device did not read before: the path, and what would be right', () => {
+    const s = base();
+    s['buffers'] = [...(s['buffers'] as unknown[]), { name: 'out', bytes: '1M' }];
+    s['mappings'] = [...(s['mappings'] as unknown[]), { buffer: 'out', space: 'dev' }];
+    s['traffic'] = [{ device: 'mdp0_port0', buffers: ['out'], access: 'write', data: { from: 'frame' } }];
+    expect(refusal(s).message).toMatch(/traffic\[0\]\.data\.from: "frame" is not read with data by device "mdp0_port0" in an earlier traffic entry/);
+    s['traffic'] = [{ device: 'mdp0_port0', buffers: ['out'], access: 'write', data: { from: 'fram' } }];
+    expect(refusal(s).message).toMatch(/traffic\[0\]\.data\.from: "fram" is not a buffer of the scenario; did you mean "frame"/);
+    s['traffic'] = [{ device: 'mdp0_port0', buffers: ['out'], access: 'read', data: { seed: 3 } }];
+    expect(refusal(s).details['path']).toBe('traffic[0].data.seed');
+    s['traffic'] = [
+      { device: 'mdp0_port0', buffers: ['frame'], access: 'read', data: true },
+      { device: 'mdp0_port0', buffers: ['out'], access: 'write', data: { from: 'frame', seed: 3 } },
+    ];
+    expect(refusal(s).message).toMatch(/traffic\[1\]\.data\.seed: 3 fills bytes that "from" derives/);
+    s['traffic'] = [
+      { device: 'mdp0_port0', buffers: ['frame'], access: 'read', data: true },
+      { device: 'mdp0_port0', buffers: ['out'], access: 'write', data: { from: 'frame' } },
+    ];
+    expect(validateScenario(s).scenario.traffic[1]!.data).toEqual({ from: 'frame' });
+  });
 });

@@ -17,22 +17,22 @@
 import { SZ_128M, SZ_16M, SZ_64K, VCM_64KB, VCM_ALIGN_16M, VCM_ALIGN_64K, VCM_MEMTYPE_0, VCM_PREBUILT_KERNEL } from '@vcm/core';
 import { createVcmCompat } from '@vcm/core/compat';
 import type { Box } from '@vcm/core/compat';
+import { deriveBytes, fillBytes } from '@vcm/scenario';
 import { aligned, bytesEqual, digest, eqHex, eqNum, eqText, fnv1a, holds, inside } from '../checks.js';
 import { errnoResult, formatSize, hex } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
 import { contextFor, leavesIn, safe, showPhysmem, showRes, showVcm } from './common.js';
-import { dumpText, pattern } from './smmu.js';
+import { dumpText } from './smmu.js';
 import type { Walkthrough } from './types.js';
 
 const STREAM = 2 * SZ_64K;
 
-/** The decoder's stand-in for decoding: expand the compressed stream into a frame, deterministically. */
-function decode(stream: Uint8Array, frameLen: number): Uint8Array {
-  const frame = new Uint8Array(frameLen);
-  const n = stream.length;
-  for (let i = 0; i < frameLen; i++) frame[i] = stream[i % n]! ^ ((i >>> 12) & 0xff);
-  return frame;
-}
+/**
+ * The decoder's stand-in for decoding: the frame derived from the stream it read, and the
+ * stand-in stream itself — @vcm/scenario's data functions, so the seed-004 scenario
+ * (examples/scenarios/video-playback.yaml) moves and checksums the same bytes.
+ */
+const decode = (stream: Uint8Array, frameLen: number): Uint8Array => deriveBytes(stream, frameLen);
 
 export const videoPlayback: Walkthrough = {
   id: 'video-playback',
@@ -91,7 +91,7 @@ export const videoPlayback: Walkthrough = {
     }
     rec.table({ title: 'Scatter-gather list programmed into the DMA engine', columns: ['#', 'physical address', 'length'], rows: sg.map((e, i) => [i, hex(e.pa), formatSize(e.len)]) });
     // The DMA engine has no IOMMU: it writes the stream straight to the physical addresses of the list.
-    const stream = pattern(STREAM, 4);
+    const stream = fillBytes(STREAM, 4);
     rec.step(
       '/* the DMA engine copies the stream from the memory card */',
       `for each list entry: memory.write(pa, stream[…]) (${sg.length} entries)`,

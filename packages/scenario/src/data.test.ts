@@ -1,0 +1,40 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
+
+describe('data traffic bytes', () => {
+  it('fnv1a: the published FNV-1a 32-bit values', () => {
+    expect(fnv1a(new Uint8Array(0))).toBe(0x811c9dc5);
+    expect(fnv1a(new TextEncoder().encode('a'))).toBe(0xe40c292c);
+    expect(fnv1a(new TextEncoder().encode('foobar'))).toBe(0xbf9cf968);
+  });
+
+  it('fillBytes: xorshift32 words from the seed, little-endian; a short tail stays 0', () => {
+    const b = fillBytes(10, 1);
+    // xorshift32(1): 270369, 67634689, …
+    expect([...b.subarray(0, 4)]).toEqual([270369 & 0xff, (270369 >>> 8) & 0xff, (270369 >>> 16) & 0xff, 270369 >>> 24]);
+    expect(new DataView(b.buffer).getUint32(4, true)).toBe(67634689);
+    expect([...b.subarray(8)]).toEqual([0, 0]);
+    expect(fillBytes(4096, 4)).toEqual(fillBytes(4096, 4));
+    expect(fnv1a(fillBytes(4096, 4))).not.toBe(fnv1a(fillBytes(4096, 5)));
+  });
+
+  it('deriveBytes: byte i is input[i mod n] XOR its 4 KiB page index, so the input can be read back from it', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 20_000 }), (input, len) => {
+        const out = deriveBytes(input, len);
+        expect(out.length).toBe(len);
+        for (let i = 0; i < len; i += 97) expect(out[i]! ^ ((i >>> 12) & 0xff)).toBe(input[i % input.length]);
+      }),
+      { numRuns: 50 },
+    );
+    expect(deriveBytes(new Uint8Array(0), 8)).toEqual(new Uint8Array(8));
+  });
+
+  it('frameSeed: frame 0 is the entry\'s own seed; frames and entries differ', () => {
+    expect(frameSeed(1, 0, 0, 4)).toBe(4);
+    expect(frameSeed(1, 0, 1, 4)).not.toBe(4);
+    expect(frameSeed(1, 0, 0, undefined)).not.toBe(frameSeed(1, 1, 0, undefined));
+    expect(frameSeed(1, 0, 0, undefined)).not.toBe(frameSeed(2, 0, 0, undefined));
+  });
+});
