@@ -1,0 +1,3 @@
+import { vcmEslintConfig } from '@vcm/eslint-config';
+
+export default vcmEslintConfig(import.meta.dirname);
