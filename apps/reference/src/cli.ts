@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, defaultBoard, loadBoardFile } from './board.js';
-import { loadScenario, renderScenarioText, runScenarioFile } from './commands/run.js';
+import { loadScenarioFile, parseJobs, renderScenarioText, runScenarioFile } from './commands/run.js';
 import type { BoardChoice } from './board.js';
 import { describeBoard } from './describe-board.js';
 import { INJECTIONS, parseInjection } from './inject.js';
@@ -84,15 +84,20 @@ function board(opts: GlobalOptions & { print?: boolean }): number {
   });
 }
 
-/** `run <scenario>`: the whole file is checked before anything is printed, so an invalid one leaves stdout empty (exit 2). */
-function runFile(file: string, opts: GlobalOptions): number {
-  return usage(() => {
-    const checked = loadScenario(file);
+/** `run <scenario>`: the whole file is checked and run before anything is printed, so an invalid one leaves stdout empty (exit 2). */
+async function runFile(file: string, opts: GlobalOptions & { jobs?: string }): Promise<number> {
+  try {
+    const jobs = parseJobs(opts.jobs);
+    const loaded = loadScenarioFile(file);
     const json = opts.json === true;
-    const { report, ok } = runScenarioFile(checked, json ? silentProgress : createProgress(process.stderr));
+    const { report, ok } = await runScenarioFile(loaded, json ? silentProgress : createProgress(process.stderr), jobs);
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderScenarioText(report, createStyle(colourWanted())));
     return ok ? EXIT_OK : EXIT_CHECK_FAILED;
-  });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`vcm-ref: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
 }
 
 export function buildProgram(onResult: (code: number) => void): Command {
@@ -132,7 +137,8 @@ export function buildProgram(onResult: (code: number) => void): Command {
     .command('run')
     .description('run a scenario file (YAML or JSON: board, buffers, spaces, mappings, traffic, sweep, expect; docs/scenarios.md); exit 1 when an expectation fails, 2 when the file is invalid')
     .argument('<scenario>', 'the scenario file, e.g. examples/scenarios/video-playback.yaml')
-    .action((file: string, _opts: unknown, cmd: Command) => onResult(runFile(file, options(cmd))));
+    .option('--jobs <n>', "a sweep's points on n worker threads (default: the available cores; 1: one after another)")
+    .action(async (file: string, _opts: unknown, cmd: Command) => onResult(await runFile(file, cmd.optsWithGlobals())));
 
   // No subcommand runs `all`. This is the program's own action rather than
   // commander's default command, which would take a mistyped subcommand
@@ -163,13 +169,14 @@ export function userArgs(argv: readonly string[]): string[] {
   return args[0] === '--' ? args.slice(1) : args;
 }
 
-function main(argv: readonly string[]): void {
+async function main(argv: readonly string[]): Promise<void> {
   let code = EXIT_OK;
   const program = buildProgram((c) => {
     code = c;
   });
   try {
-    program.parse(userArgs(argv), { from: 'user' });
+    // parseAsync: `run` waits for its sweep's worker threads.
+    await program.parseAsync(userArgs(argv), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; anything else commander rejects is bad usage.
@@ -181,4 +188,4 @@ function main(argv: readonly string[]): void {
   process.exitCode = code;
 }
 
-main(process.argv);
+await main(process.argv);

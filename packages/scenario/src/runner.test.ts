@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { deriveBytes, fillBytes, fnv1a } from './data.js';
-import { runScenario, runSweep } from './runner.js';
+import { runScenario, runSweep, runSweepPoint, sweepReport } from './runner.js';
 import { parseScenario, validateScenario } from './validate.js';
 
 const SZ_1M = 2 ** 20;
@@ -135,5 +135,30 @@ describe('runSweep', () => {
     expect(r.points.map((p) => p.values['board.smmus[vcodec_a].tlb.entries'])).toEqual([8, 16, 32]);
     // 8 sections, 8 strips: with 8+ entries every section stays, so only the first strip misses.
     expect(misses).toEqual([8, 8, 8]);
+  });
+
+  it('points are independent: run one by one in reverse order, they make the same report as runSweep', () => {
+    const checked = validateScenario({
+      name: 'points',
+      board: 'msm8x60',
+      // Off a 64 KiB boundary, so the driver maps 4 KiB pages: 1024 leaves for the random reads to miss.
+      buffers: [{ name: 'frame', bytes: '4M', pages: ['64K', '4K'] }],
+      spaces: [{ name: 'dev', start: '0x1000_1000', len: '16M', devices: ['vcodec_a_mm1'] }],
+      mappings: [{ buffer: 'frame', space: 'dev', at: 'start' }],
+      traffic: [{ device: 'vcodec_a_mm1', buffers: ['frame'], access: 'read', pattern: { kind: 'random', accesses: 3000 }, burst: 256 }],
+      sweep: { axes: [{ field: 'board.smmus[vcodec_a].tlb.entries', values: [64, 256, 1024] }, { field: 'board.smmus[vcodec_a].tlb.policy', values: ['lru', 'fifo'] }] },
+    });
+    const serial = runSweep(checked);
+    const rows = [5, 4, 3, 2, 1, 0].map((i) => ({ i, row: runSweepPoint(checked, i) })).sort((a, b) => a.i - b.i).map((x) => x.row);
+    expect(sweepReport(checked, rows)).toEqual(serial);
+    expect(new Set(serial.points.map((p) => p.devices[0]!.misses)).size).toBeGreaterThan(1);
+  });
+
+  it('runSweepPoint and sweepReport refuse what is not a point or not one row per point (EINVAL)', () => {
+    const plain = validateScenario(frameScenario());
+    expect(() => runSweepPoint(plain, 0)).toThrow(/runSweepPoint: scenario "frame" has no sweep/);
+    const checked = validateScenario(frameScenario({ sweep: { axes: [{ field: 'board.smmus[mdp0].tlb.entries', values: [8, 16] }] } }));
+    for (const bad of [-1, 2, 0.5, Number.NaN]) expect(() => runSweepPoint(checked, bad)).toThrow(/index must be an integer from 0 to 1/);
+    expect(() => sweepReport(checked, [runSweepPoint(checked, 0)])).toThrow(/one row per point \(2\), got 1/);
   });
 });

@@ -514,14 +514,41 @@ export interface SweepReport {
   readonly ok: boolean;
 }
 
-/** Run every point of a checked scenario's sweep. `EINVAL` when it has none. */
+function noSweep(checked: CheckedScenario, where: string): never {
+  throw new VcmError('EINVAL', `${where}: scenario "${checked.scenario.name}" has no sweep (allowed: a scenario with a "sweep" section)`, { param: 'checked' });
+}
+
+/**
+ * Run point `index` of a checked scenario's sweep on its own fresh platform.
+ * Points share nothing, so they can run in any order or in parallel
+ * (`vcm-ref run` spreads them over worker threads) and give the same rows.
+ */
+export function runSweepPoint(checked: CheckedScenario, index: number): SweepRow {
+  if (checked.points.length === 0) noSweep(checked, 'runSweepPoint');
+  if (!Number.isInteger(index) || index < 0 || index >= checked.points.length) {
+    throw new VcmError('EINVAL', `runSweepPoint: index must be an integer from 0 to ${checked.points.length - 1} (the sweep's points), got ${String(index)}`, { param: 'index', value: index });
+  }
+  const p = checked.points[index]!;
+  const r = runScenario(p.scenario);
+  return { values: p.values, ok: r.ok, devices: r.devices, expectations: r.expectations };
+}
+
+/** The sweep's report from its rows, one per point in cross-product order (as `runSweepPoint` gives them). */
+export function sweepReport(checked: CheckedScenario, rows: readonly SweepRow[]): SweepReport {
+  if (checked.points.length === 0) noSweep(checked, 'sweepReport');
+  if (rows.length !== checked.points.length) {
+    throw new VcmError('EINVAL', `sweepReport: rows must have one row per point (${checked.points.length}), got ${rows.length}`, { param: 'rows', value: rows.length });
+  }
+  return { scenario: checked.scenario.name, fields: checked.scenario.sweep!.axes.map((a) => a.field), points: rows, ok: rows.every((p) => p.ok) };
+}
+
+/** Run every point of a checked scenario's sweep, one after another. `EINVAL` when it has none. */
 export function runSweep(checked: CheckedScenario, options: RunOptions = {}): SweepReport {
-  if (checked.points.length === 0) throw new VcmError('EINVAL', `runSweep: scenario "${checked.scenario.name}" has no sweep (allowed: a scenario with a "sweep" section)`, { param: 'checked' });
-  const points = checked.points.map((p, i) => {
+  if (checked.points.length === 0) noSweep(checked, 'runSweep');
+  const rows = checked.points.map((_, i) => {
     options.progress?.(`sweep point ${i + 1}`, i, checked.points.length);
-    const r = runScenario(p.scenario);
-    return { values: p.values, ok: r.ok, devices: r.devices, expectations: r.expectations };
+    return runSweepPoint(checked, i);
   });
-  options.progress?.('done', points.length, points.length);
-  return { scenario: checked.scenario.name, fields: checked.scenario.sweep!.axes.map((a) => a.field), points, ok: points.every((p) => p.ok) };
+  options.progress?.('done', rows.length, rows.length);
+  return sweepReport(checked, rows);
 }

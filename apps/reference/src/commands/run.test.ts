@@ -40,6 +40,50 @@ describe('vcm-ref run on the shipped scenarios', () => {
   }
 });
 
+describe('vcm-ref run: sweep points on worker threads', () => {
+  it('tlb-study.yaml on 2 threads prints exactly what the serial run prints', () => {
+    const file = join(scenarios, 'tlb-study.yaml');
+    const serial = run(['run', file, '--json', '--jobs', '1']);
+    const threads = run(['run', file, '--json', '--jobs', '2']);
+    expect(serial.status, serial.stderr).toBe(0);
+    expect(threads.status, threads.stderr).toBe(0);
+    expect(threads.stdout).toBe(serial.stdout);
+    expect((JSON.parse(threads.stdout) as { points: unknown[] }).points).toHaveLength(20);
+  });
+
+  it('a point the platform refuses is exit 2 with the same message on threads as serially, nothing on stdout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vcm-sweep-'));
+    const file = join(dir, 'dry.yaml');
+    // Each buffer fits memtype 1 alone (32 MiB of blocks); with b twice, the three 16 MiB buffers do not.
+    writeFileSync(
+      file,
+      [
+        'name: dry',
+        'board: msm8x60',
+        'buffers: [{ name: a, bytes: 16M }, { name: b, bytes: 16M }]',
+        'sweep: { axes: [{ field: "buffers[b].count", values: [1, 2] }] }',
+      ].join('\n'),
+    );
+    const serial = run(['run', file, '--jobs', '1']);
+    const threads = run(['run', file, '--jobs', '2']);
+    for (const r of [serial, threads]) {
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/scenario dry: buffers\[1\]: "b" was refused by the platform: ENOMEM/);
+    }
+    expect(threads.stderr).toBe(serial.stderr);
+  });
+
+  it('--jobs that is not a number of threads is exit 2', () => {
+    for (const bad of ['0', '-1', 'two', '1.5']) {
+      const r = run(['run', join(scenarios, 'tlb-study.yaml'), '--jobs', bad]);
+      expect(r.status, bad).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/--jobs .*not a number of threads/);
+    }
+  });
+});
+
 describe('vcm-ref run on bad scenarios: exit 2, the path and a suggestion on stderr, nothing on stdout', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vcm-scenario-'));
   const good = [

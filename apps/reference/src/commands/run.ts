@@ -20,9 +20,16 @@ import { percent } from '../format.js';
 import type { Progress } from '../progress.js';
 import { renderTable } from '../render-text.js';
 import type { Style } from '../style.js';
+import { runSweepOnWorkers, sweepThreads } from './sweep-workers.js';
+
+/** A scenario file read and checked: the value (a board file put in place) and the checked scenario made from it. */
+export interface LoadedScenario {
+  readonly value: unknown;
+  readonly checked: CheckedScenario;
+}
 
 /** Read, parse and check a scenario file; `UsageError` (exit 2) with the file and the path in it on any problem. */
-export function loadScenario(file: string): CheckedScenario {
+export function loadScenarioFile(file: string): LoadedScenario {
   const read = (path: string, what: string): string => {
     try {
       return readFileSync(path, 'utf8');
@@ -46,19 +53,40 @@ export function loadScenario(file: string): CheckedScenario {
         (value as Record<string, unknown>)['board'] = json;
       }
     }
-    return validateScenario(value);
+    return { value, checked: validateScenario(value) };
   } catch (e) {
     if (isVcmError(e)) throw new UsageError(`invalid scenario ${file}: ${e.message.replace(/^EINVAL: /, '')}`);
     throw e;
   }
 }
 
-/** Run the scenario (or its sweep); the report, and whether every expectation held. */
-export function runScenarioFile(checked: CheckedScenario, progress: Progress): { report: ScenarioReport | SweepReport; ok: boolean } {
+/** `loadScenarioFile`'s checked scenario. */
+export function loadScenario(file: string): CheckedScenario {
+  return loadScenarioFile(file).checked;
+}
+
+/** `--jobs`: a whole number of threads from 1, or the available cores when absent. */
+export function parseJobs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new UsageError(`--jobs ${JSON.stringify(text)}: not a number of threads (allowed: a whole number from 1 to 9999; 1 runs a sweep's points one after another)`);
+  return Number(text);
+}
+
+/**
+ * Run the scenario, or its sweep — on worker threads when more than one
+ * can be used (`jobs`, default the available cores), else serially; the
+ * report, and whether every expectation held.
+ */
+export async function runScenarioFile(loaded: LoadedScenario, progress: Progress, jobs?: number): Promise<{ report: ScenarioReport | SweepReport; ok: boolean }> {
+  const { checked } = loaded;
   const update = (label: string, done: number, total: number): void => progress.update(`${checked.scenario.name}: ${label}`, done, total);
   let report: ScenarioReport | SweepReport;
   try {
-    report = checked.points.length > 0 ? runSweep(checked, { progress: update }) : runScenario(checked, { progress: update });
+    if (checked.points.length === 0) report = runScenario(checked, { progress: update });
+    else {
+      const threads = sweepThreads(checked.points.length, jobs);
+      report = threads > 1 ? await runSweepOnWorkers(loaded.value, checked, threads, { update, done: () => undefined }) : runSweep(checked, { progress: update });
+    }
   } catch (e) {
     // Setting the scenario up can still fail on the platform (the memtypes run dry across buffers): invalid input, exit 2.
     if (isVcmError(e)) throw new UsageError(`scenario ${checked.scenario.name}: ${e.message.replace(/^EINVAL: /, '')}`);
