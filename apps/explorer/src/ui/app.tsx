@@ -1,0 +1,130 @@
+/**
+ * The explorer: what is open (a walk-through or a scenario), its steps, the
+ * current step's calls and result, and the views of the platform after it.
+ * The location (source, step, view) lives in the URL's hash; the arrow keys
+ * (or j/k, Home/End) step.
+ */
+import { WALKTHROUGHS, findWalkthrough } from '@vcm/reference/browser';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { VIEWS, decodeLocation, encodeLocation } from '../model/url.js';
+import type { Location, Source, View } from '../model/url.js';
+import { CachesView } from './caches-view.js';
+import { GraphView } from './graph-view.js';
+import { MemoryView } from './memory-view.js';
+import { OpenPanel } from './open-panel.js';
+import { ScenarioView } from './scenario-view.js';
+import { scenarioSession } from './scenarios.js';
+import type { Session } from './session.js';
+import { walkthroughSession } from './session.js';
+import { StepDetail, StepList } from './steps.js';
+import { TablesView } from './tables-view.js';
+import { WalkView } from './walk-view.js';
+
+const VIEW_NAMES: Readonly<Record<View, string>> = { graph: 'Mapping graph', tables: 'Page tables', walk: 'Walk', memory: 'Physical memory', caches: 'Translation caches', scenario: 'Scenario run' };
+
+type Opened = { readonly session: Session; readonly error?: undefined } | { readonly session?: undefined; readonly error: { readonly path: string; readonly message: string } };
+
+function open(source: Source): Opened {
+  if (source.kind === 'walkthrough') {
+    const w = findWalkthrough(source.id);
+    if (w === undefined) return { error: { path: 'walk-through', message: `no walk-through "${source.id}"; allowed: ${WALKTHROUGHS.map((x) => x.id).join(', ')}` } };
+    return { session: walkthroughSession(w) };
+  }
+  return scenarioSession(source);
+}
+
+export function App() {
+  const [loc, setLoc] = useState<Location>(() => decodeLocation(location.hash));
+  const sourceKey = JSON.stringify(loc.source);
+  // Keyed by the source's value, not its object: stepping must not run the walk-through again.
+  const opened = useMemo(() => open(loc.source), [sourceKey]);
+  const session = opened.session;
+  const total = session?.steps.length ?? 0;
+  const step = Math.min(loc.step, Math.max(0, total - 1));
+  const views = VIEWS.filter((v) => v !== 'scenario' || session?.scenario !== undefined);
+  const view = views.includes(loc.view) ? loc.view : 'graph';
+
+  const go = (next: Partial<Location>): void => setLoc((l) => ({ ...l, ...next }));
+
+  useEffect(() => {
+    const hash = encodeLocation({ source: loc.source, step, view });
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+  }, [loc.source, step, view]);
+
+  useEffect(() => {
+    const onHash = (): void => setLoc(decodeLocation(location.hash));
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement | null;
+      if (t !== null && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
+      if (e.altKey || e.ctrlKey || e.metaKey) return;
+      let next: number | undefined;
+      if (e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'j') next = step + 1;
+      else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp' || e.key === 'k') next = step - 1;
+      else if (e.key === 'Home') next = 0;
+      else if (e.key === 'End') next = total - 1;
+      if (next === undefined) return;
+      e.preventDefault();
+      go({ step: Math.max(0, Math.min(total - 1, next)) });
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [step, total]);
+
+  const current = session?.steps[step];
+  const prev = step > 0 ? session?.steps[step - 1]?.state : undefined;
+  return (
+    <div class="app">
+      <header>
+        <h1>vcm explorer</h1>
+        <OpenPanel source={loc.source} onOpen={(source) => setLoc({ source, step: 0, view: source.kind === 'walkthrough' ? view : 'scenario' })} />
+      </header>
+      {opened.error !== undefined && (
+        <p class="error" role="alert" data-testid="open-error">
+          <strong data-testid="open-error-path">{opened.error.path}</strong>: {opened.error.message}
+        </p>
+      )}
+      {session !== undefined && (
+        <main>
+          <aside>
+            <h2 data-testid="title">{session.title}</h2>
+            <p class="summary">{session.summary}</p>
+            <p class="board">board: {session.board}</p>
+            <div class="nav">
+              <button type="button" data-testid="prev" onClick={() => go({ step: Math.max(0, step - 1) })} disabled={step === 0} aria-label="previous step (←)">
+                ◀
+              </button>
+              <button type="button" data-testid="next" onClick={() => go({ step: Math.min(total - 1, step + 1) })} disabled={step >= total - 1} aria-label="next step (→)">
+                ▶
+              </button>
+              <span class="hint">← → or j k to step</span>
+            </div>
+            <StepList steps={session.steps} current={step} onSelect={(n) => go({ step: n })} />
+          </aside>
+          <div class="content">
+            <StepDetail step={current} total={total} />
+            <nav class="tabs" role="tablist">
+              {views.map((v) => (
+                <button key={v} type="button" role="tab" data-view={v} aria-selected={v === view} class={v === view ? 'active' : ''} onClick={() => go({ view: v })}>
+                  {VIEW_NAMES[v]}
+                </button>
+              ))}
+            </nav>
+            <div class="view" data-testid={`view-${view}`}>
+              {view === 'graph' && <GraphView state={current?.state} prev={prev} />}
+              {view === 'tables' && <TablesView session={session} step={step} state={current?.state} prev={prev} />}
+              {view === 'walk' && <WalkView session={session} step={step} />}
+              {view === 'memory' && <MemoryView state={current?.state} prev={prev} />}
+              {view === 'caches' && <CachesView session={session} step={step} />}
+              {view === 'scenario' && session.scenario !== undefined && <ScenarioView result={session.scenario} />}
+            </div>
+          </div>
+        </main>
+      )}
+    </div>
+  );
+}
