@@ -92,6 +92,21 @@ describe('armLpae4k descriptors in RAM as 32-bit halves', () => {
     expect(desc(ram, entryAddress(ram, pt.rootPa, 0x0010_0000, 3))).toEqual([0x0000_0f67, 0x0060_0001]);
     expect(pt.walk(0x0010_0010)?.pa).toBe(2 ** 32 + 0x10);
   });
+
+  it('a bulk map whose pages cross 4 GiB mid-table: every descriptor has its own output address, hinted runs on both sides', () => {
+    const { ram, pt } = setup();
+    // 48 pages, va and pa 64 KiB aligned to each other: three hinted 16-page
+    // runs, the line at 4 GiB between the first and the second.
+    const va = 0x0020_0000;
+    const pa = 2 ** 32 - 16 * SZ_4K;
+    pt.mapRange(va, pa, 48 * SZ_4K, RW_WBWA);
+    for (let k = 0; k < 48; k++) {
+      const out = pa + k * SZ_4K;
+      const [lo, hi] = desc(ram, entryAddress(ram, pt.rootPa, va + k * SZ_4K, 3));
+      expect([lo >>> 0, hi >>> 0]).toEqual([((out % 2 ** 32) | 0xf67) >>> 0, (0x0070_0000 | Math.floor(out / 2 ** 32)) >>> 0]);
+      expect(pt.walk(va + k * SZ_4K + 0x123)?.pa).toBe(out + 0x123);
+    }
+  });
 });
 
 describe('armLpae4k: mapRange and table memory', () => {

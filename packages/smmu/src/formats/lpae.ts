@@ -403,6 +403,37 @@ function entry(l: Leaf): LeafEntry {
   return { va: l.va, size: l.size, pa: l.pa, prot: decodeProt(l.lo, writable, executable, (l.lo & NS) === 0), level: l.level, descriptor: l.lo, descriptorHigh: l.hi };
 }
 
+/**
+ * The bulk store of `mapRange`: level-3 page descriptors for entries
+ * [from, to) of the table `v3` holds, the first with low word `lo` (output
+ * address, attributes, type) and high word `hi`, each next page 4 KiB
+ * further; entries [runFirst, runEnd) carry the contiguous hint. The caller
+ * keeps [from, to) below the next 4 GiB line of the output address, so the
+ * high word is one for all of them. Words are int32 (`| 0`): the
+ * Uint32Array stores the same 32 bits without a double in between.
+ */
+function storePages(v3: Uint32Array, from: number, to: number, lo: number, hi: number, runFirst: number, runEnd: number): void {
+  const hinted = hi | CONT;
+  const a = Math.min(Math.max(runFirst, from), to);
+  const b = Math.max(Math.min(runEnd, to), a);
+  let k = from;
+  for (; k < a; k++) {
+    v3[2 * k] = lo;
+    v3[2 * k + 1] = hi;
+    lo = (lo + SZ_4K) | 0;
+  }
+  for (; k < b; k++) {
+    v3[2 * k] = lo;
+    v3[2 * k + 1] = hinted;
+    lo = (lo + SZ_4K) | 0;
+  }
+  for (; k < to; k++) {
+    v3[2 * k] = lo;
+    v3[2 * k + 1] = hi;
+    lo = (lo + SZ_4K) | 0;
+  }
+}
+
 class LpaeTable implements PageTable {
   readonly format: PageTableFormat;
   readonly rootPa: number;
@@ -721,17 +752,14 @@ class LpaeTable implements PageTable {
         // Entries [runFirst, runEnd) form whole 16-entry runs inside the range.
         const runFirst = hint64 ? (first + CONT_ENTRIES - 1) & ~(CONT_ENTRIES - 1) : 512;
         const runEnd = hint64 ? (last + 1) & ~(CONT_ENTRIES - 1) : 0;
-        let lo = ((p & (OA_LOW[3] as number)) | attrLo | TYPE_TABLE) >>> 0;
-        let hi = (attrHi | Math.floor(p / TWO_32)) >>> 0;
-        for (let k = first; k <= last; k++) {
-          v3[2 * k] = lo;
-          v3[2 * k + 1] = k >= runFirst && k < runEnd ? hi | CONT : hi;
-          lo += SZ_4K;
-          if (lo >= TWO_32) {
-            lo -= TWO_32;
-            hi++;
-          }
-        }
+        // Pages up to the next 4 GiB line of the output address share a high
+        // word; past it (a table's 2 MiB can straddle one when pa is not 2 MiB
+        // aligned) the low word starts again from 0 and the high word counts it.
+        const hi = attrHi | Math.floor(p / TWO_32);
+        const wrap = Math.min(last + 1, first + (TWO_32 - (p % TWO_32)) / SZ_4K);
+        const lo = (p & (OA_LOW[3] as number)) | attrLo | TYPE_TABLE;
+        storePages(v3, first, wrap, lo, hi, runFirst, runEnd);
+        if (wrap <= last) storePages(v3, wrap, last + 1, attrLo | TYPE_TABLE, hi + 1, runFirst, runEnd);
         this.l3Live[slot] = (this.l3Live[slot] as number) + (last - first + 1);
         cur = slotEnd;
       }

@@ -627,24 +627,28 @@ class ShortDescriptorTable implements PageTable {
       const base = (t & 0xfff) >>> 2;
       const first = (cur >>> 12) & 0xff;
       const last = ((slotEnd - 1) >>> 12) & 0xff;
-      let desc = ((curPa & SMALL_BASE) | small) >>> 0;
+      // Descriptors are kept as int32 (`| 0`): the Uint32Array stores the same
+      // 32 bits, and the loop stays in integer registers. As a uint32 (`>>> 0`)
+      // a descriptor of a page above 2 GiB is not a small integer to V8, and
+      // every store and add went through a double.
+      let desc = (curPa & SMALL_BASE) | small;
       if (!large64) {
         // The bulk path: one view per level-2 table, one store per page.
         for (let j = base + first, stop = base + last; j <= stop; j++) {
           view[j] = desc;
-          desc += SZ_4K;
+          desc = (desc + SZ_4K) | 0;
         }
       } else {
         for (let j = first; j <= last; ) {
           if ((j & 15) === 0 && j + 15 <= last) {
-            const ld = ((desc & LARGE_BASE) | large) >>> 0;
+            const ld = (desc & LARGE_BASE) | large;
             for (let k = 0; k < 16; k++) view[base + j + k] = ld;
             j += 16;
-            desc += SZ_64K;
+            desc = (desc + SZ_64K) | 0;
           } else {
             view[base + j] = desc;
             j++;
-            desc += SZ_4K;
+            desc = (desc + SZ_4K) | 0;
           }
         }
       }
