@@ -11,7 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, defaultBoard, loadBoardFile } from './board.js';
+import { DUMP_FORMATS, dumpCommand } from './commands/dump.js';
+import type { DumpCommandOptions } from './commands/dump.js';
 import { loadScenarioFile, parseJobs, renderScenarioText, runScenarioFile } from './commands/run.js';
+import { renderVerifyText, verifyDump, verifyJson } from './commands/verify.js';
+import { walkCommand } from './commands/walk.js';
 import type { BoardChoice } from './board.js';
 import { describeBoard } from './describe-board.js';
 import { INJECTIONS, parseInjection } from './inject.js';
@@ -51,6 +55,12 @@ function usage(body: () => number): number {
     }
     throw e;
   }
+}
+
+/** Print a command's output: it succeeded. */
+function emit(text: string): number {
+  process.stdout.write(text);
+  return EXIT_OK;
 }
 
 function chooseBoard(opts: GlobalOptions): BoardChoice {
@@ -139,6 +149,45 @@ export function buildProgram(onResult: (code: number) => void): Command {
     .argument('<scenario>', 'the scenario file, e.g. examples/scenarios/video-playback.yaml')
     .option('--jobs <n>', "a sweep's points on n worker threads (default: the available cores; 1: one after another)")
     .action(async (file: string, _opts: unknown, cmd: Command) => onResult(await runFile(file, cmd.optsWithGlobals())));
+
+  program
+    .command('dump')
+    .description("the page tables of an SMMU context (--ctx) or the CPU (--cpu) after a scenario's set-up, or on --board's fresh platform: ptdump-style text, JSON (every table's bytes, the registers), or loadable images and manifest.json (docs/scenarios.md#page-table-images)")
+    .argument('[scenario]', 'the scenario file (or give --board <file.json>)')
+    .option('--ctx <name>', 'the SMMU context, e.g. mdp0_port0')
+    .option('--cpu', "the CPU's tables (TTBR0: the current process, TTBR1: the kernel)")
+    .addOption(new Option('--format <format>', 'text (ptdump-style), json, or bin (images + manifest.json)').choices(DUMP_FORMATS).default('text'))
+    .option('--out <dir>', 'write into this directory (bin: default ./page-tables-<device>)')
+    .action((file: string | undefined, _opts: unknown, cmd: Command) => onResult(usage(() => emit(dumpCommand(file, cmd.optsWithGlobals<DumpCommandOptions & GlobalOptions>())))));
+  program
+    .command('walk')
+    .description("the walk the device's MMU does for one address, level by level: each entry, its descriptor and meaning, then the leaf or the fault (docs/scenarios.md#walks)")
+    .argument('<args...>', '[scenario] <va>: the scenario file (or give --board <file.json>) and the input address, e.g. 0x1000_1234')
+    .option('--ctx <name>', 'the SMMU context, e.g. mdp0_port0')
+    .option('--cpu', "the CPU's walk")
+    .action((args: string[], _opts: unknown, cmd: Command) =>
+      onResult(
+        usage(() => {
+          if (args.length > 2) throw new UsageError(`walk takes [scenario] <va>, got ${args.length} arguments`);
+          return emit(walkCommand(args.length === 2 ? args[0] : undefined, args[args.length - 1]!, cmd.optsWithGlobals()));
+        }),
+      ),
+    );
+  program
+    .command('verify')
+    .description("load the images of dump --format bin with the dumped registers into QEMU's MMU and check that every leaf translates to the manifest's physical address (needs qemu-system-arm); exit 1 on a difference (docs/scenarios.md#checking-images-in-qemu)")
+    .argument('<dump-dir>', 'a directory written by vcm-ref dump --format bin --out <dir>')
+    .action(async (dir: string, _opts: unknown, cmd: Command) => {
+      try {
+        const r = await verifyDump(dir);
+        process.stdout.write(options(cmd).json === true ? `${JSON.stringify(verifyJson(r), null, 2)}\n` : renderVerifyText(r));
+        onResult(r.ok ? EXIT_OK : EXIT_CHECK_FAILED);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`vcm-ref: ${e.message}\n`);
+        onResult(EXIT_USAGE);
+      }
+    });
 
   // No subcommand runs `all`. This is the program's own action rather than
   // commander's default command, which would take a mistyped subcommand
