@@ -1,10 +1,11 @@
 /**
  * One hardware context bank of an SMMU and the translation it performs for
- * device traffic (docs/translation.md#the-walk-from-registers): TLB lookup →
- * on a miss the format's walk from the bank's registers (TTBCR, TTBR0/1,
- * decoded when they were written), reading descriptors from RAM →
- * permission check → the physical address. The bank holds no table
- * objects: whatever TTBR0/TTBR1 say is what it walks.
+ * device traffic (docs/translation.md#the-walk-from-registers): the bank's
+ * micro-TLB → the SMMU's main TLB → on a miss the walk cache and the
+ * format's walk from the bank's registers (TTBCR, TTBR0/1, decoded when they
+ * were written), reading the remaining descriptors from RAM → permission
+ * check → the physical address (docs/hardware.md#translation-caches). The
+ * bank holds no table objects: whatever TTBR0/TTBR1 say is what it walks.
  *
  * A fault sets FSR, FAR and FSYNR0, stalls the transaction (FSR.SS) and
  * calls the hooked handler of the context the bank runs, whose answer the
@@ -34,6 +35,9 @@ import {
   fsrBitOf,
 } from './registers.js';
 import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE } from './tlb.js';
+import type { Tlb } from './tlb.js';
+import { createWalkPath } from './walk-path.js';
+import type { WalkPath } from './walk-path.js';
 import { isSmmuContext } from './handles.js';
 import type { Smmu } from './smmu.js';
 import type { SmmuContext } from './context.js';
@@ -67,19 +71,18 @@ export function permOf(w: WalkResult, privileged: boolean): number {
 }
 
 /**
- * Put a walk's leaf into the TLB for `bank` (tagged with its ASID); a leaf
- * of a size the SMMU's TLB has not held before (a contiguous run) becomes
- * one more size its lookups and invalidations probe. Returns the slot.
+ * The log2 size of a walk's leaf; a size the SMMU's TLBs have not held
+ * before (a contiguous run) becomes one more size their lookups and
+ * invalidations probe.
  */
-function fill(bank: ContextBank, w: WalkResult, perm: number): number {
-  const smmu = bank.smmu;
+function leafSizeLog2(bank: ContextBank, w: WalkResult): number {
   const lg = 31 - Math.clz32(w.size);
-  const sizes = smmu.sizesLog2;
+  const sizes = bank.smmu.sizesLog2;
   if (!sizes.includes(lg)) {
     sizes.push(lg);
     sizes.sort((a, b) => a - b);
   }
-  return smmu.tlb.fill(bank.index, bank.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+  return lg;
 }
 
 /** The `VcmError` a terminated (or unhandled) fault raises. */
@@ -133,6 +136,14 @@ export class ContextBank {
   #config: WalkConfig | undefined;
   /** Handlers running on this bank: a fault while one runs sets FSR.MULTI. */
   #faultDepth = 0;
+  /** The bank's micro-TLB (undefined while off). */
+  readonly microTlb: Tlb | undefined;
+  /** Where `resolve` and `probe` return their slot: the micro-TLB, else the main TLB, else a one-entry holder. */
+  readonly front: Tlb;
+  /** The walk's start point and report, reused (docs/hardware.md#translation-caches). */
+  readonly #path: WalkPath = createWalkPath();
+  /** While set (a stream with an observer), every walk pushes its descriptor reads here. */
+  trace: WalkStep[] | undefined;
 
   /** Not a constructor to call: made by `new Smmu`. */
   constructor(
@@ -140,6 +151,8 @@ export class ContextBank {
     readonly index: number,
   ) {
     this.registers = new BankRegisters((regs) => this.#decode(regs));
+    this.microTlb = smmu.caches.micro[index];
+    this.front = smmu.caches.front(index);
   }
 
   /** Physical address of the bank's registers: banks sit 4 KiB apart from the SMMU base. */
@@ -208,9 +221,9 @@ export class ContextBank {
     }
   }
 
-  /** @internal Give the bank up: drop the context's TLB entries and clear the registers. */
+  /** @internal Give the bank up: drop the context's entries from every cache and clear the registers. */
   release(): void {
-    this.smmu.tlb.invalidateContext(this.index, this.contextId);
+    this.smmu.caches.invalidateContext(this.index, this.contextId);
     this.#owner = undefined;
     this.registers.clear();
   }
@@ -227,18 +240,129 @@ export class ContextBank {
   }
 
   /**
-   * `smmu_translate`: the hardware's translation of `va` through the TLB
+   * The walk the hardware does on a TLB miss: from the deepest table the walk
+   * cache holds for `va` (or from the TTBR), reading the remaining
+   * descriptors from RAM; the table descriptors it followed go into the walk
+   * cache. Its cycles are returned; reads and events are counted.
+   */
+  #walkCached(va: number): WalkResult | WalkFault {
+    const config = this.#config;
+    if (config === undefined) return NOT_TRANSLATING;
+    const smmu = this.smmu;
+    const caches = smmu.caches;
+    const t = caches.timing;
+    const path = this.#path;
+    path.startLevel = 0;
+    const wc = caches.walkCache;
+    let cycles = 0;
+    if (wc !== undefined) cycles += wc.probe(this.index, this.contextId, va, path) * t.walkCacheHit;
+    const r = smmu.format.walk(smmu.memory, config, va, this.trace, path);
+    if (wc !== undefined && path.tables > 0) wc.fillFrom(this.index, this.contextId, va, path);
+    const reads = path.reads;
+    caches.pmu.transTableWalkAccess += reads;
+    const owner = this.#owner;
+    if (owner !== undefined) owner.pmu.transTableWalkAccess += reads;
+    this.#walkCycles = cycles + reads * t.memoryAccess;
+    return r;
+  }
+
+  /** Cycles of the last `#walkCached`. */
+  #walkCycles = 0;
+
+  /**
+   * Put a walk's leaf into the caches: after a prefetch of the page that
+   * follows it (when on), the main TLB, then the micro-TLB (or the holder).
+   * Filling the demand entry last keeps it the most recent. Returns the slot
+   * in `front`.
+   */
+  #fill(w: WalkResult, perm: number): number {
+    const smmu = this.smmu;
+    const caches = smmu.caches;
+    const lg = leafSizeLog2(this, w);
+    if (caches.prefetch) this.#prefetch(w.va + w.size);
+    const m = caches.mainOn ? smmu.tlb.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level) : -1;
+    if (this.front === smmu.tlb) return m;
+    return this.front.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+  }
+
+  /**
+   * Walk the page at `va` and put it into the main TLB (gem5's
+   * `tlb_prefetch`): counted as a prefetch, never as a miss; a walk that
+   * faults (or finds the access flag clear) caches nothing and reports nothing.
+   */
+  #prefetch(va: number): void {
+    const smmu = this.smmu;
+    const caches = smmu.caches;
+    if (va >= 2 ** 32 || smmu.tlb.peek(this.index, this.contextId, va, smmu.sizesLog2) >= 0) return;
+    const w = this.#walkCached(va);
+    caches.prefetches++;
+    caches.prefetchCost = this.#walkCycles;
+    if (isWalkFault(w) || !w.accessFlag) {
+      caches.prefetchBase = 0;
+      caches.prefetchEnd = 0;
+      return;
+    }
+    const owner = this.#owner;
+    const privileged = owner?.privileged ?? false;
+    caches.prefetchBase = w.va;
+    caches.prefetchEnd = w.va + w.size;
+    smmu.tlb.fill(this.index, this.contextId, w.va, leafSizeLog2(this, w), w.base, permOf(w, privileged), w.descriptor, w.level);
+  }
+
+  /**
+   * The TLBs' answer for `va`: the micro-TLB, then (on a miss) the main TLB,
+   * whose entry is copied into the micro-TLB. Adds the lookups' cycles to
+   * `caches.cost`. Returns the slot in `front`, or -1 when every TLB missed.
+   */
+  #lookup(va: number): number {
+    const smmu = this.smmu;
+    const caches = smmu.caches;
+    const micro = this.microTlb;
+    if (micro !== undefined) {
+      caches.cost += caches.timing.microTlbHit;
+      const u = micro.lookup(this.index, this.contextId, va, smmu.sizesLog2);
+      if (u >= 0) return u;
+    }
+    if (!caches.mainOn) return -1;
+    caches.cost += caches.timing.mainTlbHit;
+    const tlb = smmu.tlb;
+    const m = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
+    if (m < 0 || micro === undefined) return m;
+    const base = tlb.base(m);
+    return micro.fill(this.index, this.contextId, base, 31 - Math.clz32(tlb.end(m) - base), tlb.pa(m, base), tlb.perm(m), tlb.descriptor(m), tlb.level(m));
+  }
+
+  /** A demand walk starts: counted on the main TLB, the SMMU and the context as a TLB miss. */
+  #missed(): void {
+    const smmu = this.smmu;
+    smmu.tlb.walks++;
+    smmu.caches.walked = true;
+    smmu.caches.pmu.tlbMiss++;
+    const owner = this.#owner;
+    if (owner !== undefined) owner.pmu.tlbMiss++;
+  }
+
+  /** What one translation cost starts at zero (`caches.cost`, the walk flag, the prefetch). */
+  #startCost(): void {
+    const caches = this.smmu.caches;
+    caches.cost = 0;
+    caches.walked = false;
+    caches.prefetchCost = 0;
+  }
+
+  /**
+   * `smmu_translate`: the hardware's translation of `va` through the caches
    * (a miss walks and fills). No permission check and no fault interrupt —
    * like an address-translation operation, it reports failure to the caller:
-   * `EFAULT` naming the address and the fault. Returns the TLB slot.
+   * `EFAULT` naming the address and the fault. Returns the slot in `front`.
    */
   probe(where: string, va: number, privileged: boolean): number {
-    const smmu = this.smmu;
-    const tlb = smmu.tlb;
-    const slot = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
+    this.#startCost();
+    const slot = this.#lookup(va);
     if (slot >= 0) return slot;
-    tlb.walks++;
-    const w = this.walk(va);
+    this.#missed();
+    const w = this.#walkCached(va);
+    this.smmu.caches.cost += this.#walkCycles;
     if (isWalkFault(w) || !w.accessFlag) {
       const kind = isWalkFault(w) ? w.fault : 'access-flag';
       const level = w.level;
@@ -250,7 +374,7 @@ export class ContextBank {
         context: this.#owner?.name,
       });
     }
-    return fill(this, w, permOf(w, privileged));
+    return this.#fill(w, permOf(w, privileged));
   }
 
   /**
@@ -260,25 +384,26 @@ export class ContextBank {
    * exhausted budget or a context deactivated by its handler throw `EFAULT`.
    */
   resolve(va: number, access: number, privileged: boolean): number {
-    const smmu = this.smmu;
-    const tlb = smmu.tlb;
+    const front = this.front;
     const need = (access === ACCESS_READ ? PERM_READ : access === ACCESS_WRITE ? PERM_WRITE : PERM_EXECUTE) | (privileged ? 0 : PERM_USER);
     const owner = this.#owner;
+    this.#startCost();
     let retries = 0;
     for (;;) {
       if (this.#owner !== owner || owner === undefined) throw this.#gone(va, access, owner);
-      let slot = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
+      let slot = this.#lookup(va);
       let kind: FaultKind;
       let level: number;
       let descriptor: number | undefined;
       if (slot >= 0) {
-        if ((tlb.perm(slot) & need) === need) return slot;
+        if ((front.perm(slot) & need) === need) return slot;
         kind = 'permission';
-        level = tlb.level(slot);
-        descriptor = tlb.descriptor(slot);
+        level = front.level(slot);
+        descriptor = front.descriptor(slot);
       } else {
-        tlb.walks++;
-        const w = this.walk(va);
+        this.#missed();
+        const w = this.#walkCached(va);
+        this.smmu.caches.cost += this.#walkCycles;
         if (isWalkFault(w)) {
           kind = w.fault;
           level = w.level;
@@ -289,8 +414,8 @@ export class ContextBank {
           level = w.level;
           descriptor = w.descriptor;
         } else {
-          slot = fill(this, w, permOf(w, privileged));
-          if ((tlb.perm(slot) & need) === need) return slot;
+          slot = this.#fill(w, permOf(w, privileged));
+          if ((front.perm(slot) & need) === need) return slot;
           kind = 'permission';
           level = w.level;
           descriptor = w.descriptor;

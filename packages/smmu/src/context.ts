@@ -28,6 +28,8 @@ import { BankRegisters, SCTLR_AFE, SCTLR_CFCFG, SCTLR_CFIE, SCTLR_CFRE, SCTLR_M,
 import type { RegisterLayout } from './registers.js';
 import type { TranslationTable } from './translation-table.js';
 import type { Smmu } from './smmu.js';
+import { PmuCounters } from './caches/events.js';
+import type { PmuEvents } from './caches/events.js';
 
 /** How `smmu.createContext` makes a virtual context: its name, preferred bank and fault retry budget. */
 export interface ContextOptions {
@@ -100,6 +102,8 @@ export interface ContextSnapshot {
   readonly ownTable: number | null;
   /** A fault handler is hooked. */
   readonly hooked: boolean;
+  /** This context's PMCG events (docs/hardware.md#translation-caches). */
+  readonly events: PmuEvents;
 }
 
 /** A hooked fault handler and its data (`smmu_hook_irpt`). */
@@ -135,6 +139,8 @@ export class SmmuContext implements Device {
   readonly secure: boolean;
   /** Device traffic through this context. */
   readonly dma: DmaPort;
+  /** @internal This context's event counters; `events()` reads them. */
+  readonly pmu = new PmuCounters();
 
   private hook: InterruptHook | undefined;
   private readonly image = new BankRegisters();
@@ -409,7 +415,54 @@ export class SmmuContext implements Device {
     const bank = this.active ? this.boundBank! : this.activeBank(where);
     if (va >>> 0 !== va) checkUint(where, 'va', va, 0xffffffff);
     const slot = bank.probe(where, va, this.privileged);
-    return this.smmu.tlb.pa(slot, va);
+    return bank.front.pa(slot, va);
+  }
+
+  /** This context's PMCG events (docs/hardware.md#translation-caches): its traffic's cycles, transactions, TLB misses and walk reads. */
+  events(): PmuEvents {
+    return this.pmu.events();
+  }
+
+  /**
+   * TLB lockdown (docs/hardware.md#translation-caches): translate `va` (a
+   * miss walks) and lock its main-TLB entry, so that it is never evicted —
+   * invalidation still removes it. At most the SMMU's
+   * `caches.lockdownEntries` per context: `EINVAL` when the SMMU has none,
+   * `EBUSY` when this context holds them all or the entry's set would have
+   * no way left to replace; `EFAULT` when `va` does not translate.
+   */
+  lockTlb(va: number): void {
+    const where = `${this.name}.lockTlb`;
+    const bank = this.activeBank(where);
+    checkUint(where, 'va', va, 0xffffffff);
+    const smmu = this.smmu;
+    const limit = smmu.caches.config.lockdownEntries;
+    if (limit === 0) {
+      throw new VcmError('EINVAL', `${where}: ${smmu.name} has no TLB lockdown (caches.lockdownEntries is 0; a board or new Smmu sets it)`, {
+        param: 'caches.lockdownEntries',
+        value: 0,
+        expected: 'at least 1',
+      });
+    }
+    const tlb = smmu.tlb;
+    const held = tlb.countLocked(bank.index, bank.contextId);
+    bank.probe(where, va, this.privileged);
+    const slot = tlb.peek(bank.index, bank.contextId, va, smmu.sizesLog2);
+    if (slot >= 0 && tlb.isLocked(slot)) return;
+    if (held >= limit) {
+      throw new VcmError('EBUSY', `${where}: context ${this.name} already holds ${held} locked TLB entries, the ${smmu.name} limit (caches.lockdownEntries); unlockTlb() frees them`, {
+        context: this.name,
+        limit,
+      });
+    }
+    tlb.lock(slot);
+  }
+
+  /** Unlock every main-TLB entry this context locked; they may be evicted again. Returns how many. */
+  unlockTlb(): number {
+    const where = `${this.name}.unlockTlb`;
+    const bank = this.activeBank(where);
+    return this.smmu.tlb.unlockContext(bank.index, bank.contextId);
   }
 
   /**
@@ -471,6 +524,7 @@ export class SmmuContext implements Device {
       ttbr1Table: this.ttbrTables[1]?.rootPa ?? null,
       ownTable: this.own.table?.rootPa ?? null,
       hooked: this.hook !== undefined,
+      events: this.pmu.events(),
     };
   }
 
@@ -634,7 +688,7 @@ export class SmmuContext implements Device {
       this.image.load(image);
       throw e;
     }
-    if (this.active) bank.smmu.tlb.invalidateContext(bank.index, bank.contextId);
+    if (this.active) bank.smmu.caches.invalidateContext(bank.index, bank.contextId);
     for (const t of this.registeredWith) t.users.delete(bank);
     this.registeredWith = this.ttbrTables.filter((t): t is TranslationTable => t !== undefined);
     for (const t of this.registeredWith) t.users.add(bank);

@@ -1,9 +1,11 @@
 /**
  * Device traffic through a context (docs/translation.md#the-walk-from-registers:
- * TLB → walk → permission check → RAM). `read` and `write` move real bytes,
- * split where a translation ends (a page of whatever size); `stream`
- * produces only the address pattern of a burst DMA, for TLB studies, and
- * counts exactly what `read` would count.
+ * micro-TLB → main TLB → walk cache and walk → permission check → RAM).
+ * `read` and `write` move real bytes, split where a translation ends (a page
+ * of whatever size); `stream` produces only the address pattern of a burst
+ * DMA, for TLB and bandwidth studies, and counts exactly what `read` would
+ * count. Both go through the same caches and, on a timed SMMU, count cycles
+ * by one model (docs/timing.md).
  *
  * A multi-page access proceeds as the hardware's bursts do
  * (docs/translation.md#multi-page-accesses): each piece is translated and
@@ -14,24 +16,76 @@
  */
 import { VcmError, checkUint, formatSize, hex } from '@vcm/core';
 import { ACCESS_READ, ACCESS_WRITE } from './context-bank.js';
+import type { ContextBank } from './context-bank.js';
 import type { SmmuContext } from './context.js';
+import type { WalkStep } from './format.js';
+import { Timeline } from './caches/timing.js';
+import type { HistogramBucket } from './caches/timing.js';
+import type { TranslationCaches } from './caches/hierarchy.js';
 
 const TWO_32 = 2 ** 32;
+/** The keys `StreamOptions` has. */
+const STREAM_KEYS: readonly string[] = ['burst', 'access', 'bytesPerSecond', 'onAccess'];
 
-/** The access pattern of `dma.stream`: burst size and whether the bursts read or write. */
+/**
+ * Called for each data access and each descriptor read of a walk, in order:
+ * the physical address, the bytes, whether it writes, whether it is a walk's
+ * descriptor read, and the cycle it starts at (docs/timing.md).
+ */
+export type AccessObserver = (pa: number, bytes: number, write: boolean, walk: boolean, cycle: number) => void;
+
+/** The access pattern of `dma.stream`: burst size, direction, optional pacing and observer. */
 export interface StreamOptions {
   /** Bytes per access (default 64: one cache-line burst). */
   readonly burst?: number;
   /** `'read'` (default) or `'write'`: which permission each access needs. */
   readonly access?: 'read' | 'write';
+  /**
+   * The bandwidth the master asks for: it issues no faster than this (needs
+   * the SMMU's `timing.clockMHz`). Reported back beside what was achieved.
+   */
+  readonly bytesPerSecond?: number;
+  /** Sees every data access and descriptor read (for memory traces); costs nothing when absent. */
+  readonly onAccess?: AccessObserver;
 }
 
-/** What one stream did (the TLB's own counters moved by the same amounts). */
-export interface StreamResult {
-  readonly accesses: number;
+/** What one cache did during a stream (its own counters moved by the same amounts). */
+export interface StreamCacheCounts {
+  readonly lookups: number;
   readonly hits: number;
   readonly misses: number;
+}
+
+/** What one stream did (the caches' own counters moved by the same amounts). */
+export interface StreamResult {
+  readonly accesses: number;
+  /** Accesses whose translation a TLB held (micro or main). */
+  readonly hits: number;
+  /** Accesses that missed every TLB (each walked). */
+  readonly misses: number;
+  /** Demand walks (prefetches are not walks of an access). */
   readonly walks: number;
+  readonly bytes: number;
+  /** Per cache (null while it is off). */
+  readonly microTlb: StreamCacheCounts | null;
+  readonly mainTlb: StreamCacheCounts | null;
+  readonly walkCache: StreamCacheCounts | null;
+  /** Next-page walks after a demand walk. */
+  readonly prefetches: number;
+  /** Descriptors read from RAM by walks, prefetches included (`trans_table_walk_access`). */
+  readonly walkMemoryAccesses: number;
+  /** Cycles from the first request to the last byte (0 while the SMMU is untimed). */
+  readonly cycles: number;
+  /** Cycles the data port waited for translation. */
+  readonly stallCycles: number;
+  /** How long translations took: accesses per bucket of cycles (non-empty buckets, ascending). */
+  readonly translationCycles: readonly HistogramBucket[];
+  /** With a clock: the stream's duration. */
+  readonly seconds: number | null;
+  /** The `bytesPerSecond` asked for (null when not paced). */
+  readonly requestedBytesPerSecond: number | null;
+  /** With a clock: bytes ÷ seconds. */
+  readonly achievedBytesPerSecond: number | null;
 }
 
 function checkRange(where: string, va: unknown, len: unknown): void {
@@ -46,12 +100,40 @@ function checkRange(where: string, va: unknown, len: unknown): void {
   }
 }
 
+/** The counters of a stream's caches before it, to report what it moved. */
+interface CacheMarks {
+  readonly micro: readonly [number, number, number];
+  readonly main: readonly [number, number, number];
+  readonly walk: readonly [number, number, number];
+}
+
+function marks(bank: ContextBank, caches: TranslationCaches): CacheMarks {
+  const u = bank.microTlb;
+  const m = caches.main;
+  const w = caches.walkCache;
+  return {
+    micro: u === undefined ? [0, 0, 0] : [u.lookups, u.hits, u.misses],
+    main: [m.lookups, m.hits, m.misses],
+    walk: w === undefined ? [0, 0, 0] : [w.lookups, w.hits, w.misses],
+  };
+}
+
+function moved(now: readonly [number, number, number], before: readonly [number, number, number]): StreamCacheCounts {
+  return { lookups: now[0] - before[0], hits: now[1] - before[1], misses: now[2] - before[2] };
+}
+
+/** Descriptor bytes a walk reads per step: LPAE's are 64-bit, the short format's 32-bit. */
+function descriptorBytes(bank: ContextBank): number {
+  return bank.smmu.format.name === 'armLpae4k' ? 8 : 4;
+}
+
 /**
  * A device's bus-master port through its context: `read` and `write` move
  * real bytes through the SMMU's translation, split where a page ends, and
- * `stream` replays only the address pattern of a burst DMA for TLB studies.
- * A multi-page access translates and completes piece by piece, as hardware
- * bursts do, so a fault stops it there (docs/translation.md#multi-page-accesses).
+ * `stream` replays only the address pattern of a burst DMA for TLB and
+ * bandwidth studies. A multi-page access translates and completes piece by
+ * piece, as hardware bursts do, so a fault stops it there
+ * (docs/translation.md#multi-page-accesses). Cycles follow docs/timing.md.
  */
 export class DmaPort {
   private readonly whereRead: string;
@@ -71,17 +153,26 @@ export class DmaPort {
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
     const out = new Uint8Array(len);
-    const tlb = bank.smmu.tlb;
+    const front = bank.front;
+    const caches = bank.smmu.caches;
     const memory = bank.smmu.memory;
     const privileged = this.ctx.privileged;
+    const line = caches.timed ? new Timeline(caches.timing.busBytesPerCycle, caches.timing.maxWalks, 0) : undefined;
     let a = va;
     const end = va + len;
-    while (a < end) {
-      const slot = bank.resolve(a, ACCESS_READ, privileged);
-      const pieceEnd = Math.min(tlb.end(slot), end);
-      const pa = tlb.pa(slot, a);
-      out.set(memory.read(pa, pieceEnd - a), a - va);
-      a = pieceEnd;
+    try {
+      while (a < end) {
+        const slot = bank.resolve(a, ACCESS_READ, privileged);
+        const pieceEnd = Math.min(front.end(slot), end);
+        const pa = front.pa(slot, a);
+        this.ctx.pmu.transaction++;
+        caches.pmu.transaction++;
+        if (line !== undefined) this.time(line, caches, a, pieceEnd - a);
+        out.set(memory.read(pa, pieceEnd - a), a - va);
+        a = pieceEnd;
+      }
+    } finally {
+      if (line !== undefined) this.addCycles(caches, line.cycles);
     }
     return out;
   }
@@ -98,43 +189,70 @@ export class DmaPort {
       throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`, { param: 'bytes', value: typeof bytes, expected: 'Uint8Array' });
     }
     checkRange(where, va, bytes.length);
-    const tlb = bank.smmu.tlb;
+    const front = bank.front;
+    const caches = bank.smmu.caches;
     const memory = bank.smmu.memory;
     const privileged = this.ctx.privileged;
+    const line = caches.timed ? new Timeline(caches.timing.busBytesPerCycle, caches.timing.maxWalks, 0) : undefined;
     let a = va;
     const end = va + bytes.length;
-    while (a < end) {
-      const slot = bank.resolve(a, ACCESS_WRITE, privileged);
-      const pieceEnd = Math.min(tlb.end(slot), end);
-      const pa = tlb.pa(slot, a);
-      if (!memory.contains(pa, pieceEnd - a)) {
-        throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
-          address: a,
-          pa,
-          written: a - va,
-          context: this.ctx.name,
-        });
+    try {
+      while (a < end) {
+        const slot = bank.resolve(a, ACCESS_WRITE, privileged);
+        const pieceEnd = Math.min(front.end(slot), end);
+        const pa = front.pa(slot, a);
+        if (!memory.contains(pa, pieceEnd - a)) {
+          throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
+            address: a,
+            pa,
+            written: a - va,
+            context: this.ctx.name,
+          });
+        }
+        this.ctx.pmu.transaction++;
+        caches.pmu.transaction++;
+        if (line !== undefined) this.time(line, caches, a, pieceEnd - a);
+        memory.write(pa, bytes.subarray(a - va, pieceEnd - va));
+        a = pieceEnd;
       }
-      memory.write(pa, bytes.subarray(a - va, pieceEnd - va));
-      a = pieceEnd;
+    } finally {
+      if (line !== undefined) this.addCycles(caches, line.cycles);
     }
   }
 
+  /** One translated access on a timeline: its translation cost, and the prefetch it started. */
+  private time(line: Timeline, caches: TranslationCaches, va: number, bytes: number): number {
+    const start = line.access(va, bytes, caches.cost, caches.walked);
+    if (caches.prefetchCost > 0) line.prefetched(caches.prefetchBase, caches.prefetchEnd, caches.prefetchCost);
+    return start;
+  }
+
+  private addCycles(caches: TranslationCaches, cycles: number): void {
+    caches.pmu.cycles += cycles;
+    this.ctx.pmu.cycles += cycles;
+  }
+
   /**
-   * The address pattern of a DMA of `len` bytes at `va` in bursts: one TLB
-   * access per burst at va, va+burst, … No bytes move. Faults are taken as
-   * for `read`/`write`.
+   * The address pattern of a DMA of `len` bytes at `va` in bursts: one
+   * translated access per burst at va, va+burst, … No bytes move. Faults are
+   * taken as for `read`/`write`. On a timed SMMU the bursts are timed by
+   * docs/timing.md.
    */
   stream(va: number, len: number, options: StreamOptions = {}): StreamResult {
     const where = this.whereStream;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
-    if (typeof options !== 'object' || options === null) {
-      throw new VcmError('EINVAL', `${where}: options must be an object { burst?, access? }, got ${options === null ? 'null' : typeof options}`, {
+    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      throw new VcmError('EINVAL', `${where}: options must be a plain object { burst?, access?, bytesPerSecond?, onAccess? }, got ${options === null ? 'null' : typeof options}`, {
         param: 'options',
         value: options === null ? 'null' : typeof options,
         expected: 'StreamOptions',
       });
+    }
+    const unknown = Object.keys(options).find((k) => !STREAM_KEYS.includes(k));
+    if (unknown !== undefined) {
+      throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; the keys are ${STREAM_KEYS.join(', ')}`, { param: `options.${unknown}`, expected: STREAM_KEYS.join(', ') });
     }
     const burst = options.burst === undefined ? 64 : checkUint(where, 'burst', options.burst);
     if (burst === 0) {
@@ -144,33 +262,125 @@ export class DmaPort {
     if (access < 0) {
       throw new VcmError('EINVAL', `${where}: access must be 'read' or 'write', got ${String(options.access)}`, { param: 'access', value: String(options.access), expected: "'read' | 'write'" });
     }
-    const tlb = bank.smmu.tlb;
+    const caches = bank.smmu.caches;
+    const clockHz = caches.timing.clockMHz * 1e6;
+    let pace = 0;
+    if (options.bytesPerSecond !== undefined) {
+      const bps = checkUint(where, 'bytesPerSecond', options.bytesPerSecond);
+      if (bps === 0 || clockHz === 0) {
+        throw new VcmError(
+          'EINVAL',
+          bps === 0
+            ? `${where}: bytesPerSecond must be at least 1, got 0`
+            : `${where}: bytesPerSecond paces the master in clock cycles, so ${bank.smmu.name} needs a clock (caches.timing.clockMHz), which is 0`,
+          { param: 'bytesPerSecond', value: bps, expected: bps === 0 ? '>= 1' : 'an SMMU with timing.clockMHz set' },
+        );
+      }
+      pace = clockHz / bps;
+    }
+    const observer = options.onAccess;
+    if (observer !== undefined && typeof observer !== 'function') {
+      throw new VcmError('EINVAL', `${where}: onAccess must be a function (pa, bytes, write, walk, cycle) => void, got ${observer === null ? 'null' : typeof observer}`, {
+        param: 'onAccess',
+        value: observer === null ? 'null' : typeof observer,
+        expected: 'function',
+      });
+    }
+    return this.run(bank, caches, va, len, burst, access, pace, observer);
+  }
+
+  private run(bank: ContextBank, caches: TranslationCaches, va: number, len: number, burst: number, access: number, pace: number, observer: AccessObserver | undefined): StreamResult {
+    const front = bank.front;
+    const tlb = caches.main;
     const privileged = this.ctx.privileged;
-    const hits0 = tlb.hits;
-    const misses0 = tlb.misses;
+    const before = marks(bank, caches);
     const walks0 = tlb.walks;
+    const reads0 = caches.pmu.transTableWalkAccess;
+    const prefetches0 = caches.prefetches;
+    const tlbMiss0 = caches.pmu.tlbMiss;
+    const line = caches.timed || pace > 0 || observer !== undefined ? new Timeline(caches.timing.busBytesPerCycle, caches.timing.maxWalks, pace) : undefined;
+    // The latency of a hit in the front TLB (what a repeated access inside the last entry costs).
+    const hitLatency = bank.microTlb !== undefined ? caches.timing.microTlbHit : caches.timing.mainTlbHit;
+    const isWrite = access === ACCESS_WRITE;
+    const trace: WalkStep[] | undefined = observer === undefined ? undefined : [];
+    const stepBytes = descriptorBytes(bank);
+    const memoryAccess = caches.timing.memoryAccess;
     const end = va + len;
     let accesses = 0;
     // The entry the previous access used: it is still valid and still the
-    // most recent (nothing else touched the TLB), so another access inside
-    // it is a hit that changes no recency — counted without a lookup.
+    // most recent of its set (nothing else touched the caches: a prefetch is
+    // filled before its demand entry), so another access inside it is a hit
+    // that changes no recency — counted without a lookup. With no TLB on,
+    // every access walks.
     let lo = 0;
     let hi = 0;
     let hits = 0;
+    let entryPa = 0;
+    const reuse = front !== caches.held[bank.index];
+    bank.trace = trace;
     try {
       for (let a = va; a < end; a += burst) {
         accesses++;
+        const bytes = end - a < burst ? end - a : burst;
         if (a >= lo && a < hi) {
           hits++;
+          if (line !== undefined) {
+            const at = line.access(a, bytes, hitLatency, false);
+            if (observer !== undefined) observer(entryPa + (a - lo), bytes, isWrite, false, at);
+          }
           continue;
         }
+        if (trace !== undefined) trace.length = 0;
         const slot = bank.resolve(a, access, privileged);
-        lo = tlb.base(slot);
-        hi = tlb.end(slot);
+        if (reuse) {
+          lo = front.base(slot);
+          hi = front.end(slot);
+        }
+        if (line !== undefined) {
+          const at = this.time(line, caches, a, bytes);
+          if (observer !== undefined) {
+            entryPa = front.pa(slot, front.base(slot));
+            // The walk's descriptor reads, one memory latency apart from the translation's start.
+            const t0 = line.lastTranslationStart;
+            for (let i = 0; i < trace!.length; i++) observer(trace![i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
+            observer(front.pa(slot, a), bytes, isWrite, false, at);
+          }
+        }
       }
     } finally {
-      tlb.hits += hits;
+      bank.trace = undefined;
+      front.hits += hits;
+      front.lookups += hits;
+      this.ctx.pmu.transaction += accesses;
+      caches.pmu.transaction += accesses;
+      if (line !== undefined) this.addCycles(caches, line.cycles);
     }
-    return { accesses, hits: tlb.hits - hits0, misses: tlb.misses - misses0, walks: tlb.walks - walks0 };
+    const now = marks(bank, caches);
+    const micro = bank.microTlb === undefined ? null : moved(now.micro, before.micro);
+    const main = caches.mainOn ? moved(now.main, before.main) : null;
+    const walk = caches.walkCache === undefined ? null : moved(now.walk, before.walk);
+    const misses = caches.pmu.tlbMiss - tlbMiss0;
+    const cycles = line === undefined ? 0 : line.cycles;
+    const clockHz = caches.timing.clockMHz * 1e6;
+    const seconds = clockHz > 0 ? cycles / clockHz : null;
+    const hitCount = (micro === null ? 0 : micro.hits) + (main === null ? 0 : main.hits);
+    return {
+      accesses,
+      hits: hitCount,
+      misses,
+      walks: tlb.walks - walks0,
+      bytes: len,
+      microTlb: micro,
+      mainTlb: main,
+      walkCache: walk,
+      prefetches: caches.prefetches - prefetches0,
+      walkMemoryAccesses: caches.pmu.transTableWalkAccess - reads0,
+      cycles,
+      stallCycles: line === undefined ? 0 : line.stallCycles,
+      translationCycles: line === undefined ? [{ min: 0, max: 0, count: accesses }] : line.buckets(),
+      seconds,
+      requestedBytesPerSecond: pace > 0 ? clockHz / pace : null,
+      achievedBytesPerSecond: seconds !== null && seconds > 0 ? len / seconds : null,
+    };
   }
 }

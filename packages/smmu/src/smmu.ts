@@ -2,17 +2,23 @@
  * One SMMU instance (`smmu_drvdata_init(drv, base, irq)`, seed 000
  * "Managing SMMU Initialization and Contexts"): its register base and IRQ,
  * its context banks (docs/hardware.md#the-smmu: 2 or 3 per SMMU, 4 KiB
- * apart), the page table format it walks, its hardware version, and the one
- * TLB all its banks share. Virtual contexts are created here
+ * apart), the page table format it walks, its hardware version, and its
+ * translation caches — the one main TLB all its banks share, and as its
+ * model says a micro-TLB per bank, a walk cache, prefetch and timing
+ * (docs/hardware.md#translation-caches). Virtual contexts are created here
  * (`smmu_ctx_init`).
  */
-import { VcmError, checkAligned, checkUint } from '@vcm/core';
+import { VcmError, checkAligned, checkUint, hex } from '@vcm/core';
 import type { Logger, PhysicalMemory } from '@vcm/core';
 import type { PageTableFormat, TableMemory } from './format.js';
 import { ContextBank } from './context-bank.js';
 import { SmmuContext, type ContextOptions, type ContextSnapshot } from './context.js';
 import { isSmmuContext, registerSmmu } from './handles.js';
 import { TLB_MAX_BANKS, Tlb, type TlbOptions, type TlbStats } from './tlb.js';
+import type { CacheOverrides, SmmuModelName } from './caches/config.js';
+import { TranslationCaches, type CachesSnapshot } from './caches/hierarchy.js';
+import type { PmuEvents } from './caches/events.js';
+import { resolveCacheConfig } from './caches/resolve.js';
 import { sizesLog2Of } from './translation-table.js';
 import { createSmmuDriver, type SmmuDriver } from './driver.js';
 
@@ -29,7 +35,12 @@ export interface SmmuOptions {
   readonly irq: number;
   /** Hardware context banks (default 2). */
   readonly contextBanks?: number;
+  /** The main TLB's entries, policy, ways and seed, over the model's (docs/hardware.md#translation-caches). */
   readonly tlb?: TlbOptions;
+  /** The cache hierarchy and timing to start from (default `msm8x60`: one shared TLB, untimed). */
+  readonly model?: SmmuModelName;
+  /** Any field of the model's `CacheConfig`, over the model and `tlb` (`{ walkCache: { enabled: false } }`). */
+  readonly caches?: CacheOverrides;
   /** `armV7Short` or `armLpae4k`. */
   readonly format: PageTableFormat;
   /** What `vcm_hw_ver` reports (default 1). */
@@ -53,10 +64,20 @@ export interface SmmuSnapshot {
   readonly irq: number;
   readonly format: string;
   readonly hwVersion: number;
+  readonly model: SmmuModelName;
   readonly tlb: { readonly stats: TlbStats; readonly entries: ReturnType<Tlb['entries']> };
+  /** Every cache's configuration, counters and entries, and the SMMU's PMCG events. */
+  readonly caches: CachesSnapshot;
   readonly banks: ReadonlyArray<ReturnType<ContextBank['toJSON']>>;
   readonly contexts: readonly ContextSnapshot[];
 }
+
+/** The keys of `SmmuOptions`. */
+const SMMU_OPTION_KEYS: readonly string[] = [
+  'name', 'base', 'irq', 'contextBanks', 'tlb', 'model', 'caches', 'format', 'hwVersion', 'memory', 'tableAllocator', 'logger', 'driver', 'faultRetryBudget',
+];
+/** log2 of 2^32: an invalidation range ends at 2^32 at the latest. */
+const VA_LIMIT = 2 ** 32;
 
 /** The keys of `ContextOptions`. */
 const CONTEXT_OPTION_KEYS: readonly string[] = ['name', 'bank', 'retryBudget', 'privileged', 'secure'];
@@ -89,8 +110,12 @@ export class Smmu {
   readonly logger: Logger;
   readonly driver: SmmuDriver;
   readonly faultRetryBudget: number;
-  /** The TLB every bank shares. */
+  /** The main TLB every bank shares. */
   readonly tlb: Tlb;
+  /** The model the caches started from. */
+  readonly model: SmmuModelName;
+  /** @internal Every translation cache, the timing and the SMMU's events: reached through the methods below. */
+  readonly caches: TranslationCaches;
   /** The hardware context banks, each with its register view. */
   readonly banks: readonly ContextBank[];
   /**
@@ -116,6 +141,13 @@ export class Smmu {
       });
     }
     this.name = options.name;
+    const unknownKey = Object.keys(options).find((k) => !SMMU_OPTION_KEYS.includes(k));
+    if (unknownKey !== undefined) {
+      throw new VcmError('EINVAL', `${where} ${options.name}: options has unknown key ${JSON.stringify(unknownKey)}; the keys are ${SMMU_OPTION_KEYS.join(', ')}`, {
+        param: unknownKey,
+        expected: SMMU_OPTION_KEYS.join(', '),
+      });
+    }
     this.base = checkAligned(`${where} ${options.name}`, 'base', options.base, 0x1000);
     this.irq = checkUint(`${where} ${options.name}`, 'irq', options.irq);
     const banks = options.contextBanks === undefined ? 2 : checkUint(`${where} ${options.name}`, 'contextBanks', options.contextBanks, TLB_MAX_BANKS);
@@ -146,7 +178,12 @@ export class Smmu {
     this.tableAllocator = ta;
     this.faultRetryBudget =
       options.faultRetryBudget === undefined ? DEFAULT_FAULT_RETRY_BUDGET : checkUint(`${where} ${options.name}`, 'faultRetryBudget', options.faultRetryBudget, 1 << 20);
-    this.tlb = new Tlb(options.tlb ?? {});
+    // The TLB options are checked as before (their own messages), then the hierarchy is resolved over them.
+    new Tlb(options.tlb ?? {});
+    const config = resolveCacheConfig(`${where} ${options.name}`, options.model, options.tlb, options.caches);
+    this.model = options.model ?? 'msm8x60';
+    this.caches = new TranslationCaches(config, banks, `${where} ${options.name}`);
+    this.tlb = this.caches.main;
     this.logger = options.logger ?? consoleLogger;
     this.driver = options.driver ?? createSmmuDriver();
     this.sizesLog2 = sizesLog2Of(this.format);
@@ -231,8 +268,8 @@ export class Smmu {
   /** @internal */
   releaseContextId(id: number): void {
     checkUint(`${this.name}.releaseContextId`, 'id', id, CONTEXT_ID_COUNT - 1);
-    // A context id being reused must not find entries of its previous holder.
-    for (const bank of this.banks) this.tlb.invalidateContext(bank.index, id);
+    // A context id being reused must not find entries of its previous holder, in any cache.
+    for (const bank of this.banks) this.caches.invalidateContext(bank.index, id);
     this.contextIds[id] = 0;
   }
 
@@ -256,6 +293,51 @@ export class Smmu {
     if (i >= 0) this.live.splice(i, 1);
   }
 
+  // ---- the translation caches (docs/hardware.md#translation-caches) ----
+
+  /**
+   * Invalidate by address and context in every cache (TLBIMVA, and the walk
+   * caches' entries whose span overlaps): what bank `bank` holds for context
+   * id `contextId` in [va, va + len).
+   */
+  invalidateRange(bank: number, contextId: number, va: number, len: number): void {
+    const where = `${this.name}.invalidateRange`;
+    this.checkBankAndId(where, bank, contextId);
+    checkUint(where, 'va', va, VA_LIMIT - 1);
+    checkUint(where, 'len', len, VA_LIMIT - va);
+    if (len === 0) {
+      throw new VcmError('EINVAL', `${where}: len must be at least 1 byte, got 0`, { param: 'len', value: 0, expected: `1..${hex(VA_LIMIT - va)}` });
+    }
+    this.caches.invalidateRange(bank, contextId, va, len, this.sizesLog2);
+  }
+
+  /** Invalidate everything bank `bank` holds for context id `contextId`, in every cache (TLBIASID). */
+  invalidateContext(bank: number, contextId: number): void {
+    this.checkBankAndId(`${this.name}.invalidateContext`, bank, contextId);
+    this.caches.invalidateContext(bank, contextId);
+  }
+
+  /** Invalidate every entry of every cache (TLBIALL). */
+  invalidateAll(): void {
+    this.caches.invalidateAll();
+  }
+
+  /** Start a measurement cold: every cache empty, every cache counter and every event (the SMMU's and its contexts') zero. */
+  resetCaches(): void {
+    this.caches.reset();
+    for (const c of this.live) c.pmu.reset();
+  }
+
+  /** The SMMU's PMCG events (docs/hardware.md#translation-caches): all its contexts' traffic. */
+  events(): PmuEvents {
+    return this.caches.pmu.events();
+  }
+
+  private checkBankAndId(where: string, bank: number, contextId: number): void {
+    checkUint(where, 'bank', bank, this.banks.length - 1);
+    checkUint(where, 'contextId', contextId, CONTEXT_ID_COUNT - 1);
+  }
+
   toJSON(): SmmuSnapshot {
     return {
       name: this.name,
@@ -263,7 +345,9 @@ export class Smmu {
       irq: this.irq,
       format: this.format.name,
       hwVersion: this.hwVersion,
+      model: this.model,
       tlb: this.tlb.toJSON(),
+      caches: this.caches.toJSON(),
       banks: this.banks.map((b) => b.toJSON()),
       contexts: this.live.map((c) => c.toJSON()),
     };

@@ -1,13 +1,20 @@
 /**
- * The TLB of one SMMU, shared by all its context banks (seed 000: "All
- * contexts in a SMMU share one global translation look-aside buffer";
- * docs/hardware.md#translation-caches). Finite, with a replacement policy;
- * every entry is tagged by
+ * A translation look-aside buffer: the main TLB of one SMMU, shared by all
+ * its context banks (seed 000: "All contexts in a SMMU share one global
+ * translation look-aside buffer"), each bank's micro-TLB in front of it, and
+ * the CPU's TLB (docs/hardware.md#translation-caches). Finite, fully or
+ * N-way set associative, with a replacement policy; every entry is tagged by
  * context bank and context id (CONTEXTIDR, the address-space id) and holds
  * one leaf of whatever size the walk found — one entry per 4 KiB page, per
  * 64 KiB large page, per 1 MiB section, per 16 MiB supersection. That is
  * what makes large pages cut misses
  * (docs/architecture.md#what-is-simulated-and-how-faithfully).
+ *
+ * Page-size correct when set associative: an entry of size 2^k lives in the
+ * set chosen by the address bits above k (`(va >>> k) & (sets - 1)`), and a
+ * lookup probes, for each size the TLB's owner has held, that size's set —
+ * so a 1 MiB section hits for all 256 of its 4 KiB pages, unlike gem5's
+ * SMMUv3 TLB, which indexes every entry by the 4 KiB page number.
  *
  * The same TLB serves the CPU (`@vcm/vmm-overlay`, docs/hardware.md#the-cpu):
  * one bank, the ASID as context id, and
@@ -18,17 +25,22 @@
  * while none is held, so the SMMU's hot path pays one integer compare on a
  * miss.
  *
- * Storage is typed arrays (docs/rules.md#numbers-and-addresses): the slots, an
- * intrusive doubly-linked recency list for LRU, and
- * an open-addressing hash (linear probing, backward-shift deletion) from
- * (tag, page number) to slot. Nothing is allocated per lookup.
+ * Storage is typed arrays (docs/rules.md#numbers-and-addresses): the slots,
+ * their placement (`caches/replacement.ts`: sets, per-set recency lists,
+ * locks), and an open-addressing hash (linear probing, backward-shift
+ * deletion) from (tag, page number) to slot. An entry is always in its own
+ * set, so the hash finds exactly what a probe of that set would find.
+ * Nothing is allocated per lookup.
  */
 import { VcmError, checkAligned, checkOneOf, checkUint, hex } from '@vcm/core';
+import { CACHE_POLICIES } from './caches/config.js';
+import type { CachePolicy } from './caches/config.js';
+import { Replacement } from './caches/replacement.js';
 
-/** How a full TLB picks the entry to replace: least recently used, oldest, or random (a fixed-seed generator, so runs repeat). */
-export type TlbPolicy = 'lru' | 'fifo' | 'random';
+/** How a full TLB (or a full set) picks the entry to replace: least recently used, oldest, random (a seeded generator, so runs repeat), or round-robin. */
+export type TlbPolicy = CachePolicy;
 /** Every `TlbPolicy`, for validation and for boards that name one. */
-export const TLB_POLICIES: readonly TlbPolicy[] = ['lru', 'fifo', 'random'];
+export const TLB_POLICIES: readonly TlbPolicy[] = CACHE_POLICIES;
 /** The default: 32 entries, as on the MSM8x60 board. */
 export const TLB_DEFAULT_ENTRIES = 32;
 /** Largest TLB we model; keeps the hash table and the tag packing small. */
@@ -56,7 +68,7 @@ const VA_LIMIT = 2 ** 32;
 /** Every `PERM_*` bit. */
 const PERM_MASK = 15;
 /** The keys `TlbOptions` has. */
-const OPTION_KEYS: readonly string[] = ['entries', 'policy'];
+const OPTION_KEYS: readonly string[] = ['entries', 'policy', 'ways', 'seed'];
 
 /*
  * Input checks (docs/rules.md#validation) on the hot paths cost a compare or
@@ -140,12 +152,16 @@ function checkRange(where: string, va: unknown, len: unknown): void {
 }
 const isRange = (va: number, len: number): boolean => isU32(va) && typeof len === 'number' && len >= 1 && len <= VA_LIMIT - va && Number.isInteger(len);
 
-/** Capacity and replacement policy of a TLB. */
+/** Capacity, associativity and replacement policy of a TLB. */
 export interface TlbOptions {
   /** Capacity in entries (default 32). */
   readonly entries?: number;
-  /** Replacement policy (default `'lru'`). `'random'` uses a fixed-seed generator, so runs repeat. */
+  /** Replacement policy (default `'lru'`). `'random'` uses a seeded generator, so runs repeat. */
   readonly policy?: TlbPolicy;
+  /** Ways per set: 0 (default) or `entries` is fully associative; else `entries / ways` sets, a power of two. */
+  readonly ways?: number;
+  /** Seed of the `random` policy's xorshift32 generator (default 0: its fixed start state). */
+  readonly seed?: number;
 }
 
 /** Permission bits an entry carries, so a hit needs no walk. */
@@ -157,12 +173,19 @@ export const PERM_EXECUTE = 4;
 /** TLB entry permission: unprivileged (user) accesses allowed. */
 export const PERM_USER = 8;
 
-/** A TLB's counters as plain data: capacity, valid entries, hits, misses, evictions, invalidations. */
+/** A TLB's counters as plain data: capacity, geometry, valid entries, lookups (= hits + misses), evictions, invalidations. */
 export interface TlbStats {
   readonly capacity: number;
   readonly policy: TlbPolicy;
+  /** Ways per set (`capacity` when fully associative) and sets (`capacity / ways`). */
+  readonly ways: number;
+  readonly sets: number;
   /** Entries currently valid. */
   readonly entries: number;
+  /** Entries currently locked (lockdown): never evicted, still invalidated. */
+  readonly locked: number;
+  /** Lookups counted: every one is a hit or a miss. */
+  readonly lookups: number;
   readonly hits: number;
   readonly misses: number;
   /** Table walks (one per miss of a device access or translation). */
@@ -186,9 +209,12 @@ export interface TlbEntry {
   readonly size: number;
   readonly pa: number;
   readonly perm: number;
+  /** Present (true) only on a locked entry. */
+  readonly locked?: true;
 }
 
 const FREE = -1;
+const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 /** What a lookup was last given as `sizesLog2` before any (a list no caller holds). */
 const NO_SIZES: readonly number[] = Object.freeze([]);
 
@@ -206,17 +232,25 @@ function checkFill(bank: unknown, contextId: unknown, va: unknown, log2Size: unk
 }
 
 /**
- * A finite translation look-aside buffer shared by all context banks of an
- * SMMU, and by the CPU (docs/hardware.md#translation-caches). Each entry is
- * tagged by bank and context id and holds one leaf of whatever size the walk
- * found, which is what makes large pages cut misses. CPU kernel mappings are
- * global entries (`TLB_GLOBAL`) that match any context id of their bank.
+ * A finite translation look-aside buffer: an SMMU's main TLB shared by all
+ * its context banks, a bank's micro-TLB, or the CPU's TLB
+ * (docs/hardware.md#translation-caches). Fully or set associative; each
+ * entry is tagged by bank and context id and holds one leaf of whatever size
+ * the walk found, which is what makes large pages cut misses. CPU kernel
+ * mappings are global entries (`TLB_GLOBAL`) that match any context id of
+ * their bank. Entries may be locked (lockdown): never evicted, still removed
+ * by invalidation.
  */
 export class Tlb {
   readonly capacity: number;
   readonly policy: TlbPolicy;
+  /** Ways per set (`capacity` when fully associative). */
+  readonly ways: number;
+  /** Sets (`capacity / ways`, a power of two). */
+  readonly sets: number;
 
   // Counters are public fields so that the DMA stream loop can bump them without calls.
+  lookups = 0;
   hits = 0;
   misses = 0;
   walks = 0;
@@ -241,20 +275,16 @@ export class Tlb {
   private readonly levels: Uint8Array;
   /** Global entries held: while 0, lookups and invalidations skip the global probes. */
   private globals = 0;
-  /** Recency list: head is the most recently used (or inserted, for FIFO), tail the victim. */
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private head = FREE;
-  private tail = FREE;
-  private readonly freeSlots: Int32Array;
-  private freeCount: number;
+  /** Sets, recency, free ways and locks. */
+  private readonly place: Replacement;
+  /** `sets - 1`: an entry of size 2^k lives in set `(va >>> k) & setMask`. */
+  private readonly setMask: number;
   private readonly hash: Int32Array;
   private readonly hashMask: number;
   private readonly hashShift: number;
   private last = FREE;
   /** `policy === 'lru'`, as a field for the hot path. */
   private readonly lru: boolean;
-  private rng = 0x2545f491;
   /** The last `sizesLog2` a lookup checked, and its length then: the same list again (the usual case) is not checked again unless it grew. */
   private sizesSeen: readonly number[] = NO_SIZES;
   private sizesSeenLength = 0;
@@ -276,9 +306,9 @@ export class Tlb {
     }
     const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
     if (unknown.length > 0) {
-      throw new VcmError('EINVAL', `${where}: tlb options has unknown key ${JSON.stringify(unknown[0])}; the keys are entries and policy`, {
+      throw new VcmError('EINVAL', `${where}: tlb options has unknown key ${JSON.stringify(unknown[0])}; the keys are entries, policy, ways and seed`, {
         param: `tlb.${unknown[0]}`,
-        expected: 'entries, policy',
+        expected: OPTION_KEYS.join(', '),
       });
     }
     this.capacity = options.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', options.entries, TLB_MAX_ENTRIES);
@@ -286,8 +316,21 @@ export class Tlb {
       throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
     }
     this.policy = options.policy === undefined ? 'lru' : checkOneOf(where, 'tlb.policy', options.policy, TLB_POLICIES);
+    const ways = options.ways === undefined ? 0 : checkUint(where, 'tlb.ways', options.ways, this.capacity);
+    if (ways !== 0 && (this.capacity % ways !== 0 || !isPowerOfTwo(this.capacity / ways))) {
+      throw new VcmError('EINVAL', `${where}: tlb.ways must divide tlb.entries (${this.capacity}) into a power-of-two number of sets, or be 0 for fully associative, got ${ways}`, {
+        param: 'tlb.ways',
+        value: ways,
+        expected: `0, or a divisor of ${this.capacity} giving a power-of-two set count`,
+      });
+    }
+    const seed = options.seed === undefined ? 0 : checkUint(where, 'tlb.seed', options.seed, 0xffffffff);
     this.lru = this.policy === 'lru';
     const c = this.capacity;
+    this.place = new Replacement(c, ways, this.policy, seed);
+    this.ways = this.place.ways;
+    this.sets = this.place.sets;
+    this.setMask = this.sets - 1;
     this.tag = new Int32Array(c).fill(FREE);
     this.vpn = new Int32Array(c);
     this.owner = new Int32Array(c).fill(FREE);
@@ -297,11 +340,6 @@ export class Tlb {
     this.perms = new Uint8Array(c);
     this.descriptors = new Uint32Array(c);
     this.levels = new Uint8Array(c);
-    this.prev = new Int32Array(c).fill(FREE);
-    this.next = new Int32Array(c).fill(FREE);
-    this.freeSlots = new Int32Array(c);
-    for (let i = 0; i < c; i++) this.freeSlots[i] = c - 1 - i;
-    this.freeCount = c;
     let bits = 4;
     while (1 << bits < c * 4) bits++;
     this.hash = new Int32Array(1 << bits).fill(FREE);
@@ -311,7 +349,7 @@ export class Tlb {
 
   /** Valid entries now. */
   get count(): number {
-    return this.capacity - this.freeCount;
+    return this.place.used;
   }
 
   private slotOf(tag: number, vpn: number): number {
@@ -336,6 +374,7 @@ export class Tlb {
     if (!(isBank(bank) && isContextId(contextId) && isU32(va)) || sizesLog2 !== this.sizesSeen || sizesLog2.length !== this.sizesSeenLength) {
       this.checkLookup(bank, contextId, va, sizesLog2);
     }
+    this.lookups++;
     const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     // Last-hit fast path: a stream stays in one entry for many accesses. Still a hit.
     const l = this.last;
@@ -346,7 +385,7 @@ export class Tlb {
         const off = va - this.vaBase[l]!;
         if (off >= 0 && off < this.size[l]!) {
           this.hits++;
-          if (this.lru && this.head !== l) this.toFront(l);
+          if (this.lru) this.place.touch(l);
           return l;
         }
       }
@@ -357,7 +396,7 @@ export class Tlb {
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) {
         this.hits++;
-        if (this.lru && this.head !== s) this.toFront(s);
+        if (this.lru) this.place.touch(s);
         this.last = s;
         return s;
       }
@@ -388,9 +427,97 @@ export class Tlb {
 
   private hit(s: number): number {
     this.hits++;
-    if (this.lru && this.head !== s) this.toFront(s);
+    if (this.lru) this.place.touch(s);
     this.last = s;
     return s;
+  }
+
+  /**
+   * The entry covering `va` for (bank, context id), as `lookup` finds it,
+   * or -1 — without counting a lookup or changing recency: what a prefetch
+   * asks before it walks, and what tests ask of a cache's contents.
+   */
+  peek(bank: number, contextId: number, va: number, sizesLog2: readonly number[]): number {
+    if (!(isBank(bank) && isContextId(contextId) && isU32(va)) || sizesLog2 !== this.sizesSeen || sizesLog2.length !== this.sizesSeenLength) {
+      this.checkLookup(bank, contextId, va, sizesLog2);
+    }
+    const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
+    for (let pass = 0; pass < 2; pass++) {
+      const base = pass === 0 ? tagBase : tagBase | (CTX_MASK << 5);
+      if (pass === 1 && (this.globals === 0 || (contextId & CTX_MASK) === CTX_MASK)) break;
+      for (let i = 0; i < sizesLog2.length; i++) {
+        const lg = sizesLog2[i]!;
+        const s = this.slotOf(base | lg, (va >>> lg) << (lg - 12));
+        if (s !== FREE) return s;
+      }
+    }
+    return FREE;
+  }
+
+  /**
+   * Lock entry `slot` (TLB lockdown, docs/hardware.md#translation-caches):
+   * it is never evicted, but invalidation still removes it. `EBUSY` when
+   * it is the last unlocked way of its set (a set must keep one to replace).
+   */
+  lock(slot: number): void {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.lock', slot);
+    if (!this.place.canLock(slot)) {
+      throw new VcmError('EBUSY', `tlb.lock: slot ${slot} is the last unlocked way of its set (${this.ways} ways); a set keeps one way it can replace`, {
+        slot,
+        ways: this.ways,
+      });
+    }
+    this.place.lock(slot);
+  }
+
+  /** Unlock entry `slot`; it may be evicted again. Unlocking an unlocked entry changes nothing. */
+  unlock(slot: number): void {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.unlock', slot);
+    this.place.unlock(slot);
+  }
+
+  /** Is entry `slot` locked? */
+  isLocked(slot: number): boolean {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.isLocked', slot);
+    return this.place.locked[slot] === 1;
+  }
+
+  /** Locked entries tagged (bank, context id). */
+  countLocked(bank: number, contextId: number): number {
+    if (!(isBank(bank) && isContextId(contextId))) {
+      checkBank('tlb.countLocked', bank);
+      checkContextId('tlb.countLocked', contextId);
+    }
+    if (this.place.lockedCount === 0) return 0;
+    const ownerKey = (bank << 9) | (contextId & CTX_MASK);
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) if (this.owner[s] === ownerKey && this.place.locked[s] === 1) n++;
+    return n;
+  }
+
+  /** Unlock every entry tagged (bank, context id); returns how many were locked. */
+  unlockContext(bank: number, contextId: number): number {
+    if (!(isBank(bank) && isContextId(contextId))) {
+      checkBank('tlb.unlockContext', bank);
+      checkContextId('tlb.unlockContext', contextId);
+    }
+    if (this.place.lockedCount === 0) return 0;
+    const ownerKey = (bank << 9) | (contextId & CTX_MASK);
+    let n = 0;
+    for (let s = 0; s < this.capacity; s++) {
+      if (this.owner[s] === ownerKey && this.place.locked[s] === 1) {
+        this.place.unlock(s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The bank and context id (`TLB_GLOBAL` for a global entry) entry `slot` is tagged with. */
+  ownerOf(slot: number): { readonly bank: number; readonly contextId: number } {
+    if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.ownerOf', slot);
+    const ctx = this.owner[slot]! & CTX_MASK;
+    return { bank: this.owner[slot]! >>> 9, contextId: ctx === CTX_MASK ? TLB_GLOBAL : ctx };
   }
 
   /** Does entry `slot` still cover `va` for this owner (its own or a global entry)? (The stream loop's check, no counting.) */
@@ -498,11 +625,14 @@ export class Tlb {
     const vpn = (va >>> log2Size) << (log2Size - 12);
     const existing = this.slotOf(tag, vpn);
     if (existing !== FREE) this.remove(existing);
-    if (this.freeCount === 0) {
-      this.remove(this.victim());
+    // The entry's set: the address bits above its own size, so every address inside it finds it.
+    const set = (va >>> log2Size) & this.setMask;
+    let s = this.place.take(set);
+    if (s === FREE) {
+      this.remove(this.place.victim(set));
       this.evictions++;
+      s = this.place.take(set);
     }
-    const s = this.freeSlots[--this.freeCount]!;
     this.tag[s] = tag;
     this.vpn[s] = vpn;
     this.owner[s] = (bank << 9) | ctx;
@@ -517,49 +647,12 @@ export class Tlb {
     let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
     while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
     this.hash[i] = s;
-    this.linkFront(s);
     this.fills++;
     this.last = s;
     return s;
   }
 
-  private victim(): number {
-    if (this.policy !== 'random') return this.tail;
-    // xorshift32 with a fixed seed: a repeatable "random" policy.
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x;
-    // Every slot is valid when a victim is needed.
-    return (x >>> 0) % this.capacity;
-  }
-
-  private linkFront(s: number): void {
-    this.prev[s] = FREE;
-    this.next[s] = this.head;
-    if (this.head !== FREE) this.prev[this.head] = s;
-    this.head = s;
-    if (this.tail === FREE) this.tail = s;
-  }
-
-  private unlink(s: number): void {
-    const p = this.prev[s]!;
-    const n = this.next[s]!;
-    if (p !== FREE) this.next[p] = n;
-    else this.head = n;
-    if (n !== FREE) this.prev[n] = p;
-    else this.tail = p;
-    this.prev[s] = FREE;
-    this.next[s] = FREE;
-  }
-
-  private toFront(s: number): void {
-    this.unlink(s);
-    this.linkFront(s);
-  }
-
-  /** Drop a valid slot: recency list, hash (backward-shift deletion), free stack. */
+  /** Drop a valid slot: hash (backward-shift deletion), then its place (recency list, lock, free ways). */
   private remove(s: number): void {
     const hash = this.hash;
     const mask = this.hashMask;
@@ -580,13 +673,12 @@ export class Tlb {
       }
     }
     hash[i] = FREE;
-    this.unlink(s);
+    this.place.release(s);
     if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
     this.tag[s] = FREE;
     this.owner[s] = FREE;
     // A free slot covers nothing: `pa` on it fails its range test.
     this.size[s] = 0;
-    this.freeSlots[this.freeCount++] = s;
     if (this.last === s) this.last = FREE;
   }
 
@@ -608,7 +700,7 @@ export class Tlb {
       checkSizes(where, sizesLog2);
     }
     this.invalidationOps++;
-    if (this.freeCount === this.capacity) return 0;
+    if (this.place.used === 0) return 0;
     const end = va + len;
     const ctx = contextId & CTX_MASK;
     const withGlobals = this.globals !== 0 && ctx !== CTX_MASK;
@@ -664,7 +756,7 @@ export class Tlb {
       checkRange('tlb.invalidateRangeAllContexts', va, len);
     }
     this.invalidationOps++;
-    if (this.freeCount === this.capacity) return 0;
+    if (this.place.used === 0) return 0;
     const end = va + len;
     let removed = 0;
     for (let s = 0; s < this.capacity; s++) {
@@ -734,7 +826,11 @@ export class Tlb {
     return {
       capacity: this.capacity,
       policy: this.policy,
+      ways: this.ways,
+      sets: this.sets,
       entries: this.count,
+      locked: this.place.lockedCount,
+      lookups: this.lookups,
       hits: this.hits,
       misses: this.misses,
       walks: this.walks,
@@ -747,6 +843,7 @@ export class Tlb {
 
   /** Zero the counters only. */
   resetStats(): void {
+    this.lookups = 0;
     this.hits = 0;
     this.misses = 0;
     this.walks = 0;
@@ -760,22 +857,25 @@ export class Tlb {
   reset(): void {
     this.invalidateAll();
     this.resetStats();
-    this.rng = 0x2545f491;
+    this.place.reseed();
   }
 
-  /** Valid entries, most recently used first. */
+  /** Valid entries, set by set, most recently used first within a set (fully associative: most recently used first). */
   entries(): TlbEntry[] {
     const out: TlbEntry[] = [];
-    for (let s = this.head; s !== FREE; s = this.next[s]!) {
-      const ctx = this.owner[s]! & CTX_MASK;
-      out.push({
-        bank: this.owner[s]! >>> 9,
-        contextId: ctx === CTX_MASK ? TLB_GLOBAL : ctx,
-        va: this.vaBase[s]!,
-        size: this.size[s]!,
-        pa: this.paBase[s]!,
-        perm: this.perms[s]!,
-      });
+    for (let set = 0; set < this.sets; set++) {
+      for (const s of this.place.inSet(set)) {
+        const ctx = this.owner[s]! & CTX_MASK;
+        out.push({
+          bank: this.owner[s]! >>> 9,
+          contextId: ctx === CTX_MASK ? TLB_GLOBAL : ctx,
+          va: this.vaBase[s]!,
+          size: this.size[s]!,
+          pa: this.paBase[s]!,
+          perm: this.perms[s]!,
+          ...(this.place.locked[s] === 1 ? { locked: true } : {}),
+        });
+      }
     }
     return out;
   }

@@ -117,11 +117,12 @@ export class TranslationTable {
     const n = this.pendingLength;
     if (n === 0) return;
     for (const bank of this.users) {
-      const tlb = bank.smmu.tlb;
+      // Every cache of the SMMU: its TLBs (micro and main) and its walk cache.
+      const caches = bank.smmu.caches;
       const contextId = bank.contextId;
       // The SMMU's entry sizes: the format's page sizes and any contiguous run its walks produced.
       const sizes = bank.smmu.sizesLog2;
-      for (let i = 0; i < n; i += 2) tlb.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, sizes);
+      for (let i = 0; i < n; i += 2) caches.invalidateRange(bank.index, contextId, p[i]!, p[i + 1]!, sizes);
     }
     this.pendingLength = 0;
   }

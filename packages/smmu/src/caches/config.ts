@@ -70,7 +70,7 @@ export type CacheOverrides = {
   readonly [K in keyof CacheConfig]?: CacheConfig[K] extends object ? Partial<CacheConfig[K]> : CacheConfig[K];
 };
 
-const OFF: CacheGeometry = { enabled: false, entries: 0, ways: 0, policy: 'lru', seed: 1 };
+const OFF: CacheGeometry = { enabled: false, entries: 0, ways: 0, policy: 'lru', seed: 0 };
 const UNTIMED: TimingConfig = { clockMHz: 0, microTlbHit: 0, mainTlbHit: 0, walkCacheHit: 0, memoryAccess: 0, maxWalks: 1, busBytesPerCycle: 0 };
 
 /**
@@ -87,24 +87,24 @@ const UNTIMED: TimingConfig = { clockMHz: 0, microTlbHit: 0, mainTlbHit: 0, walk
 export const SMMU_MODELS: Readonly<Record<SmmuModelName, CacheConfig>> = {
   msm8x60: {
     microTlb: OFF,
-    mainTlb: { enabled: true, entries: 32, ways: 32, policy: 'lru', seed: 1 },
+    mainTlb: { enabled: true, entries: 32, ways: 0, policy: 'lru', seed: 0 },
     walkCache: OFF,
     prefetch: false,
     lockdownEntries: 0,
     timing: UNTIMED,
   },
   'mmu-500': {
-    microTlb: { enabled: true, entries: 32, ways: 32, policy: 'round-robin', seed: 1 },
-    mainTlb: { enabled: true, entries: 512, ways: 4, policy: 'lru', seed: 1 },
-    walkCache: { enabled: true, entries: 128, ways: 4, policy: 'lru', seed: 1 },
+    microTlb: { enabled: true, entries: 32, ways: 0, policy: 'round-robin', seed: 0 },
+    mainTlb: { enabled: true, entries: 512, ways: 4, policy: 'lru', seed: 0 },
+    walkCache: { enabled: true, entries: 128, ways: 4, policy: 'lru', seed: 0 },
     prefetch: false,
     lockdownEntries: 0,
     timing: { clockMHz: 500, microTlbHit: 1, mainTlbHit: 2, walkCacheHit: 2, memoryAccess: 100, maxWalks: 8, busBytesPerCycle: 16 },
   },
   'mmu-600': {
-    microTlb: { enabled: true, entries: 32, ways: 32, policy: 'round-robin', seed: 1 },
-    mainTlb: { enabled: true, entries: 2048, ways: 4, policy: 'lru', seed: 1 },
-    walkCache: { enabled: true, entries: 256, ways: 4, policy: 'lru', seed: 1 },
+    microTlb: { enabled: true, entries: 32, ways: 0, policy: 'round-robin', seed: 0 },
+    mainTlb: { enabled: true, entries: 2048, ways: 4, policy: 'lru', seed: 0 },
+    walkCache: { enabled: true, entries: 256, ways: 4, policy: 'lru', seed: 0 },
     prefetch: true,
     lockdownEntries: 0,
     timing: { clockMHz: 800, microTlbHit: 1, mainTlbHit: 3, walkCacheHit: 3, memoryAccess: 120, maxWalks: 64, busBytesPerCycle: 32 },

@@ -1,0 +1,204 @@
+/**
+ * Where an entry of a set-associative cache may live, and which one a full
+ * set gives up (docs/hardware.md#translation-caches): `sets × ways` slots,
+ * slot `set * ways + way`; per set a recency list (LRU moves a hit to the
+ * front, FIFO only inserts there), a round-robin pointer, a stack of free
+ * ways; a seeded xorshift32 for `random`, so runs repeat. Locked slots
+ * (TLB lockdown) are never chosen as victims. Fully associative is one set.
+ *
+ * Typed arrays only, nothing allocated per operation
+ * (docs/rules.md#numbers-and-addresses). The owner (the TLB, the walk cache)
+ * keeps the tags and the lookup structure; this keeps placement.
+ */
+import type { CachePolicy } from './config.js';
+
+/** No slot / end of a list. */
+export const NONE = -1;
+/** The xorshift32 state when the seed is 0 (xorshift32 never leaves 0). */
+const DEFAULT_RNG = 0x2545f491;
+
+/** Placement and replacement of one cache: sets, ways, recency, free ways, locks. */
+export class Replacement {
+  readonly sets: number;
+  readonly ways: number;
+  readonly capacity: number;
+  readonly policy: CachePolicy;
+  /** `policy === 'lru'`: a hit moves its slot to the front of its set. */
+  readonly lru: boolean;
+  /** Slots in use. */
+  used = 0;
+  /** Slots locked (lockdown). */
+  lockedCount = 0;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  /** Per set, its free ways as a stack in `free[set * ways …]`; `freeCount[set]` of them. */
+  private readonly free: Int32Array;
+  private readonly freeCount: Int32Array;
+  /** 1 for a locked slot. */
+  readonly locked: Uint8Array;
+  /** Locked slots per set: a set keeps at least one unlocked way. */
+  private readonly lockedInSet: Int32Array;
+  private readonly rr: Int32Array;
+  private readonly seed: number;
+  private rng: number;
+
+  /** `ways` 0 or `capacity`: fully associative. The caller has checked that `capacity / ways` is a power of two. */
+  constructor(capacity: number, ways: number, policy: CachePolicy, seed: number) {
+    const w = ways === 0 || ways >= capacity ? capacity : ways;
+    this.capacity = capacity;
+    this.ways = w;
+    this.sets = capacity / w;
+    this.policy = policy;
+    this.lru = policy === 'lru';
+    this.prev = new Int32Array(capacity).fill(NONE);
+    this.next = new Int32Array(capacity).fill(NONE);
+    this.head = new Int32Array(this.sets).fill(NONE);
+    this.tail = new Int32Array(this.sets).fill(NONE);
+    this.free = new Int32Array(capacity);
+    this.freeCount = new Int32Array(this.sets);
+    this.locked = new Uint8Array(capacity);
+    this.lockedInSet = new Int32Array(this.sets);
+    this.rr = new Int32Array(this.sets);
+    this.seed = seed >>> 0 === 0 ? DEFAULT_RNG : seed >>> 0;
+    this.rng = this.seed;
+    this.clear();
+  }
+
+  /** Every slot free, every counter of placement (round-robin pointers, generator) back to the start. */
+  clear(): void {
+    const w = this.ways;
+    for (let set = 0; set < this.sets; set++) {
+      // Popped lowest first: slot set * ways is used first.
+      for (let i = 0; i < w; i++) this.free[set * w + i] = set * w + w - 1 - i;
+      this.freeCount[set] = w;
+      this.head[set] = NONE;
+      this.tail[set] = NONE;
+      this.rr[set] = 0;
+      this.lockedInSet[set] = 0;
+    }
+    this.prev.fill(NONE);
+    this.next.fill(NONE);
+    this.locked.fill(0);
+    this.used = 0;
+    this.lockedCount = 0;
+    this.rng = this.seed;
+  }
+
+  /** The generator back to its seed (a study that starts cold repeats its random choices). */
+  reseed(): void {
+    this.rng = this.seed;
+    this.rr.fill(0);
+  }
+
+  /** A free way of `set`, taken and put at the front of the set's recency list, or NONE when the set is full. */
+  take(set: number): number {
+    const n = this.freeCount[set]!;
+    if (n === 0) return NONE;
+    this.freeCount[set] = n - 1;
+    const s = this.free[set * this.ways + n - 1]!;
+    this.linkFront(set, s);
+    this.used++;
+    return s;
+  }
+
+  /** The slot a full `set` gives up by policy, never a locked one (the set always keeps one unlocked way). */
+  victim(set: number): number {
+    const w = this.ways;
+    const first = set * w;
+    switch (this.policy) {
+      case 'random': {
+        // xorshift32: a repeatable "random" policy.
+        let x = this.rng;
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        this.rng = x;
+        let way = (x >>> 0) % w;
+        while (this.locked[first + way] === 1) way = way + 1 === w ? 0 : way + 1;
+        return first + way;
+      }
+      case 'round-robin': {
+        let way = this.rr[set]!;
+        while (this.locked[first + way] === 1) way = way + 1 === w ? 0 : way + 1;
+        this.rr[set] = way + 1 === w ? 0 : way + 1;
+        return first + way;
+      }
+      default: {
+        // LRU and FIFO: the tail of the recency list (least recent / oldest), skipping locked slots.
+        let s = this.tail[set]!;
+        while (s !== NONE && this.locked[s] === 1) s = this.prev[s]!;
+        return s;
+      }
+    }
+  }
+
+  /** A hit: under LRU the slot becomes the most recent of its set. */
+  touch(s: number): void {
+    const set = (s / this.ways) | 0;
+    if (this.head[set] === s) return;
+    this.unlink(set, s);
+    this.linkFront(set, s);
+  }
+
+  /** Give a slot back (evicted or invalidated): unlinked, unlocked, free. */
+  release(s: number): void {
+    const set = (s / this.ways) | 0;
+    this.unlink(set, s);
+    if (this.locked[s] === 1) {
+      this.locked[s] = 0;
+      this.lockedInSet[set]!--;
+      this.lockedCount--;
+    }
+    const n = this.freeCount[set]!;
+    this.free[set * this.ways + n] = s;
+    this.freeCount[set] = n + 1;
+    this.used--;
+  }
+
+  /** Can `s` be locked without leaving its set with no way to replace? */
+  canLock(s: number): boolean {
+    const set = (s / this.ways) | 0;
+    return this.locked[s] === 1 || this.lockedInSet[set]! + 1 < this.ways;
+  }
+
+  lock(s: number): void {
+    if (this.locked[s] === 1) return;
+    this.locked[s] = 1;
+    this.lockedInSet[((s / this.ways) | 0)]!++;
+    this.lockedCount++;
+  }
+
+  unlock(s: number): void {
+    if (this.locked[s] === 0) return;
+    this.locked[s] = 0;
+    this.lockedInSet[((s / this.ways) | 0)]!--;
+    this.lockedCount--;
+  }
+
+  /** The slots of `set` in use, most recent first. */
+  *inSet(set: number): Generator<number> {
+    for (let s = this.head[set]!; s !== NONE; s = this.next[s]!) yield s;
+  }
+
+  private linkFront(set: number, s: number): void {
+    const h = this.head[set]!;
+    this.prev[s] = NONE;
+    this.next[s] = h;
+    if (h !== NONE) this.prev[h] = s;
+    this.head[set] = s;
+    if (this.tail[set] === NONE) this.tail[set] = s;
+  }
+
+  private unlink(set: number, s: number): void {
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.head[set] = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail[set] = p;
+    this.prev[s] = NONE;
+    this.next[s] = NONE;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * An SMMU's cache hierarchy from what `new Smmu` was given
+ * (docs/hardware.md#translation-caches): a model (`SMMU_MODELS`, default
+ * `msm8x60`), then `tlb` (the main TLB's entries, policy, ways, seed: the
+ * option that predates the hierarchy), then `caches` overrides — the most
+ * specific wins. Every field is checked; a refusal is EINVAL naming the
+ * field (`caches.mainTlb.ways`) and what is allowed, and nothing is built.
+ */
+import { VcmError, checkOneOf, checkUint } from '@vcm/core';
+import { CACHE_POLICIES, SMMU_MODELS, SMMU_MODEL_NAMES } from './config.js';
+import type { CacheConfig, CacheGeometry, SmmuModelName, TimingConfig } from './config.js';
+import type { TlbOptions } from '../tlb.js';
+
+/** The largest cache modelled (the TLB's own limit). */
+const MAX_ENTRIES = 1 << 16;
+/** The largest latency or clock accepted: 2^20 cycles, 2^20 MHz — far beyond any part, small enough to keep sums exact. */
+const MAX_CYCLES = 1 << 20;
+const GEOMETRY_KEYS: readonly (keyof CacheGeometry)[] = ['enabled', 'entries', 'ways', 'policy', 'seed'];
+const TIMING_KEYS: readonly (keyof TimingConfig)[] = ['clockMHz', 'microTlbHit', 'mainTlbHit', 'walkCacheHit', 'memoryAccess', 'maxWalks', 'busBytesPerCycle'];
+const CONFIG_KEYS: readonly (keyof CacheConfig)[] = ['microTlb', 'mainTlb', 'walkCache', 'prefetch', 'lockdownEntries', 'timing'];
+const CACHE_NAMES = ['microTlb', 'mainTlb', 'walkCache'] as const;
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object of another kind' : typeof v;
+}
+
+/** A plain object (a handle or an array passed by mistake is refused, not read as "no overrides"). */
+function checkPlain(where: string, param: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new VcmError('EINVAL', `${where}: ${param} must be a plain object with some of ${keys.join(', ')}, got ${kindOf(value)}`, {
+      param,
+      value: kindOf(value),
+      expected: `{ ${keys.join(', ')} }`,
+    });
+  }
+  const unknown = Object.keys(value as object).find((k) => !keys.includes(k));
+  if (unknown !== undefined) {
+    throw new VcmError('EINVAL', `${where}: ${param} has unknown key ${JSON.stringify(unknown)}; the keys are ${keys.join(', ')}`, {
+      param: `${param}.${unknown}`,
+      expected: keys.join(', '),
+    });
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkBoolean(where: string, param: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new VcmError('EINVAL', `${where}: ${param} must be true or false, got ${kindOf(value)}`, { param, value: kindOf(value), expected: 'boolean' });
+}
+
+function geometry(where: string, param: string, base: CacheGeometry, o: unknown): CacheGeometry {
+  if (o === undefined) return base;
+  const g = checkPlain(where, param, o, GEOMETRY_KEYS);
+  return {
+    enabled: g['enabled'] === undefined ? base.enabled : checkBoolean(where, `${param}.enabled`, g['enabled']),
+    entries: g['entries'] === undefined ? base.entries : checkUint(where, `${param}.entries`, g['entries'], MAX_ENTRIES),
+    ways: g['ways'] === undefined ? base.ways : checkUint(where, `${param}.ways`, g['ways'], MAX_ENTRIES),
+    policy: g['policy'] === undefined ? base.policy : checkOneOf(where, `${param}.policy`, g['policy'], CACHE_POLICIES),
+    seed: g['seed'] === undefined ? base.seed : checkUint(where, `${param}.seed`, g['seed'], 0xffffffff),
+  };
+}
+
+/** An enabled cache: at least one entry, and ways that split it into a power-of-two number of sets. */
+function checkShape(where: string, param: string, g: CacheGeometry): void {
+  if (!g.enabled) return;
+  if (g.entries < 1) {
+    throw new VcmError('EINVAL', `${where}: ${param}.entries must be at least 1 while ${param} is enabled, got 0 (set enabled: false to turn it off)`, {
+      param: `${param}.entries`,
+      value: 0,
+      expected: `1..${MAX_ENTRIES}`,
+    });
+  }
+  const w = g.ways;
+  if (w !== 0 && (w > g.entries || g.entries % w !== 0 || ((g.entries / w) & (g.entries / w - 1)) !== 0)) {
+    throw new VcmError('EINVAL', `${where}: ${param}.ways must be 0 (fully associative) or divide ${param}.entries (${g.entries}) into a power-of-two number of sets, got ${w}`, {
+      param: `${param}.ways`,
+      value: w,
+      expected: `0, or a divisor of ${g.entries} giving a power-of-two set count`,
+    });
+  }
+}
+
+function timing(where: string, base: TimingConfig, o: unknown): TimingConfig {
+  if (o === undefined) return base;
+  const t = checkPlain(where, 'caches.timing', o, TIMING_KEYS);
+  const pick = (k: keyof TimingConfig, min: number): number => {
+    if (t[k] === undefined) return base[k];
+    const v = checkUint(where, `caches.timing.${k}`, t[k], MAX_CYCLES);
+    if (v < min) {
+      throw new VcmError('EINVAL', `${where}: caches.timing.${k} must be at least ${min}, got ${v}`, { param: `caches.timing.${k}`, value: v, expected: `${min}..${MAX_CYCLES}` });
+    }
+    return v;
+  };
+  return {
+    clockMHz: pick('clockMHz', 0),
+    microTlbHit: pick('microTlbHit', 0),
+    mainTlbHit: pick('mainTlbHit', 0),
+    walkCacheHit: pick('walkCacheHit', 0),
+    memoryAccess: pick('memoryAccess', 0),
+    maxWalks: pick('maxWalks', 1),
+    busBytesPerCycle: pick('busBytesPerCycle', 0),
+  };
+}
+
+/**
+ * The hierarchy `new Smmu` builds: `model` (default `msm8x60`), the main TLB
+ * as `tlb` says, then `caches`. `where` names the SMMU in messages.
+ */
+export function resolveCacheConfig(where: string, model: unknown, tlb: TlbOptions | undefined, caches: unknown): CacheConfig {
+  const name: SmmuModelName = model === undefined ? 'msm8x60' : checkOneOf(where, 'model', model, SMMU_MODEL_NAMES);
+  const preset = SMMU_MODELS[name];
+  // `tlb` was checked by the TLB's own constructor rules; here only its fields are carried over.
+  const t = tlb ?? {};
+  const mainTlb: CacheGeometry = {
+    ...preset.mainTlb,
+    ...(t.entries === undefined ? {} : { entries: t.entries }),
+    ...(t.policy === undefined ? {} : { policy: t.policy }),
+    ...(t.ways === undefined ? {} : { ways: t.ways }),
+    ...(t.seed === undefined ? {} : { seed: t.seed }),
+  };
+  const o = caches === undefined ? {} : checkPlain(where, 'caches', caches, CONFIG_KEYS);
+  const config: CacheConfig = {
+    microTlb: geometry(where, 'caches.microTlb', preset.microTlb, o['microTlb']),
+    mainTlb: geometry(where, 'caches.mainTlb', mainTlb, o['mainTlb']),
+    walkCache: geometry(where, 'caches.walkCache', preset.walkCache, o['walkCache']),
+    prefetch: o['prefetch'] === undefined ? preset.prefetch : checkBoolean(where, 'caches.prefetch', o['prefetch']),
+    lockdownEntries: o['lockdownEntries'] === undefined ? preset.lockdownEntries : checkUint(where, 'caches.lockdownEntries', o['lockdownEntries'], MAX_ENTRIES),
+    timing: timing(where, preset.timing, o['timing']),
+  };
+  for (const c of CACHE_NAMES) checkShape(where, `caches.${c}`, config[c]);
+  if (config.lockdownEntries > 0 && !config.mainTlb.enabled) {
+    throw new VcmError('EINVAL', `${where}: caches.lockdownEntries locks main-TLB entries, so it needs caches.mainTlb.enabled; got ${config.lockdownEntries} with the main TLB off`, {
+      param: 'caches.lockdownEntries',
+      value: config.lockdownEntries,
+      expected: '0 while the main TLB is off',
+    });
+  }
+  if (config.mainTlb.enabled && config.lockdownEntries >= config.mainTlb.entries) {
+    throw new VcmError('EINVAL', `${where}: caches.lockdownEntries must be below caches.mainTlb.entries (${config.mainTlb.entries}): the TLB keeps entries it can replace, got ${config.lockdownEntries}`, {
+      param: 'caches.lockdownEntries',
+      value: config.lockdownEntries,
+      expected: `0..${config.mainTlb.entries - 1}`,
+    });
+  }
+  return config;
+}
