@@ -5,7 +5,7 @@
  * The physical side is the test RAM and allocator of src/test-platform.ts
  * (core depends on nothing of ours, so not on @vcm/physalloc).
  */
-import { measureOps, report, type BenchFigure } from '@vcm/bench-kit';
+import { bestTimeMs, measureOps, report, type BenchFigure } from '@vcm/bench-kit';
 import { fileURLToPath } from 'node:url';
 import {
   SZ_16M,
@@ -180,6 +180,43 @@ const figures: BenchFigure[] = [];
     }),
   );
   if (sink === 0) throw new Error('reverse map found nothing');
+}
+
+// ---- scaling: reserve + unreserve with 10^2 … 10^5 live reservations in one VCM ----
+{
+  // One VCM of 2 GiB; N live reservations of 4 KiB … 64 KiB (4 KiB · 2^k,
+  // P(k) ∝ 2^-k, mean about 12 KiB, so 10^5 of them fit), then the cost of a
+  // reserve + unreserve of the same sizes among them. The free-extent tree is
+  // O(log n): the curve may rise by the few extra levels, not with n.
+  const points = [100, 1_000, 10_000, 100_000];
+  const OPS = 4096;
+  const perOp: number[] = [];
+  for (const n of points) {
+    const vcmm = system(new TestAllocator());
+    const vcm = vcmm.create(0, 2 * SZ_1G);
+    const rand = prng(2);
+    const size = (): number => {
+      let k = 0;
+      while (k < 4 && rand() < 0.5) k++;
+      return SZ_4K * 2 ** k;
+    };
+    const live: Reservation[] = [];
+    while (live.length < n) live.push(vcm.reserve(size()));
+    const sizes = Array.from({ length: OPS }, size);
+    const ms = bestTimeMs(() => {
+      for (let i = 0; i < OPS; i++) vcm.reserve(sizes[i] as number).unreserve();
+    }, 15);
+    const ns = Math.round(((ms * 1e6) / OPS) * 10) / 10;
+    perOp.push(ns);
+    figures.push({ name: `scaling-reserve-unreserve-${n}-live-ns-per-op`, value: ns, unit: 'ns/op', note: `one reserve + unreserve (4-64 KiB, natural alignment) in a 2 GiB VCM holding ${n.toLocaleString('en-US')} live reservations` });
+  }
+  figures.push({
+    name: 'scaling-reserve-unreserve-largest-x-smallest',
+    value: Math.round(((perOp.at(-1) as number) / (perOp[0] as number)) * 100) / 100,
+    unit: 'x',
+    goal: { op: '<=', value: 2 },
+    note: 'cost per operation at 10^5 live reservations over the cost at 10^2, measured in the same run',
+  });
 }
 
 report(packageDir, figures);
