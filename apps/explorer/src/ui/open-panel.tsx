@@ -5,11 +5,10 @@
  * with the validator's message and suggestion.
  */
 import { validateBoard } from '@vcm/devtree';
-import { parseScenario } from '@vcm/scenario';
 import { WALKTHROUGHS } from '@vcm/reference/browser';
 import { useState } from 'preact/hooks';
 import type { Source } from '../model/url.js';
-import { SHIPPED_SCENARIOS, openError } from './scenarios.js';
+import { SHIPPED_SCENARIOS, checkScenarioText, openError } from './scenarios.js';
 import type { OpenError } from './scenarios.js';
 
 /** A pasted or dropped text is a board when it is JSON with a top-level `smmus` or `memory` and no scenario sections. */
@@ -41,7 +40,7 @@ export function OpenPanel({ source, onOpen }: { source: Source; onOpen: (s: Sour
       return;
     }
     try {
-      parseScenario(t);
+      checkScenarioText(t);
     } catch (e) {
       setProblem({ what: 'scenario', ...openError(e) });
       return;

@@ -7,7 +7,7 @@
  */
 import { isVcmError } from '@vcm/core';
 import type { Platform } from '@vcm/devtree';
-import { parseScenario, runScenario, runSweep } from '@vcm/scenario';
+import { BOARD_PRESETS, parseScenarioText, runScenario, runSweep, validateScenario } from '@vcm/scenario';
 import type { CheckedScenario } from '@vcm/scenario';
 import { captureState } from '../model/capture.js';
 import type { RecordedStep } from '../model/session.js';
@@ -15,6 +15,10 @@ import type { Source } from '../model/url.js';
 import type { Session } from './session.js';
 
 const files = import.meta.glob('../../../../examples/scenarios/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const boardFiles = import.meta.glob('../../../../examples/boards/*.json', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
+/** The shipped board files by file name (`imx8qm-like.json`). */
+export const SHIPPED_BOARDS: ReadonlyMap<string, string> = new Map(Object.entries(boardFiles).map(([path, text]) => [path.replace(/^.*\//, ''), text]));
 
 /** The shipped scenarios by name (the file name without `.yaml`). */
 export const SHIPPED_SCENARIOS: ReadonlyMap<string, string> = new Map(Object.entries(files).map(([path, text]) => [path.replace(/^.*\//, '').replace(/\.yaml$/, ''), text]));
@@ -33,6 +37,24 @@ export function openError(e: unknown): OpenError {
   return { path: '(file)', message: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * Parse and check a scenario's text. A `board` naming a file (not a preset)
+ * is taken from the shipped board files by its file name, as `vcm-ref run`
+ * reads it next to the scenario; any other file name is the validator's
+ * error at `board`.
+ */
+export function checkScenarioText(text: string): CheckedScenario {
+  const value = parseScenarioText(text);
+  if (typeof value === 'object' && value !== null) {
+    const board = (value as Record<string, unknown>)['board'];
+    if (typeof board === 'string' && !(BOARD_PRESETS as readonly string[]).includes(board)) {
+      const file = SHIPPED_BOARDS.get(board.replace(/^.*[/\\]/, ''));
+      if (file !== undefined) (value as Record<string, unknown>)['board'] = JSON.parse(file) as unknown;
+    }
+  }
+  return validateScenario(value);
+}
+
 function setUpPlatform(checked: CheckedScenario): Platform | undefined {
   let platform: Platform | undefined;
   runScenario(checked, { traffic: false, onSetUp: (s) => void (platform = s.platform) });
@@ -44,7 +66,7 @@ export function scenarioSession(source: Exclude<Source, { kind: 'walkthrough' }>
   if (text === undefined) return { error: { path: 'scenario', message: `no shipped scenario "${source.kind === 'scenario' ? source.name : ''}"; allowed: ${[...SHIPPED_SCENARIOS.keys()].join(', ')}` } };
   let checked: CheckedScenario;
   try {
-    checked = parseScenario(text);
+    checked = checkScenarioText(text);
   } catch (e) {
     return { error: openError(e) };
   }
