@@ -101,6 +101,12 @@ export class WalkCache {
   probe(bank: number, contextId: number, va: number, from: WalkPath): number {
     const owner = (bank << 9) | contextId;
     const spans = this.spans;
+    if (spans.length === 0) {
+      // Nothing held yet: one lookup, a miss.
+      this.lookups++;
+      this.misses++;
+      return 1;
+    }
     let probes = 0;
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i]!;
