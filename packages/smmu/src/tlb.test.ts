@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isVcmError } from '@vcm/core';
+import { codeOf } from '@vcm/test-kit';
 import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb, type TlbPolicy } from './tlb.js';
 
 const SIZES = [12, 16, 20, 24];
@@ -444,4 +445,92 @@ describe('Tlb', () => {
       );
     });
   }
+});
+
+describe('Tlb, set associative (docs/hardware.md#translation-caches)', () => {
+  /** One reference list per set: an entry of size 2^k lives in set (va >>> k) mod sets, and each set replaces by its own policy. */
+  class ModelSets {
+    readonly sets: ModelTlb[];
+    constructor(
+      readonly ways: number,
+      readonly count: number,
+      policy: TlbPolicy,
+    ) {
+      this.sets = Array.from({ length: count }, () => new ModelTlb(ways, policy));
+    }
+    setOf(va: number, lg: number): ModelTlb {
+      return this.sets[(va >>> lg) % this.count]!;
+    }
+    lookup(bank: number, ctx: number, va: number): ModelEntry | undefined {
+      for (const lg of SIZES) {
+        const set = this.setOf(va, lg);
+        const e = set.list.find((x) => x.bank === bank && (x.ctx === ctx || x.ctx === -1) && x.size === 2 ** lg && va >= x.va && va < x.va + x.size);
+        if (e) return set.lookup(bank, ctx, va);
+      }
+      return undefined;
+    }
+  }
+
+  for (const policy of ['lru', 'fifo'] as const) {
+    it(`agrees with one reference list per set under random fills, lookups and invalidations (${policy})`, () => {
+      fc.assert(
+        fc.property(fc.constantFrom(1, 2, 4), fc.constantFrom(1, 2, 8), fc.array(op, { minLength: 20, maxLength: 200 }), (ways, sets, ops) => {
+          const tlb = new Tlb({ entries: ways * sets, ways, policy });
+          const model = new ModelSets(ways, sets, policy);
+          let hits = 0;
+          let misses = 0;
+          for (const o of ops) {
+            if (o.kind === 'fill') {
+              const size = 2 ** o.lg;
+              const base = o.va - (o.va % size);
+              tlb.invalidateRangeAllContexts(o.bank, base, size);
+              for (const s of model.sets) s.invalidateRangeAllContexts(o.bank, base, size);
+              tlb.fill(o.bank, o.ctx, o.va, o.lg, base + 0x1_0000_0000, PERM_READ);
+              model.setOf(o.va, o.lg).fill(o.bank, o.ctx, o.va, o.lg, base + 0x1_0000_0000);
+            } else if (o.kind === 'lookup') {
+              const s = tlb.lookup(o.bank, o.ctx, o.va, SIZES);
+              const m = model.lookup(o.bank, o.ctx, o.va);
+              if (m) hits++;
+              else misses++;
+              expect(s === -1).toBe(m === undefined);
+              if (m) expect(tlb.pa(s, o.va)).toBe(m.pa + (o.va - m.va));
+            } else if (o.kind === 'inval') {
+              tlb.invalidateRange(o.bank, o.ctx, o.va, o.len, SIZES);
+              for (const s of model.sets) s.invalidateRange(o.bank, o.ctx, o.va, o.len);
+            } else if (o.kind === 'invalAll') {
+              tlb.invalidateRangeAllContexts(o.bank, o.va, o.len);
+              for (const s of model.sets) s.invalidateRangeAllContexts(o.bank, o.va, o.len);
+            } else {
+              tlb.invalidateContext(o.bank, o.ctx);
+              for (const s of model.sets) s.invalidateContext(o.bank, o.ctx);
+            }
+            expect(tlb.entries().map((e) => [e.bank, e.contextId, e.va, e.size])).toEqual(model.sets.flatMap((s) => s.list.map((e) => [e.bank, e.ctx, e.va, e.size])));
+          }
+          expect(tlb.stats()).toMatchObject({ hits, misses, lookups: hits + misses, evictions: model.sets.reduce((n, s) => n + s.evictions, 0) });
+        }),
+        { numRuns: 150 },
+      );
+    });
+  }
+
+  it('a locked entry is never the victim; the last unlocked way of a set cannot be locked (EBUSY)', () => {
+    const tlb = new Tlb({ entries: 4, ways: 2, policy: 'round-robin' });
+    // Set 0 holds pages whose 4 KiB page number is even.
+    const a = tlb.fill(0, 1, 0x0000, 12, 0x1_0000_0000, PERM_READ);
+    tlb.lock(a);
+    const b = tlb.fill(0, 1, 0x2000, 12, 0x1_0000_2000, PERM_READ);
+    expect(codeOf(() => tlb.lock(b))).toBe('EBUSY');
+    for (let i = 2; i < 20; i++) tlb.fill(0, 1, i * 0x2000, 12, 0x1_0000_0000 + i * 0x2000, PERM_READ);
+    expect(tlb.lookup(0, 1, 0x0010, SIZES)).toBe(a);
+    expect(tlb.stats()).toMatchObject({ locked: 1, ways: 2, sets: 2 });
+    expect(tlb.invalidateContext(0, 1)).toBe(2);
+    expect(tlb.stats().locked).toBe(0);
+  });
+
+  it('refuses ways that do not split the entries into a power-of-two number of sets', () => {
+    expect(codeOf(() => new Tlb({ entries: 12, ways: 4 }))).toBe('EINVAL');
+    expect(codeOf(() => new Tlb({ entries: 8, ways: 3 }))).toBe('EINVAL');
+    expect(codeOf(() => new Tlb({ entries: 8, ways: 16 }))).toBe('EINVAL');
+    expect(new Tlb({ entries: 8, ways: 8 }).stats()).toMatchObject({ ways: 8, sets: 1 });
+  });
 });
