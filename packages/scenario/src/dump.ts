@@ -173,8 +173,8 @@ export function setUpScenario(checked: CheckedScenario): ScenarioSetUp {
 }
 
 /** A board's platform as `buildPlatform` makes it: no space, no mapping (the CPU's kernel tables only). */
-export function setUpBoard(description: unknown): ScenarioSetUp {
-  return { platform: buildPlatform(description as Parameters<typeof buildPlatform>[0]), spaces: [] };
+export function setUpBoard(description: Parameters<typeof buildPlatform>[0]): ScenarioSetUp {
+  return { platform: buildPlatform(description), spaces: [] };
 }
 
 function unknownDevice(platform: Platform, name: unknown): VcmError {

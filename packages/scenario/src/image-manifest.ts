@@ -74,7 +74,13 @@ export function manifestJson(manifest: PageTableManifest): string {
 }
 
 function bad(path: string, value: unknown, allowed: string): VcmError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'missing' : typeof value === 'object' ? (value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object') : String(value);
+  let shown: string;
+  if (typeof value === 'string') shown = JSON.stringify(value);
+  else if (value === undefined) shown = 'missing';
+  else if (value === null) shown = 'null';
+  else if (Array.isArray(value)) shown = 'an array';
+  else if (typeof value === 'object') shown = 'an object';
+  else shown = String(value);
   return new VcmError('EINVAL', `${MANIFEST_FILE}: ${path}: ${shown} (allowed: ${allowed})`, { path, allowed });
 }
 
