@@ -1,12 +1,46 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
+import { deriveBytes, fillBytes, fillInto, fnv1a, frameSeed } from './data.js';
+import { xorshift32 } from './patterns.js';
 
 describe('data traffic bytes', () => {
   it('fnv1a: the published FNV-1a 32-bit values', () => {
     expect(fnv1a(new Uint8Array(0))).toBe(0x811c9dc5);
     expect(fnv1a(new TextEncoder().encode('a'))).toBe(0xe40c292c);
     expect(fnv1a(new TextEncoder().encode('foobar'))).toBe(0xbf9cf968);
+  });
+
+  it('fnv1a: word-at-a-time equals the byte-at-a-time definition at every offset and length', () => {
+    const reference = (b: Uint8Array): number => {
+      let h = 0x811c9dc5;
+      for (const x of b) h = Math.imul(h ^ x, 0x01000193);
+      return h >>> 0;
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(7), (bytes, cut) => {
+        const view = bytes.subarray(Math.min(cut, bytes.length));
+        expect(fnv1a(view)).toBe(reference(view));
+      }),
+    );
+  });
+
+  it('fillBytes: the words of xorshift32(seed)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.nat(100), (seed, words) => {
+        const b = fillBytes(words * 4, seed);
+        const next = xorshift32(seed);
+        const view = new DataView(b.buffer);
+        for (let k = 0; k < words; k++) expect(view.getUint32(k * 4, true)).toBe(next());
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('fillInto rewrites every byte of a used buffer, also at an odd offset, as fillBytes makes them', () => {
+    const backing = new Uint8Array(23).fill(0xee);
+    expect(fillInto(backing.subarray(1, 23), 9)).toEqual(fillBytes(22, 9));
+    expect(backing[0]).toBe(0xee);
+    expect(fillInto(new Uint8Array(10).fill(0xff), 3)).toEqual(fillBytes(10, 3));
   });
 
   it('fillBytes: xorshift32 words from the seed, little-endian; a short tail stays 0', () => {

@@ -8,7 +8,7 @@ export type { CheckedScenario, SweepPoint } from './validate.js';
 export type { BufferPlan } from './rules.js';
 export { runScenario, runSweep, runSweepPoint, sweepReport, framesOf } from './runner.js';
 export { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
-export type { Counters, PlacedReservation, Progress, RunOptions, ScenarioReport, ScenarioSetUp, SweepReport, SweepRow } from './runner.js';
+export type { Counters, CountersOut, PlacedReservation, Progress, RunOptions, ScenarioReport, ScenarioSetUp, SweepReport, SweepRow } from './runner.js';
 export { forEachRun, patternOf, xorshift32 } from './patterns.js';
 export type { Run } from './patterns.js';
 export { scenarioSchema, SCENARIO_SCHEMA_ID } from './schema.js';

@@ -38,7 +38,7 @@ import type { Platform } from '@vcm/devtree';
 import type { SmmuContext } from '@vcm/smmu';
 import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
 import { scenarioError } from './issues.js';
-import { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
+import { deriveBytes, fillInto, fnv1a, frameSeed } from './data.js';
 import { forEachRun, patternOf } from './patterns.js';
 import { boardDevices, spaceDevices, spaceFor } from './rules.js';
 import type { BufferPlan } from './rules.js';
@@ -52,6 +52,18 @@ export interface Counters {
   misses: number;
   walks: number;
   faults: number;
+  /** Cycles its streams took on timed SMMUs (0 where the translation caches are untimed). */
+  cycles: number;
+  /** Cycles of those its data port waited for translations. */
+  stallCycles: number;
+}
+
+/** Counters as reported: `cycles` and `stallCycles` only where a timed SMMU counted some. */
+export type CountersOut = Readonly<Omit<Counters, 'cycles' | 'stallCycles'>> & { readonly cycles?: number; readonly stallCycles?: number };
+
+function countersOut(c: Counters): CountersOut {
+  const { cycles, stallCycles, ...counts } = c;
+  return cycles === 0 && stallCycles === 0 ? counts : { ...counts, cycles, stallCycles };
 }
 
 /** What the runner reports (docs/scenarios.md#the-runner). */
@@ -80,8 +92,8 @@ export interface ScenarioReport {
     readonly pageTableBytes: number | null;
     readonly reservations: readonly { readonly buffer: string; readonly instance: number; readonly devAddr: number; readonly len: number }[];
   }[];
-  readonly devices: readonly ({ readonly name: string; readonly kind: 'context' | 'cpu' | 'direct'; readonly smmu: string | null } & Readonly<Counters>)[];
-  readonly traffic: readonly ({ readonly device: string; readonly buffers: readonly string[]; readonly access: 'read' | 'write'; readonly pattern: string; readonly frames: number } & Readonly<Counters>)[];
+  readonly devices: readonly ({ readonly name: string; readonly kind: 'context' | 'cpu' | 'direct'; readonly smmu: string | null } & CountersOut)[];
+  readonly traffic: readonly ({ readonly device: string; readonly buffers: readonly string[]; readonly access: 'read' | 'write'; readonly pattern: string; readonly frames: number } & CountersOut)[];
   readonly tlbs: readonly { readonly name: string; readonly entries: number; readonly policy: string; readonly hits: number; readonly misses: number; readonly walks: number; readonly evictions: number }[];
   readonly pools: {
     readonly block: readonly { readonly name: string; readonly blockSize: number; readonly total: number; readonly inUse: number; readonly free: number }[];
@@ -128,7 +140,7 @@ const CACHE_BITS: Readonly<Record<string, number>> = { uncached: VCM_NOTCACHED, 
 const ACCESS: Readonly<Record<string, number>> = { read: VCM_READ, write: VCM_WRITE, execute: VCM_EXECUTE };
 
 function zero(): Counters {
-  return { accesses: 0, bytes: 0, hits: 0, misses: 0, walks: 0, faults: 0 };
+  return { accesses: 0, bytes: 0, hits: 0, misses: 0, walks: 0, faults: 0, cycles: 0, stallCycles: 0 };
 }
 
 function add(to: Counters, from: Readonly<Counters>): void {
@@ -138,14 +150,16 @@ function add(to: Counters, from: Readonly<Counters>): void {
   to.misses += from.misses;
   to.walks += from.walks;
   to.faults += from.faults;
+  to.cycles += from.cycles;
+  to.stallCycles += from.stallCycles;
 }
 
 /** How one device reaches memory: the moves the runner needs, whatever the device is. */
 interface Port {
   readonly kind: 'context' | 'cpu' | 'direct';
   readonly smmu: string | null;
-  /** Replay the address pattern of `len` bytes at `va` in bursts; the counters it moved. */
-  stream(va: number, len: number, burst: number, write: boolean): Counters;
+  /** Replay the address pattern of `len` bytes at `va` in bursts of `options.burst`, adding what it did to `into` (nothing is allocated per burst). */
+  stream(va: number, len: number, options: { readonly burst: number; readonly access: 'read' | 'write' }, into: Counters): void;
   read(va: number, len: number): Uint8Array;
   write(va: number, bytes: Uint8Array): void;
   /** The translation cache's counters now (zeros for a device without one). */
@@ -162,9 +176,18 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>)
     return {
       kind: 'context',
       smmu: ctx.smmu.name,
-      stream(va, len, burst, write) {
-        const r = ctx.dma.stream(va, len, { burst, access: write ? 'write' : 'read' });
-        return { accesses: r.accesses, bytes: len, hits: r.hits, misses: r.misses, walks: r.walks, faults: 0 };
+      stream(va, len, options, into) {
+        const r = ctx.dma.stream(va, len, options);
+        into.accesses += r.accesses;
+        into.bytes += len;
+        into.hits += r.hits;
+        into.misses += r.misses;
+        into.walks += r.walks;
+        // Cycle counts come from an SMMU whose translation caches are timed (0 on an untimed one).
+        const cycles: unknown = Reflect.get(r, 'cycles');
+        const stallCycles: unknown = Reflect.get(r, 'stallCycles');
+        if (typeof cycles === 'number') into.cycles += cycles;
+        if (typeof stallCycles === 'number') into.stallCycles += stallCycles;
       },
       read: (va, len) => ctx.dma.read(va, len),
       write: (va, bytes) => ctx.dma.write(va, bytes),
@@ -173,23 +196,33 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>)
   }
   const cpu = platform.cpu;
   if (name === cpu.name) {
+    const tlb = cpu.tlb;
     return {
       kind: 'cpu',
       smmu: null,
       // The CPU has no burst engine: each burst is one access through its MMU (TLB, walk, permission check).
-      stream(va, len, burst, write) {
-        const before = tlbCounters(cpu.tlb.stats());
+      stream(va, len, { burst, access }, into) {
+        const hits = tlb.hits;
+        const misses = tlb.misses;
+        const walks = tlb.walks;
+        const end = va + len;
         let accesses = 0;
-        for (let a = va; a < va + len; a += burst) {
-          cpu.translate(a, write ? 'write' : 'read');
-          accesses++;
+        try {
+          for (let a = va; a < end; a += burst) {
+            cpu.translate(a, access);
+            accesses++;
+          }
+        } finally {
+          into.accesses += accesses;
+          into.bytes += Math.min(len, accesses * burst);
+          into.hits += tlb.hits - hits;
+          into.misses += tlb.misses - misses;
+          into.walks += tlb.walks - walks;
         }
-        const after = tlbCounters(cpu.tlb.stats());
-        return { accesses, bytes: len, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 };
       },
       read: (va, len) => cpu.read(va, len),
       write: (va, bytes) => cpu.write(va, bytes),
-      tlb: () => tlbCounters(cpu.tlb.stats()),
+      tlb: () => tlbCounters(tlb.stats()),
     };
   }
   // A direct-mapped device: its device address is the physical address (the VCMM's one-to-one "walk" says it is mapped).
@@ -198,9 +231,10 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>)
   return {
     kind: 'direct',
     smmu: null,
-    stream(va, len, burst) {
+    stream(va, len, { burst }, into) {
       pa(va);
-      return { accesses: Math.ceil(len / burst), bytes: len, hits: 0, misses: 0, walks: 0, faults: 0 };
+      into.accesses += Math.ceil(len / burst);
+      into.bytes += len;
     },
     read: (va, len) => platform.memory.read(pa(va), len),
     write: (va, bytes) => platform.memory.write(pa(va), bytes),
@@ -333,6 +367,13 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   // Reads a later write derives its bytes from (data.from): the bytes of the latest such read, per device and buffer.
   const keepReads = new Set(scenario.traffic.flatMap((t) => (typeof t.data === 'object' && t.data.from !== undefined ? [`${t.device}\0${t.data.from}`] : [])));
   const lastRead = new Map<string, Uint8Array>();
+  // Written bytes are copied into RAM and checksummed, then not needed: one buffer per size serves every frame.
+  const scratches = new Map<number, Uint8Array>();
+  const scratch = (len: number): Uint8Array => {
+    let b = scratches.get(len);
+    if (b === undefined) scratches.set(len, (b = new Uint8Array(len)));
+    return b;
+  };
   const readBefore = (device: string, buffer: string): Uint8Array => {
     const bytes = lastRead.get(`${device}\0${buffer}`);
     // Only when every read of it faulted: the write has nothing to derive from, which is that device's fault too.
@@ -362,7 +403,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
           let sum: number;
           if (write) {
             const source = typeof t.data === 'object' ? t.data : {};
-            const bytes = source.from === undefined ? fillBytes(plan.bytes, frameSeed(scenario.seed, ev.t, ev.frame, source.seed)) : deriveBytes(readBefore(t.device, source.from), plan.bytes);
+            const bytes = source.from === undefined ? fillInto(scratch(plan.bytes), frameSeed(scenario.seed, ev.t, ev.frame, source.seed)) : deriveBytes(readBefore(t.device, source.from), plan.bytes);
             p.write(va, bytes);
             sum = fnv1a(bytes);
           } else {
@@ -371,11 +412,16 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
             sum = fnv1a(bytes);
           }
           const after = p.tlb();
-          add(got, { accesses: after.hits + after.misses - before.hits - before.misses, bytes: plan.bytes, hits: after.hits - before.hits, misses: after.misses - before.misses, walks: after.walks - before.walks, faults: 0 });
+          got.accesses += after.hits + after.misses - before.hits - before.misses;
+          got.bytes += plan.bytes;
+          got.hits += after.hits - before.hits;
+          got.misses += after.misses - before.misses;
+          got.walks += after.walks - before.walks;
           checksums.push({ device: t.device, buffer: b, instance, frame: ev.frame, access: t.access, fnv1a: sum });
         } else {
           const row = t.row ?? plan.stride ?? 4096;
-          forEachRun(patternOf(t), plan.bytes, row, t.burst, scenario.seed, (off, len) => add(got, p.stream(va + off, len, t.burst, write)));
+          const streamOptions = { burst: t.burst, access: t.access };
+          forEachRun(patternOf(t), plan.bytes, row, t.burst, scenario.seed, (off, len) => p.stream(va + off, len, streamOptions, got));
         }
       } catch (e) {
         if (!isVcmError(e)) throw e;
@@ -389,14 +435,14 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   options.progress?.('done', events.length, events.length);
 
   // ---- what the hardware counted, before the expectations read anything ----
-  const deviceRows = [...perDevice].map(([name, c]) => ({ name, kind: port(name).kind, smmu: port(name).smmu, ...c }));
+  const deviceRows = [...perDevice].map(([name, c]) => ({ name, kind: port(name).kind, smmu: port(name).smmu, ...countersOut(c) }));
   const trafficRows = scenario.traffic.map((t, i) => ({
     device: t.device,
     buffers: [...t.buffers],
     access: t.access,
     pattern: patternOf(t).kind,
     frames: framesOf(scenario, t),
-    ...perTraffic[i]!,
+    ...countersOut(perTraffic[i]!),
   }));
   const usedSmmus = new Set(deviceRows.flatMap((d) => (d.smmu === null ? [] : [d.smmu])));
   const tlbs = [
@@ -491,7 +537,9 @@ function tableBytes(platform: Platform, s: SpaceSpec, contexts: ReadonlySet<stri
   const seen = new Map<number, number>();
   for (const d of s.devices) {
     if (!contexts.has(d)) continue;
-    for (const t of platform.tree.getCtxInstance(d).dumpTables()) if (t.base !== 'own') seen.set(t.rootPa, t.tableBytes);
+    // The loaded tables (TTBR0, TTBR1) by their registers' getters: a dump would format every leaf.
+    const ctx = platform.tree.getCtxInstance(d);
+    for (const t of [ctx.ttbr0Table, ctx.ttbr1Table]) if (t !== undefined) seen.set(t.rootPa, t.table.tableBytes);
   }
   let total = 0;
   for (const b of seen.values()) total += b;

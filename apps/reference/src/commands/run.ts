@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { formatSize, hex, isVcmError } from '@vcm/core';
 import { BOARD_PRESETS, parseScenarioText, runScenario, runSweep, validateScenario } from '@vcm/scenario';
-import type { CheckedScenario, ScenarioReport, SweepReport } from '@vcm/scenario';
+import type { CheckedScenario, CountersOut, ScenarioReport, SweepReport } from '@vcm/scenario';
 import { UsageError } from '../board.js';
 import { renderChart } from '../chart.js';
 import { percent } from '../format.js';
@@ -131,19 +131,23 @@ function renderRun(r: ScenarioReport, s: Style): string[] {
     '',
   );
   if (r.traffic.length > 0) {
+    // Cycle columns only when a timed SMMU counted cycles (the report has them only then).
+    const timed = r.devices.some((d) => d.cycles !== undefined);
+    const cycles = (c: CountersOut): (string | number)[] => (timed ? [c.cycles ?? '—', c.stallCycles ?? '—'] : []);
+    const cycleColumns = timed ? ['cycles', 'stall cycles'] : [];
     lines.push(
       ...renderTable({
         title: 'Traffic',
-        columns: ['device', 'buffers', 'access', 'pattern', 'frames', 'accesses', 'bytes', 'misses', 'walks', 'faults'],
-        numeric: [4, 5, 6, 7, 8, 9],
-        rows: r.traffic.map((t) => [t.device, t.buffers.join(', '), t.access, t.pattern, t.frames, t.accesses, t.bytes, t.misses, t.walks, t.faults]),
+        columns: ['device', 'buffers', 'access', 'pattern', 'frames', 'accesses', 'bytes', 'misses', 'walks', 'faults', ...cycleColumns],
+        numeric: [4, 5, 6, 7, 8, 9, 10, 11],
+        rows: r.traffic.map((t) => [t.device, t.buffers.join(', '), t.access, t.pattern, t.frames, t.accesses, t.bytes, t.misses, t.walks, t.faults, ...cycles(t)]),
       }),
       '',
       ...renderTable({
         title: 'Devices: translation-cache counters',
-        columns: ['device', 'kind', 'TLB of', 'accesses', 'hits', 'misses', 'walks', 'hit rate', 'faults'],
-        numeric: [3, 4, 5, 6, 7, 8],
-        rows: r.devices.map((d) => [d.name, d.kind, d.smmu ?? (d.kind === 'cpu' ? d.name : '—'), d.accesses, d.hits, d.misses, d.walks, d.accesses > 0 ? percent(d.hits / d.accesses) : '—', d.faults]),
+        columns: ['device', 'kind', 'TLB of', 'accesses', 'hits', 'misses', 'walks', 'hit rate', 'faults', ...cycleColumns],
+        numeric: [3, 4, 5, 6, 7, 8, 9, 10],
+        rows: r.devices.map((d) => [d.name, d.kind, d.smmu ?? (d.kind === 'cpu' ? d.name : '—'), d.accesses, d.hits, d.misses, d.walks, d.accesses > 0 ? percent(d.hits / d.accesses) : '—', d.faults, ...cycles(d)]),
       }),
       '',
       ...renderChart({ title: 'Misses per device', unit: 'misses', logScale: true, bars: r.devices.map((d) => ({ label: d.name, value: d.misses })) }),
