@@ -79,8 +79,8 @@ function bad(path: string, value: unknown, allowed: string): VcmError {
   else if (value === undefined) shown = 'missing';
   else if (value === null) shown = 'null';
   else if (Array.isArray(value)) shown = 'an array';
-  else if (typeof value === 'object') shown = 'an object';
-  else shown = String(value);
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') shown = String(value);
+  else shown = `a ${typeof value}`;
   return new VcmError('EINVAL', `${MANIFEST_FILE}: ${path}: ${shown} (allowed: ${allowed})`, { path, allowed });
 }
 
