@@ -8,11 +8,12 @@
 import { VCM_CACHE_POLICY } from './constants.js';
 import { VcmError, hex } from './errors.js';
 import { cachePolicyName, type Graph } from './graph.js';
+import type { Run } from './address-spaces.js';
 import type { Physmem } from './physmem.js';
 import type { Reservation } from './reservation.js';
 
-function overlaps(a: Physmem, b: Physmem): boolean {
-  for (const x of a._runs) {
+function overlaps(runs: readonly Run[], b: Physmem): boolean {
+  for (const x of runs) {
     for (const y of b._runs) {
       if (x.pa < y.pa + y.len && y.pa < x.pa + x.len) return true;
     }
@@ -28,8 +29,11 @@ function overlaps(a: Physmem, b: Physmem): boolean {
  * Physmems from the allocator never overlap each other, so only the physmem
  * itself and `mapPhysAddr` wrappers need a look; a wrapper can overlap
  * anything, so backing with one checks every backing physmem.
+ *
+ * `runs` are the physical bytes to check, the physmem's own by default; a
+ * migration passes the blocks it is about to move the physmem to.
  */
-export function checkAliasing(g: Graph, where: string, physmem: Physmem, attr: number, self: Reservation | undefined): void {
+export function checkAliasing(g: Graph, where: string, physmem: Physmem, attr: number, self: Reservation | undefined, runs: readonly Run[] = physmem._runs): void {
   const policy = attr & VCM_CACHE_POLICY;
   const check = (q: Physmem): void => {
     for (const r of q._backs) {
@@ -48,10 +52,10 @@ export function checkAliasing(g: Graph, where: string, physmem: Physmem, attr: n
   check(physmem);
   const candidates = physmem.isMapped ? g.physmems : g.mappedPhysmemsBacking;
   for (const q of candidates as Set<Physmem>) {
-    if (q !== physmem && q._backs.size > 0 && overlaps(physmem, q)) check(q);
+    if (q !== physmem && q._backs.size > 0 && overlaps(runs, q)) check(q);
   }
   for (const source of g.aliasSources) {
-    for (const run of physmem._runs) {
+    for (const run of runs) {
       for (const alias of source.findAliases(run.pa, run.len)) {
         if ((alias.cachePolicy & VCM_CACHE_POLICY) !== policy) {
           throw new VcmError(

@@ -88,6 +88,15 @@ export interface AddressSpace {
   translate(va: number): number | undefined;
   /** Free the table memory. Core calls it once, after unmapping everything it mapped. */
   destroy(): void;
+  /**
+   * Optional: from now until `releaseTables`, keep the table memory that
+   * unmaps empty and reuse it for maps (`createTableHold`), so that a
+   * migration that fails after breaking the old mappings can rebuild them in
+   * the very tables they left (docs/migration.md#all-or-nothing). Holds nest.
+   */
+  holdTables?(): void;
+  /** End one `holdTables`; the last one frees every table still kept. */
+  releaseTables?(): void;
   /** Plain-data view for snapshots. */
   toJSON?(): unknown;
 }

@@ -26,6 +26,12 @@ export interface ReverseEntry {
   readonly len: number;
 }
 
+/** A migration in progress, as the fault path sees it: it finishes the move for a stalled access of its buffer. */
+export interface StalledAccessServer {
+  /** True when it finished the move because `dev`'s access to `address` waited on it. */
+  serveStall(dev: Device, address: number): boolean;
+}
+
 export class Graph {
   readonly memory: PhysicalMemory;
   readonly allocator: PhysicalAllocator;
@@ -43,6 +49,8 @@ export class Graph {
   readonly physmems = new Set<GraphObject>();
   /** Physmems made by `mapPhysAddr` that back something: the only ones that may overlap another physmem. */
   readonly mappedPhysmemsBacking = new Set<GraphObject>();
+  /** Migrations whose mappings are broken right now: a stalled access waits for them (docs/migration.md#during-the-move). */
+  readonly moving = new Set<StalledAccessServer>();
   private readonly nextIds: Record<ObjectKind, number> = { VCM: 1, reservation: 1, association: 1, physmem: 1, bound: 1 };
   destroyed = false;
 

@@ -13,3 +13,6 @@ export { GraphObject, type ObjectKind } from './graph.js';
 export { createDirectDevice, createDirectDriver, directDriver, type DirectDevice, type DirectDriver } from './direct-driver.js';
 export { RangeAllocator, type RangeAllocatorOptions, type RangeAllocatorSnapshot } from './range-allocator.js';
 export { RES_ATTR_BITS, ASSOC_ATTR_BITS, PHYS_ATTR_BITS } from './attributes.js';
+export { createTableHold, type TableHold, type TableSource } from './table-hold.js';
+export type { AccessPolicy, MigrateOptions, MigrationReport, MigrationSide, MigrationStep } from './migrate.js';
+export type { CompactOptions, CompactionReport, EvacuateOptions, EvacuationReport, Unmoved } from './compact.js';

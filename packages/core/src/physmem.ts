@@ -11,8 +11,8 @@ import { VcmError } from './errors.js';
 import type { PhysAllocation, PhysChunk } from './memory.js';
 import type { Reservation } from './reservation.js';
 
-/** Merge chunks that follow each other physically into runs: one map call per run. */
-function toRuns(chunks: readonly PhysChunk[]): Run[] {
+/** @internal Merge chunks that follow each other physically into runs: one map call per run. */
+export function toRuns(chunks: readonly PhysChunk[]): Run[] {
   const runs: Run[] = [];
   let offset = 0;
   let cur: { offset: number; pa: number; len: number } | undefined;
@@ -28,6 +28,10 @@ function toRuns(chunks: readonly PhysChunk[]): Run[] {
   return runs;
 }
 
+function freezeChunks(chunks: readonly PhysChunk[]): readonly PhysChunk[] {
+  return Object.freeze(chunks.map((c) => Object.freeze({ pa: c.pa, len: c.len, blockSize: c.blockSize })));
+}
+
 /**
  * `struct physmem`: physical memory allocated apart from any reservation
  * (`vcmm.physAlloc`), or an existing contiguous range wrapped for mapping
@@ -38,36 +42,90 @@ function toRuns(chunks: readonly PhysChunk[]): Run[] {
  */
 export class Physmem extends GraphObject {
   readonly kind = 'physmem' as const;
-  /** The memory target it came from; `VCM_INVALID` for `mapPhysAddr`. */
-  readonly memtype: number;
-  /** Allocated bytes (what `vcm_back` compares with the reservation's length). */
+  /** Allocated bytes (what `vcm_back` compares with the reservation's length); a migration keeps it. */
   readonly len: number;
-  /** The physical-allocation attribute as the allocator applied it. */
-  readonly attr: number;
-  /** True when the chunks form one physically contiguous range. */
-  readonly isContiguous: boolean;
   /** True for `vcmm.mapPhysAddr` wrappers: freeing releases only the handle. */
   readonly isMapped: boolean;
+  /** @internal The memory target; changed only by a migration. */
+  _memtype: number;
+  /** @internal The physical-allocation attribute; changed only by a migration. */
+  _physAttr: number;
+  /** @internal Replaced by a migration (docs/migration.md). */
+  _allocation: PhysAllocation | undefined;
   /** @internal */
-  readonly _allocation: PhysAllocation | undefined;
-  /** @internal */
-  readonly _chunks: readonly PhysChunk[];
+  _chunks: readonly PhysChunk[];
   /** @internal Physically contiguous runs of the chunks. */
-  readonly _runs: readonly Run[];
+  _runs: readonly Run[];
   /** @internal Reservations it backs. */
   readonly _backs = new Set<Reservation>();
+  /** @internal `pin()` count: a pinned allocation cannot migrate. */
+  _pins = 0;
+  /** @internal True while `vcmm.migrate` moves it: its backings and its life wait until the move ends. */
+  _moving = false;
 
   /** Not a constructor to call: use `vcmm.physAlloc` or `vcmm.mapPhysAddr`. */
   constructor(g: Graph, id: number, memtype: number, attr: number, chunks: readonly PhysChunk[], allocation: PhysAllocation | undefined) {
     super(g, id);
-    this.memtype = memtype;
-    this.attr = attr;
+    this._memtype = memtype;
+    this._physAttr = attr;
     this._allocation = allocation;
-    this._chunks = Object.freeze(chunks.map((c) => Object.freeze({ pa: c.pa, len: c.len, blockSize: c.blockSize })));
+    this._chunks = freezeChunks(chunks);
     this._runs = Object.freeze(toRuns(this._chunks));
     this.len = this._chunks.reduce((n, c) => n + c.len, 0);
-    this.isContiguous = this._runs.length === 1;
     this.isMapped = allocation === undefined;
+  }
+
+  /** The memory target it came from; `VCM_INVALID` for `mapPhysAddr`. A migration changes it to the target's. */
+  get memtype(): number {
+    return this._memtype;
+  }
+
+  /** The physical-allocation attribute as the allocator applied it. */
+  get attr(): number {
+    return this._physAttr;
+  }
+
+  /** True when the chunks form one physically contiguous range. */
+  get isContiguous(): boolean {
+    return this._runs.length === 1;
+  }
+
+  /** How many `pin()` calls are not yet undone: while above 0, `vcmm.migrate` refuses to move it (`EBUSY`). */
+  get pins(): number {
+    this._live('physmem.pins');
+    return this._pins;
+  }
+
+  /**
+   * Pin it where it is, for DMA that must not see a stall (Linux's
+   * `FOLL_LONGTERM` pin): a count, undone by `unpin()`. A pinned allocation
+   * cannot migrate (docs/migration.md#what-cannot-move).
+   */
+  pin(): void {
+    const where = 'physmem.pin';
+    this._g.checkAlive(where);
+    this._live(where);
+    this._pins++;
+  }
+
+  /** Undo one `pin()`; `EINVAL` when it is not pinned. */
+  unpin(): void {
+    const where = 'physmem.unpin';
+    this._g.checkAlive(where);
+    this._live(where);
+    if (this._pins === 0) {
+      throw new VcmError('EINVAL', `${where}: ${this.label} is not pinned (pin() first)`, { physmem: this.id, pins: 0 });
+    }
+    this._pins--;
+  }
+
+  /** @internal A migration's commit: the new blocks under the same handle. */
+  _rebase(allocation: PhysAllocation): void {
+    this._allocation = allocation;
+    this._memtype = allocation.memtype;
+    this._physAttr = allocation.attr;
+    this._chunks = freezeChunks(allocation.chunks);
+    this._runs = Object.freeze(toRuns(this._chunks));
   }
 
   /** The physical chunks in allocation order (`vcm_get_next_phys_addr`). */
@@ -87,6 +145,9 @@ export class Physmem extends GraphObject {
     const where = 'physmem.free';
     this._g.checkAlive(where);
     this._live(where);
+    if (this._moving) {
+      throw new VcmError('EBUSY', `${where}: ${this.label} is being migrated; free it after the move`, { physmem: this.id, migrating: true });
+    }
     if (this._backs.size > 0) {
       const ids = [...this._backs].map((r) => `#${r.id}`).join(', ');
       throw new VcmError('EBUSY', `${where}: ${this.label} still backs reservation ${ids}; unback first`, {
@@ -107,6 +168,7 @@ export class Physmem extends GraphObject {
       attr: this.attr,
       contiguous: this.isContiguous,
       mapped: this.isMapped,
+      pins: this._pins,
       chunks: this._chunks.map((c) => ({ pa: c.pa, len: c.len })),
       backs: [...this._backs].map((r) => r.id).sort((a, b) => a - b),
     };
@@ -121,6 +183,8 @@ export interface PhysmemSnapshot {
   attr: number;
   contiguous: boolean;
   mapped: boolean;
+  /** `pin()` calls not yet undone. */
+  pins: number;
   chunks: Array<{ pa: number; len: number }>;
   backs: number[];
 }

@@ -107,6 +107,7 @@ export class Reservation extends GraphObject {
       });
     }
     const pm = this._physmem;
+    if (pm?._moving) throw movingError(where, this, pm);
     if (pm && a !== this._attr) {
       if ((a & VCM_CACHE_POLICY) !== (this._attr & VCM_CACHE_POLICY)) checkAliasing(this._g, where, pm, a, this);
       remapAll(this.vcm._spaces, this._addr, pm._runs, this._attr, a);
@@ -138,6 +139,7 @@ export class Reservation extends GraphObject {
         { param: 'physmem', reservationLen: this.len, physmemLen: pm.len },
       );
     }
+    if (pm._moving) throw movingError(where, this, pm);
     let addr = this._addr;
     if (this.vcm.type === 'one-to-one') addr = this.vcm._checkOneToOneBacking(where, this, pm);
     checkAliasing(g, where, pm, this._attr, undefined);
@@ -161,6 +163,7 @@ export class Reservation extends GraphObject {
     this._live(where);
     const pm = this._physmem;
     if (!pm) throw new VcmError('EINVAL', `${where}: ${this.label} is not backed`, { reservation: this.id });
+    if (pm._moving) throw movingError(where, this, pm);
     this._unbackNow(pm);
   }
 
@@ -243,6 +246,15 @@ export class Reservation extends GraphObject {
       bound: this._bound ? this._bound.id : null,
     };
   }
+}
+
+/** A backing cannot change while its physmem moves (docs/migration.md#during-the-move). */
+function movingError(where: string, res: Reservation, pm: Physmem): VcmError {
+  return new VcmError('EBUSY', `${where}: ${pm.label} (backing of ${res.label}) is being migrated; try again after the move`, {
+    reservation: res.id,
+    physmem: pm.id,
+    migrating: true,
+  });
 }
 
 /** Walk [off, off+len) of a physmem as physical segments: fn(pa, bytes, offsetIntoRequest). */

@@ -16,6 +16,8 @@ import { Graph, checkDevice, checkHandle } from './graph.js';
 import type { PhysicalAllocator, PhysicalMemory } from './memory.js';
 import { Physmem, type PhysmemSnapshot } from './physmem.js';
 import type { Reservation } from './reservation.js';
+import { type CompactOptions, type CompactionReport, type EvacuateOptions, type EvacuationReport, compact, evacuate } from './compact.js';
+import { type MigrateOptions, type MigrationReport, migrate } from './migrate.js';
 import { checkAligned, checkAttr, checkLength, checkUint } from './validate.js';
 import { Vcm, type VcmSnapshot } from './vcm.js';
 
@@ -261,6 +263,40 @@ export class Vcmm {
     return [...(this._g.physmems as Set<Physmem>)];
   }
 
+  // ---- migration (docs/migration.md) ------------------------------------------
+
+  /**
+   * Move `physmem` to new blocks of `options.memtype` (an addition to
+   * `vcm.h`: `vcm_phys_migrate`). Every reservation it backs keeps its
+   * device address in every address space — SMMU tables of both formats, the
+   * CPU's kernel table, user mappings — and `physmem` stays the same handle.
+   * The mappings are broken, the bytes copied, the mappings made again
+   * (break-before-make, each change invalidated before the next); an access
+   * in between stalls until the move is done or faults, as
+   * `options.onAccess` says. All or nothing. `EBUSY` for a pinned allocation
+   * and one that backs a one-to-one reservation, naming the reason.
+   */
+  migrate(physmem: Physmem, options: MigrateOptions): MigrationReport {
+    return migrate(this._g, physmem, options, (where, memtype) => this._checkMemtype(where, memtype));
+  }
+
+  /**
+   * Move movable allocations of `memtype`'s contiguous region to lower
+   * addresses until a `VCM_PHYS_CONT` request of `options.contiguous` bytes
+   * fits; reports what moved, whether it fits now, and what could not move.
+   */
+  compact(memtype: number, options: CompactOptions): CompactionReport {
+    return compact(this._g, memtype, options, (where, m) => this._checkMemtype(where, m));
+  }
+
+  /**
+   * Move everything movable out of the RAM bank `bankName` (SMI → EBI before
+   * powering SMI down); reports what moved and what could not, and why.
+   */
+  evacuate(bankName: string, options?: EvacuateOptions): EvacuationReport {
+    return evacuate(this._g, bankName, options, (where, m) => this._checkMemtype(where, m));
+  }
+
   /** @internal */
   private _checkMemtype(where: string, memtype: number): void {
     checkUint(where, 'memtype', memtype);
@@ -393,7 +429,15 @@ export class Vcmm {
         param: 'handler',
       });
     }
-    d.driver.hook(d, handler, data);
+    const g = this._g;
+    // A retry of an access that stalled on a migration's broken mapping
+    // completes after the move (docs/migration.md#during-the-move).
+    const stallAware: FaultHandler = (device, cookie, fault) => {
+      const answer = handler(device, cookie, fault);
+      if (answer === 'retry') for (const m of [...g.moving]) if (m.serveStall(device, fault.address)) break;
+      return answer;
+    };
+    d.driver.hook(d, stallAware, data);
   }
 
   /** `vcm_hw_ver`: the device's hardware version (0 for devices without hardware to ask). */

@@ -99,6 +99,14 @@ export interface VcmCompat {
 
   vcm_sys_init(): number;
   vcm_sys_destroy(): number;
+
+  /**
+   * An addition to vcm.h (docs/api.md#migration): move `physmem` to blocks
+   * of `memtype` allocated with `attr` (0: the physmem's own), every device
+   * keeping its address. 0, or `-EBUSY` (pinned, or backing a one-to-one
+   * reservation), `-ENOMEM`, `-EINVAL`.
+   */
+  vcm_phys_migrate(physmem: Physmem | null, memtype: number, attr?: number): number;
 }
 
 /** The function names of vcm.h in header order (plus the walk-throughs' `vcm_from_prebuilt`). */
@@ -154,6 +162,9 @@ export const VCM_H_FUNCTIONS = [
   'vcm_sys_init',
   'vcm_sys_destroy',
 ] as const satisfies ReadonlyArray<keyof VcmCompat>;
+
+/** Functions the C face has beyond vcm.h: the migration this project adds (docs/api.md#migration). */
+export const VCM_H_ADDITIONS = ['vcm_phys_migrate'] as const satisfies ReadonlyArray<keyof VcmCompat>;
 
 /**
  * Build the C face over `vcmm`. Handles are the object API's objects, so a
@@ -322,6 +333,12 @@ export function createVcmCompat(vcmm: Vcmm): VcmCompat {
 
     vcm_sys_init: () => status(() => vcmm._g.checkAlive('vcm_sys_init')),
     vcm_sys_destroy: () => status(() => vcmm.destroy()),
+
+    vcm_phys_migrate: (physmem, memtype, attr = 0) =>
+      status(() => {
+        const pm = need(physmem, 'vcm_phys_migrate', 'physmem');
+        vcmm.migrate(pm, attr === 0 ? { memtype } : { memtype, attr });
+      }),
   };
   return api;
 
