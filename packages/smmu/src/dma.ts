@@ -299,8 +299,8 @@ export class DmaPort {
     const prefetches0 = caches.prefetches;
     const tlbMiss0 = caches.pmu.tlbMiss;
     const line = caches.timed || pace > 0 || observer !== undefined ? new Timeline(caches.timing.busBytesPerCycle, caches.timing.maxWalks, pace) : undefined;
-    // The latency of a hit in the front TLB (what a repeated access inside the last entry costs).
-    const hitLatency = bank.microTlb !== undefined ? caches.timing.microTlbHit : caches.timing.mainTlbHit;
+    // A repeated access inside the last entry costs a hit in the front TLB.
+    line?.setHit(bank.microTlb !== undefined ? caches.timing.microTlbHit : caches.timing.mainTlbHit, burst);
     const isWrite = access === ACCESS_WRITE;
     const trace: WalkStep[] | undefined = observer === undefined ? undefined : [];
     const stepBytes = descriptorBytes(bank);
@@ -323,11 +323,19 @@ export class DmaPort {
         accesses++;
         const bytes = end - a < burst ? end - a : burst;
         if (a >= lo && a < hi) {
-          hits++;
-          if (line !== undefined) {
-            const at = line.access(a, bytes, hitLatency, false);
-            if (observer !== undefined) observer(entryPa + (a - lo), bytes, isWrite, false, at);
+          if (observer !== undefined) {
+            hits++;
+            observer(entryPa + (a - lo), bytes, isWrite, false, line!.hit(a, bytes));
+            continue;
           }
+          // Every access left inside the entry at once: each is a hit.
+          const stop = hi < end ? hi : end;
+          const n = Math.ceil((stop - a) / burst);
+          hits += n;
+          accesses += n - 1;
+          const last = a + (n - 1) * burst;
+          if (line !== undefined) line.hits(n, end - last < burst ? end - last : burst);
+          a = last;
           continue;
         }
         if (trace !== undefined) trace.length = 0;

@@ -98,10 +98,105 @@ export class Timeline {
     this.dStart = dStart;
     this.dEnd = dStart + (this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0);
     this.bytesIssued += bytes;
-    const t = tDone - tStart;
+    this.histogramAdd(tDone - tStart);
+    return dStart;
+  }
+
+  /**
+   * A repeated hit in the entry the last access used: `access(va, bytes,
+   * latency, false)` with the latency, the bucket and a full burst's data
+   * cycles worked out once per stream (`setHit`) — the stream loop's hot path.
+   */
+  hit(va: number, bytes: number): number {
+    let tStart = this.tEnd > this.dStart ? this.tEnd : this.dStart;
+    const issue = this.pace > 0 ? this.bytesIssued * this.pace : 0;
+    if (issue > tStart) tStart = issue;
+    let tDone = tStart + this.hitLatency;
+    if (this.prefetchReady > tDone && va >= this.prefetchBase && va < this.prefetchEnd) tDone = this.prefetchReady;
+    this.tEnd = tDone;
+    const ready = this.dEnd > issue ? this.dEnd : issue;
+    const dStart = tDone > this.dEnd ? tDone : this.dEnd;
+    if (dStart > ready) this.stallCycles += dStart - ready;
+    this.dStart = dStart;
+    this.dEnd = dStart + (bytes === this.hitBytes ? this.hitBeat : this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0);
+    this.bytesIssued += bytes;
+    if (tDone - tStart === this.hitLatency) this.hitCount++;
+    else this.histogramAdd(tDone - tStart);
+    return dStart;
+  }
+
+  /**
+   * `n` such hits in a row, the last of `lastBytes` (the others of the
+   * `setHit` size): the same recurrence in locals. No prefetch wait can
+   * apply — the entry was reached by an `access` that already waited.
+   */
+  hits(n: number, lastBytes: number): void {
+    const L = this.hitLatency;
+    const pace = this.pace;
+    let tEnd = this.tEnd;
+    let dS = this.dStart;
+    let dE = this.dEnd;
+    let stall = this.stallCycles;
+    let issued = this.bytesIssued;
+    // Unpaced, after the first hit the pipeline is in its steady state: each
+    // later hit starts translating when the one before starts its data, so
+    // data starts max(L, B) apart and each waits max(0, L − B). In closed form:
+    const steady = pace === 0 && n > 2 ? n - 2 : 0;
+    for (let i = 0; i < n - steady; i++) {
+      if (i === 1 && steady > 0) {
+        const B = this.hitBeat;
+        const M = L > B ? L : B;
+        dS += steady * M;
+        tEnd = dS - M + L;
+        dE = dS + B;
+        if (L > B) stall += steady * (L - B);
+        issued += steady * this.hitBytes;
+      }
+      const bytes = i === n - steady - 1 ? lastBytes : this.hitBytes;
+      const issue = pace > 0 ? issued * pace : 0;
+      let ts = tEnd > dS ? tEnd : dS;
+      if (issue > ts) ts = issue;
+      const td = ts + L;
+      const ready = dE > issue ? dE : issue;
+      const ds = td > dE ? td : dE;
+      if (ds > ready) stall += ds - ready;
+      dS = ds;
+      dE = ds + (bytes === this.hitBytes ? this.hitBeat : this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0);
+      tEnd = td;
+      issued += bytes;
+    }
+    this.tEnd = tEnd;
+    this.dStart = dS;
+    this.dEnd = dE;
+    this.stallCycles = stall;
+    this.bytesIssued = issued;
+    this.hitCount += n;
+  }
+
+  private hitLatency = 0;
+  private hitBytes = 0;
+  private hitBeat = 0;
+  /** Hits counted at `hitLatency` by `hit`, folded into the histogram by `buckets()`. */
+  private hitCount = 0;
+
+  /** What `hit` charges: the front TLB's hit latency, for accesses of `bytes`. */
+  setHit(latency: number, bytes: number): void {
+    this.flushHits();
+    this.hitLatency = latency;
+    this.hitBytes = bytes;
+    this.hitBeat = this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0;
+  }
+
+  private flushHits(): void {
+    if (this.hitCount === 0) return;
+    this.histogram[bucketOf(this.hitLatency)]! += this.hitCount;
+    if (this.hitLatency > this.maxTranslationCycles) this.maxTranslationCycles = this.hitLatency;
+    this.hitCount = 0;
+  }
+
+  private histogramAdd(t: number): void {
     this.histogram[bucketOf(t)]!++;
     if (t > this.maxTranslationCycles) this.maxTranslationCycles = t;
-    return dStart;
   }
 
   /** The access just timed also prefetched [base, end) with a walk of `latency` cycles. */
@@ -115,6 +210,7 @@ export class Timeline {
 
   /** The non-empty buckets, in order (the last one's `max` is the longest translation seen). */
   buckets(): HistogramBucket[] {
+    this.flushHits();
     const out: HistogramBucket[] = [];
     for (let k = 0; k < HISTOGRAM_BUCKETS; k++) {
       const count = this.histogram[k]!;
