@@ -275,6 +275,8 @@ export class Tlb {
   private readonly levels: Uint8Array;
   /** Global entries held: while 0, lookups and invalidations skip the global probes. */
   private globals = 0;
+  /** Entries held per size (log2): a lookup skips the sizes the TLB holds none of. */
+  private readonly sizeHeld = new Int32Array(32);
   /** Sets, recency, free ways and locks. */
   private readonly place: Replacement;
   /** `sets - 1`: an entry of size 2^k lives in set `(va >>> k) & setMask`. */
@@ -391,8 +393,10 @@ export class Tlb {
       }
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
+    const held = this.sizeHeld;
     for (let i = 0; i < sizesLog2.length; i++) {
       const lg = sizesLog2[i]!;
+      if (held[lg] === 0) continue;
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) {
         this.hits++;
@@ -447,6 +451,7 @@ export class Tlb {
       if (pass === 1 && (this.globals === 0 || (contextId & CTX_MASK) === CTX_MASK)) break;
       for (let i = 0; i < sizesLog2.length; i++) {
         const lg = sizesLog2[i]!;
+        if (this.sizeHeld[lg] === 0) continue;
         const s = this.slotOf(base | lg, (va >>> lg) << (lg - 12));
         if (s !== FREE) return s;
       }
@@ -634,6 +639,7 @@ export class Tlb {
       s = this.place.take(set);
     }
     this.tag[s] = tag;
+    this.sizeHeld[log2Size]!++;
     this.vpn[s] = vpn;
     this.owner[s] = (bank << 9) | ctx;
     if (ctx === CTX_MASK) this.globals++;
@@ -674,6 +680,7 @@ export class Tlb {
     }
     hash[i] = FREE;
     this.place.release(s);
+    this.sizeHeld[this.tag[s]! & 31]!--;
     if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
     this.tag[s] = FREE;
     this.owner[s] = FREE;
