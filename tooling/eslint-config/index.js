@@ -22,7 +22,10 @@ import tseslint from 'typescript-eslint';
  *   @vcm/devtree      @vcm/core, @vcm/physalloc, @vcm/smmu, @vcm/vmm-overlay
  *   @vcm/scenario     @vcm/core, @vcm/physalloc, @vcm/smmu, @vcm/vmm-overlay, @vcm/devtree
  *
- * apps/* and tooling/* are not in the table: they may import anything.
+ * apps/* and tooling/* are not in the table: they may import anything,
+ * except that the explorer's shipped code (apps/explorer/src) runs in a
+ * browser: `BROWSER_APPS` below keeps Node's built-ins and the reference
+ * app's Node entry out of it.
  */
 export const LAYERS = {
   '@vcm/core': [],
@@ -45,6 +48,20 @@ const TESTS_ALSO = {
   '@vcm/smmu': ['@vcm/physalloc'],
   '@vcm/vmm-overlay': ['@vcm/physalloc'],
 };
+
+/** Apps whose shipped code (`src/`, tests aside) runs in a browser: no Node built-ins, and of `@vcm/reference` only its browser entry. */
+const BROWSER_APPS = ['@vcm/explorer'];
+
+/** `no-restricted-imports` options for a browser app's shipped code. */
+function browserAppRule(pkg) {
+  return [
+    'error',
+    {
+      paths: [{ name: '@vcm/reference', message: `${pkg} runs in a browser: import @vcm/reference/browser, the reference app's entry without Node built-ins.` }],
+      patterns: [{ group: ['node:*'], message: `${pkg} runs in a browser: no Node built-ins in its shipped code (docs/architecture.md#packages-and-the-direction-of-imports).` }],
+    },
+  ];
+}
 
 /** Files that are not shipped: tests, test helpers (excluded from the build) and benchmarks. */
 const NOT_SHIPPED = ['**/*.test.ts', 'src/**/test-*.ts', 'bench/**', 'scripts/**'];
@@ -102,7 +119,7 @@ export function vcmEslintConfig(packageDir) {
     // `.js` specifiers name `.ts` files (NodeNext): the TypeScript resolver maps them, so a cycle is seen.
     importRules(createTypeScriptImportResolver({ project: join(packageDir, 'tsconfig.json') })),
     {
-      files: ['**/*.ts'],
+      files: ['**/*.{ts,tsx}'],
       rules: {
         '@typescript-eslint/explicit-module-boundary-types': 'error',
         '@typescript-eslint/consistent-type-imports': 'error',
@@ -110,6 +127,7 @@ export function vcmEslintConfig(packageDir) {
         'no-throw-literal': 'error',
       },
     },
+    ...(BROWSER_APPS.includes(pkg) ? [{ files: ['src/**/*.{ts,tsx}'], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': browserAppRule(pkg) } }] : []),
     ...(allowed === undefined
       ? []
       : [

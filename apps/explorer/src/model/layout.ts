@@ -4,6 +4,7 @@
  * VCMs, reservations, physical allocations, chunks, pools, banks.
  */
 import dagre from '@dagrejs/dagre';
+import type { EdgeLabel, GraphLabel, NodeLabel } from '@dagrejs/dagre';
 import type { MappingGraph } from './graph.js';
 
 export interface PlacedNode {
@@ -32,7 +33,7 @@ export const NODE_WIDTH = 170;
 export const NODE_HEIGHT = 44;
 
 export function placeGraph(graph: MappingGraph): Placement {
-  const g = new dagre.graphlib.Graph({ multigraph: true });
+  const g = new dagre.graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 90, edgesep: 10, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of graph.nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
@@ -41,14 +42,15 @@ export function placeGraph(graph: MappingGraph): Placement {
   const nodes = new Map<string, PlacedNode>();
   for (const id of g.nodes()) {
     const n = g.node(id);
-    nodes.set(id, { id, x: n.x, y: n.y, width: n.width, height: n.height });
+    nodes.set(id, { id, x: n.x ?? 0, y: n.y ?? 0, width: n.width, height: n.height });
   }
   const edges = new Map<string, PlacedEdge>();
   for (const ref of g.edges()) {
-    const e = g.edge(ref) as { points: { x: number; y: number }[]; x?: number; y?: number };
+    const e = g.edge(ref);
     const id = ref.name ?? `${ref.v}->${ref.w}`;
-    const mid = e.points[Math.floor(e.points.length / 2)] ?? { x: 0, y: 0 };
-    edges.set(id, { id, points: e.points, labelX: e.x ?? mid.x, labelY: e.y ?? mid.y });
+    const points = e.points ?? [];
+    const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
+    edges.set(id, { id, points, labelX: e.x ?? mid.x, labelY: e.y ?? mid.y });
   }
   const gg = g.graph();
   return { width: gg.width ?? 0, height: gg.height ?? 0, nodes, edges };

@@ -4,6 +4,7 @@
  * The location (source, step, view) lives in the URL's hash; the arrow keys
  * (or j/k, Home/End) step.
  */
+import type { JSX } from 'preact';
 import { WALKTHROUGHS, findWalkthrough } from '@vcm/reference/browser';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { VIEWS, decodeLocation, encodeLocation } from '../model/url.js';
@@ -33,7 +34,7 @@ function open(source: Source): Opened {
   return scenarioSession(source);
 }
 
-export function App() {
+export function App(): JSX.Element {
   const [loc, setLoc] = useState<Location>(() => decodeLocation(location.hash));
   const sourceKey = JSON.stringify(loc.source);
   // Keyed by the source's value, not its object: stepping must not run the walk-through again.

@@ -4,6 +4,7 @@
  * counters over every step of the session; further caches' counters when
  * the SMMU model has them.
  */
+import type { JSX } from 'preact';
 import { formatSize, hex } from '@vcm/core';
 import { TLB_GLOBAL } from '@vcm/smmu';
 import type { TlbEntry } from '@vcm/smmu';
@@ -13,7 +14,7 @@ import { LineChart } from './line-chart.js';
 
 const entryKey = (e: TlbEntry): string => `${e.bank}:${e.contextId}:${e.va}:${e.size}:${e.pa}`;
 
-export function CachesView({ session, step }: { session: Session; step: number }) {
+export function CachesView({ session, step }: { session: Session; step: number }): JSX.Element {
   const state = session.steps[step]?.state;
   const prev = step > 0 ? session.steps[step - 1]?.state : undefined;
   const [name, setName] = useState<string | undefined>(undefined);

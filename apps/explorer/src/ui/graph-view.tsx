@@ -1,4 +1,5 @@
 /** The mapping graph, placed by dagre and drawn as SVG; what the step changed is outlined. */
+import type { JSX } from 'preact';
 import { line, curveBasis } from 'd3-shape';
 import { useEffect, useMemo } from 'preact/hooks';
 import { buildGraph, graphChanges } from '../model/graph.js';
@@ -30,7 +31,7 @@ declare global {
   }
 }
 
-export function GraphView({ state, prev }: { state: StepState | undefined; prev: StepState | undefined }) {
+export function GraphView({ state, prev }: { state: StepState | undefined; prev: StepState | undefined }): JSX.Element {
   const graph = useMemo(() => (state === undefined ? undefined : buildGraph(state)), [state]);
   const placed = useMemo(() => (graph === undefined ? undefined : placeGraph(graph)), [graph]);
   const changed = useMemo(() => (graph === undefined ? new Set<string>() : graphChanges(prev === undefined ? undefined : buildGraph(prev), graph)), [graph, prev]);

@@ -1,4 +1,5 @@
 /** A small SVG line chart (d3-scale for the axes, d3-shape for the lines); every point is a circle a reader can hover. */
+import type { JSX } from 'preact';
 import { scaleLinear } from 'd3-scale';
 import { line } from 'd3-shape';
 import { OKABE_ITO } from './palette.js';
@@ -10,7 +11,7 @@ export interface Series {
 
 const COLOURS = [OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.bluishGreen, OKABE_ITO.orange, OKABE_ITO.reddishPurple, OKABE_ITO.skyBlue, OKABE_ITO.black];
 
-export function LineChart({ series, xLabel, yLabel, marker, testId, xTicks }: { series: readonly Series[]; xLabel: string; yLabel: string; marker?: number; testId: string; xTicks?: readonly { x: number; label: string }[] }) {
+export function LineChart({ series, xLabel, yLabel, marker, testId, xTicks }: { series: readonly Series[]; xLabel: string; yLabel: string; marker?: number; testId: string; xTicks?: readonly { x: number; label: string }[] }): JSX.Element {
   const W = 560;
   const H = 220;
   const M = { l: 56, r: 12, t: 10, b: 40 };

@@ -4,6 +4,7 @@
  * contiguous pools with their free extents and fragmentation, and the
  * page-table region.
  */
+import type { JSX } from 'preact';
 import { formatSize, hex } from '@vcm/core';
 import type { ContiguousPoolStats } from '@vcm/physalloc';
 import type { StepState } from '../model/state.js';
@@ -56,7 +57,7 @@ function contiguousUsed(p: ContiguousPoolStats): { pa: number; len: number }[] {
   return used;
 }
 
-export function MemoryView({ state, prev }: { state: StepState | undefined; prev: StepState | undefined }) {
+export function MemoryView({ state, prev }: { state: StepState | undefined; prev: StepState | undefined }): JSX.Element {
   if (state === undefined) return <p>No platform yet: step forward.</p>;
   const chunks = state.graph.physmems.flatMap((p) => p.chunks);
   const oldChunks = prev?.graph.physmems.flatMap((p) => p.chunks) ?? [];

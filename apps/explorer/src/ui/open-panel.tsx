@@ -4,6 +4,7 @@
  * and a scenario by `@vcm/scenario`; what they refuse is shown at its path
  * with the validator's message and suggestion.
  */
+import type { JSX } from 'preact';
 import { validateBoard } from '@vcm/devtree';
 import { WALKTHROUGHS } from '@vcm/reference/browser';
 import { useState } from 'preact/hooks';
@@ -21,7 +22,7 @@ function looksLikeBoard(text: string): boolean {
   }
 }
 
-export function OpenPanel({ source, onOpen }: { source: Source; onOpen: (s: Source) => void }) {
+export function OpenPanel({ source, onOpen }: { source: Source; onOpen: (s: Source) => void }): JSX.Element {
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<(OpenError & { what: string }) | undefined>(undefined);
   const [ok, setOk] = useState<string | undefined>(undefined);

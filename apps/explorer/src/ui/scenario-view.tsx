@@ -1,4 +1,5 @@
 /** A scenario's run: per-device counters, the TLBs, the expectations, and the sweep chart (one point per sweep point). */
+import type { JSX } from 'preact';
 import type { ScenarioResult } from './session.js';
 import type { Series } from './line-chart.js';
 import { LineChart } from './line-chart.js';
@@ -20,7 +21,7 @@ function sweepSeries(result: ScenarioResult): { series: Series[]; field: string;
   return { series: [...groups].map(([name, points]) => ({ name, points })), field, ticks: values.map((v, i) => ({ x: i, label: v })) };
 }
 
-export function ScenarioView({ result }: { result: ScenarioResult }) {
+export function ScenarioView({ result }: { result: ScenarioResult }): JSX.Element {
   const { report } = result;
   const chart = sweepSeries(result);
   return (

@@ -14,8 +14,8 @@ import type { RecordedStep } from '../model/session.js';
 import type { Source } from '../model/url.js';
 import type { Session } from './session.js';
 
-const files = import.meta.glob('../../../../examples/scenarios/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
-const boardFiles = import.meta.glob('../../../../examples/boards/*.json', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const files = import.meta.glob<string>('../../../../examples/scenarios/*.yaml', { query: '?raw', import: 'default', eager: true });
+const boardFiles = import.meta.glob<string>('../../../../examples/boards/*.json', { query: '?raw', import: 'default', eager: true });
 
 /** The shipped board files by file name (`imx8qm-like.json`). */
 export const SHIPPED_BOARDS: ReadonlyMap<string, string> = new Map(Object.entries(boardFiles).map(([path, text]) => [path.replace(/^.*\//, ''), text]));

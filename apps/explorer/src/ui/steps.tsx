@@ -1,7 +1,8 @@
 /** The list of steps and the current step's C call, TypeScript call and result. */
+import type { JSX } from 'preact';
 import type { RecordedStep } from '../model/session.js';
 
-export function StepList({ steps, current, onSelect }: { steps: readonly RecordedStep[]; current: number; onSelect: (n: number) => void }) {
+export function StepList({ steps, current, onSelect }: { steps: readonly RecordedStep[]; current: number; onSelect: (n: number) => void }): JSX.Element {
   let stage: string | undefined;
   return (
     <ol class="steps" aria-label="steps">
@@ -21,7 +22,7 @@ export function StepList({ steps, current, onSelect }: { steps: readonly Recorde
   );
 }
 
-export function StepDetail({ step, total }: { step: RecordedStep | undefined; total: number }) {
+export function StepDetail({ step, total }: { step: RecordedStep | undefined; total: number }): JSX.Element {
   if (step === undefined) return <section class="step-detail">No steps.</section>;
   return (
     <section class="step-detail" data-testid="step-detail" aria-live="polite">

@@ -5,6 +5,7 @@
  * sixteen 1 MiB level-1 entries, a 64 KiB large page sixteen 4 KiB ones),
  * each read by walking the live platform at this step.
  */
+import type { JSX } from 'preact';
 import { formatSize, hex } from '@vcm/core';
 import { useMemo, useState } from 'preact/hooks';
 import { isWritableExecutable, protText, ptRanges } from '../model/ptdump.js';
@@ -38,7 +39,7 @@ function choices(state: StepState): TableChoice[] {
   const out: TableChoice[] = [];
   for (const c of state.contexts) {
     if (c.tables.length === 0) continue;
-    const registers: [string, string][] = Object.entries(c.registers).map(([k, v]) => [k.toUpperCase(), hex(v)]);
+    const registers: [string, string][] = Object.entries(c.registers as unknown as Record<string, number>).map(([k, v]) => [k.toUpperCase(), hex(v)]);
     for (const t of c.tables) {
       out.push({ key: `${c.name}/${t.base}`, label: `${c.name} ${t.base} (${t.format}, root ${hex(t.rootPa)}, ${formatSize(t.tableBytes)} of tables)`, format: t.format, device: c.name, leaves: t.leaves, registers, fields: c.fields });
     }
@@ -107,7 +108,7 @@ function Slots({ session, step, choice, leaf }: { session: Session; step: number
   );
 }
 
-export function TablesView({ session, step, state, prev }: { session: Session; step: number; state: StepState | undefined; prev: StepState | undefined }) {
+export function TablesView({ session, step, state, prev }: { session: Session; step: number; state: StepState | undefined; prev: StepState | undefined }): JSX.Element {
   const list = useMemo(() => (state === undefined ? [] : choices(state)), [state]);
   const before = useMemo(() => (prev === undefined ? [] : choices(prev)), [prev]);
   const [key, setKey] = useState<string | undefined>(undefined);

@@ -1,9 +1,10 @@
 /** One walk, level by level: the table the walk view and the page-table drill-down both show. */
+import type { JSX } from 'preact';
 import { hex } from '@vcm/core';
 import { walkLines, walkOutcome } from '../model/walk.js';
 import type { WalkView } from '../model/walk.js';
 
-export function WalkTable({ walk, long }: { walk: WalkView; long: boolean }) {
+export function WalkTable({ walk, long }: { walk: WalkView; long: boolean }): JSX.Element {
   return (
     <div class="walk" data-testid="walk-result" data-va={walk.va} data-pa={walk.pa ?? ''} data-fault={walk.fault?.fault ?? ''}>
       <p class="outcome" data-testid="walk-outcome">

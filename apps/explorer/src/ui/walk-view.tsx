@@ -3,6 +3,7 @@
  * registers on the live platform at this step (`ctx.walk` for an SMMU
  * context, `cpu.walk` for the CPU) — the same call `vcm-ref walk` makes.
  */
+import type { JSX } from 'preact';
 import { isVcmError } from '@vcm/core';
 import { useMemo, useState } from 'preact/hooks';
 import { parseAddress } from '../model/format.js';
@@ -10,12 +11,15 @@ import type { WalkView as Walk } from '../model/walk.js';
 import type { Session } from './session.js';
 import { WalkTable } from './walk-panel.js';
 
-export function WalkView({ session, step }: { session: Session; step: number }) {
+export function WalkView({ session, step }: { session: Session; step: number }): JSX.Element {
   const state = session.steps[step]?.state;
   const devices = useMemo(() => [...(state?.contexts.filter((c) => c.active).map((c) => c.name) ?? []), ...(state?.cpu === undefined ? [] : [state.cpu.name])], [state]);
   const [device, setDevice] = useState<string | undefined>(undefined);
   const [text, setText] = useState('');
-  const [result, setResult] = useState<{ walk?: Walk; long?: boolean; error?: string } | undefined>(undefined);
+  const [found, setFound] = useState<{ at: number; walk?: Walk; long?: boolean; error?: string } | undefined>(undefined);
+  // A walk answers for the step it ran at; another step needs its own walk.
+  const result = found?.at === step ? found : undefined;
+  const setResult = (r: { walk?: Walk; long?: boolean; error?: string }): void => setFound({ at: step, ...r });
   const chosen = device !== undefined && devices.includes(device) ? device : devices[0];
 
   const run = (e: Event): void => {
