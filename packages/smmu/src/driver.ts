@@ -23,8 +23,8 @@
  * a table made for a new shape is filled with everything mapped so far.
  * Tables no context walks are freed, keeping at least one.
  */
-import { VCM_ADDR_LIMIT, VCM_SPLIT, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, VcmError, checkOneOf, checkUint, hex, vcmSplitWidth } from '@vcm/core';
-import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, PhysicalMemory, VcmDescriptor, VcmType, WalkTraceStep } from '@vcm/core';
+import { VCM_ADDR_LIMIT, VCM_SPLIT, VCM_USE_HIGH_BASE, VCM_USE_LOW_BASE, VcmError, checkOneOf, checkUint, createTableHold, hex, vcmSplitWidth } from '@vcm/core';
+import type { Activation, AddressSpace, Device, FaultHandler, MappingDriver, PhysicalMemory, TableHold, VcmDescriptor, VcmType, WalkTraceStep } from '@vcm/core';
 import { isWalkFault } from './format.js';
 import { isSmmuContext } from './handles.js';
 import type { SmmuContext } from './context.js';
@@ -56,6 +56,8 @@ export class SmmuAddressSpace implements AddressSpace {
   /** What core mapped, by device address. */
   private readonly mapped = new Map<number, Mapped>();
   private depth = 0;
+  /** The table memory of every table of this space, which a migration holds (`holdTables`). */
+  private readonly tableMemory: TableHold;
 
   /** Not a constructor to call: made by `SmmuDriver.createAddressSpace`. */
   constructor(
@@ -63,7 +65,17 @@ export class SmmuAddressSpace implements AddressSpace {
     readonly driver: SmmuDriver,
     private readonly source: TableSource,
   ) {
+    this.tableMemory = createTableHold(source.tableAllocator, source.memory);
     this.tables.push(this.create({ ttbr: 0, split: 0 }));
+  }
+
+  /** Keep the tables unmaps empty until `releaseTables`, for a migration's rollback (`AddressSpace.holdTables`). */
+  holdTables(): void {
+    this.tableMemory.hold();
+  }
+
+  releaseTables(): void {
+    this.tableMemory.release();
   }
 
   /** The table `pgtblPa` names: the first one made (or the one left after the others were freed). */
@@ -198,9 +210,9 @@ export class SmmuAddressSpace implements AddressSpace {
   }
 
   private create(shape: Shape): TranslationTable {
-    const { format, memory, tableAllocator } = this.source;
+    const { format, memory } = this.source;
     const options = shape.ttbr === 1 ? { split: shape.split, ttbr: 1 as const } : { split: shape.split };
-    const t = new TranslationTable(format.create(memory, tableAllocator, options), memory);
+    const t = new TranslationTable(format.create(memory, this.tableMemory, options), memory);
     this.shapes.set(t, shape);
     return t;
   }

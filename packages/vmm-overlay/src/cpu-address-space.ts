@@ -12,7 +12,7 @@
  * field (placement, not protection) is dropped first (`protOfAttr`).
  */
 import { VcmError, VCM_USER, checkLength, checkUint, formatSize, hex } from '@vcm/core';
-import type { AddressSpace } from '@vcm/core';
+import type { AddressSpace, TableHold } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV, TLB_GLOBAL, protOfAttr } from '@vcm/smmu';
 import type { PageTable, Tlb } from '@vcm/smmu';
 import { CPU_TLB_BANK, CPU_TLB_SIZES_LOG2 } from './cpu.js';
@@ -42,11 +42,25 @@ export class CpuPageTable {
   private readonly tlb: Tlb;
   private readonly mappings_ = new Map<number, CpuMapping>();
 
-  constructor(label: string, table: PageTable, tlb: Tlb, asid: number) {
+  /** The VMM's table memory, shared by every CPU table: what a migration holds (`holdTables`). */
+  readonly #tableMemory: TableHold | undefined;
+
+  constructor(label: string, table: PageTable, tlb: Tlb, asid: number, tableMemory?: TableHold) {
     this.label = label;
     this.table_ = table;
     this.tlb = tlb;
     this.asid = asid;
+    this.#tableMemory = tableMemory;
+  }
+
+  /** @internal Keep the table memory unmaps empty until `_releaseTables` (`AddressSpace.holdTables`). */
+  _holdTables(): void {
+    this.#tableMemory?.hold();
+  }
+
+  /** @internal */
+  _releaseTables(): void {
+    this.#tableMemory?.release();
   }
 
   get kernel(): boolean {
@@ -185,6 +199,15 @@ export class CpuAddressSpace implements AddressSpace {
 
   translate(va: number): number | undefined {
     return this.owner.table?.walk(va)?.pa;
+  }
+
+  /** A migration keeps the tables its unmaps empty until it ends, so a rollback rebuilds the old mappings in them. */
+  holdTables(): void {
+    this.owner._holdTables();
+  }
+
+  releaseTables(): void {
+    this.owner._releaseTables();
   }
 
   /**

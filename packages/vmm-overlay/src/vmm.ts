@@ -14,9 +14,10 @@ import {
   VCM_WB_WA,
   VCM_WRITE,
   checkUint,
+  createTableHold,
   hex,
 } from '@vcm/core';
-import type { Logger, MappingAlias, PhysicalMemory } from '@vcm/core';
+import type { Logger, MappingAlias, PhysicalMemory, TableHold } from '@vcm/core';
 import { PROT_GLOBAL, PROT_PRIV, TLB_GLOBAL, Tlb, armV7Short } from '@vcm/smmu';
 import type { PageTable, TableMemory, TlbOptions } from '@vcm/smmu';
 import { CPU_TLB_BANK, CPU_TLB_DEFAULT_ENTRIES, Cpu } from './cpu.js';
@@ -90,7 +91,7 @@ export class Vmm {
   readonly prebuilt: VmmPrebuiltProvider;
   /** The kernel's page table and what core mapped into the vmalloc area. */
   readonly kernelPageTable: CpuPageTable;
-  private readonly tables: TableMemory;
+  private readonly tables: TableHold;
   private readonly vmalloc: RangeAllocator;
   private readonly logger: Logger | undefined;
   private readonly procs = new Map<number, Process>();
@@ -111,7 +112,8 @@ export class Vmm {
       });
     }
     this.memory = memory;
-    this.tables = allocator;
+    // Every CPU table's memory goes through one hold, so a migration can keep what its unmaps empty (AddressSpace.holdTables).
+    this.tables = createTableHold(allocator, memory);
     this.logger = options.logger;
     this.layout = computeLayout(memory, options.kernelRam);
     const midr = options.midr === undefined ? SCORPION_MIDR : checkUint('new Vmm', 'midr', options.midr, 0xffff_ffff);
@@ -119,7 +121,7 @@ export class Vmm {
     // The TLB first: bad `tlb` options are refused before any table memory is taken (a failed call changes nothing).
     const tlb = new Tlb({ ...options.tlb, entries: options.tlb?.entries ?? CPU_TLB_DEFAULT_ENTRIES }, 'new Vmm');
 
-    const kernelTable = armV7Short.create(memory, allocator);
+    const kernelTable = armV7Short.create(memory, this.tables);
     try {
       // 1 MiB sections, as ARM Linux's create_mapping writes lowmem.
       for (const r of this.layout.linearMap) {
@@ -132,7 +134,7 @@ export class Vmm {
     this.driver = new CpuDriver(midr);
     this.cpu = new Cpu('cpu0', this.cpuContext(kernelTable), this.driver, tlb);
     this.driver._attach(this.cpu);
-    this.kernelPageTable = new CpuPageTable('kernel', kernelTable, this.cpu.tlb, TLB_GLOBAL);
+    this.kernelPageTable = new CpuPageTable('kernel', kernelTable, this.cpu.tlb, TLB_GLOBAL, this.tables);
     this.vmalloc = new RangeAllocator(this.layout.vmallocStart, this.layout.vmallocEnd - this.layout.vmallocStart);
     this.asidUsed[0] = 1;
     this.prebuilt = new VmmPrebuiltProvider({
@@ -173,7 +175,7 @@ export class Vmm {
     }
     const pid = this.nextPid;
     const table = armV7Short.create(this.memory, this.tables);
-    const pageTable = new CpuPageTable(`process "${name}" (pid ${pid})`, table, this.cpu.tlb, asid);
+    const pageTable = new CpuPageTable(`process "${name}" (pid ${pid})`, table, this.cpu.tlb, asid, this.tables);
     const mmap = new RangeAllocator(this.layout.userStart, this.layout.userEnd - this.layout.userStart);
     const host: ProcessHost = { logger: this.logger, reap: (p) => this.reap(p) };
     const process = new Process(host, pid, name, asid, pageTable, mmap);
