@@ -84,6 +84,8 @@ export async function verifyDump(dirArg: string): Promise<VerifyResult> {
   } catch (e) {
     // The oracle refuses what it cannot load (images over its own memory at 0xff00_0000, overlapping images, registers it cannot hold).
     if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(`${dir}: ${e.message}`);
+    // A QEMU_SYSTEM_ARM that names no runnable binary: the machine lacks QEMU, as above.
+    if (e instanceof Error && /cannot run/.test(e.message)) throw new UsageError(`verify needs QEMU: ${e.message}`);
     throw e;
   }
   const mismatches: VerifyMismatch[] = [];
