@@ -108,6 +108,11 @@ export function App(): JSX.Element {
           </aside>
           <div class="content">
             <StepDetail step={current} total={total} />
+            {session.steps.every((s) => s.state === undefined) && (
+              <p class="note" data-testid="no-platform">
+                This walk-through builds its hardware outside its recorded steps (a bare SMMU, or a platform per measurement), so the views have no platform to show; its steps, calls and results are all here.
+              </p>
+            )}
             <nav class="tabs" role="tablist">
               {views.map((v) => (
                 <button key={v} type="button" role="tab" data-view={v} aria-selected={v === view} class={v === view ? 'active' : ''} onClick={() => go({ view: v })}>
