@@ -225,6 +225,7 @@ class Migration implements StalledAccessServer {
   readonly #from: MigrationSide;
   #holds = 0;
   #broken = 0;
+  #quiesced = false;
   #copied = false;
   #made = 0;
   #committed = false;
@@ -297,10 +298,12 @@ class Migration implements StalledAccessServer {
         const m = this.#mappings[this.#broken] as Mapping;
         unmapRuns(m.entry.space, m.res._addr, this.#oldRuns);
         this.#broken++;
-        if (this.#broken === total) {
-          this.#g.moving.add(this);
-          if (hooks) this.#tell({ step: 'quiesced', mappings: total });
-        }
+        return;
+      }
+      if (!this.#quiesced) {
+        this.#quiesced = true;
+        this.#g.moving.add(this);
+        if (hooks) this.#tell({ step: 'quiesced', mappings: total });
         return;
       }
       if (!this.#copied) {
