@@ -11,7 +11,7 @@
  */
 import { SZ_1M, hex } from '@vcm/core';
 import { BLOCK_SIZES } from '@vcm/physalloc';
-import { CONTEXT_BANK_STRIDE } from '@vcm/smmu';
+import { CONTEXT_BANK_STRIDE, SMMU_MODELS } from '@vcm/smmu';
 import { PAGE_OFFSET, VMALLOC_END, VMALLOC_MIN, VMALLOC_OFFSET } from '@vcm/vmm-overlay';
 import { MAX_PHYS, quoteList } from './board.js';
 import type { Board, BoardDescription, Region } from './board.js';
@@ -221,6 +221,7 @@ function checkSmmus(board: Board, raw: BoardDescription, deviceNames: Map<string
       );
     }
 
+    checkCaches(p, s);
     if (!s.allowVirtualContexts && s.contexts.length > s.contextBanks) {
       fail(`${p}.contexts`, r.contexts, `lists ${s.contexts.length} contexts for ${s.contextBanks} context banks`, `at most ${s.contextBanks} contexts, or "allowVirtualContexts": true`);
     }
@@ -236,6 +237,44 @@ function checkSmmus(board: Board, raw: BoardDescription, deviceNames: Map<string
       }
     });
   });
+}
+
+const CACHE_NAMES = ['microTlb', 'mainTlb', 'walkCache'] as const;
+
+/**
+ * The caches an SMMU gets (docs/hardware.md#translation-caches): the model's,
+ * the main TLB's entries from `tlb`, then `caches`. An enabled cache has an
+ * entry, and its ways split the entries into a power-of-two number of sets;
+ * lockdown leaves the main TLB entries it can replace.
+ */
+function checkCaches(p: string, s: Board['smmus'][number]): void {
+  const model = SMMU_MODELS[s.model ?? 'msm8x60'];
+  let mainEntries = 0;
+  for (const name of CACHE_NAMES) {
+    const o = s.caches?.[name];
+    const base = name === 'mainTlb' ? { ...model.mainTlb, entries: s.tlb.entries } : model[name];
+    const enabled = o?.enabled ?? base.enabled;
+    const entries = o?.entries ?? base.entries;
+    const ways = o?.ways ?? base.ways;
+    if (!enabled) continue;
+    const entriesPath = name === 'mainTlb' && o?.entries === undefined ? `${p}.tlb.entries` : `${p}.caches.${name}.entries`;
+    if (name === 'mainTlb') mainEntries = entries;
+    if (entries === 0) fail(entriesPath, entries, `is 0 while ${name} is enabled`, `at least 1, or "enabled": false in caches.${name}`);
+    const sets = ways === 0 ? 1 : entries / ways;
+    if (ways > entries || !Number.isInteger(sets) || (sets & (sets - 1)) !== 0) {
+      const modelName = s.model ?? 'msm8x60';
+      fail(
+        o?.ways === undefined ? entriesPath : `${p}.caches.${name}.ways`,
+        o?.ways === undefined ? entries : ways,
+        `gives ${entries} entries in ${ways} ways${o?.ways === undefined ? ` (the ${modelName} model's)` : ''}, not a power-of-two number of sets`,
+        `ways 0 (fully associative), or entries a power-of-two multiple of ways`,
+      );
+    }
+  }
+  const lock = s.caches?.lockdownEntries ?? model.lockdownEntries;
+  if (lock > 0 && lock >= mainEntries) {
+    fail(`${p}.caches.lockdownEntries`, lock, mainEntries === 0 ? 'locks entries of a main TLB that is off' : `leaves none of the ${mainEntries} main-TLB entries to replace`, `0 … ${Math.max(0, mainEntries - 1)}`);
+  }
 }
 
 function checkNamed(path: string, list: readonly { readonly name: string }[], deviceNames: Map<string, string>): void {

@@ -22,6 +22,12 @@ import { hex } from '@vcm/core';
 export const FORMAT_NAMES = ['armV7Short', 'armLpae4k'] as const;
 /** The TLB replacement policies a board's SMMU may name (`@vcm/smmu`'s `TlbPolicy`). */
 export const TLB_POLICIES = ['lru', 'fifo', 'random'] as const;
+/** The replacement policies a board's cache overrides may name (`@vcm/smmu`'s `CACHE_POLICIES`). */
+export const CACHE_POLICY_NAMES = ['lru', 'fifo', 'random', 'round-robin'] as const;
+/** The SMMU models a board may name (`@vcm/smmu`'s `SMMU_MODEL_NAMES`, docs/hardware.md#translation-caches). */
+export const SMMU_MODEL_NAMES = ['msm8x60', 'mmu-500', 'mmu-600'] as const;
+/** The largest latency or clock (MHz) a board may give (`@vcm/smmu` accepts up to 2^20). */
+const MAX_CYCLES = 1 << 20;
 
 /** @internal LPAE output addresses are 40 bits (docs/hardware.md#page-table-formats): no board address lies above. */
 export const MAX_PHYS = 2 ** 40;
@@ -294,6 +300,41 @@ const tlb = object('a TLB description', {
   policy: oneOf(TLB_POLICIES, 'TLB replacement policy', 'Which entry a miss evicts when the TLB is full.'),
 });
 
+const cacheGeometry = def(
+  object('a cache description', {
+    enabled: optional(flag('On or off; off, every lookup misses and nothing is filled.')),
+    entries: optional(integer(0, 65536, 'Capacity in entries (at least 1 while enabled).')),
+    ways: optional(integer(0, 65536, 'Ways per set: 0 is fully associative; else entries / ways sets, a power of two.')),
+    policy: optional(oneOf(CACHE_POLICY_NAMES, 'cache replacement policy', 'Which entry of a full set a fill replaces.')),
+    seed: optional(integer(0, U32_MAX, 'Seed of the random policy\'s generator (0: its fixed start).')),
+  }),
+  'cacheGeometry',
+  'Fields of one cache over the model\'s (docs/hardware.md#translation-caches).',
+);
+
+const timing = object('a timing description', {
+  clockMHz: optional(integer(0, MAX_CYCLES, 'The SMMU clock in MHz: converts cycles to seconds and bandwidth (0: no clock).')),
+  microTlbHit: optional(integer(0, MAX_CYCLES, 'Cycles of a micro-TLB lookup.')),
+  mainTlbHit: optional(integer(0, MAX_CYCLES, 'Cycles of a main-TLB lookup.')),
+  walkCacheHit: optional(integer(0, MAX_CYCLES, 'Cycles of a walk-cache lookup.')),
+  memoryAccess: optional(integer(0, MAX_CYCLES, 'Cycles of one descriptor read of a walk.')),
+  maxWalks: optional(integer(1, MAX_CYCLES, 'Walks in flight at once.')),
+  busBytesPerCycle: optional(integer(0, MAX_CYCLES, 'Bytes the master\'s port moves per cycle (0: data costs no time).')),
+});
+
+const caches = def(
+  object('a cache hierarchy', {
+    microTlb: optional(doc(cacheGeometry, 'The micro-TLB of each context bank.')),
+    mainTlb: optional(doc(cacheGeometry, 'The main TLB the banks share (over tlb).')),
+    walkCache: optional(doc(cacheGeometry, 'The walk cache of intermediate table descriptors.')),
+    prefetch: optional(flag('After a walk, also walk the next 4 KiB page into the main TLB.')),
+    lockdownEntries: optional(integer(0, 65536, 'Main-TLB entries a context may lock (ctx.lockTlb); 0: no lockdown.')),
+    timing: optional(meta(timing, { description: 'Latencies in cycles, the clock, walk slots and the bus width (docs/timing.md).' })),
+  }),
+  'caches',
+  'Overrides of the model\'s translation caches and timing, field by field (docs/hardware.md#translation-caches).',
+);
+
 const context = def(
   object('a context', {
     name: name('Unique across the whole board: getCtxInstance(name) and /dev/<name> find it.'),
@@ -312,6 +353,8 @@ const smmu = normalised(
       contextBanks: integer(1, 256, 'Number of hardware context banks.'),
       format: oneOf(FORMAT_NAMES, 'page-table format', 'Page-table format of its contexts (docs/hardware.md#page-table-formats).'),
       tlb: meta(tlb, { description: 'The SMMU\'s TLB.' }),
+      model: optional(oneOf(SMMU_MODEL_NAMES, 'SMMU model', 'The translation caches and timing to start from (docs/hardware.md#translation-caches); default msm8x60, one shared TLB, untimed.')),
+      caches: optional(caches),
       hwVersion: integer(0, U32_MAX, 'What vcm_hw_ver reports for its contexts.'),
       contexts: list(context, 'contexts ({ name, bank? })', 'Its contexts; without allowVirtualContexts at most contextBanks, one per bank.', { min: 1 }),
       allowVirtualContexts: withDefault(flag('Allow more contexts than banks, several sharing a bank (virtual contexts).'), false),
@@ -326,6 +369,8 @@ const smmu = normalised(
     contextBanks: s.contextBanks,
     format: s.format,
     tlb: { entries: s.tlb.entries, policy: s.tlb.policy },
+    ...(s.model === undefined ? {} : { model: s.model }),
+    ...(s.caches === undefined ? {} : { caches: s.caches }),
     hwVersion: s.hwVersion,
     contexts: s.contexts.map((c, j) => ({ name: c.name, bank: c.bank ?? j })),
     allowVirtualContexts: s.allowVirtualContexts,

@@ -12,7 +12,7 @@ import type { Device, DirectDevice, Logger, MappingDriver, VcmmSnapshot } from '
 import { createPhysicalSystem } from '@vcm/physalloc';
 import type { PhysAllocator, PhysAllocatorStats, PhysicalRam, PhysicalSystem, PhysicalSystemDescription } from '@vcm/physalloc';
 import { Smmu, armLpae4k, armV7Short, createSmmuDriver } from '@vcm/smmu';
-import type { PageTableFormat, SmmuContext, SmmuDriver } from '@vcm/smmu';
+import type { CacheOverrides, PageTableFormat, SmmuContext, SmmuDriver } from '@vcm/smmu';
 import { Vmm } from '@vcm/vmm-overlay';
 import type { Cpu } from '@vcm/vmm-overlay';
 import type { Board, BoardDescription, FormatName } from './board.js';
@@ -133,6 +133,9 @@ export function buildPlatform<T>(description: BoardInput<T>, options: PlatformOp
         irq: spec.irq,
         contextBanks: spec.contextBanks,
         tlb: { entries: spec.tlb.entries, policy: spec.tlb.policy },
+        ...(spec.model === undefined ? {} : { model: spec.model }),
+        // The schema checked every field; a key given as undefined means "the model's", as new Smmu reads it.
+        ...(spec.caches === undefined ? {} : { caches: spec.caches as CacheOverrides }),
         format: FORMATS[spec.format],
         hwVersion: spec.hwVersion,
         memory,

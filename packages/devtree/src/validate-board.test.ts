@@ -317,7 +317,7 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
     b.smmus[1].colour = 'blue';
     const e = rejection(b);
     expect(e.message).toBe(
-      'EINVAL: board.smmus[1].colour: "colour" is not a key of an SMMU (allowed: "name", "base", "irq", "contextBanks", "format", "tlb", "hwVersion", "contexts", "allowVirtualContexts")',
+      'EINVAL: board.smmus[1].colour: "colour" is not a key of an SMMU (allowed: "name", "base", "irq", "contextBanks", "format", "tlb", "model", "caches", "hwVersion", "contexts", "allowVirtualContexts")',
     );
     expect(e.details['value']).toBe('colour');
   });
