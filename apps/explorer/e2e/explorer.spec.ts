@@ -98,7 +98,7 @@ test('video-playback: stepping to vcm_back of the 16 MiB frame shows the new res
   await page.screenshot({ path: `${shots}translation-caches.png`, fullPage: true });
 });
 
-test('the walk view gives the levels and the physical address ctx.walk gives for a device address', async ({ page }) => {
+test('the walk view gives the levels and the physical address ctx.walk and vcm-ref walk give for a device address', async ({ page }) => {
   const text = readFileSync(`${repo}examples/scenarios/video-playback.yaml`, 'utf8');
   let device = '';
   let va = 0;
@@ -125,6 +125,13 @@ test('the walk view gives the levels and the physical address ctx.walk gives for
     await expect(levels.nth(i)).toHaveAttribute('data-level', String(s.level));
     await expect(levels.nth(i)).toHaveAttribute('data-entry-pa', String(s.entryPa));
   }
+  // And what `vcm-ref walk` prints for it.
+  const out = execFileSync(process.execPath, [`${repo}apps/reference/dist/cli.js`, '--json', 'walk', `${repo}examples/scenarios/video-playback.yaml`, `0x${va.toString(16)}`, '--ctx', device], { encoding: 'utf8' });
+  const cli = JSON.parse(out) as { pa: string | null; steps: { level: number; entryPa: string }[] };
+  const num = (h: string): number => Number.parseInt(h.replaceAll('_', ''), 16);
+  await expect(result).toHaveAttribute('data-pa', String(num(cli.pa!)));
+  await expect(levels).toHaveCount(cli.steps.length);
+  for (const [i, s] of cli.steps.entries()) await expect(levels.nth(i)).toHaveAttribute('data-entry-pa', String(num(s.entryPa)));
   await page.screenshot({ path: `${shots}walk.png`, fullPage: true });
 
   // An address outside every mapping: the fault the walk reports, not an error.
