@@ -8,6 +8,7 @@ import { bestTimeMs, measureOps, report } from '@vcm/bench-kit';
 import type { BenchFigure } from '@vcm/bench-kit';
 import { SZ_1M } from '@vcm/core';
 import { buildPlatform, msm8x60Board } from '../src/index.js';
+import { migrationFigures } from './migrate.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const figures: BenchFigure[] = [];
@@ -57,5 +58,7 @@ figures.push({
   );
   keep.close();
 }
+
+figures.push(...(await migrationFigures()));
 
 report(packageDir, figures);
