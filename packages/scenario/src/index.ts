@@ -8,7 +8,7 @@ export type { CheckedScenario, SweepPoint } from './validate.js';
 export type { BufferPlan } from './rules.js';
 export { runScenario, runSweep, runSweepPoint, sweepReport, framesOf } from './runner.js';
 export { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
-export type { Counters, CountersOut, PlacedReservation, Progress, RunOptions, ScenarioReport, ScenarioSetUp, SweepReport, SweepRow } from './runner.js';
+export type { Counters, CountersOut, MemoryAccessObserver, PlacedReservation, Progress, RunOptions, ScenarioReport, ScenarioSetUp, SweepReport, SweepRow } from './runner.js';
 export { forEachRun, patternOf, xorshift32 } from './patterns.js';
 export type { Run } from './patterns.js';
 export { scenarioSchema, SCENARIO_SCHEMA_ID } from './schema.js';
@@ -18,3 +18,5 @@ export { MANIFEST_FILE, MANIFEST_KIND, MANIFEST_VERSION, binImages, manifestJson
 export type { ManifestImage, PageTableManifest, PlannedTranslation } from './image-manifest.js';
 export { entrySpan, readPageTables, tableRuns } from './page-tables.js';
 export type { FaultingEntry, FoundLeaf, ReachedTables, TableBase, TableImage, TranslationRegime } from './page-tables.js';
+export { CSV_HEADER, TRACE_FORMATS, csvLine, stlLine, traceScenario } from './trace.js';
+export type { TraceSummary, TracedAccess } from './trace.js';

@@ -35,7 +35,7 @@ import {
 import type { Device, Physmem, Reservation, Vcm } from '@vcm/core';
 import { buildPlatform } from '@vcm/devtree';
 import type { Platform } from '@vcm/devtree';
-import type { SmmuContext } from '@vcm/smmu';
+import type { AccessObserver, SmmuContext } from '@vcm/smmu';
 import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
 import { scenarioError } from './issues.js';
 import { deriveBytes, fillInto, fnv1a, frameSeed } from './data.js';
@@ -119,6 +119,23 @@ export interface RunOptions {
   readonly onSetUp?: (setUp: ScenarioSetUp) => void;
   /** `false`: set the scenario up and run no traffic (every counter stays 0). Default `true`. */
   readonly traffic?: boolean;
+  /**
+   * Sees every physical memory access of streamed traffic in the order it
+   * happens — each burst and each descriptor read of a walk (`vcm-ref
+   * trace`, docs/scenarios.md#memory-traces) — with its cycle on a timed
+   * SMMU (the device's clock from the run's start; a frame with `fps`
+   * starts no earlier than its time), else `null`.
+   */
+  readonly onAccess?: MemoryAccessObserver;
+}
+
+/** `RunOptions.onAccess`: the device, the physical address, the bytes, write or read, a walk's descriptor read or data, the cycle (null when untimed). */
+export type MemoryAccessObserver = (device: string, pa: number, bytes: number, write: boolean, walk: boolean, cycle: number | null) => void;
+
+/** Where a traced device's clock stands: cycles of its streams so far, or a later frame's start; `hz` its SMMU's clock (0: untimed). */
+interface TraceClock {
+  cycle: number;
+  hz: number;
 }
 
 /** One reservation the set-up made: which buffer instance, at which device address. */
@@ -170,14 +187,22 @@ function tlbCounters(t: { hits: number; misses: number; walks: number }): { hits
   return { hits: t.hits, misses: t.misses, walks: t.walks };
 }
 
-function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>): Port {
+function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>, observe?: MemoryAccessObserver, clock?: TraceClock): Port {
   if (contexts.has(name)) {
     const ctx: SmmuContext = platform.tree.getCtxInstance(name);
+    // Timing is present when the SMMU has a clock: its cycles then mean something to a DRAM simulator.
+    const clockMHz = observe === undefined ? 0 : ctx.smmu.toJSON().caches.config.timing.clockMHz;
+    const timed = clockMHz > 0;
+    if (clock !== undefined) clock.hz = clockMHz * 1e6;
+    // The SMMU's observer gives cycles from the stream's start; the device's clock places the stream.
+    const onAccess: AccessObserver | undefined =
+      observe === undefined ? undefined : (pa, bytes, write, walk, cycle) => observe(name, pa, bytes, write, walk, timed ? clock!.cycle + cycle : null);
     return {
       kind: 'context',
       smmu: ctx.smmu.name,
       stream(va, len, options, into) {
-        const r = ctx.dma.stream(va, len, options);
+        const r = ctx.dma.stream(va, len, onAccess === undefined ? options : { ...options, onAccess });
+        if (clock !== undefined) clock.cycle += r.cycles;
         into.accesses += r.accesses;
         into.bytes += len;
         into.hits += r.hits;
@@ -209,8 +234,14 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>)
         let accesses = 0;
         try {
           for (let a = va; a < end; a += burst) {
-            cpu.translate(a, access);
+            const missed = tlb.misses;
+            const pa = cpu.translate(a, access);
             accesses++;
+            if (observe !== undefined) {
+              // The CPU is untimed; a miss walked its short-descriptor tables (4-byte descriptors), reading what cpu.walk reads (it has no walk cache).
+              if (tlb.misses !== missed) for (const s of cpu.walk(a).steps) observe(name, s.entryPa, 4, false, true, null);
+              observe(name, pa, Math.min(burst, end - a), access === 'write', false, null);
+            }
           }
         } finally {
           into.accesses += accesses;
@@ -231,8 +262,9 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>)
   return {
     kind: 'direct',
     smmu: null,
-    stream(va, len, { burst }, into) {
+    stream(va, len, { burst, access }, into) {
       pa(va);
+      if (observe !== undefined) for (let a = va; a < va + len; a += burst) observe(name, pa(a), Math.min(burst, va + len - a), access === 'write', false, null);
       into.accesses += Math.ceil(len / burst);
       into.bytes += len;
     },
@@ -354,9 +386,15 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
 
   // ---- traffic ----
   const ports = new Map<string, Port>();
+  const clocks = new Map<string, TraceClock>();
+  const clockOf = (name: string): TraceClock => {
+    let c = clocks.get(name);
+    if (c === undefined) clocks.set(name, (c = { cycle: 0, hz: 0 }));
+    return c;
+  };
   const port = (name: string): Port => {
     let p = ports.get(name);
-    if (p === undefined) ports.set(name, (p = portOf(platform, name, contexts)));
+    if (p === undefined) ports.set(name, (p = portOf(platform, name, contexts, options.onAccess, clockOf(name))));
     return p;
   };
   const perDevice = new Map<string, Counters>();
@@ -384,6 +422,8 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   events.forEach((ev, n) => {
     const t = scenario.traffic[ev.t]!;
     const p = port(t.device);
+    const clock = clocks.get(t.device);
+    if (options.onAccess !== undefined && t.fps !== undefined && clock !== undefined) clock.cycle = Math.max(clock.cycle, Math.round(ev.time * clock.hz));
     const counters = perDevice.get(t.device) ?? zero();
     perDevice.set(t.device, counters);
     if (t.fps !== undefined) lastTime = Math.max(lastTime, ev.time + 1 / t.fps);
