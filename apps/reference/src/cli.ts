@@ -37,6 +37,7 @@ interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   inject?: string;
+  frames?: string;
 }
 
 function packageVersion(): string {
@@ -75,14 +76,24 @@ function execute(selected: readonly Walkthrough[], opts: GlobalOptions): number 
     if (injectText !== undefined && injectText !== '' && inject === undefined) {
       throw new UsageError(`unknown fault injection ${JSON.stringify(injectText)} (allowed: ${INJECTIONS.join(', ')})`);
     }
+    const frames = parseFrames(opts.frames, selected);
     const json = opts.json === true;
     const progress = json ? silentProgress : createProgress(process.stderr);
-    const report = runAll(selected, { board, verbose: opts.verbose === true, inject, progress });
+    const report = runAll(selected, { board, verbose: opts.verbose === true, inject, progress, ...(frames === undefined ? {} : { frames }) });
     progress.done();
     if (json) process.stdout.write(renderJson(report));
     else process.stdout.write(renderText(report, { style: createStyle(colourWanted()) }));
     return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
   });
+}
+
+/** `--frames <n>`: a whole number from 1 to the walk-through's maximum. */
+function parseFrames(text: string | undefined, selected: readonly Walkthrough[]): number | undefined {
+  if (text === undefined) return undefined;
+  const max = Math.min(...selected.map((w) => w.frames?.max ?? 0));
+  const n = /^[0-9]{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= max)) throw new UsageError(`--frames ${JSON.stringify(text)}: not a number of frames (allowed: a whole number from 1 to ${max})`);
+  return n;
 }
 
 function board(opts: GlobalOptions & { print?: boolean }): number {
@@ -128,10 +139,11 @@ export function buildProgram(onResult: (code: number) => void): Command {
 
   const options = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
   for (const w of WALKTHROUGHS) {
-    program
+    const command = program
       .command(w.id)
       .description(`${w.title} (${w.source})`)
       .action((_opts: unknown, cmd: Command) => onResult(execute([w], options(cmd))));
+    if (w.frames !== undefined) command.option('--frames <n>', w.frames.help);
   }
   program
     .command('all')

@@ -46,6 +46,8 @@ export interface BarChart {
   /** Bars are drawn on a log10 scale when the values span orders of magnitude. */
   readonly logScale: boolean;
   readonly bars: readonly { readonly label: string; readonly value: number }[];
+  /** A line drawn across every bar at this value (a frame deadline), named in a line under the bars. */
+  readonly marker?: { readonly label: string; readonly value: number };
 }
 
 /** A page-table dump or state snapshot, shown only with `--verbose`. */

@@ -15,6 +15,11 @@
  * `mapRange` writes the tables): 4 KiB pages, 64 KiB runs of pages with
  * the contiguous hint (one TLB entry each, docs/attributes.md#the-lpae-contiguous-hint)
  * and 2 MiB blocks.
+ *
+ * Then what those misses cost (perf-study.ts, docs/performance-study.md):
+ * NV12 frames at 1080p and 4K scanned out and decoded through SMMUs with
+ * the msm8x60, MMU-500 and MMU-600 translation caches, in cycles against
+ * the frame deadline at 30 and 60 fps.
  */
 import { SZ_16M, SZ_1M, SZ_2M, SZ_4K, SZ_64K, VCM_1MB, VCM_4KB, VCM_64KB, VCM_ALL, VCM_MEMTYPE_0, VCM_READ, VCM_START, VCM_WRITE } from '@vcm/core';
 import type { PhysChunk } from '@vcm/core';
@@ -26,6 +31,7 @@ import { eqNum, holds } from '../checks.js';
 import { displaySmmu, normalisedBoard } from '../devices.js';
 import { formatSize, hex, percent } from '../format.js';
 import { buildBoardPlatform } from '../platform.js';
+import { CACHE_SETUPS, DEFAULT_FRAMES, FRAMES, MAPPINGS, MAX_FRAMES, TRAFFIC, headroomTable, perfChart, perfChecks, perfTable, runPerfStudy } from './perf-study.js';
 import type { Walkthrough } from './types.js';
 
 export const TLB_SIZES = [8, 16, 32, 64, 128] as const;
@@ -143,11 +149,12 @@ export const tlbStudy: Walkthrough = {
   title: 'Do 64 KiB and 1 MiB mappings cut IOMMU TLB misses? Measured.',
   source: 'seed 000 "Physical Memory Allocation and Reservation Backing" (the TLB claim)',
   summary:
-    'vcm.txt says IOMMUs have small TLBs, so a buffer mapped with few large pages keeps a streaming multimedia block from "continually fetching new translations". Here the display engine reads one 16 MiB frame through its SMMU, mapped five ways (all 4 KiB, all 64 KiB, all 1 MiB, one 16 MiB supersection, and the mix max munch hands out when the 16 MiB block is not allowed), through TLBs of 8 to 128 entries. Every miss is a table walk that reads descriptors from RAM. The sequential scan-out misses once per page whatever the TLB size; a rotated scan-out (column strips) shows where TLB size matters too.',
+    'vcm.txt says IOMMUs have small TLBs, so a buffer mapped with few large pages keeps a streaming multimedia block from "continually fetching new translations". Here the display engine reads one 16 MiB frame through its SMMU, mapped five ways (all 4 KiB, all 64 KiB, all 1 MiB, one 16 MiB supersection, and the mix max munch hands out when the 16 MiB block is not allowed), through TLBs of 8 to 128 entries. Every miss is a table walk that reads descriptors from RAM. The sequential scan-out misses once per page whatever the TLB size; a rotated scan-out (column strips) shows where TLB size matters too. Then what a miss costs: NV12 frames at 1080p and 4K, scanned out by the display engine (raster and rotated) and written by the decoder, through SMMUs with the msm8x60, MMU-500 and MMU-600 translation caches (micro-TLB, main TLB, walk cache on and off, prefetch), in cycles, bandwidth and a verdict against the frame deadline.',
   needs: {
     // The uniform mappings need the frame as one 16 MiB block; the mix is 16 MiB of 1 MiB, 64 KiB and 4 KiB blocks.
     memtypes: [{ memtype: VCM_MEMTYPE_0, blockSizes: [SZ_16M], allocations: [{ bytes: FRAME, blockSizes: [SZ_16M] }, { bytes: FRAME, blockSizes: [SZ_1M, SZ_64K, SZ_4K] }] }],
   },
+  frames: { max: MAX_FRAMES, help: `frames per row of the performance study (default ${DEFAULT_FRAMES}: the cold first frame; more add frames with the caches warm)` },
   run(rec, run) {
     const board = normalisedBoard(run.board);
     const spec = displaySmmu(board);
@@ -319,5 +326,35 @@ export const tlbStudy: Walkthrough = {
         rec.check(eqNum(`LPAE, sequential 16 MiB through a 32-entry TLB, ${mapping}: ${why}`, expected, lpae.find((r) => r.mapping === mapping)?.misses ?? -1));
       }
     }
+    if (contiguous16M && lpae !== undefined) {
+      // The figures the performance study builds on, all at once: one miss per leaf (a hinted run is one) on the seed's SMMU.
+      const want = [...[SZ_4K, SZ_64K, SZ_1M, SZ_16M].map((p) => FRAME / p), ...[SZ_4K, SZ_64K, SZ_2M].map((p) => FRAME / p)];
+      const got = [
+        ...['4 KiB pages', '64 KiB pages', '1 MiB sections', '16 MiB supersection'].map((m) => find(m, 'sequential', 32)?.misses ?? -1),
+        ...['4 KiB pages', '64 KiB hinted runs', '2 MiB blocks'].map((m) => lpae.find((r) => r.mapping === m)?.misses ?? -1),
+      ];
+      const show = (xs: readonly number[]): string => `${xs.slice(0, 4).join('/')} short, ${xs.slice(4).join('/')} LPAE`;
+      rec.check(holds('the sequential 16 MiB numbers of today still hold (32-entry TLB, 4 KiB … 16 MiB short, 4 KiB, hinted 64 KiB, 2 MiB LPAE)', want.every((x, i) => x === got[i]), show(want), show(got)));
+    }
+
+    // ---- what a miss costs: the performance study (docs/performance-study.md) ----
+    const frames = run.frames ?? DEFAULT_FRAMES;
+    const study = rec.step(
+      '/* the display engine reads and the decoder writes NV12 frames through SMMUs with translation caches */',
+      `runPerfStudy(${FRAMES.map((f) => f.name).join(' and ')} NV12 × ${CACHE_SETUPS.length} cache set-ups × ${MAPPINGS.length} mappings × ${TRAFFIC.length} traffics, ${frames} frame${frames === 1 ? '' : 's'} per row)`,
+      () => runPerfStudy(buildBoardPlatform(run.board), memtype, frames, run.progress),
+      (s) =>
+        `${s.rows.length} rows; ${s.geometry.map((g) => `${g.name} ${g.width}×${g.height}: stride ${g.stride}, ${g.scanlines} + ${g.scanlines / 2} rows, ${g.bytes} bytes`).join('; ')}${s.skipped.length > 0 ? `; left out: ${s.skipped.join('; ')}` : ''}`,
+      frames === DEFAULT_FRAMES
+        ? `${DEFAULT_FRAMES} frame per row, from empty caches: the slowest frame. vcm-ref tlb-study --frames N runs N frames per row (up to ${MAX_FRAMES}), the caches warm after the first; the verdict is always the slowest frame's.`
+        : `${frames} frames per row; the caches stay warm from frame to frame and the verdict is the slowest frame's.`,
+    );
+    for (const frame of FRAMES) for (const traffic of TRAFFIC) rec.table(perfTable(study, frame, traffic, 60));
+    rec.table(headroomTable(study, 8));
+    for (const frame of FRAMES) rec.chart(perfChart(study, frame, 60, ['msm8x60', 'mmu-600']));
+    rec.set('performance', study);
+    for (const c of perfChecks(study)) rec.check(c);
+    const expectedRows = FRAMES.length * CACHE_SETUPS.length * MAPPINGS.length * TRAFFIC.length;
+    rec.check(holds('the performance study measured every frame × cache set-up × mapping × traffic', study.rows.length === expectedRows, `${expectedRows} rows`, `${study.rows.length} rows${study.skipped.length > 0 ? ` (${study.skipped.join('; ')})` : ''}`));
   },
 };

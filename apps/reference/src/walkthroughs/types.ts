@@ -17,6 +17,8 @@ export interface RunContext {
   /** A testing aid: break an invariant between two steps (`--inject`). */
   readonly inject: Injection | undefined;
   readonly progress: Progress;
+  /** `--frames`: frames per row of a walk-through that streams frames (its `frames` option); its default when absent. */
+  readonly frames?: number;
   /** The context chosen for each role the walk-through's `needs` name. */
   readonly contexts: Readonly<Partial<Record<Role, ContextChoice>>>;
 }
@@ -28,5 +30,7 @@ export interface Walkthrough {
   readonly summary: string;
   /** What the board must have; a board without it skips the walk-through with the reason. */
   readonly needs: Needs;
+  /** A walk-through that streams frames takes `--frames <n>` (1 … max; `help` is the option's help text). */
+  readonly frames?: { readonly max: number; readonly help: string };
   run(rec: Recorder, ctx: RunContext): void;
 }
