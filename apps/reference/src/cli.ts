@@ -14,6 +14,8 @@ import { UsageError, defaultBoard, loadBoardFile } from './board.js';
 import { DUMP_FORMATS, dumpCommand } from './commands/dump.js';
 import type { DumpCommandOptions } from './commands/dump.js';
 import { loadScenarioFile, parseJobs, renderScenarioText, runScenarioFile } from './commands/run.js';
+import { TRACE_FORMATS, traceCommand } from './commands/trace.js';
+import type { TraceCommandOptions } from './commands/trace.js';
 import { renderVerifyText, verifyDump, verifyJson } from './commands/verify.js';
 import { walkCommand } from './commands/walk.js';
 import type { BoardChoice } from './board.js';
@@ -182,6 +184,21 @@ export function buildProgram(onResult: (code: number) => void): Command {
         usage(() => {
           if (args.length > 2) throw new UsageError(`walk takes [scenario] <va>, got ${args.length} arguments`);
           return emit(walkCommand(args.length === 2 ? args[0] : undefined, args[args.length - 1]!, cmd.optsWithGlobals()));
+        }),
+      ),
+    );
+  program
+    .command('trace')
+    .description("every physical memory access of a scenario's streamed traffic, data bursts and table-walk reads alike, with the cycle where an SMMU is clocked: a DRAMSys .stl trace or CSV (docs/scenarios.md#memory-traces)")
+    .argument('<scenario>', 'the scenario file, e.g. examples/scenarios/tlb-study.yaml')
+    .addOption(new Option('--format <format>', 'stl (DRAMSys trace player) or csv').choices(TRACE_FORMATS).default('stl'))
+    .option('--out <file>', 'write the trace here instead of stdout')
+    .action((file: string, _opts: unknown, cmd: Command) =>
+      onResult(
+        usage(() => {
+          const { summary, toStdout } = traceCommand(file, cmd.optsWithGlobals<TraceCommandOptions>());
+          (toStdout ? process.stdout : process.stderr).write(summary);
+          return EXIT_OK;
         }),
       ),
     );
