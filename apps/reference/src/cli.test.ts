@@ -152,7 +152,8 @@ describe('addresses and counters in the JSON', () => {
       expect(r.hits + r.misses).toBe(r.accesses);
     }
     expect(w.tables.map((t) => t.title).slice(0, 2)).toEqual([expect.stringMatching(/^Sequential/), expect.stringMatching(/^Rotated/)]);
-    expect(w.charts).toHaveLength(2);
+    // The two miss charts, then the performance study's frame time against the 60 fps deadline per frame size.
+    expect(w.charts.map((c) => [c.unit, c.marker?.value])).toEqual([['misses', undefined], ['misses', undefined], ['ms', 16.67], ['ms', 16.67]]);
   });
 
   it('userspace: the /dev buffer is in the process mmap area and in the context\'s VCM', () => {
@@ -221,6 +222,14 @@ describe('boards and usage', () => {
     expect(run(['--no-such-option']).status).toBe(2);
     expect(run(['smmu', '--inject', 'nonsense']).status).toBe(2);
     expect(run(['smmu'], { VCM_REF_FAULT_INJECT: 'nonsense' }).status).toBe(2);
+  });
+
+  it('tlb-study --frames takes a whole number from 1 to 100; anything else is exit 2 before the study runs, and other walk-throughs have no --frames', () => {
+    for (const bad of ['0', '101', '1.5', '-1', 'two', '']) {
+      const r = run(['tlb-study', '--frames', bad]);
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', `vcm-ref: --frames ${JSON.stringify(bad)}: not a number of frames (allowed: a whole number from 1 to 100)\n`]);
+    }
+    expect(run(['smmu', '--frames', '2']).status).toBe(2);
   });
 });
 
