@@ -107,7 +107,7 @@ export const migration: Walkthrough = {
       'vcm_phys_migrate is this project\'s addition to vcm.h. The display engine\'s read of the first line faults on the broken mapping; its handler answers retry, and the retry completes after the move.',
     );
     rec.table({
-      title: 'The steps of the move, as `during` saw them',
+      title: 'The steps of the move, as options.during saw them',
       columns: ['#', 'step'],
       rows: steps.map((s, i) => [i + 1, s]),
       note: `The display engine's read at 'quiesced' stalled; the copy and the ${report.remaps} remaps ran while it waited, and its retry completed after them.`,
