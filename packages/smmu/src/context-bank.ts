@@ -328,8 +328,7 @@ export class ContextBank {
     const tlb = smmu.tlb;
     const m = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
     if (m < 0 || micro === undefined) return m;
-    const base = tlb.base(m);
-    return micro.fill(this.index, this.contextId, base, 31 - Math.clz32(tlb.end(m) - base), tlb.pa(m, base), tlb.perm(m), tlb.descriptor(m), tlb.level(m));
+    return micro.copyFrom(tlb, m);
   }
 
   /** A demand walk starts: counted on the main TLB, the SMMU and the context as a TLB miss. */

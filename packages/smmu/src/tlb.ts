@@ -214,6 +214,10 @@ export interface TlbEntry {
 }
 
 const FREE = -1;
+/** Up to this many ways, a set is scanned: a few adjacent slots beat a hash probe into a large table. */
+const MAX_SCAN_WAYS = 8;
+/** 2^k for every entry size: the fill path reads it instead of computing a power. */
+const POW2: Float64Array = Float64Array.from({ length: 32 }, (_, k) => 2 ** k);
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 /** What a lookup was last given as `sizesLog2` before any (a list no caller holds). */
 const NO_SIZES: readonly number[] = Object.freeze([]);
@@ -281,6 +285,8 @@ export class Tlb {
   private readonly place: Replacement;
   /** `sets - 1`: an entry of size 2^k lives in set `(va >>> k) & setMask`. */
   private readonly setMask: number;
+  /** Lookups scan the set instead of hashing (set associative, at most `MAX_SCAN_WAYS` ways). */
+  private readonly scan: boolean;
   private readonly hash: Int32Array;
   private readonly hashMask: number;
   private readonly hashShift: number;
@@ -342,8 +348,10 @@ export class Tlb {
     this.perms = new Uint8Array(c);
     this.descriptors = new Uint32Array(c);
     this.levels = new Uint8Array(c);
+    // Few ways: a lookup scans the entry's set; many (fully associative): the hash finds the slot.
+    this.scan = this.ways <= MAX_SCAN_WAYS && this.sets > 1;
     let bits = 4;
-    while (1 << bits < c * 4) bits++;
+    while (!this.scan && 1 << bits < c * 4) bits++;
     this.hash = new Int32Array(1 << bits).fill(FREE);
     this.hashMask = (1 << bits) - 1;
     this.hashShift = 32 - bits;
@@ -355,6 +363,13 @@ export class Tlb {
   }
 
   private slotOf(tag: number, vpn: number): number {
+    if (this.scan) {
+      // Set associative with few ways: the entry can only be in its set, a few adjacent slots.
+      const ways = this.ways;
+      const first = ((vpn >>> ((tag & 31) - 12)) & this.setMask) * ways;
+      for (let s = first; s < first + ways; s++) if (this.tag[s] === tag && this.vpn[s] === vpn) return s;
+      return FREE;
+    }
     let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
     const hash = this.hash;
     for (;;) {
@@ -518,6 +533,23 @@ export class Tlb {
     return n;
   }
 
+  /**
+   * Copy entry `slot` of `source` (another TLB: the main TLB into a
+   * micro-TLB) into this one, tagged as there. Returns the slot here.
+   */
+  copyFrom(source: Tlb, slot: number): number {
+    if (!(source instanceof Tlb)) {
+      throw new VcmError('EINVAL', `tlb.copyFrom: source must be a Tlb, got ${source === null ? 'null' : typeof source}`, { param: 'source', expected: 'Tlb' });
+    }
+    if (!(isU32(slot) && slot < source.capacity && source.owner[slot]! >= 0)) source.checkSlot('tlb.copyFrom', slot);
+    const o = source.owner[slot]!;
+    const ctx = o & CTX_MASK;
+    const base = source.vaBase[slot]!;
+    const lg = source.tag[slot]! & 31;
+    // The source holds only entries its own checked fill accepted: no check again.
+    return this.insert(o >>> 9, ctx, base, lg, source.paBase[slot]!, source.perms[slot]!, source.descriptors[slot]!, source.levels[slot]!);
+  }
+
   /** The bank and context id (`TLB_GLOBAL` for a global entry) entry `slot` is tagged with. */
   ownerOf(slot: number): { readonly bank: number; readonly contextId: number } {
     if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.ownerOf', slot);
@@ -625,7 +657,11 @@ export class Tlb {
     ) {
       checkFill(bank, contextId, va, log2Size, pa, perm, descriptor, level);
     }
-    const ctx = contextId & CTX_MASK;
+    return this.insert(bank, contextId & CTX_MASK, va, log2Size, pa, perm, descriptor, level);
+  }
+
+  /** `fill` once its arguments are known good (`ctx` already masked to 9 bits). */
+  private insert(bank: number, ctx: number, va: number, log2Size: number, pa: number, perm: number, descriptor: number, level: number): number {
     const tag = (bank << 14) | (ctx << 5) | log2Size;
     const vpn = (va >>> log2Size) << (log2Size - 12);
     const existing = this.slotOf(tag, vpn);
@@ -634,25 +670,30 @@ export class Tlb {
     const set = (va >>> log2Size) & this.setMask;
     let s = this.place.take(set);
     if (s === FREE) {
-      this.remove(this.place.victim(set));
+      // Replace the victim in place: out of the hash, the slot kept and made the most recent of its set.
+      s = this.place.victim(set);
+      this.unhash(s);
+      this.place.reuse(s);
       this.evictions++;
-      s = this.place.take(set);
     }
     this.tag[s] = tag;
     this.sizeHeld[log2Size]!++;
     this.vpn[s] = vpn;
     this.owner[s] = (bank << 9) | ctx;
     if (ctx === CTX_MASK) this.globals++;
-    const size = 2 ** log2Size;
-    this.vaBase[s] = va - (va % size);
+    // va is 32-bit: its entry base is its page number times the size (no floating-point remainder on the fill path).
+    const size = POW2[log2Size]!;
+    this.vaBase[s] = (va >>> log2Size) * size;
     this.size[s] = size;
     this.paBase[s] = pa;
     this.perms[s] = perm;
     this.descriptors[s] = descriptor;
     this.levels[s] = level;
-    let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
-    while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
-    this.hash[i] = s;
+    if (!this.scan) {
+      let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
+      while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
+      this.hash[i] = s;
+    }
     this.fills++;
     this.last = s;
     return s;
@@ -660,6 +701,24 @@ export class Tlb {
 
   /** Drop a valid slot: hash (backward-shift deletion), then its place (recency list, lock, free ways). */
   private remove(s: number): void {
+    this.unhash(s);
+    this.place.release(s);
+    this.tag[s] = FREE;
+    this.owner[s] = FREE;
+    // A free slot covers nothing: `pa` on it fails its range test.
+    this.size[s] = 0;
+    if (this.last === s) this.last = FREE;
+  }
+
+  /** Take a valid slot out of the hash (backward-shift deletion) and out of the size and global counts; its fields stay. */
+  private unhash(s: number): void {
+    if (this.scan) {
+      this.sizeHeld[this.tag[s]! & 31]!--;
+      if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
+      // Out of the lookup: a set scan compares tags, and the slot's is about to change or be freed.
+      this.tag[s] = FREE;
+      return;
+    }
     const hash = this.hash;
     const mask = this.hashMask;
     let i = Math.imul(this.vpn[s]! ^ Math.imul(this.tag[s]!, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
@@ -679,14 +738,8 @@ export class Tlb {
       }
     }
     hash[i] = FREE;
-    this.place.release(s);
     this.sizeHeld[this.tag[s]! & 31]!--;
     if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
-    this.tag[s] = FREE;
-    this.owner[s] = FREE;
-    // A free slot covers nothing: `pa` on it fails its range test.
-    this.size[s] = 0;
-    if (this.last === s) this.last = FREE;
   }
 
   /**

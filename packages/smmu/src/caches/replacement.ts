@@ -157,6 +157,14 @@ export class Replacement {
     this.used--;
   }
 
+  /** A victim's slot taken over by the entry replacing it: the most recent of its set now (its lock, if any, was checked away by `victim`). */
+  reuse(s: number): void {
+    const set = (s / this.ways) | 0;
+    if (this.head[set] === s) return;
+    this.unlink(set, s);
+    this.linkFront(set, s);
+  }
+
   /** Can `s` be locked without leaving its set with no way to replace? */
   canLock(s: number): boolean {
     const set = (s / this.ways) | 0;

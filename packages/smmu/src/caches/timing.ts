@@ -132,6 +132,8 @@ export class Timeline {
    */
   hits(n: number, lastBytes: number): void {
     const L = this.hitLatency;
+    const B = this.hitBeat;
+    const full = this.hitBytes;
     const pace = this.pace;
     let tEnd = this.tEnd;
     let dS = this.dStart;
@@ -140,19 +142,11 @@ export class Timeline {
     let issued = this.bytesIssued;
     // Unpaced, after the first hit the pipeline is in its steady state: each
     // later hit starts translating when the one before starts its data, so
-    // data starts max(L, B) apart and each waits max(0, L − B). In closed form:
-    const steady = pace === 0 && n > 2 ? n - 2 : 0;
-    for (let i = 0; i < n - steady; i++) {
-      if (i === 1 && steady > 0) {
-        const B = this.hitBeat;
-        const M = L > B ? L : B;
-        dS += steady * M;
-        tEnd = dS - M + L;
-        dE = dS + B;
-        if (L > B) stall += steady * (L - B);
-        issued += steady * this.hitBytes;
-      }
-      const bytes = i === n - steady - 1 ? lastBytes : this.hitBytes;
+    // data starts max(L, B) apart and each waits max(0, L − B). Those full
+    // bursts go in closed form; the first, and a short last one, step by step.
+    const closed = pace === 0 && n > 1 ? (lastBytes === full ? n - 1 : n - 2) : 0;
+    for (let i = 0; i < n - closed; i++) {
+      const bytes = i === n - closed - 1 ? lastBytes : full;
       const issue = pace > 0 ? issued * pace : 0;
       let ts = tEnd > dS ? tEnd : dS;
       if (issue > ts) ts = issue;
@@ -161,9 +155,17 @@ export class Timeline {
       const ds = td > dE ? td : dE;
       if (ds > ready) stall += ds - ready;
       dS = ds;
-      dE = ds + (bytes === this.hitBytes ? this.hitBeat : this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0);
+      dE = ds + (bytes === full ? B : this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0);
       tEnd = td;
       issued += bytes;
+      if (i === 0 && closed > 0) {
+        const M = L > B ? L : B;
+        dS += closed * M;
+        tEnd = dS - M + L;
+        dE = dS + B;
+        if (L > B) stall += closed * (L - B);
+        issued += closed * full;
+      }
     }
     this.tEnd = tEnd;
     this.dStart = dS;

@@ -49,7 +49,8 @@ export interface WalkCacheEntry {
   readonly tablePa: number;
 }
 
-const TWO_20 = 2 ** 20;
+/** Table descriptors cover at least 1 MiB (short level 1), so va >>> span fits 12 bits. */
+const MIN_SPAN = 20;
 
 /** A set-associative cache of table descriptors, keyed by (bank, context id, span, va >>> span). */
 export class WalkCache {
@@ -89,9 +90,9 @@ export class WalkCache {
     this.attrs = new Uint32Array(c);
   }
 
-  /** Spans are at least 2^12, so va >>> span fits 20 bits and the key is exact. */
+  /** Spans are at least 2^20, so va >>> span fits 12 bits and the key is exact (and a small integer for the banks boards have). */
   private static key(owner: number, span: number, va: number): number {
-    return (owner * 32 + span) * TWO_20 + (va >>> span);
+    return (owner * 32 + span) * 4096 + (va >>> span);
   }
 
   /**
@@ -131,6 +132,7 @@ export class WalkCache {
     const owner = (bank << 9) | contextId;
     for (let i = 0; i < from.tables; i++) {
       const span = from.tableSpanLog2[i]!;
+      if (span < MIN_SPAN) throw new Error(`walk cache: a table descriptor covering 2^${span} bytes; every format's cover at least 1 MiB`);
       const key = WalkCache.key(owner, span, va);
       const existing = this.index.get(key);
       if (existing !== undefined) this.remove(existing);
