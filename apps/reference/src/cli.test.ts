@@ -61,7 +61,7 @@ beforeAll(() => {
 });
 
 describe('every subcommand runs end to end with all checks passing', () => {
-  const ids = ['memory', 'walkthrough', 'three-way', 'video-playback', 'smmu', 'userspace', 'tlb-study'];
+  const ids = ['memory', 'walkthrough', 'three-way', 'video-playback', 'smmu', 'userspace', 'tlb-study', 'migration'];
   for (const id of ids) {
     it(`${id} --json exits 0 with passing checks`, () => {
       const { status, report } = runJson([id]);
@@ -74,11 +74,11 @@ describe('every subcommand runs end to end with all checks passing', () => {
     });
   }
 
-  it('all runs memory first, then the six walk-throughs in the documented order, and sums every check', () => {
+  it('all runs memory first, then the seven walk-throughs in the documented order, and sums every check', () => {
     const { status, report } = runJson([]);
     expect(report.walkthroughs.map((w) => w.id)).toEqual(ids);
     const total = report.walkthroughs.reduce((n, w) => n + w.checks.length, 0);
-    expect(report.summary).toMatchObject({ walkthroughs: 7, checks: total, passed: total, failed: 0, failedChecks: [] });
+    expect(report.summary).toMatchObject({ walkthroughs: 8, checks: total, passed: total, failed: 0, failedChecks: [] });
     expect(status).toBe(0);
   });
 });
@@ -208,12 +208,12 @@ describe('boards and usage', () => {
     expect(run(['--board', join(dir, 'nope.json')]).status).toBe(2);
   });
 
-  it('another valid board runs what it can (the seed\'s example tree: all but three-way)', () => {
+  it('another valid board runs what it can (the seed\'s example tree: all but three-way and migration)', () => {
     const file = join(dir, 'seed.json');
     writeFileSync(file, JSON.stringify(seedExampleBoard()));
     const { status, report } = runJson(['--board', file]);
     expect(report.board).toEqual({ name: 'seed-example', source: file });
-    expect(report.walkthroughs.filter((w) => w.status === 'skipped').map((w) => w.id)).toEqual(['three-way']);
+    expect(report.walkthroughs.filter((w) => w.status === 'skipped').map((w) => w.id)).toEqual(['three-way', 'migration']);
     expect(report.summary.failedChecks).toEqual([]);
     expect(status).toBe(0);
   });
@@ -272,7 +272,7 @@ describe('a command line that fits the shell', () => {
 
   it('no subcommand runs all, options before or after', () => {
     const a = runJson([]).report;
-    expect(a.walkthroughs.map((w) => w.id)).toEqual(['memory', 'walkthrough', 'three-way', 'video-playback', 'smmu', 'userspace', 'tlb-study']);
+    expect(a.walkthroughs.map((w) => w.id)).toEqual(['memory', 'walkthrough', 'three-way', 'video-playback', 'smmu', 'userspace', 'tlb-study', 'migration']);
   });
 
   it('colour: off when piped, on with FORCE_COLOR or --color, and NO_COLOR or --no-color win', () => {
@@ -352,7 +352,7 @@ describe('a valid board that lacks what a walk-through needs', () => {
       ['tlb-study', ['VCM_MEMTYPE_0 runs out of blocks: 4 MiB of a 16 MiB allocation (1 MiB, 64 KiB, 4 KiB blocks) are missing']],
     ]);
     for (const w of skipped) expect(w.steps).toEqual([]);
-    expect(report.summary).toMatchObject({ walkthroughs: 7, passedWalkthroughs: 4, skippedWalkthroughs: 3, failedWalkthroughs: 0, failed: 0 });
+    expect(report.summary).toMatchObject({ walkthroughs: 8, passedWalkthroughs: 5, skippedWalkthroughs: 3, failedWalkthroughs: 0, failed: 0 });
     expect(report.summary.skipped).toContain('walkthrough: this board has no 4 KiB pool in VCM_MEMTYPE_0');
     expect(report.ok).toBe(true);
     expect(status).toBe(0);

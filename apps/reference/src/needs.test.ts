@@ -39,9 +39,10 @@ describe('the walk-throughs on the boards the project ships', () => {
     expect(video.ok && video.contexts.display?.context).toBe('mdp0_port0');
   });
 
-  it('the seed\'s example tree runs all but three-way (no direct-mapped device), ctx0 standing in for the decoder and ctx3 (another SMMU) for the display', () => {
+  it('the seed\'s example tree runs all but three-way and migration (no direct-mapped device), ctx0 standing in for the decoder and ctx3 (another SMMU) for the display', () => {
     const board = validateBoard(seedExampleBoard());
-    for (const w of WALKTHROUGHS) expect(reasons(board, w.id)).toEqual(w.id === 'three-way' ? ['this board has no direct-mapped device (directDevices) for the one-to-one VCM'] : []);
+    const oneToOne = ['three-way', 'migration'];
+    for (const w of WALKTHROUGHS) expect(reasons(board, w.id)).toEqual(oneToOne.includes(w.id) ? ['this board has no direct-mapped device (directDevices) for the one-to-one VCM'] : []);
     const video = checkNeeds(board, WALKTHROUGHS.find((w) => w.id === 'video-playback')!.needs);
     expect(video.ok && [video.contexts.decoder?.context, video.contexts.display?.context]).toEqual(['ctx0', 'ctx3']);
   });
