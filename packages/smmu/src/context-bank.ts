@@ -280,9 +280,9 @@ export class ContextBank {
     const caches = smmu.caches;
     const lg = leafSizeLog2(this, w);
     if (caches.prefetch) this.#prefetch(w.va + w.size);
-    const m = caches.mainOn ? smmu.tlb.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level) : -1;
-    if (this.front === smmu.tlb) return m;
-    return this.front.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    if (!caches.mainOn) return this.front.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    const m = smmu.tlb.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    return this.front === smmu.tlb ? m : this.front.copyFrom(smmu.tlb, m);
   }
 
   /**

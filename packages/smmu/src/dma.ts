@@ -22,6 +22,7 @@ import type { WalkStep } from './format.js';
 import { Timeline } from './caches/timing.js';
 import type { HistogramBucket } from './caches/timing.js';
 import type { TranslationCaches } from './caches/hierarchy.js';
+import type { Tlb } from './tlb.js';
 
 const TWO_32 = 2 ** 32;
 /** The keys `StreamOptions` has. */
@@ -290,9 +291,7 @@ export class DmaPort {
   }
 
   private run(bank: ContextBank, caches: TranslationCaches, va: number, len: number, burst: number, access: number, pace: number, observer: AccessObserver | undefined): StreamResult {
-    const front = bank.front;
     const tlb = caches.main;
-    const privileged = this.ctx.privileged;
     const before = marks(bank, caches);
     const walks0 = tlb.walks;
     const reads0 = caches.pmu.transTableWalkAccess;
@@ -301,81 +300,18 @@ export class DmaPort {
     const line = caches.timed || pace > 0 || observer !== undefined ? new Timeline(caches.timing.busBytesPerCycle, caches.timing.maxWalks, pace) : undefined;
     // A repeated access inside the last entry costs a hit in the front TLB.
     line?.setHit(bank.microTlb !== undefined ? caches.timing.microTlbHit : caches.timing.mainTlbHit, burst);
-    const isWrite = access === ACCESS_WRITE;
-    const trace: WalkStep[] | undefined = observer === undefined ? undefined : [];
-    const stepBytes = descriptorBytes(bank);
-    const memoryAccess = caches.timing.memoryAccess;
-    const end = va + len;
-    let accesses = 0;
-    // The entry the previous access used: it is still valid and still the
-    // most recent of its set (nothing else touched the caches: a prefetch is
-    // filled before its demand entry), so another access inside it is a hit
-    // that changes no recency — counted without a lookup. With no TLB on,
-    // every access walks.
-    let lo = 0;
-    let hi = 0;
-    let hits = 0;
-    let entryPa = 0;
-    const reuse = front !== caches.held[bank.index];
-    bank.trace = trace;
-    try {
-      for (let a = va; a < end; a += burst) {
-        accesses++;
-        const bytes = end - a < burst ? end - a : burst;
-        if (a >= lo && a < hi) {
-          if (observer !== undefined) {
-            hits++;
-            observer(entryPa + (a - lo), bytes, isWrite, false, line!.hit(a, bytes));
-            continue;
-          }
-          // Every access left inside the entry at once: each is a hit.
-          const stop = hi < end ? hi : end;
-          const n = Math.ceil((stop - a) / burst);
-          hits += n;
-          accesses += n - 1;
-          const last = a + (n - 1) * burst;
-          if (line !== undefined) line.hits(n, end - last < burst ? end - last : burst);
-          a = last;
-          continue;
-        }
-        if (trace !== undefined) trace.length = 0;
-        const slot = bank.resolve(a, access, privileged);
-        if (reuse) {
-          lo = front.base(slot);
-          hi = front.end(slot);
-        }
-        if (line !== undefined) {
-          const at = this.time(line, caches, a, bytes);
-          if (observer !== undefined) {
-            entryPa = front.pa(slot, front.base(slot));
-            // The walk's descriptor reads, one memory latency apart from the translation's start.
-            const t0 = line.lastTranslationStart;
-            for (let i = 0; i < trace!.length; i++) observer(trace![i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
-            observer(front.pa(slot, a), bytes, isWrite, false, at);
-          }
-        }
-      }
-    } finally {
-      bank.trace = undefined;
-      front.hits += hits;
-      front.lookups += hits;
-      this.ctx.pmu.transaction += accesses;
-      caches.pmu.transaction += accesses;
-      if (line !== undefined) this.addCycles(caches, line.cycles);
-    }
+    const accesses = observer === undefined ? this.bursts(bank, caches, line, va, va + len, burst, access) : this.observed(bank, caches, line!, va, va + len, burst, access, observer);
     const now = marks(bank, caches);
     const micro = bank.microTlb === undefined ? null : moved(now.micro, before.micro);
     const main = caches.mainOn ? moved(now.main, before.main) : null;
     const walk = caches.walkCache === undefined ? null : moved(now.walk, before.walk);
-    const misses = caches.pmu.tlbMiss - tlbMiss0;
     const cycles = line === undefined ? 0 : line.cycles;
     const clockHz = caches.timing.clockMHz * 1e6;
     const seconds = clockHz > 0 ? cycles / clockHz : null;
-    const hitCount = (micro === null ? 0 : micro.hits) + (main === null ? 0 : main.hits);
     return {
       accesses,
-      hits: hitCount,
-      misses,
+      hits: (micro === null ? 0 : micro.hits) + (main === null ? 0 : main.hits),
+      misses: caches.pmu.tlbMiss - tlbMiss0,
       walks: tlb.walks - walks0,
       bytes: len,
       microTlb: micro,
@@ -390,5 +326,101 @@ export class DmaPort {
       requestedBytesPerSecond: pace > 0 ? clockHz / pace : null,
       achievedBytesPerSecond: seconds !== null && seconds > 0 ? len / seconds : null,
     };
+  }
+
+  /**
+   * The stream's bursts with no observer — the hot loop, kept small so that
+   * it is optimised once and reused by every stream. The entry the previous
+   * access used is still valid and still the most recent of its set
+   * (nothing else touched the caches: a prefetch is filled before its demand
+   * entry), so every access left inside it is a hit that changes no recency
+   * — counted at once, without lookups. With no TLB on, every access walks.
+   * Returns the accesses made; counters are added even when a fault stops it.
+   */
+  private bursts(bank: ContextBank, caches: TranslationCaches, line: Timeline | undefined, va: number, end: number, burst: number, access: number): number {
+    const front = bank.front;
+    const privileged = this.ctx.privileged;
+    const reuse = front !== caches.held[bank.index];
+    let accesses = 0;
+    let hits = 0;
+    let lo = 0;
+    let hi = 0;
+    try {
+      for (let a = va; a < end; a += burst) {
+        if (a >= lo && a < hi) {
+          const stop = hi < end ? hi : end;
+          const n = Math.ceil((stop - a) / burst);
+          hits += n;
+          accesses += n;
+          const last = a + (n - 1) * burst;
+          if (line !== undefined) line.hits(n, end - last < burst ? end - last : burst);
+          a = last;
+          continue;
+        }
+        accesses++;
+        const slot = bank.resolve(a, access, privileged);
+        if (reuse) {
+          lo = front.base(slot);
+          hi = front.end(slot);
+        }
+        if (line !== undefined) this.time(line, caches, a, end - a < burst ? end - a : burst);
+      }
+    } finally {
+      this.counted(front, caches, line, hits, accesses);
+    }
+    return accesses;
+  }
+
+  /** The same bursts, each data access and descriptor read shown to `observer` (docs/timing.md). */
+  private observed(bank: ContextBank, caches: TranslationCaches, line: Timeline, va: number, end: number, burst: number, access: number, observer: AccessObserver): number {
+    const front = bank.front;
+    const privileged = this.ctx.privileged;
+    const reuse = front !== caches.held[bank.index];
+    const isWrite = access === ACCESS_WRITE;
+    const stepBytes = descriptorBytes(bank);
+    const memoryAccess = caches.timing.memoryAccess;
+    const trace: WalkStep[] = [];
+    let accesses = 0;
+    let hits = 0;
+    let lo = 0;
+    let hi = 0;
+    let entryPa = 0;
+    bank.trace = trace;
+    try {
+      for (let a = va; a < end; a += burst) {
+        accesses++;
+        const bytes = end - a < burst ? end - a : burst;
+        if (a >= lo && a < hi) {
+          hits++;
+          observer(entryPa + (a - lo), bytes, isWrite, false, line.hit(a, bytes));
+          continue;
+        }
+        trace.length = 0;
+        const slot = bank.resolve(a, access, privileged);
+        if (reuse) {
+          lo = front.base(slot);
+          hi = front.end(slot);
+          entryPa = front.pa(slot, lo);
+        }
+        const at = this.time(line, caches, a, bytes);
+        // The walk's descriptor reads, one memory latency apart from the translation's start.
+        const t0 = line.lastTranslationStart;
+        for (let i = 0; i < trace.length; i++) observer(trace[i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
+        observer(front.pa(slot, a), bytes, isWrite, false, at);
+      }
+    } finally {
+      bank.trace = undefined;
+      this.counted(front, caches, line, hits, accesses);
+    }
+    return accesses;
+  }
+
+  /** A stream's counters: the hits counted without lookups, its transactions and its cycles. */
+  private counted(front: Tlb, caches: TranslationCaches, line: Timeline | undefined, hits: number, accesses: number): void {
+    front.hits += hits;
+    front.lookups += hits;
+    this.ctx.pmu.transaction += accesses;
+    caches.pmu.transaction += accesses;
+    if (line !== undefined) this.addCycles(caches, line.cycles);
   }
 }

@@ -279,14 +279,20 @@ export class Tlb {
   private readonly levels: Uint8Array;
   /** Global entries held: while 0, lookups and invalidations skip the global probes. */
   private globals = 0;
+  /** The owner, address and probed sizes (bit k: size 2^k) of the last miss, until the TLB changes (FREE: none). */
+  private missOwner = FREE;
+  private missVa = 0;
+  private missSizes = 0;
   /** Entries held per size (log2): a lookup skips the sizes the TLB holds none of. */
   private readonly sizeHeld = new Int32Array(32);
   /** Sets, recency, free ways and locks. */
   private readonly place: Replacement;
   /** `sets - 1`: an entry of size 2^k lives in set `(va >>> k) & setMask`. */
   private readonly setMask: number;
-  /** Lookups scan the set instead of hashing (set associative, at most `MAX_SCAN_WAYS` ways). */
+  /** Lookups scan the set instead of hashing (set associative with at most `MAX_SCAN_WAYS` ways). */
   private readonly scan: boolean;
+  /** Per slot, tag and page number mixed into 32 bits: what a set scan compares first. */
+  private readonly keys: Int32Array;
   private readonly hash: Int32Array;
   private readonly hashMask: number;
   private readonly hashShift: number;
@@ -348,6 +354,7 @@ export class Tlb {
     this.perms = new Uint8Array(c);
     this.descriptors = new Uint32Array(c);
     this.levels = new Uint8Array(c);
+    this.keys = new Int32Array(c);
     // Few ways: a lookup scans the entry's set; many (fully associative): the hash finds the slot.
     this.scan = this.ways <= MAX_SCAN_WAYS && this.sets > 1;
     let bits = 4;
@@ -367,7 +374,10 @@ export class Tlb {
       // Set associative with few ways: the entry can only be in its set, a few adjacent slots.
       const ways = this.ways;
       const first = ((vpn >>> ((tag & 31) - 12)) & this.setMask) * ways;
-      for (let s = first; s < first + ways; s++) if (this.tag[s] === tag && this.vpn[s] === vpn) return s;
+      // One 32-bit key per slot first (tag and page number mixed), the full tag only on a key match.
+      const key = vpn ^ Math.imul(tag, 0x27d4eb2d);
+      const keys = this.keys;
+      for (let s = first; s < first + ways; s++) if (keys[s] === key && this.tag[s] === tag && this.vpn[s] === vpn) return s;
       return FREE;
     }
     let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
@@ -409,8 +419,10 @@ export class Tlb {
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
     const held = this.sizeHeld;
+    let probed = 0;
     for (let i = 0; i < sizesLog2.length; i++) {
       const lg = sizesLog2[i]!;
+      probed |= 1 << lg;
       if (held[lg] === 0) continue;
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) {
@@ -430,7 +442,19 @@ export class Tlb {
       }
     }
     this.misses++;
+    this.noteMiss(ownerKey, va, probed);
     return FREE;
+  }
+
+  /**
+   * Remember a miss: until the TLB changes, an entry of a probed size
+   * covering `va` for this owner is known not to be held, so the fill that
+   * follows a miss skips its search for an entry to replace.
+   */
+  private noteMiss(ownerKey: number, va: number, probed: number): void {
+    this.missOwner = ownerKey;
+    this.missVa = va;
+    this.missSizes = probed;
   }
 
   /** The full checks of `lookup`; once they pass, `sizesLog2` is the list the fast path trusts. */
@@ -461,16 +485,26 @@ export class Tlb {
       this.checkLookup(bank, contextId, va, sizesLog2);
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
-    for (let pass = 0; pass < 2; pass++) {
-      const base = pass === 0 ? tagBase : tagBase | (CTX_MASK << 5);
-      if (pass === 1 && (this.globals === 0 || (contextId & CTX_MASK) === CTX_MASK)) break;
+    const held = this.sizeHeld;
+    let probed = 0;
+    for (let i = 0; i < sizesLog2.length; i++) {
+      const lg = sizesLog2[i]!;
+      probed |= 1 << lg;
+      if (held[lg] === 0) continue;
+      const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
+      if (s !== FREE) return s;
+    }
+    // Then the bank's global entries (none on an SMMU).
+    if (this.globals !== 0 && (contextId & CTX_MASK) !== CTX_MASK) {
+      const globalBase = tagBase | (CTX_MASK << 5);
       for (let i = 0; i < sizesLog2.length; i++) {
         const lg = sizesLog2[i]!;
-        if (this.sizeHeld[lg] === 0) continue;
-        const s = this.slotOf(base | lg, (va >>> lg) << (lg - 12));
+        if (held[lg] === 0) continue;
+        const s = this.slotOf(globalBase | lg, (va >>> lg) << (lg - 12));
         if (s !== FREE) return s;
       }
     }
+    this.noteMiss((bank << 9) | (contextId & CTX_MASK), va, probed);
     return FREE;
   }
 
@@ -538,7 +572,7 @@ export class Tlb {
    * micro-TLB) into this one, tagged as there. Returns the slot here.
    */
   copyFrom(source: Tlb, slot: number): number {
-    if (!(source instanceof Tlb)) {
+    if (!(typeof source === 'object' && source !== null && source.constructor === Tlb) && !(source instanceof Tlb)) {
       throw new VcmError('EINVAL', `tlb.copyFrom: source must be a Tlb, got ${source === null ? 'null' : typeof source}`, { param: 'source', expected: 'Tlb' });
     }
     if (!(isU32(slot) && slot < source.capacity && source.owner[slot]! >= 0)) source.checkSlot('tlb.copyFrom', slot);
@@ -664,8 +698,13 @@ export class Tlb {
   private insert(bank: number, ctx: number, va: number, log2Size: number, pa: number, perm: number, descriptor: number, level: number): number {
     const tag = (bank << 14) | (ctx << 5) | log2Size;
     const vpn = (va >>> log2Size) << (log2Size - 12);
-    const existing = this.slotOf(tag, vpn);
-    if (existing !== FREE) this.remove(existing);
+    // Right after a miss for an address inside it, the entry cannot be held: no search.
+    const known = this.missOwner === ((bank << 9) | ctx) && ((this.missSizes >>> log2Size) & 1) === 1 && this.missVa >>> log2Size === va >>> log2Size;
+    this.missOwner = FREE;
+    if (!known) {
+      const existing = this.slotOf(tag, vpn);
+      if (existing !== FREE) this.remove(existing);
+    }
     // The entry's set: the address bits above its own size, so every address inside it finds it.
     const set = (va >>> log2Size) & this.setMask;
     let s = this.place.take(set);
@@ -689,6 +728,7 @@ export class Tlb {
     this.perms[s] = perm;
     this.descriptors[s] = descriptor;
     this.levels[s] = level;
+    this.keys[s] = vpn ^ Math.imul(tag, 0x27d4eb2d);
     if (!this.scan) {
       let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
       while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
@@ -701,6 +741,7 @@ export class Tlb {
 
   /** Drop a valid slot: hash (backward-shift deletion), then its place (recency list, lock, free ways). */
   private remove(s: number): void {
+    this.missOwner = FREE;
     this.unhash(s);
     this.place.release(s);
     this.tag[s] = FREE;

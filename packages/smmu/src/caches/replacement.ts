@@ -25,6 +25,10 @@ export class Replacement {
   readonly policy: CachePolicy;
   /** `policy === 'lru'`: a hit moves its slot to the front of its set. */
   readonly lru: boolean;
+  /** LRU and FIFO pick their victim from the recency list; round-robin and random need none and keep none. */
+  private readonly ordered: boolean;
+  /** 1 for a slot in use (what `inSet` lists when no recency list is kept). */
+  private readonly inUse: Uint8Array;
   /** Slots in use. */
   used = 0;
   /** Slots locked (lockdown). */
@@ -52,6 +56,8 @@ export class Replacement {
     this.sets = capacity / w;
     this.policy = policy;
     this.lru = policy === 'lru';
+    this.ordered = policy === 'lru' || policy === 'fifo';
+    this.inUse = new Uint8Array(capacity);
     this.prev = new Int32Array(capacity).fill(NONE);
     this.next = new Int32Array(capacity).fill(NONE);
     this.head = new Int32Array(this.sets).fill(NONE);
@@ -81,6 +87,7 @@ export class Replacement {
     this.prev.fill(NONE);
     this.next.fill(NONE);
     this.locked.fill(0);
+    this.inUse.fill(0);
     this.used = 0;
     this.lockedCount = 0;
     this.rng = this.seed;
@@ -98,7 +105,8 @@ export class Replacement {
     if (n === 0) return NONE;
     this.freeCount[set] = n - 1;
     const s = this.free[set * this.ways + n - 1]!;
-    this.linkFront(set, s);
+    if (this.ordered) this.linkFront(set, s);
+    this.inUse[s] = 1;
     this.used++;
     return s;
   }
@@ -145,7 +153,8 @@ export class Replacement {
   /** Give a slot back (evicted or invalidated): unlinked, unlocked, free. */
   release(s: number): void {
     const set = (s / this.ways) | 0;
-    this.unlink(set, s);
+    if (this.ordered) this.unlink(set, s);
+    this.inUse[s] = 0;
     if (this.locked[s] === 1) {
       this.locked[s] = 0;
       this.lockedInSet[set]!--;
@@ -159,6 +168,7 @@ export class Replacement {
 
   /** A victim's slot taken over by the entry replacing it: the most recent of its set now (its lock, if any, was checked away by `victim`). */
   reuse(s: number): void {
+    if (!this.ordered) return;
     const set = (s / this.ways) | 0;
     if (this.head[set] === s) return;
     this.unlink(set, s);
@@ -187,6 +197,10 @@ export class Replacement {
 
   /** The slots of `set` in use, most recent first. */
   *inSet(set: number): Generator<number> {
+    if (!this.ordered) {
+      for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) yield s;
+      return;
+    }
     for (let s = this.head[set]!; s !== NONE; s = this.next[s]!) yield s;
   }
 

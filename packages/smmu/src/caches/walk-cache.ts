@@ -73,7 +73,9 @@ export class WalkCache {
   private readonly nextLevel: Uint8Array;
   private readonly tablePa: Float64Array;
   private readonly attrs: Uint32Array;
+  /** Fully associative (or many ways): key → slot. Few ways: unused, a lookup scans the set's `keys`. */
   private readonly index = new Map<number, number>();
+  private readonly scanSets: boolean;
 
   /** `g` is checked (`resolveCacheConfig`) and enabled. */
   constructor(g: CacheGeometry) {
@@ -81,13 +83,25 @@ export class WalkCache {
     this.capacity = c;
     this.place = new Replacement(c, g.ways, g.policy, g.seed);
     this.setMask = this.place.sets - 1;
-    this.keys = new Float64Array(c);
+    this.keys = new Float64Array(c).fill(NONE);
+    this.scanSets = this.place.ways <= 8 && this.place.sets > 1;
     this.owner = new Int32Array(c).fill(NONE);
     this.span = new Uint8Array(c);
     this.vaBase = new Float64Array(c);
     this.nextLevel = new Uint8Array(c);
     this.tablePa = new Float64Array(c);
     this.attrs = new Uint32Array(c);
+  }
+
+  /** The slot holding `key` (an entry of span `span` for `va`), or NONE. */
+  private find(key: number, span: number, va: number): number {
+    if (this.scanSets) {
+      const ways = this.place.ways;
+      const first = ((va >>> span) & this.setMask) * ways;
+      for (let s = first; s < first + ways; s++) if (this.keys[s] === key) return s;
+      return NONE;
+    }
+    return this.index.get(key) ?? NONE;
   }
 
   /** Spans are at least 2^20, so va >>> span fits 12 bits and the key is exact (and a small integer for the banks boards have). */
@@ -113,8 +127,8 @@ export class WalkCache {
       const span = spans[i]!;
       probes++;
       this.lookups++;
-      const s = this.index.get(WalkCache.key(owner, span, va));
-      if (s !== undefined) {
+      const s = this.find(WalkCache.key(owner, span, va), span, va);
+      if (s !== NONE) {
         this.hits++;
         if (this.place.lru) this.place.touch(s);
         from.startLevel = this.nextLevel[s]!;
@@ -134,8 +148,8 @@ export class WalkCache {
       const span = from.tableSpanLog2[i]!;
       if (span < MIN_SPAN) throw new Error(`walk cache: a table descriptor covering 2^${span} bytes; every format's cover at least 1 MiB`);
       const key = WalkCache.key(owner, span, va);
-      const existing = this.index.get(key);
-      if (existing !== undefined) this.remove(existing);
+      const existing = this.find(key, span, va);
+      if (existing !== NONE) this.remove(existing);
       const set = (va >>> span) & this.setMask;
       let s = this.place.take(set);
       if (s === NONE) {
@@ -150,7 +164,7 @@ export class WalkCache {
       this.nextLevel[s] = from.tableLevel[i]! + 1;
       this.tablePa[s] = from.tablePa[i]!;
       this.attrs[s] = from.tableAttrs[i]!;
-      this.index.set(key, s);
+      if (!this.scanSets) this.index.set(key, s);
       this.fills++;
       if (!this.spans.includes(span)) {
         this.spans.push(span);
@@ -160,7 +174,8 @@ export class WalkCache {
   }
 
   private remove(s: number): void {
-    this.index.delete(this.keys[s]!);
+    if (!this.scanSets) this.index.delete(this.keys[s]!);
+    this.keys[s] = NONE;
     this.owner[s] = NONE;
     this.place.release(s);
   }
@@ -180,8 +195,8 @@ export class WalkCache {
         break;
       }
       for (let a = first; a < end; a += size) {
-        const s = this.index.get(WalkCache.key(owner, span, a));
-        if (s !== undefined) {
+        const s = this.find(WalkCache.key(owner, span, a), span, a);
+        if (s !== NONE) {
           this.remove(s);
           removed++;
         }
