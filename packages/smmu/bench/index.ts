@@ -125,24 +125,26 @@ function streamRate(ctx: SmmuContext): number {
   return Math.round((STREAM_ACCESSES / ms) * 1000);
 }
 
-/** The floor: the same loop over 64-byte bursts with a last-entry check per access and no translation. */
+/**
+ * The floor: the stream loop's own work with no translation — per 4 KiB
+ * page one typed-array read, the 64 accesses inside it counted at once (as
+ * the stream counts the accesses left inside an entry).
+ */
 function streamFloor(): number {
   const pages = new Float64Array(4096);
   for (let i = 0; i < pages.length; i++) pages[i] = 0x4000_0000 + i * SZ_4K;
   let sink = 0;
   const ms = bestTimeMs(() => {
-    let lo = 0;
-    let hi = 0;
+    let accesses = 0;
     for (let a = STREAM_VA; a < STREAM_VA + SZ_16M; a += 64) {
-      if (a >= lo && a < hi) {
-        sink++;
-        continue;
-      }
-      lo = a - (a % SZ_4K);
-      hi = lo + SZ_4K;
+      const lo = a - (a % SZ_4K);
       sink += pages[(lo - STREAM_VA) / SZ_4K]!;
+      const n = Math.ceil((lo + SZ_4K - a) / 64);
+      accesses += n;
+      a += (n - 1) * 64;
     }
-  }, 5);
+    sink += accesses;
+  }, 15);
   if (sink === -1) console.log(sink);
   return Math.round((STREAM_ACCESSES / ms) * 1000);
 }
@@ -158,7 +160,7 @@ figures.push(
     better: 'higher',
     floor: {
       name: 'stream-loop-floor-accesses-per-s',
-      note: 'the stream loop alone: 64-byte bursts over 16 MiB, a last-entry check per access and a typed-array read per 4 KiB page, no translation',
+      note: 'the stream loop alone: 16 MiB in 64-byte bursts, one typed-array read per 4 KiB page and its 64 accesses counted at once, no translation',
       measure: streamFloor,
     },
     figures: [

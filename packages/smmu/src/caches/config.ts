@@ -26,7 +26,7 @@ export interface CacheGeometry {
   /** Ways per set; `entries` (or 0) = fully associative. `entries` must be a multiple of `ways`, and `entries / ways` a power of two. */
   readonly ways: number;
   readonly policy: CachePolicy;
-  /** Seed of the `random` policy's generator. */
+  /** Seed of the `random` policy's xorshift32 generator (0: its fixed start state, the one the TLB always had). */
   readonly seed: number;
 }
 
@@ -82,7 +82,8 @@ const UNTIMED: TimingConfig = { clockMHz: 0, microTlbHit: 0, mainTlbHit: 0, walk
  * - `mmu-600`: gem5's SMMUv3 defaults (src/dev/arm/SMMUv3.py: micro-TLB 32
  *   entries fully associative 1 cycle, main TLB 2048 entries 4-way 3 cycles)
  *   and an MMU-600 integration's 256-entry walk caches and 64 translation slots.
- * The implementation validates these and may refine the numbers it documents.
+ * Fully associative caches say `ways: 0`, so that changing `entries` keeps
+ * them fully associative. `new Smmu` checks every field (caches/resolve.ts).
  */
 export const SMMU_MODELS: Readonly<Record<SmmuModelName, CacheConfig>> = {
   msm8x60: {
