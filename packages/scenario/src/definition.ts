@@ -24,7 +24,7 @@ export const CACHE_POLICIES = ['uncached', 'wb-wa', 'wb-nwa', 'wt'] as const;
 /** Traffic patterns (docs/scenarios.md#traffic-patterns). */
 export const PATTERN_KINDS = ['sequential', 'rotated', 'tiles', 'strided', 'random'] as const;
 /** Checks an `expect` entry can make (docs/scenarios.md#expectations). */
-export const EXPECT_KINDS = ['misses', 'walks', 'no-fault', 'bytes-equal'] as const;
+export const EXPECT_KINDS = ['misses', 'walks', 'walk-accesses', 'deadline', 'no-fault', 'bytes-equal'] as const;
 /** How traffic of several devices interleaves (docs/scenarios.md#traffic-and-time). */
 export const INTERLEAVES = ['time', 'in-turn'] as const;
 
@@ -154,6 +154,17 @@ const expectation = z
   .discriminatedUnion('kind', [
     z.strictObject({ name: z.string().min(1), kind: z.literal('misses'), device: name('A device with traffic.'), atMost: int(0, Number.MAX_SAFE_INTEGER, 'The largest acceptable count.') }),
     z.strictObject({ name: z.string().min(1), kind: z.literal('walks'), device: name('A device with traffic.'), atMost: int(0, Number.MAX_SAFE_INTEGER, 'The largest acceptable count.') }),
+    z.strictObject({
+      name: z.string().min(1),
+      kind: z.literal('walk-accesses'),
+      device: name('A device with traffic through an SMMU context.'),
+      atMost: int(0, Number.MAX_SAFE_INTEGER, 'The largest acceptable count of descriptors its walks read from RAM (trans_table_walk_access).'),
+    }),
+    z.strictObject({
+      name: z.string().min(1),
+      kind: z.literal('deadline'),
+      device: name('A device with traffic at a frame rate (fps) through a context of an SMMU with a clock.'),
+    }),
     z.strictObject({ name: z.string().min(1), kind: z.literal('no-fault') }),
     z.strictObject({
       name: z.string().min(1),

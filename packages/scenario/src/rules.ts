@@ -12,6 +12,7 @@ import type { BOARD_PRESETS } from './definition.js';
 import type { BufferSpec, DataSpec, Scenario, SpaceSpec } from './definition.js';
 import { imageGeometry, minStride, pageRounded } from './image.js';
 import { scenarioError, unknownName } from './issues.js';
+import { smmuClockMHz } from './timing.js';
 
 /** The board description a preset name stands for. */
 export function presetBoard(name: (typeof BOARD_PRESETS)[number]): BoardDescription {
@@ -231,7 +232,21 @@ function checkDataSource(scenario: Scenario, i: number, data: DataSpec): void {
   }
 }
 
-function checkExpect(scenario: Scenario, devices: BoardDevices): void {
+/** A deadline needs a frame period (traffic with fps) and seconds (a context of an SMMU with a clock). */
+function checkDeadline(scenario: Scenario, board: Board, devices: BoardDevices, at: string, device: string): void {
+  const clocked = board.smmus.filter((s) => smmuClockMHz(s) > 0).flatMap((s) => s.contexts.map((c) => c.name));
+  const paced = new Set(scenario.traffic.filter((t) => t.fps !== undefined).map((t) => t.device));
+  const fits = [...paced].filter((d) => clocked.includes(d));
+  const allowed = `a device with traffic at a frame rate through a context of a clocked SMMU: ${fits.map((d) => JSON.stringify(d)).join(', ') || 'none in this scenario'}`;
+  if (!devices.contexts.includes(device)) throw scenarioError(`${at}.device`, device, 'has no SMMU context, so its traffic is not timed', allowed);
+  if (!clocked.includes(device)) {
+    const smmu = board.smmus.find((s) => s.contexts.some((c) => c.name === device))!;
+    throw scenarioError(`${at}.device`, device, `is a context of SMMU "${smmu.name}", which has no clock (model ${smmu.model ?? 'msm8x60'}; caches.timing.clockMHz 0), so its frames take no seconds`, `${allowed}; or give the SMMU a timed model ("mmu-500", "mmu-600") or caches.timing`);
+  }
+  if (!paced.has(device)) throw scenarioError(`${at}.device`, device, 'has no traffic with fps, so its frames have no period to meet', allowed);
+}
+
+function checkExpect(scenario: Scenario, board: Board, devices: BoardDevices): void {
   const moving = [...new Set(scenario.traffic.map((t) => t.device))];
   const buffers = scenario.buffers.map((b) => b.name);
   const names = new Set<string>();
@@ -239,9 +254,13 @@ function checkExpect(scenario: Scenario, devices: BoardDevices): void {
     const at = `expect[${i}]`;
     if (names.has(e.name)) throw scenarioError(`${at}.name`, e.name, 'is the name of an earlier expectation', 'a name unique among expectations');
     names.add(e.name);
-    if (e.kind === 'misses' || e.kind === 'walks') {
+    if (e.kind === 'misses' || e.kind === 'walks' || e.kind === 'walk-accesses' || e.kind === 'deadline') {
       if (!moving.includes(e.device)) throw unknownName(`${at}.device`, e.device, 'a device with traffic', moving);
     }
+    if (e.kind === 'walk-accesses' && !devices.contexts.includes(e.device)) {
+      throw scenarioError(`${at}.device`, e.device, 'has no SMMU context, so no walk of it is counted in memory accesses', `a device with traffic through an SMMU context: ${moving.filter((d) => devices.contexts.includes(d)).map((d) => JSON.stringify(d)).join(', ') || 'none in this scenario'}`);
+    }
+    if (e.kind === 'deadline') checkDeadline(scenario, board, devices, at, e.device);
     if (e.kind === 'bytes-equal') {
       if (!buffers.includes(e.buffer)) throw unknownName(`${at}.buffer`, e.buffer, 'a buffer of the scenario', buffers);
       const count = scenario.buffers.find((b) => b.name === e.buffer)!.count;
@@ -261,6 +280,6 @@ export function checkRules(scenario: Scenario, board: Board): BufferPlan[] {
   checkSpaces(scenario, board, devices);
   checkMappings(scenario, plans);
   checkTraffic(scenario, board, devices, plans);
-  checkExpect(scenario, devices);
+  checkExpect(scenario, board, devices);
   return plans;
 }

@@ -35,7 +35,7 @@ import {
 import type { Device, Physmem, Reservation, Vcm } from '@vcm/core';
 import { buildPlatform } from '@vcm/devtree';
 import type { Platform } from '@vcm/devtree';
-import type { AccessObserver, SmmuContext } from '@vcm/smmu';
+import type { AccessObserver, PmuEvents, SmmuContext } from '@vcm/smmu';
 import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
 import { scenarioError } from './issues.js';
 import { deriveBytes, fillInto, fnv1a, frameSeed } from './data.js';
@@ -43,6 +43,8 @@ import { forEachRun, patternOf } from './patterns.js';
 import { boardDevices, spaceDevices, spaceFor } from './rules.js';
 import type { BufferPlan } from './rules.js';
 import type { CheckedScenario } from './validate.js';
+import { DeviceTally, smmuClockMHz, smmuTotals } from './timing.js';
+import type { DeviceCaches, DeviceTiming, SmmuTotals } from './timing.js';
 
 /** TLB counters of one device, or of one traffic entry. */
 export interface Counters {
@@ -92,9 +94,21 @@ export interface ScenarioReport {
     readonly pageTableBytes: number | null;
     readonly reservations: readonly { readonly buffer: string; readonly instance: number; readonly devAddr: number; readonly len: number }[];
   }[];
-  readonly devices: readonly ({ readonly name: string; readonly kind: 'context' | 'cpu' | 'direct'; readonly smmu: string | null } & CountersOut)[];
+  readonly devices: readonly ({
+    readonly name: string;
+    readonly kind: 'context' | 'cpu' | 'direct';
+    readonly smmu: string | null;
+    /** Contexts: what its streams did in each translation cache (docs/scenarios.md#timing). */
+    readonly caches?: DeviceCaches;
+    /** Contexts: the context's PMCG events at the end of the traffic. */
+    readonly events?: PmuEvents;
+    /** Contexts on a clocked SMMU: cycles, stalls, walk reads, the translation-time histogram, the slowest frame against its deadline. */
+    readonly timing?: DeviceTiming;
+  } & CountersOut)[];
   readonly traffic: readonly ({ readonly device: string; readonly buffers: readonly string[]; readonly access: 'read' | 'write'; readonly pattern: string; readonly frames: number } & CountersOut)[];
   readonly tlbs: readonly { readonly name: string; readonly entries: number; readonly policy: string; readonly hits: number; readonly misses: number; readonly walks: number; readonly evictions: number }[];
+  /** Each used SMMU's translation caches summed over the run, and its PMCG events (docs/scenarios.md#timing). */
+  readonly smmus: readonly SmmuTotals[];
   readonly pools: {
     readonly block: readonly { readonly name: string; readonly blockSize: number; readonly total: number; readonly inUse: number; readonly free: number }[];
     readonly contiguous: readonly { readonly name: string; readonly size: number; readonly inUseBytes: number; readonly largestFree: number; readonly freeExtents: number }[];
@@ -181,6 +195,12 @@ interface Port {
   write(va: number, bytes: Uint8Array): void;
   /** The translation cache's counters now (zeros for a device without one). */
   tlb(): { hits: number; misses: number; walks: number };
+  /** Contexts: what its streams and transfers cost, beyond the counters (docs/scenarios.md#timing). */
+  readonly tally?: DeviceTally;
+  /** Contexts: the context's PMCG events now. */
+  events?(): PmuEvents;
+  /** Contexts: the SMMU's clock in MHz (0: untimed). */
+  readonly clockMHz?: number;
 }
 
 function tlbCounters(t: { hits: number; misses: number; walks: number }): { hits: number; misses: number; walks: number } {
@@ -191,8 +211,9 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
   if (contexts.has(name)) {
     const ctx: SmmuContext = platform.tree.getCtxInstance(name);
     // Timing is present when the SMMU has a clock: its cycles then mean something to a DRAM simulator.
-    const clockMHz = observe === undefined ? 0 : ctx.smmu.toJSON().caches.config.timing.clockMHz;
+    const clockMHz = smmuClockMHz(platform.board.smmus.find((s) => s.name === ctx.smmu.name)!);
     const timed = clockMHz > 0;
+    const tally = new DeviceTally();
     if (clock !== undefined) clock.hz = clockMHz * 1e6;
     // The SMMU's observer gives cycles from the stream's start; the device's clock places the stream.
     const onAccess: AccessObserver | undefined =
@@ -200,6 +221,9 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
     return {
       kind: 'context',
       smmu: ctx.smmu.name,
+      tally,
+      clockMHz,
+      events: () => ctx.events(),
       stream(va, len, options, into) {
         const r = ctx.dma.stream(va, len, onAccess === undefined ? options : { ...options, onAccess });
         if (clock !== undefined) clock.cycle += r.cycles;
@@ -208,11 +232,10 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
         into.hits += r.hits;
         into.misses += r.misses;
         into.walks += r.walks;
-        // Cycle counts come from an SMMU whose translation caches are timed (0 on an untimed one).
-        const cycles: unknown = Reflect.get(r, 'cycles');
-        const stallCycles: unknown = Reflect.get(r, 'stallCycles');
-        if (typeof cycles === 'number') into.cycles += cycles;
-        if (typeof stallCycles === 'number') into.stallCycles += stallCycles;
+        // 0 on an SMMU whose translation caches are untimed.
+        into.cycles += r.cycles;
+        into.stallCycles += r.stallCycles;
+        tally.addStream(r);
       },
       read: (va, len) => ctx.dma.read(va, len),
       write: (va, bytes) => ctx.dma.write(va, bytes),
@@ -428,6 +451,8 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
     perDevice.set(t.device, counters);
     if (t.fps !== undefined) lastTime = Math.max(lastTime, ev.time + 1 / t.fps);
     options.progress?.(`${t.device} frame ${ev.frame + 1}`, n, events.length);
+    let frameCycles = 0;
+    let frameBytes = 0;
     for (const b of t.buffers) {
       const plan = plans.find((x) => x.spec.name === b)!;
       const instance = ev.frame % plan.spec.count;
@@ -440,6 +465,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
           // Real bytes: the counters are what the transfer itself did in the translation cache; a
           // transfer looks up one translation per page piece, so its accesses are those lookups.
           const before = p.tlb();
+          const eventsBefore = p.events?.();
           let sum: number;
           if (write) {
             const source = typeof t.data === 'object' ? t.data : {};
@@ -452,6 +478,12 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
             sum = fnv1a(bytes);
           }
           const after = p.tlb();
+          if (eventsBefore !== undefined) {
+            // The transfer's cycles and walk reads, as the context's PMCG events counted them.
+            const eventsAfter = p.events!();
+            got.cycles += eventsAfter.cycles - eventsBefore.cycles;
+            p.tally!.addTransfer(eventsBefore, eventsAfter);
+          }
           got.accesses += after.hits + after.misses - before.hits - before.misses;
           got.bytes += plan.bytes;
           got.hits += after.hits - before.hits;
@@ -470,12 +502,21 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
       }
       add(counters, got);
       add(perTraffic[ev.t]!, got);
+      frameCycles += got.cycles;
+      frameBytes += got.bytes;
     }
+    if (t.fps !== undefined) p.tally?.addFrame(ev.time, t.fps, frameCycles, frameBytes);
   });
   options.progress?.('done', events.length, events.length);
 
   // ---- what the hardware counted, before the expectations read anything ----
-  const deviceRows = [...perDevice].map(([name, c]) => ({ name, kind: port(name).kind, smmu: port(name).smmu, ...countersOut(c) }));
+  const deviceRows: ScenarioReport['devices'] = [...perDevice].map(([name, c]) => {
+    const p = port(name);
+    const tally = p.tally;
+    if (tally === undefined) return { name, kind: p.kind, smmu: p.smmu, ...countersOut(c) };
+    const clocked = p.clockMHz! > 0 ? { timing: tally.timing(p.clockMHz!, c.cycles, c.stallCycles, c.bytes) } : {};
+    return { name, kind: p.kind, smmu: p.smmu, ...countersOut(c), caches: tally.caches(), events: p.events!(), ...clocked };
+  });
   const trafficRows = scenario.traffic.map((t, i) => ({
     device: t.device,
     buffers: [...t.buffers],
@@ -499,6 +540,9 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
         })()]
       : []),
   ];
+  const smmuRows = Object.values(platform.smmus)
+    .filter((s) => usedSmmus.has(s.name))
+    .map((s) => smmuTotals(s, smmuClockMHz(platform.board.smmus.find((b) => b.name === s.name)!)));
   const stats = platform.allocator.stats();
   const report = {
     scenario: scenario.name,
@@ -531,6 +575,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
     devices: deviceRows,
     traffic: trafficRows,
     tlbs,
+    smmus: smmuRows,
     pools: {
       block: stats.pools.map((p) => ({ name: p.name, blockSize: p.blockSize, total: p.total, inUse: p.inUse, free: p.free })),
       contiguous: stats.contiguousPools.map((p) => ({ name: p.name, size: p.size, inUseBytes: p.inUseBytes, largestFree: p.largestFree, freeExtents: p.freeExtents.length })),
@@ -548,6 +593,22 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
       case 'walks': {
         const actual = perDevice.get(e.device)?.[e.kind] ?? 0;
         return { name: e.name, kind: e.kind, ok: actual <= e.atMost, expected: `≤ ${e.atMost}`, actual: String(actual) };
+      }
+      case 'walk-accesses': {
+        const actual = deviceRows.find((d) => d.name === e.device)?.events?.trans_table_walk_access ?? 0;
+        return { name: e.name, kind: e.kind, ok: actual <= e.atMost, expected: `≤ ${e.atMost} descriptor reads`, actual: String(actual) };
+      }
+      case 'deadline': {
+        const frame = deviceRows.find((d) => d.name === e.device)?.timing?.frame ?? null;
+        if (frame === null) return { name: e.name, kind: e.kind, ok: false, expected: 'every frame within its period', actual: 'no timed frame ran' };
+        const ms = (x: number): string => `${(x * 1e3).toFixed(3)} ms`;
+        return {
+          name: e.name,
+          kind: e.kind,
+          ok: frame.deadlineMet,
+          expected: `every frame within its period (${ms(frame.periodSeconds)})`,
+          actual: `slowest frame ${ms(frame.worstSeconds)} of ${ms(frame.periodSeconds)} (${frame.deadlineMet ? 'met' : 'missed'})`,
+        };
       }
       case 'no-fault':
         return { name: e.name, kind: e.kind, ok: faults.length === 0, expected: 'no fault', actual: faults.length === 0 ? 'no fault' : `${faults.length} fault(s), first: ${faults[0]!.device}: ${faults[0]!.message}` };

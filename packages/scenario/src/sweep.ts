@@ -58,7 +58,11 @@ export function setField(root: unknown, field: string, value: unknown, where: st
       const known = [...new Set([...Object.keys(container), ...optionalKeys(segments.slice(0, i))])];
       if (!known.includes(s.key)) throw scenarioError(where, shown, `names no field: "${s.key}" is not a key there${didYouMean(s.key, known)}`, known.map((k) => JSON.stringify(k)).join(', '));
       if (last) container[s.key] = value;
-      else container = container[s.key];
+      else {
+        // A key the format allows but the file leaves out (a board's caches overrides): the path makes it.
+        if (container[s.key] === undefined && 'key' in segments[i + 1]!) container[s.key] = {};
+        container = container[s.key];
+      }
     } else {
       if (!Array.isArray(container)) throw scenarioError(where, shown, 'names no field: an index or name is used where there is no list', 'a path to a field of the scenario');
       const list: unknown[] = container;

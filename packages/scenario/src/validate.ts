@@ -7,6 +7,7 @@
  * changed.
  */
 import { VcmError } from '@vcm/core';
+import { boardSchema } from '@vcm/devtree';
 import type { Board } from '@vcm/devtree';
 import { scenarioDescription } from './definition.js';
 import type { Scenario } from './definition.js';
@@ -43,9 +44,25 @@ function checkOne(input: unknown): Omit<CheckedScenario, 'points'> {
   return { scenario, boardDescription: description, board, buffers };
 }
 
+/** A JSON Schema node, as far as board paths need it. */
+interface SchemaNode {
+  readonly $ref?: string;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly items?: SchemaNode;
+}
+
+/** The keys the board format allows at a path into the board (its published JSON Schema), set or not. */
+function boardKeysAt(segments: readonly Segment[]): string[] {
+  const defs = (boardSchema as { readonly $defs?: Readonly<Record<string, SchemaNode>> }).$defs ?? {};
+  const deref = (n: SchemaNode | undefined): SchemaNode | undefined => (n?.$ref === undefined ? n : defs[n.$ref.replace('#/$defs/', '')]);
+  let node = deref(boardSchema as SchemaNode);
+  for (const s of segments) node = deref('key' in s ? node?.properties?.[s.key] : node?.items);
+  return Object.keys(node?.properties ?? {});
+}
+
 function keysFor(input: unknown, segments: readonly Segment[]): string[] {
   if (segments.length === 0) return keysAt(scenarioDescription, input, []);
-  if ('key' in segments[0]! && segments[0].key === 'board') return [];
+  if ('key' in segments[0]! && segments[0].key === 'board') return boardKeysAt(segments.slice(1));
   const keys = segments.map((s) => ('key' in s ? s.key : 0));
   return keysAt(scenarioDescription, input, keys);
 }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { formatSize, hex, isVcmError } from '@vcm/core';
 import { BOARD_PRESETS, parseScenarioText, runScenario, runSweep, validateScenario } from '@vcm/scenario';
-import type { CheckedScenario, CountersOut, ScenarioReport, SweepReport } from '@vcm/scenario';
+import type { CacheCounts, CheckedScenario, CountersOut, DeviceTiming, ScenarioReport, SmmuTotals, SweepReport } from '@vcm/scenario';
 import { UsageError } from '../board.js';
 import { renderChart } from '../chart.js';
 import { percent } from '../format.js';
@@ -152,6 +152,7 @@ function renderRun(r: ScenarioReport, s: Style): string[] {
       '',
       ...renderChart({ title: 'Misses per device', unit: 'misses', logScale: true, bars: r.devices.map((d) => ({ label: d.name, value: d.misses })) }),
       '',
+      ...renderTiming(r),
     );
   }
   if (r.tlbs.length > 0) {
@@ -185,6 +186,84 @@ function renderRun(r: ScenarioReport, s: Style): string[] {
   return lines;
 }
 
+const ms = (seconds: number): string => (seconds * 1e3).toFixed(3);
+const gbps = (bytesPerSecond: number | null): string => (bytesPerSecond === null ? '—' : (bytesPerSecond / 1e9).toFixed(2));
+const cacheText = (c: CacheCounts | null | undefined): string => (c === null || c === undefined ? 'off' : `${c.lookups} / ${c.hits} / ${c.misses}`);
+
+/** A translation-time bucket's label: "0", "1", "2–3", "4–7" … cycles. */
+function bucketLabel(b: DeviceTiming['translationCycles'][number]): string {
+  return b.min === b.max ? String(b.min) : `${b.min}–${b.max}`;
+}
+
+/** Timing, caches per device and per SMMU, and the PMCG events (docs/scenarios.md#timing); nothing on a run without SMMU contexts. */
+function renderTiming(r: ScenarioReport): string[] {
+  const lines: string[] = [];
+  const timed = r.devices.filter((d): d is typeof d & { timing: DeviceTiming } => d.timing !== undefined);
+  if (timed.length > 0) {
+    lines.push(
+      ...renderTable({
+        title: 'Timing on clocked SMMUs: the slowest frame against its period, bandwidth achieved against what the frame rate needs',
+        columns: ['device', 'MHz', 'cycles', 'stall cycles', 'walk reads', 'prefetches', 'frames', 'slowest ms', 'period ms', 'GB/s achieved', 'GB/s needed', 'deadline'],
+        numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        rows: timed.map((d) => {
+          const t = d.timing;
+          const f = t.frame;
+          return [
+            d.name,
+            t.clockMHz,
+            t.cycles,
+            t.stallCycles,
+            t.walkMemoryAccesses,
+            t.prefetches,
+            f?.frames ?? '—',
+            f === null ? ms(t.seconds) : ms(f.worstSeconds),
+            f === null ? '—' : ms(f.periodSeconds),
+            gbps(f === null ? t.achievedBytesPerSecond : f.achievedBytesPerSecond),
+            f === null ? '—' : gbps(f.requiredBytesPerSecond),
+            f === null ? '— (no fps)' : f.deadlineMet ? 'met' : 'missed',
+          ];
+        }),
+      }),
+      '',
+    );
+    for (const d of timed) {
+      lines.push(
+        ...renderChart({ title: `Translation time of ${d.name}'s accesses`, unit: 'accesses per bucket of cycles', logScale: true, bars: d.timing.translationCycles.map((b) => ({ label: `${bucketLabel(b)} cycles`, value: b.count })) }),
+        '',
+      );
+    }
+  }
+  const contexts = r.devices.filter((d) => d.caches !== undefined);
+  if (contexts.length > 0) {
+    lines.push(
+      ...renderTable({
+        title: 'Translation caches per device, its streams (lookups / hits / misses)',
+        columns: ['device', 'SMMU', 'micro-TLB', 'main TLB', 'walk cache'],
+        rows: contexts.map((d) => [d.name, d.smmu ?? '—', cacheText(d.caches?.microTlb), cacheText(d.caches?.mainTlb), cacheText(d.caches?.walkCache)]),
+      }),
+      '',
+      ...renderTable({
+        title: 'Translation caches per SMMU, all traffic (lookups / hits / misses)',
+        columns: ['SMMU', 'model', 'MHz', 'micro-TLBs', 'main TLB', 'walk cache', 'prefetches'],
+        numeric: [2, 6],
+        rows: r.smmus.map((m: SmmuTotals) => [m.name, m.model, m.clockMHz, cacheText(m.microTlb), cacheText(m.mainTlb), cacheText(m.walkCache), m.prefetches]),
+      }),
+      '',
+      ...renderTable({
+        title: 'PMCG events per SMMU and per context',
+        columns: ['SMMU / context', 'cycles', 'transaction', 'tlb_miss', 'config_cache_miss', 'trans_table_walk_access', 'config_struct_access'],
+        numeric: [1, 2, 3, 4, 5, 6],
+        rows: [
+          ...r.smmus.map((m) => ({ name: m.name, e: m.events })),
+          ...contexts.map((d) => ({ name: `  ${d.name}`, e: d.events! })),
+        ].map(({ name, e }) => [name, e.cycles, e.transaction, e.tlb_miss, e.config_cache_miss, e.trans_table_walk_access, e.config_struct_access]),
+      }),
+      '',
+    );
+  }
+  return lines;
+}
+
 function renderExpectations(expectations: ScenarioReport['expectations'], s: Style): string[] {
   if (expectations.length === 0) return ['No expectations.'];
   return [
@@ -211,6 +290,55 @@ function renderSweep(r: SweepReport, s: Style): string[] {
       ]),
     }),
   );
+  lines.push(...renderSweepTiming(r));
+  return lines;
+}
+
+/** A point's label in a chart: its values, in axis order. */
+function pointLabel(r: SweepReport, p: SweepReport['points'][number]): string {
+  // The last two keys say what varies ("walkCache.enabled", "buffers[frame].pages") without the whole path.
+  return r.fields.map((f) => `${f.split('.').slice(-2).join('.')}=${JSON.stringify(p.values[f])}`).join(' ');
+}
+
+/** Devices with timed frames: the slowest frame and walk reads at each point, and a chart per device, one bar per point, the deadline marked. */
+function renderSweepTiming(r: SweepReport): string[] {
+  const timed = [...new Set(r.points.flatMap((p) => p.devices.filter((d) => d.timing?.frame != null).map((d) => d.name)))];
+  if (timed.length === 0) return [];
+  const frameOf = (p: SweepReport['points'][number], n: string): DeviceTiming | undefined => p.devices.find((d) => d.name === n)?.timing;
+  const lines = [
+    '',
+    ...renderTable({
+      title: 'Slowest frame in ms (walk reads, deadline) per device at each point',
+      columns: [...r.fields, ...timed],
+      rows: r.points.map((p) => [
+        ...r.fields.map((f) => JSON.stringify(p.values[f])),
+        ...timed.map((n) => {
+          const t = frameOf(p, n);
+          const f = t?.frame;
+          return t === undefined || f === null || f === undefined ? '—' : `${ms(f.worstSeconds)} (${t.walkMemoryAccesses}, ${f.deadlineMet ? 'met' : 'missed'})`;
+        }),
+      ]),
+    }),
+  ];
+  for (const n of timed) {
+    const periods = r.points.flatMap((p) => {
+      const f = frameOf(p, n)?.frame;
+      return f === null || f === undefined ? [] : [f.periodSeconds];
+    });
+    lines.push(
+      '',
+      ...renderChart({
+        title: `${n}: slowest frame at each point`,
+        unit: 'ms',
+        logScale: false,
+        bars: r.points.map((p) => {
+          const f = frameOf(p, n)?.frame;
+          return { label: pointLabel(r, p), value: f === null || f === undefined ? 0 : Number(ms(f.worstSeconds)) };
+        }),
+        marker: { label: 'the frame deadline', value: Number(ms(Math.min(...periods))) },
+      }),
+    );
+  }
   return lines;
 }
 
