@@ -14,11 +14,14 @@ import { VcmError, hex } from '@vcm/core';
 import type { DumpLeaf, OracleRegime, PageTableDump } from './dump.js';
 import { tableRuns } from './page-tables.js';
 
+/** What `manifest.json` says it is, so `vcm-ref verify` refuses any other JSON file. */
 export const MANIFEST_KIND = 'vcm-page-tables';
+/** The manifest layout's version; a reader refuses one it does not know. */
 export const MANIFEST_VERSION = 1;
 /** The manifest's file name in a dump directory. */
 export const MANIFEST_FILE = 'manifest.json';
 
+/** One loadable image: a run of adjacent page tables written to one file, and where it goes in physical memory. */
 export interface ManifestImage {
   /** File name in the dump directory. */
   readonly file: string;
@@ -28,6 +31,7 @@ export interface ManifestImage {
   readonly tables: number;
 }
 
+/** What a `dump --format bin` directory holds besides its images: the board, the device, its registers per address range, the images and every leaf. */
 export interface PageTableManifest {
   readonly kind: typeof MANIFEST_KIND;
   readonly version: typeof MANIFEST_VERSION;

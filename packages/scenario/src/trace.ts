@@ -24,6 +24,7 @@ export interface TracedAccess {
   readonly cycle: number | null;
 }
 
+/** The formats `vcm-ref trace` writes: DRAMSys's `.stl` lines or CSV with a header. */
 export const TRACE_FORMATS = ['stl', 'csv'] as const;
 
 /** What a traced run counted: the report, and the lines it gave. */
@@ -81,6 +82,7 @@ export function stlLine(a: TracedAccess, index: number): string {
 /** The CSV header: one column per field, the cycle empty where there is no timing. */
 export const CSV_HEADER = 'index,cycle,device,kind,access,pa,bytes';
 
+/** One access as a CSV row under `CSV_HEADER`, numbered `index`. */
 export function csvLine(a: TracedAccess, index: number): string {
   return `${index},${a.cycle ?? ''},${a.device},${a.walk ? 'walk' : 'data'},${a.write ? 'write' : 'read'},0x${a.pa.toString(16)},${a.bytes}`;
 }

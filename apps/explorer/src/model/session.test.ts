@@ -33,7 +33,7 @@ describe('recordWalkthrough', () => {
 
 describe('every walk-through of the reference app runs in the explorer', () => {
   // smmu drives a bare Smmu and tlb-study builds one platform per measurement, none of them in a step: their steps have no state.
-  const withPlatform = new Set(['memory', 'walkthrough', 'three-way', 'video-playback', 'userspace']);
+  const withPlatform = new Set(['memory', 'walkthrough', 'three-way', 'video-playback', 'userspace', 'migration']);
   it.each(WALKTHROUGHS.map((w) => [w.id, w] as const))('%s: passes its checks, with a state after every step once a step built the platform', (id, w) => {
     const run = recordWalkthrough(w);
     expect(run.report.checks.filter((c) => !c.pass)).toEqual([]);
