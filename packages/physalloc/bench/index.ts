@@ -10,6 +10,7 @@ import { againstFloor, bestTimeMs, measureOps, report } from '@vcm/bench-kit';
 import type { BenchFigure } from '@vcm/bench-kit';
 import { SZ_16M, SZ_1K, SZ_1M, SZ_4G, SZ_4K, SZ_64M, VCM_1MB, VCM_MEMTYPE_0, VCM_PHYS_CONT } from '@vcm/core';
 import { ContiguousPool, PhysicalRam, createPhysicalSystem, msm8x60Memory } from '../src/index.js';
+import { allocationScalingFigures } from './scaling.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const figures: BenchFigure[] = [];
@@ -204,5 +205,7 @@ const REPS = 100;
     note: `4 GiB board, 64 MiB touched; hostBytes() = ${ram.hostBytes() / SZ_1M} MiB`,
   });
 }
+
+figures.push(...allocationScalingFigures());
 
 report(packageDir, figures);
