@@ -37,6 +37,35 @@ function framePa(chunks: readonly { pa: number; len: number }[], off: number): n
   throw new Error(`offset ${off} is past the frame`);
 }
 
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** At the default zoom every node of the graph lies inside its pane (and the pane inside the window), and no two edge labels overlap. */
+async function expectGraphFits(page: Page): Promise<void> {
+  const pane = (await page.getByTestId('graph').boundingBox())!;
+  const viewport = page.viewportSize()!;
+  expect(pane.x + pane.width).toBeLessThanOrEqual(viewport.width);
+  expect(pane.y + pane.height).toBeLessThanOrEqual(viewport.height);
+  const nodes = page.locator('[data-testid=graph] g.node');
+  const n = await nodes.count();
+  expect(n).toBeGreaterThan(8);
+  for (let i = 0; i < n; i++) {
+    const b = (await nodes.nth(i).boundingBox())!;
+    const id = await nodes.nth(i).getAttribute('data-node');
+    expect({ id, inside: b.x >= pane.x - 0.5 && b.y >= pane.y - 0.5 && b.x + b.width <= pane.x + pane.width + 0.5 && b.y + b.height <= pane.y + pane.height + 0.5 }).toEqual({ id, inside: true });
+  }
+  // Every layer is there, down to the banks.
+  for (const kind of ['device', 'association', 'vcm', 'reservation', 'physmem', 'chunks', 'pool', 'bank']) await expect(page.locator(`[data-testid=graph] g.node.${kind}`).first()).toBeVisible();
+  const labels: Rect[] = [];
+  for (const l of await page.locator('[data-testid=graph] g.edge-label rect').all()) labels.push((await l.boundingBox())!);
+  const clash = (a: Rect, b: Rect): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) expect(clash(labels[i]!, labels[j]!)).toBe(false);
+}
+
 async function stepTo(page: Page, cCall: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if ((await page.getByTestId('c-call').textContent()) === cCall) return;
@@ -61,7 +90,19 @@ test('video-playback: stepping to vcm_back of the 16 MiB frame shows the new res
   await expect(edge).toHaveCount(1);
   await expect(edge).toHaveAttribute('data-changed', 'true');
   await expect(edge).toHaveAttribute('data-len', String(16 * SZ_1M));
+  await expectGraphFits(page);
   await page.screenshot({ path: `${shots}graph.png`, fullPage: true });
+  // The README's screenshot is this step, regenerated on request.
+  if (process.env['EXPLORER_README_SCREENSHOT'] === '1') await page.screenshot({ path: fileURLToPath(new URL('../screenshot.png', import.meta.url)) });
+
+  // Zoom and pan change the drawing's transform; 0 fits it again.
+  const graphSvg = page.getByTestId('graph');
+  const fitted = await graphSvg.getAttribute('data-scale');
+  await page.getByTestId('zoom-in').click();
+  await expect(graphSvg).not.toHaveAttribute('data-scale', fitted!);
+  await graphSvg.focus();
+  await page.keyboard.press('0');
+  await expect(graphSvg).toHaveAttribute('data-scale', fitted!);
 
   // One step back: the edge is not there yet (stepping back works, and by keyboard).
   await page.keyboard.press('ArrowLeft');

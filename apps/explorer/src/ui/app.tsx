@@ -62,7 +62,8 @@ export function App(): JSX.Element {
     const onKey = (e: KeyboardEvent): void => {
       const t = e.target as HTMLElement | null;
       if (t !== null && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
-      if (e.altKey || e.ctrlKey || e.metaKey) return;
+      // Shift+arrows pan the graph; a modifier is never a step.
+      if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
       let next: number | undefined;
       if (e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'j') next = step + 1;
       else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp' || e.key === 'k') next = step - 1;

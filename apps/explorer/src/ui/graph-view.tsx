@@ -1,10 +1,19 @@
-/** The mapping graph, placed by dagre and drawn as SVG; what the step changed is outlined. */
+/**
+ * The mapping graph, placed by dagre and drawn as SVG; what the step changed
+ * is outlined. The drawing is scaled to fit its pane (`fitTransform`) and
+ * zooms and pans with d3-zoom: the wheel and dragging, or with the graph
+ * focused + and − to zoom, Shift+arrows to pan, 0 to fit again.
+ */
 import type { JSX } from 'preact';
+import { select } from 'd3-selection';
 import { line, curveBasis } from 'd3-shape';
-import { useEffect, useMemo } from 'preact/hooks';
+import { zoom, zoomIdentity } from 'd3-zoom';
+import type { ZoomBehavior, ZoomTransform } from 'd3-zoom';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { buildGraph, graphChanges } from '../model/graph.js';
 import type { NodeKind } from '../model/graph.js';
-import { placeGraph } from '../model/layout.js';
+import { fitTransform, placeGraph } from '../model/layout.js';
+import type { Placement } from '../model/layout.js';
 import type { StepState } from '../model/state.js';
 import { CHANGED, OKABE_ITO } from './palette.js';
 
@@ -31,27 +40,100 @@ declare global {
   }
 }
 
+/** Letters drawn at most this much larger than their size: a small graph is not blown up. */
+const MAX_FIT_SCALE = 1.25;
+const PAN_STEP_PX = 60;
+
+/** d3-zoom on the SVG: the transform it holds, and fitting the placement into the pane (on a new placement and when the pane resizes). */
+function useZoom(svgRef: { current: SVGSVGElement | null }, placed: Placement | undefined): { transform: ZoomTransform; behaviour: ZoomBehavior<SVGSVGElement, unknown> | undefined; fit: () => void } {
+  const [transform, setTransform] = useState<ZoomTransform>(zoomIdentity);
+  const behaviour = useRef<ZoomBehavior<SVGSVGElement, unknown> | undefined>(undefined);
+  const fit = (): void => {
+    const svg = svgRef.current;
+    if (svg === null || placed === undefined || behaviour.current === undefined) return;
+    const f = fitTransform(placed, svg.clientWidth, svg.clientHeight, MAX_FIT_SCALE);
+    select(svg).call(behaviour.current.transform, zoomIdentity.translate(f.x, f.y).scale(f.k));
+  };
+  const hasSvg = placed !== undefined;
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (svg === null) return undefined;
+    const z = zoom<SVGSVGElement, unknown>()
+      .scaleExtent([0.05, 8])
+      .on('zoom', (e: { transform: ZoomTransform }) => setTransform(e.transform));
+    behaviour.current = z;
+    select(svg).call(z);
+    return () => {
+      select(svg).on('.zoom', null);
+      behaviour.current = undefined;
+    };
+  }, [hasSvg]);
+  useEffect(() => {
+    fit();
+    const svg = svgRef.current;
+    if (svg === null) return undefined;
+    const observer = new ResizeObserver(() => fit());
+    observer.observe(svg);
+    return () => observer.disconnect();
+  }, [placed]);
+  return { transform, behaviour: behaviour.current, fit };
+}
+
 export function GraphView({ state, prev }: { state: StepState | undefined; prev: StepState | undefined }): JSX.Element {
   const graph = useMemo(() => (state === undefined ? undefined : buildGraph(state)), [state]);
-  const placed = useMemo(() => (graph === undefined ? undefined : placeGraph(graph)), [graph]);
+  const placed = useMemo(() => (graph === undefined || graph.nodes.length === 0 ? undefined : placeGraph(graph)), [graph]);
   const changed = useMemo(() => (graph === undefined ? new Set<string>() : graphChanges(prev === undefined ? undefined : buildGraph(prev), graph)), [graph, prev]);
+  const svgRef = useRef<SVGSVGElement>(null);
+  const { transform, behaviour, fit } = useZoom(svgRef, placed);
   useEffect(() => {
-    if (placed !== undefined && window.vcmFirstGraphMs === undefined) {
+    // The first graph drawn, empty or not (a walk-through's first step has no VCM yet).
+    if (graph !== undefined && window.vcmFirstGraphMs === undefined) {
       requestAnimationFrame(() => {
         window.vcmFirstGraphMs ??= performance.now();
       });
     }
-  }, [placed]);
-  if (graph === undefined || placed === undefined) return <p>No platform yet: step forward.</p>;
-  if (graph.nodes.length === 0) return <p data-testid="graph-empty">The graph is empty: no VCM or physical allocation yet.</p>;
+  }, [graph]);
+  if (graph === undefined) return <p>No platform yet: step forward.</p>;
+  if (placed === undefined) return <p data-testid="graph-empty">The graph is empty: no VCM or physical allocation yet.</p>;
+  const zoomBy = (factor: number): void => {
+    if (svgRef.current !== null && behaviour !== undefined) select(svgRef.current).call(behaviour.scaleBy, factor);
+  };
+  const panBy = (dx: number, dy: number): void => {
+    if (svgRef.current !== null && behaviour !== undefined) select(svgRef.current).call(behaviour.translateBy, dx / transform.k, dy / transform.k);
+  };
+  const onKey = (e: KeyboardEvent): void => {
+    let done = true;
+    if (e.key === '+' || e.key === '=') zoomBy(1.25);
+    else if (e.key === '-' || e.key === '_') zoomBy(0.8);
+    else if (e.key === '0') fit();
+    else if (e.shiftKey && e.key === 'ArrowLeft') panBy(PAN_STEP_PX, 0);
+    else if (e.shiftKey && e.key === 'ArrowRight') panBy(-PAN_STEP_PX, 0);
+    else if (e.shiftKey && e.key === 'ArrowUp') panBy(0, PAN_STEP_PX);
+    else if (e.shiftKey && e.key === 'ArrowDown') panBy(0, -PAN_STEP_PX);
+    else done = false;
+    if (done) e.preventDefault();
+  };
   return (
     <div class="graph-wrap">
-      <svg data-testid="graph" class="graph" viewBox={`0 0 ${placed.width} ${placed.height}`} width={placed.width} height={placed.height} role="img" aria-label="mapping graph">
+      <div class="graph-tools">
+        <button type="button" data-testid="zoom-in" onClick={() => zoomBy(1.25)} aria-label="zoom in (+)">
+          +
+        </button>
+        <button type="button" data-testid="zoom-out" onClick={() => zoomBy(0.8)} aria-label="zoom out (−)">
+          −
+        </button>
+        <button type="button" data-testid="zoom-fit" onClick={fit} aria-label="fit the graph to the pane (0)">
+          fit
+        </button>
+        <span class="hint">wheel or + − to zoom, drag or Shift+arrows to pan, 0 to fit</span>
+      </div>
+      <svg ref={svgRef} data-testid="graph" class="graph" tabindex={0} onKeyDown={onKey} data-scale={transform.k.toFixed(3)} role="img" aria-label="mapping graph">
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#555" />
           </marker>
         </defs>
+        <g transform={transform.toString()}>
         {graph.edges.map((e) => {
           const p = placed.edges.get(e.id);
           if (p === undefined) return null;
@@ -60,9 +142,12 @@ export function GraphView({ state, prev }: { state: StepState | undefined; prev:
             <g key={e.id} class={`edge${isNew ? ' changed' : ''}`} data-edge={e.id} data-from={e.from} data-to={e.to} data-changed={isNew ? 'true' : 'false'} {...Object.fromEntries(Object.entries(e.data).map(([k, v]) => [`data-${k.toLowerCase()}`, String(v)]))}>
               <path d={path(p.points as { x: number; y: number }[]) ?? ''} fill="none" stroke={isNew ? CHANGED : '#555'} stroke-width={isNew ? 3 : 1.2} marker-end="url(#arrow)" />
               {e.label !== '' && (
-                <text x={p.labelX} y={p.labelY + 4} text-anchor="middle" class="edge-label">
-                  {e.label}
-                </text>
+                <g class="edge-label" data-label-for={e.id}>
+                  <rect x={p.labelX - p.labelWidth / 2} y={p.labelY - p.labelHeight / 2} width={p.labelWidth} height={p.labelHeight} rx={3} fill="#fff" stroke={isNew ? CHANGED : '#bbb'} stroke-width={isNew ? 1.5 : 0.8} />
+                  <text x={p.labelX} y={p.labelY + 3.5} text-anchor="middle">
+                    {e.label}
+                  </text>
+                </g>
               )}
             </g>
           );
@@ -84,6 +169,7 @@ export function GraphView({ state, prev }: { state: StepState | undefined; prev:
             </g>
           );
         })}
+        </g>
       </svg>
       <p class="legend">
         {(Object.keys(FILL) as NodeKind[]).map((k) => (
