@@ -52,7 +52,7 @@ function useZoom(svgRef: { current: SVGSVGElement | null }, placed: Placement | 
     const svg = svgRef.current;
     if (svg === null || placed === undefined || behaviour.current === undefined) return;
     const f = fitTransform(placed, svg.clientWidth, svg.clientHeight, MAX_FIT_SCALE);
-    select(svg).call(behaviour.current.transform, zoomIdentity.translate(f.x, f.y).scale(f.k));
+    behaviour.current.transform(select(svg), zoomIdentity.translate(f.x, f.y).scale(f.k));
   };
   const hasSvg = placed !== undefined;
   useEffect(() => {
@@ -96,10 +96,10 @@ export function GraphView({ state, prev }: { state: StepState | undefined; prev:
   if (graph === undefined) return <p>No platform yet: step forward.</p>;
   if (placed === undefined) return <p data-testid="graph-empty">The graph is empty: no VCM or physical allocation yet.</p>;
   const zoomBy = (factor: number): void => {
-    if (svgRef.current !== null && behaviour !== undefined) select(svgRef.current).call(behaviour.scaleBy, factor);
+    if (svgRef.current !== null && behaviour !== undefined) behaviour.scaleBy(select(svgRef.current), factor);
   };
   const panBy = (dx: number, dy: number): void => {
-    if (svgRef.current !== null && behaviour !== undefined) select(svgRef.current).call(behaviour.translateBy, dx / transform.k, dy / transform.k);
+    if (svgRef.current !== null && behaviour !== undefined) behaviour.translateBy(select(svgRef.current), dx / transform.k, dy / transform.k);
   };
   const onKey = (e: KeyboardEvent): void => {
     let done = true;
