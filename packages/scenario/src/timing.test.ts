@@ -25,7 +25,7 @@ function timedBoard(timing: Record<string, number> = {}, model?: string): Record
     prefetch: false,
     timing: { clockMHz: 2, microTlbHit: 0, mainTlbHit: 1, walkCacheHit: 0, memoryAccess: 10, maxWalks: 1, busBytesPerCycle: 64, ...timing },
   };
-  return board as unknown as Record<string, unknown>;
+  return board;
 }
 
 function scenario(extra: Record<string, unknown> = {}, board: unknown = timedBoard()): Record<string, unknown> {
