@@ -10,7 +10,6 @@ export { runScenario, runSweep, runSweepPoint, sweepReport, framesOf } from './r
 export { deriveBytes, fillBytes, fnv1a, frameSeed } from './data.js';
 export type { Counters, CountersOut, MemoryAccessObserver, PlacedReservation, Progress, RunOptions, ScenarioReport, ScenarioSetUp, SweepReport, SweepRow } from './runner.js';
 export { forEachRun, patternOf, xorshift32 } from './patterns.js';
-export { DeviceTally, smmuClockMHz, smmuTotals } from './timing.js';
 export type { CacheCounts, DeviceCaches, DeviceTiming, FrameTiming, SmmuTotals } from './timing.js';
 export type { Run } from './patterns.js';
 export { scenarioSchema, SCENARIO_SCHEMA_ID } from './schema.js';
