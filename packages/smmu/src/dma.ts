@@ -50,6 +50,45 @@ export interface StreamOptions {
   readonly onAccess?: AccessObserver;
 }
 
+/** Options of `dma.read` and `dma.write`. */
+export interface TransferOptions {
+  /**
+   * Sees each piece of the transfer (one translated access, up to where its
+   * translation ends) and each descriptor read of a walk it made, in order,
+   * as `StreamOptions.onAccess` does; costs nothing when absent.
+   */
+  readonly onAccess?: AccessObserver;
+}
+
+/** The keys `TransferOptions` has. */
+const TRANSFER_KEYS: readonly string[] = ['onAccess'];
+
+/** `options` of a transfer checked: a plain object of known keys whose `onAccess` is a function. Returns the observer. */
+function transferObserver(where: string, options: TransferOptions | undefined): AccessObserver | undefined {
+  if (options === undefined) return undefined;
+  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new VcmError('EINVAL', `${where}: options must be a plain object { onAccess? }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
+      param: 'options',
+      value: options === null ? 'null' : typeof options,
+      expected: 'TransferOptions',
+    });
+  }
+  const unknown = Object.keys(options).find((k) => !TRANSFER_KEYS.includes(k));
+  if (unknown !== undefined) {
+    throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; the only key is onAccess`, { param: `options.${unknown}`, expected: TRANSFER_KEYS.join(', ') });
+  }
+  const observer = options.onAccess;
+  if (observer !== undefined && typeof observer !== 'function') {
+    throw new VcmError('EINVAL', `${where}: onAccess must be a function (pa, bytes, write, walk, cycle) => void, got ${observer === null ? 'null' : typeof observer}`, {
+      param: 'onAccess',
+      value: observer === null ? 'null' : typeof observer,
+      expected: 'function',
+    });
+  }
+  return observer;
+}
+
 /** What one cache did during a stream (its own counters moved by the same amounts). */
 export interface StreamCacheCounts {
   readonly lookups: number;
@@ -148,11 +187,13 @@ export class DmaPort {
     this.whereStream = `${ctx.name}.dma.stream`;
   }
 
-  /** Read `len` bytes at device address `va`. */
-  read(va: number, len: number): Uint8Array {
+  /** Read `len` bytes at device address `va`; `options.onAccess` sees each piece and walk read. */
+  read(va: number, len: number, options?: TransferOptions): Uint8Array {
     const where = this.whereRead;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
+    const observer = transferObserver(where, options);
+    if (observer !== undefined) return this.observedTransfer(bank, va, new Uint8Array(len), false, observer);
     const out = new Uint8Array(len);
     const front = bank.front;
     const caches = bank.smmu.caches;
@@ -181,15 +222,21 @@ export class DmaPort {
   /**
    * Write `bytes` at device address `va`, piece by piece in address order;
    * a fault that terminates, or a piece outside RAM, stops the write there
-   * (`EFAULT`; the pieces before it were stored).
+   * (`EFAULT`; the pieces before it were stored). `options.onAccess` sees
+   * each piece and walk read.
    */
-  write(va: number, bytes: Uint8Array): void {
+  write(va: number, bytes: Uint8Array, options?: TransferOptions): void {
     const where = this.whereWrite;
     const bank = this.ctx.activeBank(where);
     if (!(bytes instanceof Uint8Array)) {
       throw new VcmError('EINVAL', `${where}: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`, { param: 'bytes', value: typeof bytes, expected: 'Uint8Array' });
     }
     checkRange(where, va, bytes.length);
+    const observer = transferObserver(where, options);
+    if (observer !== undefined) {
+      this.observedTransfer(bank, va, bytes, true, observer);
+      return;
+    }
     const front = bank.front;
     const caches = bank.smmu.caches;
     const memory = bank.smmu.memory;
@@ -219,6 +266,57 @@ export class DmaPort {
     } finally {
       if (line !== undefined) this.addCycles(caches, line.cycles);
     }
+  }
+
+  /**
+   * `read` (into `buf`) or `write` (from `buf`) with every piece and walk
+   * read shown to `observer`: the same translations, bytes, counters and
+   * faults as the unobserved loops, kept apart so that they stay small. The
+   * cycles come from a timeline of the transfer (docs/timing.md); they are
+   * added to the PMCG counters only on a timed SMMU, as without an observer.
+   */
+  private observedTransfer(bank: ContextBank, va: number, buf: Uint8Array, isWrite: boolean, observer: AccessObserver): Uint8Array {
+    const where = isWrite ? this.whereWrite : this.whereRead;
+    const front = bank.front;
+    const caches = bank.smmu.caches;
+    const memory = bank.smmu.memory;
+    const privileged = this.ctx.privileged;
+    const stepBytes = descriptorBytes(bank);
+    const memoryAccess = caches.timing.memoryAccess;
+    const line = new Timeline(caches.timing.busBytesPerCycle, caches.timing.maxWalks, 0);
+    const trace: WalkStep[] = [];
+    let a = va;
+    const end = va + buf.length;
+    bank.trace = trace;
+    try {
+      while (a < end) {
+        trace.length = 0;
+        const slot = bank.resolve(a, isWrite ? ACCESS_WRITE : ACCESS_READ, privileged);
+        const pieceEnd = Math.min(front.end(slot), end);
+        const pa = front.pa(slot, a);
+        if (isWrite && !memory.contains(pa, pieceEnd - a)) {
+          throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
+            address: a,
+            pa,
+            written: a - va,
+            context: this.ctx.name,
+          });
+        }
+        this.ctx.pmu.transaction++;
+        caches.pmu.transaction++;
+        const at = this.time(line, caches, a, pieceEnd - a);
+        const t0 = line.lastTranslationStart;
+        for (let i = 0; i < trace.length; i++) observer(trace[i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
+        if (isWrite) memory.write(pa, buf.subarray(a - va, pieceEnd - va));
+        else buf.set(memory.read(pa, pieceEnd - a), a - va);
+        observer(pa, pieceEnd - a, isWrite, false, at);
+        a = pieceEnd;
+      }
+    } finally {
+      bank.trace = undefined;
+      if (caches.timed) this.addCycles(caches, line.cycles);
+    }
+    return buf;
   }
 
   /** One translated access on a timeline: its translation cost, and the prefetch it started. */

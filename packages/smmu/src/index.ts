@@ -65,7 +65,7 @@ export type { ContextBank } from './context-bank.js';
 export type { SmmuContext } from './context.js';
 export { isSmmu, isSmmuContext } from './handles.js';
 export type { ContextOptions, ContextSnapshot, ContextWalk, DumpEntry, InterruptHook, TableDump } from './context.js';
-export type { AccessObserver, DmaPort, StreamCacheCounts, StreamOptions, StreamResult } from './dma.js';
+export type { AccessObserver, DmaPort, StreamCacheCounts, StreamOptions, StreamResult, TransferOptions } from './dma.js';
 export { CACHE_POLICIES, SMMU_MODELS, SMMU_MODEL_NAMES } from './caches/config.js';
 export type { CacheConfig, CacheGeometry, CacheOverrides, CachePolicy, SmmuModelName, TimingConfig } from './caches/config.js';
 export type { CachesSnapshot } from './caches/hierarchy.js';
