@@ -149,7 +149,8 @@ export class PhysAllocator implements PhysicalAllocator {
       for (const c of classes) classMask |= c;
       this.#types.set(type.id, { type, pools: type.pools, classes, classMask, counts: new Float64Array(type.pools.length), allocations: 0, allocatedBytes: 0 });
     }
-    this.tablePool = new ContiguousPool({ name: 'page-tables', base: tableRegion.base, size: tableRegion.size, granule: SZ_1K });
+    // Tables are at most 16 KiB aligned (allocateTable refuses more): the free-extent tree keeps no fit for larger alignments.
+    this.tablePool = new ContiguousPool({ name: 'page-tables', base: tableRegion.base, size: tableRegion.size, granule: SZ_1K, maxTrackedAlign: SZ_16K });
     this.tableRegion = Object.freeze({ base: tableRegion.base, size: tableRegion.size });
 
     // Every range must be RAM, and no two may share a byte: a block handed

@@ -91,6 +91,41 @@ describe('ContiguousPool', () => {
     expect(codeOf(() => pool.free(a))).toBe('EINVAL');
   });
 
+  it('maxTrackedAlign: must be a power of two from the granule; the tree then tracks the granule up to it', () => {
+    const pool = new ContiguousPool({ name: 't', base: 0x6300_0000, size: SZ_1M, granule: SZ_1K, maxTrackedAlign: SZ_16K });
+    expect(pool.trackedAlignments).toEqual([SZ_1K, 2 * SZ_1K, SZ_4K, 8 * SZ_1K, SZ_16K]);
+    expect(new ContiguousPool({ name: 't', base: 0, size: SZ_64K, granule: SZ_1K }).trackedAlignments.at(-1)).toBe(SZ_64K);
+    for (const junk of [0, SZ_1K / 2, 3 * SZ_1K, Number.NaN, -SZ_4K, '16384', null]) {
+      expect(codeOf(() => new ContiguousPool({ name: 't', base: 0, size: SZ_64K, granule: SZ_1K, maxTrackedAlign: junk as never })), String(junk)).toBe('EINVAL');
+    }
+    // Above the tracked alignments a request is still placed at its lowest fit.
+    pool.allocate(SZ_1K);
+    expect(pool.allocate(SZ_1K, SZ_64K)).toBe(0x6301_0000);
+    expect(pool.allocate(SZ_1K, SZ_16K)).toBe(0x6300_4000);
+  });
+
+  it('a freed start is no allocation any more, whatever was allocated there before: allocationAt, allocations and free say so', () => {
+    const pool = new ContiguousPool({ name: 't', base: 0x6300_0000, size: SZ_64K, granule: SZ_1K });
+    const keep = pool.allocate(SZ_16K, SZ_16K);
+    for (let round = 0; round < 3; round++) {
+      const pa = pool.allocate(SZ_1K);
+      expect(pool.allocationAt(pa)).toBe(SZ_1K);
+      expect(pool.allocations).toBe(2);
+      pool.free(pa);
+      expect(pool.allocationAt(pa)).toBeUndefined();
+      expect(pool.allocations).toBe(1);
+      expect(codeOf(() => pool.free(pa))).toBe('EINVAL'); // double free
+      // The same start again, longer this time: its length is the new one.
+      expect(pool.allocate(4 * SZ_1K)).toBe(pa);
+      expect(pool.allocationAt(pa)).toBe(4 * SZ_1K);
+      expect(codeOf(() => pool.free(pa, SZ_1K))).toBe('EINVAL');
+      pool.free(pa, 4 * SZ_1K);
+    }
+    expect(pool.stats()).toMatchObject({ allocations: 1, inUseBytes: SZ_16K });
+    pool.free(keep);
+    expect(pool.stats()).toMatchObject({ allocations: 0, inUseBytes: 0, freeExtents: [{ pa: 0x6300_0000, len: SZ_64K }] });
+  });
+
   it('a 1 KiB granule serves page-table sizes', () => {
     const pool = new ContiguousPool({ name: 't', base: 0x6300_0000, size: SZ_64K, granule: SZ_1K });
     expect(pool.allocate(SZ_1K, SZ_1K)).toBe(0x6300_0000);
@@ -112,7 +147,8 @@ describe('ContiguousPool', () => {
     expect(pool.allocate(3 * SZ_4K)).toBe(0);
   });
 
-  it('property: matches a page-bitmap model (lowest aligned fit, exact free set, coalesced extents)', () => {
+  // maxTrackedAlign 16 KiB: the alignments above it (up to 512 KiB here) take the search that is not pruned exactly, with the same answers.
+  it.each([{ maxTrackedAlign: undefined }, { maxTrackedAlign: SZ_16K }])('property: matches a page-bitmap model (lowest aligned fit, exact free set, coalesced extents), %o', ({ maxTrackedAlign }) => {
     const pages = 64;
     const base = 0x6200_0000;
     const op = fc.oneof(
@@ -121,7 +157,7 @@ describe('ContiguousPool', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-        const pool = new ContiguousPool({ name: 'c', base, size: pages * SZ_4K });
+        const pool = new ContiguousPool({ name: 'c', base, size: pages * SZ_4K, ...(maxTrackedAlign === undefined ? {} : { maxTrackedAlign }) });
         const used = new Uint8Array(pages);
         const live: Array<[number, number]> = [];
         for (const o of ops) {
