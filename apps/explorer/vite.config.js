@@ -18,6 +18,8 @@ export default defineConfig({
   },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+  // The scenario worker (src/worker/) is an ES module worker, bundled with the same aliases.
+  worker: { format: 'es' },
   server: { port: 5173 },
   preview: { port: 4173 },
 });

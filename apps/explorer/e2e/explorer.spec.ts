@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { isVcmError } from '@vcm/core';
-import { parseScenario, runScenario } from '@vcm/scenario';
+import { parseScenario, runScenario, runSweep } from '@vcm/scenario';
 import type { ContextWalk } from '@vcm/smmu';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -136,6 +136,13 @@ test('video-playback: stepping to vcm_back of the 16 MiB frame shows the new res
   await expect(page.getByTestId('tlb-stats')).toBeVisible();
   await page.keyboard.press('End');
   await expect(page.locator('[data-testid=tlb-entries] tbody tr').first()).toBeVisible();
+  // Every cache of the SMMU's hierarchy with its counters: lookups are hits plus misses.
+  const caches = page.locator('[data-testid=cache-counters] tbody tr');
+  expect(await caches.count()).toBeGreaterThan(0);
+  for (const row of await caches.all()) {
+    const [lookups, hits, misses] = await Promise.all(['data-lookups', 'data-hits', 'data-misses'].map(async (a) => Number(await row.getAttribute(a))));
+    expect(lookups).toBe(hits! + misses!);
+  }
   await page.screenshot({ path: `${shots}translation-caches.png`, fullPage: true });
 });
 
@@ -207,13 +214,58 @@ test('a scenario with an error shows the path of the bad value and the suggestio
   await page.screenshot({ path: `${shots}invalid-scenario.png`, fullPage: true });
 });
 
-test('a scenario with a sweep: the chart has one point per sweep point', async ({ page }) => {
-  const checked = parseScenario(readFileSync(`${repo}examples/scenarios/tlb-study.yaml`, 'utf8'));
+/** A value as JSON carries it (what crosses from the page): undefined fields dropped. */
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
+
+test('a scenario with a sweep runs in a worker, the page answering meanwhile: the same report as runScenario, and the chart has one point per sweep point', async ({ page }) => {
+  const text = readFileSync(`${repo}examples/scenarios/tlb-study.yaml`, 'utf8');
+  const checked = parseScenario(text);
   expect(checked.points.length).toBeGreaterThan(1);
   await page.goto('./#sc=tlb-study&v=scenario');
+  const progress = page.getByTestId('scenario-progress');
+  await expect(progress).toBeVisible();
+  // While the worker runs, the page's own thread still answers at once.
+  const t0 = Date.now();
+  await page.evaluate(() => document.title);
+  const answered = Date.now() - t0;
+  if ((await progress.getAttribute('data-done')) === 'false') expect(answered).toBeLessThan(1500);
   await expect(page.getByTestId('sweep-chart')).toBeVisible({ timeout: 90_000 });
+  await expect(progress).toHaveAttribute('data-done', 'true');
   await expect(page.getByTestId('sweep-point')).toHaveCount(checked.points.length);
+  const fromWorker = await page.evaluate(() => window.vcmScenarioRun!);
+  expect(fromWorker.name).toBe('tlb-study');
+  expect(fromWorker.report).toEqual(plain(runScenario(checked)));
+  expect(fromWorker.sweep).toEqual(plain(runSweep(checked)));
+  console.log(`tlb-study with its ${checked.points.length}-point sweep: ${fromWorker.ms} ms in the worker`);
   await page.screenshot({ path: `${shots}scenario-sweep.png`, fullPage: true });
+});
+
+test('a timed scenario: each device\'s cycles, stalls and deadline, its caches, and the sweep chart of its slowest frame, as runScenario and runSweep give them', async ({ page }) => {
+  const checked = parseScenario(readFileSync(`${repo}examples/scenarios/perf-study.yaml`, 'utf8'));
+  const report = runScenario(checked);
+  const timed = report.devices.filter((d) => d.timing !== undefined);
+  expect(timed.length).toBeGreaterThan(0);
+  await page.goto('./#sc=perf-study&v=scenario');
+  await expect(page.getByTestId('sweep-chart')).toBeVisible({ timeout: 120_000 });
+  for (const d of timed) {
+    const row = page.locator(`[data-testid=scenario-timing] tr[data-device="${d.name}"]`);
+    await expect(row).toHaveAttribute('data-cycles', String(d.timing!.cycles));
+    await expect(row).toHaveAttribute('data-stall-cycles', String(d.timing!.stallCycles));
+    await expect(row).toHaveAttribute('data-deadline-met', d.timing!.frame === null ? '' : String(d.timing!.frame.deadlineMet));
+    await expect(page.locator(`[data-testid=scenario-caches] tr[data-device="${d.name}"]`)).toBeVisible();
+  }
+  // The default figure is a device's slowest frame: one point per sweep point, each the frame's milliseconds.
+  const chart = page.getByTestId('sweep-chart');
+  const figure = (await chart.getAttribute('data-figure'))!;
+  expect(figure).toMatch(/^frame:/);
+  const device = figure.slice('frame:'.length);
+  const sweep = runSweep(checked);
+  const points = page.getByTestId('sweep-point');
+  await expect(points).toHaveCount(sweep.points.length);
+  const drawn = (await points.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-y'))))).sort((a, b) => a - b);
+  const expected = sweep.points.map((p) => p.devices.find((d) => d.name === device)!.timing!.frame!.worstSeconds * 1e3).sort((a, b) => a - b);
+  expect(drawn).toEqual(expected);
+  await page.screenshot({ path: `${shots}scenario-timing.png`, fullPage: true });
 });
 
 test('the URL opens the same walk-through, step and view', async ({ page }) => {

@@ -1,90 +1,78 @@
 /**
  * Reads a live platform into a `StepState` (plain data). Everything comes
- * from the libraries' own views: `vcmm.snapshot()`, `ctx.toJSON()`,
- * `ctx.registers.fields()`, `ctx.dumpTables()`, `tlb.entries()`,
- * `allocator.stats()`; the CPU's mappings are found the way ptdump finds
- * them, by walking its page tables (`cpu.walk`) over the linear map and
- * every reservation the CPU's VCMs placed.
+ * from the libraries' own views: `vcmm.snapshot()`, `@vcm/scenario`'s
+ * `dumpPageTables` (the tables each device's registers reach, the way
+ * `vcm-ref dump` prints them), the translation caches' own counters
+ * (`smmu.caches`), `tlb.entries()`, `allocator.stats()`.
  */
 import type { Platform } from '@vcm/devtree';
-import type { DumpEntry } from '@vcm/smmu';
-import type { ContextState, CpuState, DeviceState, Leaf, StepState, TlbState } from './state.js';
+import { dumpPageTables } from '@vcm/scenario';
+import type { DumpTarget, PageTableDump, ScenarioSetUp } from '@vcm/scenario';
+import type { Smmu } from '@vcm/smmu';
+import type { CacheCounters, ContextState, CpuState, DeviceState, StepState, TablesDump, TlbState } from './state.js';
 
-function leafOf(e: DumpEntry): Leaf {
-  return { va: e.va, size: e.size, pa: e.pa, level: e.level, descriptor: e.descriptor, descriptorHigh: e.descriptorHigh, prot: e.prot };
+/**
+ * The set-up `dumpPageTables` labels ranges from. A scenario has its own
+ * (buffers by name); a walk-through's spaces are its VCMs, each placed
+ * reservation labelled by its id, as the mapping graph names it.
+ */
+export function setUpOf(platform: Platform): ScenarioSetUp {
+  const spaces = platform.vcmm.snapshot().vcms.map((vcm) => ({
+    name: `VCM #${vcm.id}`,
+    kind: 'device' as const,
+    devices: vcm.associations.map((a) => a.dev),
+    reservations: vcm.reservations.flatMap((r) => (r.devAddr === null ? [] : [{ buffer: 'reservation ', instance: r.id, devAddr: r.devAddr, len: r.len }])),
+  }));
+  return { platform, spaces };
 }
 
-function contexts(platform: Platform): ContextState[] {
+function dumpOf(setUp: ScenarioSetUp, target: DumpTarget): TablesDump {
+  const { tables, oracle: _oracle, ...rest }: PageTableDump = dumpPageTables(setUp, target);
+  return { ...rest, tables: tables.map((t) => ({ base: t.base, level: t.level, pa: t.pa, va: t.va, bytes: t.bytes.length })) };
+}
+
+function contexts(setUp: ScenarioSetUp): ContextState[] {
   const out: ContextState[] = [];
-  for (const smmu of Object.values(platform.smmus)) {
+  for (const smmu of Object.values(setUp.platform.smmus)) {
     for (const ctx of smmu.contexts) {
-      const json = ctx.toJSON();
-      let tables: ContextState['tables'] = [];
-      try {
-        tables = ctx.dumpTables().map((t) => ({ base: t.base, format: t.format, rootPa: t.rootPa, tableBytes: t.tableBytes, leaves: t.levels.flatMap((l) => l.entries.map(leafOf)).sort((a, b) => a.va - b.va) }));
-      } catch {
-        // A context that was never initialised has no tables to list.
-      }
-      out.push({ name: ctx.name, smmu: smmu.name, format: smmu.format.name, active: json.active, registers: json.registers, fields: ctx.registers.fields(), tables });
+      const active = ctx.isActive;
+      out.push({ name: ctx.name, smmu: smmu.name, format: smmu.format.name, active, dump: active ? dumpOf(setUp, { kind: 'context', name: ctx.name }) : undefined });
     }
   }
   return out;
 }
 
-/** The [va, va + len) ranges whose CPU mappings a ptdump of the CPU lists: the linear map, then every placed reservation of a prebuilt (CPU) VCM. */
-export function cpuRanges(platform: Platform): { va: number; len: number }[] {
-  const ranges = platform.vmm.layout.linearMap.map((r) => ({ va: r.va, len: r.size }));
-  for (const vcm of platform.vcmm.snapshot().vcms) {
-    if (vcm.type !== 'ext-kernel' && vcm.type !== 'ext-user') continue;
-    for (const r of vcm.reservations) if (r.devAddr !== null) ranges.push({ va: r.devAddr, len: r.len });
-  }
-  return ranges;
+function cpuState(setUp: ScenarioSetUp): CpuState {
+  const dump = dumpOf(setUp, { kind: 'cpu' });
+  return { name: setUp.platform.cpu.name, format: dump.format, dump };
 }
 
-function cpuLeaves(platform: Platform): Leaf[] {
-  const { cpu } = platform;
-  const seen = new Map<number, Leaf>();
-  for (const { va, len } of cpuRanges(platform)) {
-    for (let at = va; at < va + len; ) {
-      const w = cpu.walk(at);
-      const leaf = w.leaf;
-      if (leaf === undefined) {
-        at += 4096; // unmapped page inside a reservation (not backed yet): the next page may be mapped
-        continue;
-      }
-      const size = leaf.size;
-      if (!seen.has(leaf.va)) seen.set(leaf.va, { va: leaf.va, size, pa: leaf.base, level: leaf.level, descriptor: leaf.descriptor, descriptorHigh: leaf.descriptorHigh, prot: leaf.prot });
-      at = leaf.va + size;
-    }
-  }
-  return [...seen.values()].sort((a, b) => a.va - b.va);
-}
+const counters = (name: string, s: { capacity: number; entries: number; lookups: number; hits: number; misses: number; evictions: number }): CacheCounters => ({
+  name,
+  capacity: s.capacity,
+  entries: s.entries,
+  lookups: s.lookups,
+  hits: s.hits,
+  misses: s.misses,
+  evictions: s.evictions,
+});
 
-function cpuState(platform: Platform): CpuState {
-  const { cpu } = platform;
-  const json = cpu.toJSON() as { registers?: { words?: Record<string, string> } };
-  return { name: cpu.name, format: 'armV7Short', registers: json.registers?.words ?? {}, leaves: cpuLeaves(platform) };
-}
-
-/** Numeric counters of an SMMU's further translation caches, when its model has them (`smmu.caches.stats()`). */
-function cacheCounters(owner: object): TlbState['caches'] {
-  const caches = (owner as { caches?: { stats?: () => unknown } }).caches;
-  if (caches === undefined || typeof caches.stats !== 'function') return {};
-  const stats = caches.stats();
-  const out: Record<string, Record<string, number>> = {};
-  if (typeof stats !== 'object' || stats === null) return out;
-  for (const [name, value] of Object.entries(stats)) {
-    if (typeof value !== 'object' || value === null) continue;
-    const counters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (typeof v === 'number') counters[k] = v;
-    out[name] = counters;
-  }
-  return out;
+/** An SMMU's translation caches from its snapshot (`smmu.toJSON()`): what is on of each bank's micro-TLB, the main TLB, the walk cache. */
+function smmuTlb(smmu: Smmu): TlbState {
+  const snap = smmu.toJSON();
+  const { caches } = snap;
+  const list: CacheCounters[] = [];
+  // The micro-TLBs are all on or all off: while on, the snapshot's list is indexed by bank.
+  caches.microTlbs.forEach((t, bank) => list.push(counters(`micro-TLB, bank ${bank}`, t.stats)));
+  if (caches.config.mainTlb.enabled) list.push(counters('main TLB', snap.tlb.stats));
+  if (caches.walkCache !== null) list.push(counters('walk cache', caches.walkCache.stats));
+  return { name: smmu.name, stats: snap.tlb.stats, entries: snap.tlb.entries, caches: list, events: { ...caches.events } };
 }
 
 function tlbs(platform: Platform): TlbState[] {
-  const out: TlbState[] = Object.values(platform.smmus).map((s) => ({ name: s.name, stats: s.tlb.stats(), entries: s.tlb.entries(), caches: cacheCounters(s) }));
-  out.push({ name: platform.cpu.name, stats: platform.cpu.tlb.stats(), entries: platform.cpu.tlb.entries(), caches: {} });
+  const out: TlbState[] = Object.values(platform.smmus).map(smmuTlb);
+  const cpu = platform.cpu.tlb.stats();
+  out.push({ name: platform.cpu.name, stats: cpu, entries: platform.cpu.tlb.entries(), caches: [counters('TLB', cpu)], events: null });
   return out;
 }
 
@@ -96,13 +84,14 @@ function devices(platform: Platform): DeviceState[] {
   return out;
 }
 
-export function captureState(platform: Platform): StepState {
+/** The platform after a step; `setUp` names the ranges of its page tables (default: its VCMs' reservations). */
+export function captureState(platform: Platform, setUp: ScenarioSetUp = setUpOf(platform)): StepState {
   const stats = platform.allocator.stats();
   return {
     graph: platform.vcmm.snapshot(),
     devices: devices(platform),
-    contexts: contexts(platform),
-    cpu: cpuState(platform),
+    contexts: contexts(setUp),
+    cpu: cpuState(setUp),
     tlbs: tlbs(platform),
     phys: {
       banks: platform.board.memory.banks.map((b) => ({ name: b.name, base: b.base, size: b.size })),

@@ -18,7 +18,7 @@ describe('recordWalkthrough', () => {
     const i = run.steps.findIndex((s) => s.cCall === 'vcm_back(res_16M, buf_frame);');
     const base = (run.report.data['addresses'] as { base16M: number }).base16M;
     const sectionsIn = (k: number): number =>
-      run.steps[k]!.state!.contexts.filter((c) => c.name === 'vcodec_a_mm1').flatMap((c) => c.tables.flatMap((t) => t.leaves)).filter((l) => l.va >= base && l.va < base + SZ_16M).reduce((n, l) => n + l.size / SZ_1M, 0);
+      run.steps[k]!.state!.contexts.filter((c) => c.name === 'vcodec_a_mm1').flatMap((c) => c.dump?.leaves ?? []).filter((l) => l.va >= base && l.va < base + SZ_16M).reduce((n, l) => n + l.size / SZ_1M, 0);
     expect(sectionsIn(i)).toBe(16);
     expect(sectionsIn(i - 1)).toBe(0);
   });

@@ -8,46 +8,44 @@
  */
 import type { VcmmSnapshot } from '@vcm/core';
 import type { BlockPoolStats, ContiguousPoolStats, MemtypeStats } from '@vcm/physalloc';
-import type { BankRegisterFields, BankRegisterValues, TlbEntry, TlbStats } from '@vcm/smmu';
+import type { PageTableDump } from '@vcm/scenario';
+import type { TlbEntry, TlbStats } from '@vcm/smmu';
 
-/** One valid leaf of a translation table, whoever found it (a context's dump or the CPU's walk). */
-export interface Leaf {
-  readonly va: number;
-  readonly size: number;
-  readonly pa: number;
-  readonly level: number;
-  readonly descriptor: number;
-  readonly descriptorHigh: number;
-  /** The VCM attribute bits the descriptor decodes to (VCM_READ, VCM_WRITE, VCM_EXECUTE …). */
-  readonly prot: number;
-}
-
-/** One page table a register points at. */
-export interface TableState {
-  readonly base: 'TTBR0' | 'TTBR1' | 'own';
-  readonly format: string;
-  readonly rootPa: number;
-  readonly tableBytes: number;
-  readonly leaves: readonly Leaf[];
-}
+/**
+ * A device's page tables as `@vcm/scenario`'s `dumpPageTables` gives them
+ * (registers raw and decoded, ptdump ranges labelled with buffers, every
+ * leaf and every table), each table kept as where it lies and its size:
+ * the explorer shows no table's bytes, and a capture per step stays small.
+ */
+export type TablesDump = Omit<PageTableDump, 'tables' | 'oracle'> & {
+  readonly tables: readonly { readonly base: 'TTBR0' | 'TTBR1'; readonly level: number; readonly pa: number; readonly va: number; readonly bytes: number }[];
+};
 
 export interface ContextState {
   readonly name: string;
   readonly smmu: string;
   readonly format: string;
   readonly active: boolean;
-  readonly registers: BankRegisterValues;
-  readonly fields: BankRegisterFields;
-  readonly tables: readonly TableState[];
+  /** An active context's tables as its registers reach them; undefined while it is not active (the hardware walks nothing). */
+  readonly dump: TablesDump | undefined;
 }
 
 export interface CpuState {
   readonly name: string;
   readonly format: string;
-  /** Register words, as the CPU reports them (hex strings). */
-  readonly registers: Readonly<Record<string, string>>;
-  /** Leaves of the linear map and of every placed reservation of a CPU VCM, from `cpu.walk`. */
-  readonly leaves: readonly Leaf[];
+  /** The CPU's tables from TTBR0 (the current process) and TTBR1 (the kernel). */
+  readonly dump: TablesDump;
+}
+
+/** One cache's counters (lookups = hits + misses) and how full it is. */
+export interface CacheCounters {
+  readonly name: string;
+  readonly capacity: number;
+  readonly entries: number;
+  readonly lookups: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: number;
 }
 
 /** A translation cache: the TLB the seeds' SMMU has, or the CPU's. */
@@ -55,8 +53,14 @@ export interface TlbState {
   readonly name: string;
   readonly stats: TlbStats;
   readonly entries: readonly TlbEntry[];
-  /** The counters of further caches (micro-TLB, walk cache …) when the SMMU model has them, by cache name. */
-  readonly caches: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Every cache of an SMMU's hierarchy (docs/hardware.md#translation-caches):
+   * each bank's micro-TLB, the main TLB, the walk cache; what is off is not
+   * listed. The CPU has its TLB only.
+   */
+  readonly caches: readonly CacheCounters[];
+  /** The SMMU's PMCG events (cycles, transactions, TLB misses, walk reads); null for the CPU. */
+  readonly events: Readonly<Record<string, number>> | null;
 }
 
 export interface BankState {

@@ -14,7 +14,9 @@ import { GraphView } from './graph-view.js';
 import { MemoryView } from './memory-view.js';
 import { OpenPanel } from './open-panel.js';
 import { ScenarioView } from './scenario-view.js';
-import { scenarioSession } from './scenarios.js';
+import { checkSource, runInWorker, scenarioSession } from './scenarios.js';
+import type { OpenError } from './scenarios.js';
+import type { CheckedScenario, ScenarioReport, SweepReport } from '@vcm/scenario';
 import type { Session } from './session.js';
 import { walkthroughSession } from './session.js';
 import { StepDetail, StepList } from './steps.js';
@@ -23,15 +25,59 @@ import { WalkView } from './walk-view.js';
 
 const VIEW_NAMES: Readonly<Record<View, string>> = { graph: 'Mapping graph', tables: 'Page tables', walk: 'Walk', memory: 'Physical memory', caches: 'Translation caches', scenario: 'Scenario run' };
 
-type Opened = { readonly session: Session; readonly error?: undefined } | { readonly session?: undefined; readonly error: { readonly path: string; readonly message: string } };
+type Opened =
+  | { readonly session: Session; readonly error?: undefined; readonly pending?: undefined }
+  | { readonly session?: undefined; readonly error: OpenError; readonly pending?: undefined }
+  | { readonly session?: undefined; readonly error?: undefined; readonly pending: { readonly text: string; readonly checked: CheckedScenario } };
 
+/** A walk-through runs at once (milliseconds); a scenario is checked here and run by the worker. */
 function open(source: Source): Opened {
   if (source.kind === 'walkthrough') {
     const w = findWalkthrough(source.id);
     if (w === undefined) return { error: { path: 'walk-through', message: `no walk-through "${source.id}"; allowed: ${WALKTHROUGHS.map((x) => x.id).join(', ')}` } };
     return { session: walkthroughSession(w) };
   }
-  return scenarioSession(source);
+  const checked = checkSource(source);
+  return 'error' in checked ? { error: checked.error } : { pending: checked };
+}
+
+declare global {
+  interface Window {
+    /** The last scenario run the worker returned (read by the end-to-end test). */
+    vcmScenarioRun?: { readonly name: string; readonly report: ScenarioReport; readonly sweep: SweepReport | undefined; readonly ms: number };
+  }
+}
+
+/** A scenario's run in the worker: its progress line, then the session or the error. */
+interface Job {
+  readonly key: string;
+  readonly progress: string;
+  readonly session?: Session;
+  readonly error?: OpenError;
+}
+
+function useScenarioJob(key: string, opened: Opened): Job | undefined {
+  const [job, setJob] = useState<Job | undefined>(undefined);
+  useEffect(() => {
+    const pending = opened.pending;
+    if (pending === undefined) return undefined;
+    setJob({ key, progress: 'starting the scenario worker' });
+    const t0 = performance.now();
+    const { result, cancel } = runInWorker(pending.text, (line) => setJob((j) => (j?.key === key && j.session === undefined ? { key, progress: line } : j)));
+    let current = true;
+    void result.then((r) => {
+      if (!current) return;
+      if ('error' in r) return setJob({ key, progress: '', error: r.error });
+      const ms = Math.round(performance.now() - t0);
+      window.vcmScenarioRun = { name: r.run.name, report: r.run.report, sweep: r.run.sweep, ms };
+      setJob({ key, progress: `ran in ${ms} ms in a worker`, session: scenarioSession(r.run, pending.checked) });
+    });
+    return () => {
+      current = false;
+      cancel();
+    };
+  }, [key]);
+  return job?.key === key ? job : undefined;
 }
 
 export function App(): JSX.Element {
@@ -39,7 +85,9 @@ export function App(): JSX.Element {
   const sourceKey = JSON.stringify(loc.source);
   // Keyed by the source's value, not its object: stepping must not run the walk-through again.
   const opened = useMemo(() => open(loc.source), [sourceKey]);
-  const session = opened.session;
+  const job = useScenarioJob(sourceKey, opened);
+  const session = opened.session ?? job?.session;
+  const openFailure = opened.error ?? job?.error;
   const total = session?.steps.length ?? 0;
   const step = Math.min(loc.step, Math.max(0, total - 1));
   const views = VIEWS.filter((v) => v !== 'scenario' || session?.scenario !== undefined);
@@ -48,9 +96,11 @@ export function App(): JSX.Element {
   const go = (next: Partial<Location>): void => setLoc((l) => ({ ...l, ...next }));
 
   useEffect(() => {
+    // While a scenario runs there are no steps yet: the URL keeps the step it asked for.
+    if (session === undefined) return;
     const hash = encodeLocation({ source: loc.source, step, view });
     if (location.hash !== hash) history.replaceState(null, '', hash);
-  }, [loc.source, step, view]);
+  }, [loc.source, step, view, session]);
 
   useEffect(() => {
     const onHash = (): void => setLoc(decodeLocation(location.hash));
@@ -85,9 +135,14 @@ export function App(): JSX.Element {
         <h1>vcm explorer</h1>
         <OpenPanel source={loc.source} onOpen={(source) => setLoc({ source, step: 0, view: source.kind === 'walkthrough' ? view : 'scenario' })} />
       </header>
-      {opened.error !== undefined && (
+      {openFailure !== undefined && (
         <p class="error" role="alert" data-testid="open-error">
-          <strong data-testid="open-error-path">{opened.error.path}</strong>: {opened.error.message}
+          <strong data-testid="open-error-path">{openFailure.path}</strong>: {openFailure.message}
+        </p>
+      )}
+      {job !== undefined && job.error === undefined && (
+        <p class="progress" role="status" aria-live="polite" data-testid="scenario-progress" data-done={job.session === undefined ? 'false' : 'true'}>
+          {job.session === undefined ? '⏳ ' : ''}scenario: {job.progress}
         </p>
       )}
       {session !== undefined && (

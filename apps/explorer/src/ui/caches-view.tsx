@@ -1,8 +1,10 @@
 /**
  * Translation caches: each SMMU's TLB and the CPU's, their entries (tags,
  * page sizes, outputs) at this step with the new ones marked, and their
- * counters over every step of the session; further caches' counters when
- * the SMMU model has them.
+ * counters over every step of the session; every cache of the SMMU's
+ * hierarchy (each bank's micro-TLB, the main TLB, the walk cache:
+ * docs/hardware.md#translation-caches) with its counters and what this
+ * step added to them, and the SMMU's PMCG events.
  */
 import type { JSX } from 'preact';
 import { formatSize, hex } from '@vcm/core';
@@ -22,6 +24,7 @@ export function CachesView({ session, step }: { session: Session; step: number }
   const tlb = state.tlbs.find((t) => t.name === name) ?? state.tlbs.find((t) => t.stats.hits + t.stats.misses > 0) ?? state.tlbs[0];
   if (tlb === undefined) return <p>No translation cache on this board.</p>;
   const old = new Set(prev?.tlbs.find((t) => t.name === tlb.name)?.entries.map(entryKey) ?? []);
+  const prevCaches = prev?.tlbs.find((t) => t.name === tlb.name)?.caches;
   const history = session.steps.map((s) => s.state?.tlbs.find((t) => t.name === tlb.name)?.stats);
   const counter = (k: 'hits' | 'misses' | 'walks' | 'evictions') => ({ name: k, points: history.flatMap((h, i) => (h === undefined ? [] : [{ x: i + 1, y: h[k], label: `step ${i + 1}: ${h[k]} ${k}` }])) });
   return (
@@ -40,11 +43,47 @@ export function CachesView({ session, step }: { session: Session; step: number }
         {tlb.stats.entries} of {tlb.stats.capacity} entries valid · {tlb.stats.hits} hits · {tlb.stats.misses} misses · {tlb.stats.walks} walks · {tlb.stats.evictions} evictions · {tlb.stats.invalidations} invalidated
       </p>
       <LineChart testId="tlb-counters" series={[counter('hits'), counter('misses'), counter('walks'), counter('evictions')]} xLabel="step" yLabel="count" marker={step + 1} />
-      {Object.entries(tlb.caches).map(([cache, counters]) => (
-        <p key={cache} data-testid="cache-counters">
-          <strong>{cache}</strong>: {Object.entries(counters).map(([k, v]) => `${v} ${k}`).join(' · ')}
+      <table data-testid="cache-counters">
+        <thead>
+          <tr>
+            <th>cache</th>
+            <th>entries</th>
+            <th>lookups</th>
+            <th>hits</th>
+            <th>misses</th>
+            <th>evictions</th>
+            <th>hit rate</th>
+            <th>this step</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tlb.caches.map((c) => {
+            const was = prevCaches?.find((x) => x.name === c.name);
+            const dHits = c.hits - (was?.hits ?? 0);
+            const dMisses = c.misses - (was?.misses ?? 0);
+            const moved = prev !== undefined && (dHits !== 0 || dMisses !== 0);
+            return (
+              <tr key={c.name} data-cache={c.name} data-lookups={c.lookups} data-hits={c.hits} data-misses={c.misses} class={moved ? 'changed' : ''}>
+                <td>{c.name}</td>
+                <td>
+                  {c.entries} of {c.capacity}
+                </td>
+                <td>{c.lookups}</td>
+                <td>{c.hits}</td>
+                <td>{c.misses}</td>
+                <td>{c.evictions}</td>
+                <td>{c.lookups === 0 ? '—' : `${((100 * c.hits) / c.lookups).toFixed(1)} %`}</td>
+                <td>{prev === undefined ? '' : `+${dHits} hits, +${dMisses} misses`}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {tlb.events !== null && (
+        <p data-testid="pmu-events" class="events">
+          PMCG events: {Object.entries(tlb.events).map(([k, v]) => `${k} ${v}`).join(' · ')}
         </p>
-      ))}
+      )}
       <table data-testid="tlb-entries">
         <thead>
           <tr>

@@ -7,6 +7,8 @@ import { OKABE_ITO } from './palette.js';
 export interface Series {
   readonly name: string;
   readonly points: readonly { readonly x: number; readonly y: number; readonly label: string }[];
+  /** A bound drawn with the data (a deadline): a dashed line without point markers. */
+  readonly bound?: boolean;
 }
 
 const COLOURS = [OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.bluishGreen, OKABE_ITO.orange, OKABE_ITO.reddishPurple, OKABE_ITO.skyBlue, OKABE_ITO.black];
@@ -54,19 +56,20 @@ export function LineChart({ series, xLabel, yLabel, marker, testId, xTicks }: { 
         {marker !== undefined && <line x1={x(marker)} x2={x(marker)} y1={M.t} y2={H - M.b} stroke={OKABE_ITO.black} stroke-dasharray="3 3" />}
         {series.map((s, i) => (
           <g key={s.name} data-series={s.name}>
-            <path d={path([...s.points]) ?? ''} fill="none" stroke={COLOURS[i % COLOURS.length]} stroke-width={1.5} />
-            {s.points.map((p, j) => (
-              <circle key={j} data-testid={`${testId}-point`} cx={x(p.x)} cy={y(p.y)} r={3.5} fill={COLOURS[i % COLOURS.length]}>
-                <title>{p.label}</title>
-              </circle>
-            ))}
+            <path d={path([...s.points]) ?? ''} fill="none" stroke={s.bound === true ? OKABE_ITO.black : COLOURS[i % COLOURS.length]} stroke-width={1.5} stroke-dasharray={s.bound === true ? '6 4' : undefined} />
+            {s.bound !== true &&
+              s.points.map((p, j) => (
+                <circle key={j} data-testid={`${testId}-point`} data-y={p.y} cx={x(p.x)} cy={y(p.y)} r={3.5} fill={COLOURS[i % COLOURS.length]}>
+                  <title>{p.label}</title>
+                </circle>
+              ))}
           </g>
         ))}
       </svg>
       <figcaption>
         {series.map((s, i) => (
           <span key={s.name} class="key">
-            <i style={{ background: COLOURS[i % COLOURS.length] }} /> {s.name}
+            <i style={s.bound === true ? { border: 'none', borderTop: `2px dashed ${OKABE_ITO.black}` } : { background: COLOURS[i % COLOURS.length] }} /> {s.name}
           </span>
         ))}
       </figcaption>

@@ -6,12 +6,11 @@
  */
 import type { BoardChoice, Walkthrough } from '@vcm/reference/browser';
 import type { Platform } from '@vcm/devtree';
-import type { CheckedScenario, ScenarioReport, SweepReport } from '@vcm/scenario';
+import type { ScenarioReport, SweepReport } from '@vcm/scenario';
 import { boardChoice, livePlatformAt, recordWalkthrough } from '../model/session.js';
 import type { RecordedStep } from '../model/session.js';
 
 export interface ScenarioResult {
-  readonly checked: CheckedScenario;
   readonly report: ScenarioReport;
   readonly sweep: SweepReport | undefined;
 }

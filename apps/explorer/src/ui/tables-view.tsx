@@ -1,65 +1,31 @@
 /**
- * Page tables per SMMU context and for the CPU: the registers, then
- * ptdump-style ranges of each table; a range opens into its leaves, and a
+ * Page tables per SMMU context and for the CPU, as `@vcm/scenario`'s
+ * `dumpPageTables` reads them (what `vcm-ref dump` prints): the registers
+ * raw and decoded, every table, then ptdump-style ranges labelled with the
+ * reservation or buffer they hold. A range opens into its leaves, and a
  * leaf into the descriptor slots it fills (a 16 MiB supersection fills
  * sixteen 1 MiB level-1 entries, a 64 KiB large page sixteen 4 KiB ones),
  * each read by walking the live platform at this step.
  */
 import type { JSX } from 'preact';
 import { formatSize, hex } from '@vcm/core';
+import { describeAttributes } from '@vcm/scenario';
+import type { DumpLeaf, DumpRange } from '@vcm/scenario';
 import { useMemo, useState } from 'preact/hooks';
-import { isWritableExecutable, protText, ptRanges } from '../model/ptdump.js';
-import type { PtRange } from '../model/ptdump.js';
-import type { Leaf, StepState } from '../model/state.js';
+import type { StepState } from '../model/state.js';
+import { changedRanges, isWritableExecutable, leavesOf, rangeKey, tableChoices } from '../model/tables.js';
+import type { TableChoice } from '../model/tables.js';
 import type { WalkView } from '../model/walk.js';
 import type { Session } from './session.js';
 import { WalkTable } from './walk-panel.js';
 
-/**
- * What one table entry at each level spans (ARM ARM DDI 0406C, B3.5 for the
- * short-descriptor format: 1 MiB level-1 entries, 4 KiB level-2 entries;
- * B3.6 for LPAE with a 4 KiB granule: 1 GiB, 2 MiB, 4 KiB).
- */
-const ENTRY_SPAN: Readonly<Record<string, Readonly<Record<number, number>>>> = {
-  armV7Short: { 1: 2 ** 20, 2: 2 ** 12 },
-  armLpae4k: { 1: 2 ** 30, 2: 2 ** 21, 3: 2 ** 12 },
-};
-
-interface TableChoice {
-  readonly key: string;
-  readonly label: string;
-  readonly format: string;
-  readonly device: string;
-  readonly leaves: readonly Leaf[];
-  readonly registers: readonly [string, string][];
-  readonly fields: unknown;
-}
-
-function choices(state: StepState): TableChoice[] {
-  const out: TableChoice[] = [];
-  for (const c of state.contexts) {
-    if (c.tables.length === 0) continue;
-    const registers: [string, string][] = Object.entries(c.registers as unknown as Record<string, number>).map(([k, v]) => [k.toUpperCase(), hex(v)]);
-    for (const t of c.tables) {
-      out.push({ key: `${c.name}/${t.base}`, label: `${c.name} ${t.base} (${t.format}, root ${hex(t.rootPa)}, ${formatSize(t.tableBytes)} of tables)`, format: t.format, device: c.name, leaves: t.leaves, registers, fields: c.fields });
-    }
-  }
-  if (state.cpu !== undefined) {
-    out.push({ key: `${state.cpu.name}/cpu`, label: `${state.cpu.name} (${state.cpu.format}: linear map and the CPU VCMs' reservations)`, format: state.cpu.format, device: state.cpu.name, leaves: state.cpu.leaves, registers: Object.entries(state.cpu.registers).map(([k, v]) => [k.toUpperCase(), v]), fields: undefined });
-  }
-  return out;
-}
-
-const rangeKey = (r: PtRange): string => `${r.va}:${r.end}:${r.pa}:${r.pageSize}:${r.prot}`;
-
-function Slots({ session, step, choice, leaf }: { session: Session; step: number; choice: TableChoice; leaf: Leaf }) {
+function Slots({ session, step, choice, leaf }: { session: Session; step: number; choice: TableChoice; leaf: DumpLeaf }): JSX.Element {
   const walks = useMemo(() => {
     const platform = session.livePlatform(step);
     if (platform === undefined) return [];
-    const span = ENTRY_SPAN[choice.format]?.[leaf.level] ?? leaf.size;
     const walk = (va: number): WalkView => (choice.device === platform.cpu.name ? platform.cpu.walk(va) : platform.tree.getCtxInstance(choice.device).walk(va));
     const out: WalkView[] = [];
-    for (let off = 0; off < leaf.size && out.length < 512; off += span) out.push(walk(leaf.va + off));
+    for (let off = 0; off < leaf.size && out.length < 512; off += leaf.entrySpan) out.push(walk(leaf.va + off));
     return out;
   }, [session, step, choice, leaf]);
   const [open, setOpen] = useState<number | undefined>(undefined);
@@ -82,9 +48,8 @@ function Slots({ session, step, choice, leaf }: { session: Session; step: number
         <tbody>
           {walks.map((w, i) => {
             const last = w.steps[w.steps.length - 1];
-            const span = ENTRY_SPAN[choice.format]?.[leaf.level] ?? leaf.size;
             return (
-              <tr key={i} data-testid="slot" data-va={w.va} data-pa={w.pa ?? ''} data-size={span} data-level={last?.level ?? ''} onClick={() => setOpen(open === i ? undefined : i)} class="clickable">
+              <tr key={i} data-testid="slot" data-va={w.va} data-pa={w.pa ?? ''} data-size={leaf.entrySpan} data-level={last?.level ?? ''} onClick={() => setOpen(open === i ? undefined : i)} class="clickable">
                 <td>
                   <code>{hex(w.va)}</code>
                 </td>
@@ -97,7 +62,7 @@ function Slots({ session, step, choice, leaf }: { session: Session; step: number
                 <td>
                   <code>{w.pa === undefined ? 'fault' : hex(w.pa)}</code>
                 </td>
-                <td>{formatSize(span)}</td>
+                <td>{formatSize(leaf.entrySpan)}</td>
               </tr>
             );
           })}
@@ -108,19 +73,79 @@ function Slots({ session, step, choice, leaf }: { session: Session; step: number
   );
 }
 
+function physical(r: DumpRange): string {
+  const first = r.pa[0];
+  if (first === undefined) return '—';
+  return r.pa.length === 1 ? hex(first.pa) : `${hex(first.pa)} + ${r.pa.length - 1} more run${r.pa.length === 2 ? '' : 's'}`;
+}
+
+function Registers({ choice }: { choice: TableChoice }): JSX.Element {
+  const { registers, tables } = { registers: choice.dump.registers, tables: choice.tables };
+  return (
+    <>
+      <details class="registers" data-testid="registers">
+        <summary>registers of {choice.device}</summary>
+        <table>
+          <tbody>
+            {Object.entries(registers.raw).map(([k, v]) => (
+              <tr key={k}>
+                <th>{k}</th>
+                <td>
+                  <code>{hex(v)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <pre>{JSON.stringify(registers.decoded, null, 1)}</pre>
+      </details>
+      <details class="table-list">
+        <summary>
+          {tables.length} table{tables.length === 1 ? '' : 's'} from {choice.base}, {formatSize(tables.reduce((n, t) => n + t.bytes, 0))}
+        </summary>
+        <table data-testid="table-list">
+          <thead>
+            <tr>
+              <th>level</th>
+              <th>at (physical)</th>
+              <th>bytes</th>
+              <th>first device address it translates</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tables.map((t) => (
+              <tr key={t.pa}>
+                <td>{t.level}</td>
+                <td>
+                  <code>{hex(t.pa)}</code>
+                </td>
+                <td>{formatSize(t.bytes)}</td>
+                <td>
+                  <code>{hex(t.va)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </>
+  );
+}
+
 export function TablesView({ session, step, state, prev }: { session: Session; step: number; state: StepState | undefined; prev: StepState | undefined }): JSX.Element {
-  const list = useMemo(() => (state === undefined ? [] : choices(state)), [state]);
-  const before = useMemo(() => (prev === undefined ? [] : choices(prev)), [prev]);
+  const list = useMemo(() => (state === undefined ? [] : tableChoices(state)), [state]);
+  const before = useMemo(() => (prev === undefined ? [] : tableChoices(prev)), [prev]);
   const [key, setKey] = useState<string | undefined>(undefined);
   const [rangeAt, setRangeAt] = useState<number | undefined>(undefined);
   const [leafAt, setLeafAt] = useState<number | undefined>(undefined);
   if (state === undefined) return <p>No platform yet: step forward.</p>;
   const choice = list.find((c) => c.key === key) ?? list[0];
   if (choice === undefined) return <p>No page table is loaded yet.</p>;
-  const ranges = ptRanges(choice.leaves);
-  const old = new Set(ptRanges(before.find((c) => c.key === choice.key)?.leaves ?? []).map(rangeKey));
-  const range = rangeAt === undefined ? undefined : ranges.find((r) => r.va === rangeAt);
-  const leaf = range?.leaves.find((l) => l.va === leafAt);
+  const changed = prev === undefined ? new Set<string>() : changedRanges(before.find((c) => c.key === choice.key), choice);
+  const range = rangeAt === undefined ? undefined : choice.ranges.find((r) => r.va === rangeAt);
+  const leaves = range === undefined ? [] : leavesOf(choice.dump, range);
+  const leaf = leaves.find((l) => l.va === leafAt);
+  const root = choice.tables[0];
   return (
     <section class="tables-view">
       <label>
@@ -136,48 +161,35 @@ export function TablesView({ session, step, state, prev }: { session: Session; s
         >
           {list.map((c) => (
             <option key={c.key} value={c.key}>
-              {c.label}
+              {c.device} {c.base} ({c.format}, root {c.tables[0] === undefined ? '—' : hex(c.tables[0].pa)}, {c.tables.length} table{c.tables.length === 1 ? '' : 's'})
             </option>
           ))}
         </select>
       </label>
-      <details class="registers">
-        <summary>registers</summary>
-        <table>
-          <tbody>
-            {choice.registers.map(([k, v]) => (
-              <tr key={k}>
-                <th>{k}</th>
-                <td>
-                  <code>{v}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {choice.fields !== undefined && <pre>{JSON.stringify(choice.fields, null, 1)}</pre>}
-      </details>
+      <Registers choice={choice} />
+      {root === undefined && <p>No table hangs from {choice.base}.</p>}
       <table class="ptdump" data-testid="ptdump">
         <thead>
           <tr>
             <th>device addresses</th>
             <th>size</th>
             <th>physical</th>
-            <th>leaves</th>
+            <th>pages</th>
             <th>level</th>
             <th>attributes</th>
+            <th>holds</th>
           </tr>
         </thead>
         <tbody>
-          {ranges.map((r) => {
-            const isNew = prev !== undefined && !old.has(rangeKey(r));
+          {choice.ranges.map((r) => {
+            const isNew = changed.has(rangeKey(r));
             return (
               <tr
                 key={rangeKey(r)}
                 data-testid="pt-range"
                 data-va={r.va}
-                data-end={r.end}
-                data-pa={r.pa}
+                data-end={r.va + r.size}
+                data-pa={r.pa[0]?.pa ?? ''}
                 data-changed={isNew ? 'true' : 'false'}
                 class={`clickable${isNew ? ' changed' : ''}${r.va === rangeAt ? ' open' : ''}`}
                 tabIndex={0}
@@ -188,21 +200,22 @@ export function TablesView({ session, step, state, prev }: { session: Session; s
               >
                 <td>
                   <code>
-                    {hex(r.va)}–{hex(r.end - 1)}
+                    {hex(r.va)}–{hex(r.va + r.size - 1)}
                   </code>
                 </td>
-                <td>{formatSize(r.end - r.va)}</td>
+                <td>{formatSize(r.size)}</td>
                 <td>
-                  <code>{hex(r.pa)}</code>
+                  <code>{physical(r)}</code>
                 </td>
                 <td>
-                  {r.count} × {formatSize(r.pageSize)}
+                  {r.pages} × {formatSize(r.pageSize)}
                 </td>
                 <td>{r.level}</td>
                 <td>
-                  {protText(r.prot)}
-                  {isWritableExecutable(r.prot) && <strong class="wx"> W+X</strong>}
+                  <code>{describeAttributes(r.attributes)}</code>
+                  {isWritableExecutable(r) && <strong class="wx"> W+X</strong>}
                 </td>
+                <td>{r.label ?? ''}</td>
               </tr>
             );
           })}
@@ -213,7 +226,7 @@ export function TablesView({ session, step, state, prev }: { session: Session; s
           <h4>Leaves of the range</h4>
           <table data-testid="leaves">
             <tbody>
-              {range.leaves.map((l) => (
+              {leaves.map((l) => (
                 <tr key={l.va} data-testid="leaf" data-va={l.va} data-size={l.size} class={`clickable${l.va === leafAt ? ' open' : ''}`} onClick={() => setLeafAt(l.va === leafAt ? undefined : l.va)}>
                   <td>
                     <code>{hex(l.va)}</code>
@@ -223,9 +236,7 @@ export function TablesView({ session, step, state, prev }: { session: Session; s
                     <code>{hex(l.pa)}</code>
                   </td>
                   <td>level {l.level}</td>
-                  <td>
-                    <code>{choice.format === 'armLpae4k' ? `${hex(l.descriptorHigh)} ${hex(l.descriptor)}` : hex(l.descriptor)}</code>
-                  </td>
+                  <td>{l.size > l.entrySpan ? `${l.size / l.entrySpan} entries of ${formatSize(l.entrySpan)}` : 'one entry'}</td>
                 </tr>
               ))}
             </tbody>
