@@ -17,6 +17,7 @@ import { Smmu } from '../src/smmu.js';
 import type { SmmuContext } from '../src/context.js';
 import type { SmmuModelName } from '../src/caches/config.js';
 import { formatFigures } from './formats.js';
+import { scalingFigures } from './scaling.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const RW = VCM_READ | VCM_WRITE;
@@ -192,4 +193,4 @@ figures.push(
   );
 }
 
-report(packageDir, [...(await formatFigures()), ...figures]);
+report(packageDir, [...(await formatFigures()), ...figures, ...scalingFigures()]);

@@ -125,6 +125,11 @@ export class Smmu {
    */
   readonly sizesLog2: number[];
   private readonly live: SmmuContext[] = [];
+  // Live contexts by index, and a number no free index lies below: the
+  // default index and a taken index are found without scanning every live
+  // context (docs/performance.md#contexts-on-one-smmu).
+  private readonly byIndex = new Map<number, SmmuContext>();
+  private lowestFreeIndex = 0;
   private readonly contextIds = new Uint8Array(CONTEXT_ID_COUNT);
   private nextContextId = 0;
 
@@ -208,11 +213,12 @@ export class Smmu {
     const where = `${this.name}.createContext`;
     let n: number;
     if (index === undefined) {
-      n = 0;
-      while (this.live.some((c) => c.index === n)) n++;
+      n = this.lowestFreeIndex;
+      while (this.byIndex.has(n)) n++;
+      this.lowestFreeIndex = n;
     } else {
       n = checkUint(where, 'index', index, 0xffff);
-      const holder = this.live.find((c) => c.index === n);
+      const holder = this.byIndex.get(n);
       if (holder) {
         throw new VcmError('EBUSY', `${where}: context index ${n} is taken by ${holder.name}`, { param: 'index', value: n, holder: holder.name });
       }
@@ -246,6 +252,7 @@ export class Smmu {
     }
     const ctx = new SmmuContext(this, n, options);
     this.live.push(ctx);
+    this.byIndex.set(n, ctx);
     return ctx;
   }
 
@@ -291,6 +298,10 @@ export class Smmu {
     }
     const i = this.live.indexOf(ctx);
     if (i >= 0) this.live.splice(i, 1);
+    if (this.byIndex.get(ctx.index) === ctx) {
+      this.byIndex.delete(ctx.index);
+      if (ctx.index < this.lowestFreeIndex) this.lowestFreeIndex = ctx.index;
+    }
   }
 
   // ---- the translation caches (docs/hardware.md#translation-caches) ----
