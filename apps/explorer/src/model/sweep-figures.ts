@@ -90,6 +90,9 @@ export function defaultFigure(sweep: SweepReport, figures: readonly SweepFigure[
   return best?.figure ?? figures[0]!;
 }
 
+/** A sweep field as a legend names it: its last two parts (`caches.timing.memoryAccess` → `timing.memoryAccess`); the full path is in the tooltip. */
+export const shortField = (field: string): string => field.split('.').slice(-2).join('.');
+
 const show = (v: unknown): string => (typeof v === 'number' && Number.isInteger(v) && v >= 0x1000 ? `0x${v.toString(16)}` : String(v));
 
 /** The chart of one figure: one point per sweep point that has it. */
@@ -104,7 +107,7 @@ export function sweepChart(sweep: SweepReport, figure: SweepFigure): SweepChart 
       missing++;
       continue;
     }
-    const name = sweep.fields.slice(0, -1).map((f) => `${f} = ${show(p.values[f])}`).join(', ') || figure.label;
+    const name = sweep.fields.slice(0, -1).map((f) => `${shortField(f)} = ${show(p.values[f])}`).join(', ') || figure.label;
     const list = groups.get(name) ?? [];
     groups.set(name, list);
     const reference = figure.reference(p);

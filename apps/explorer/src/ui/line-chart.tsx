@@ -11,6 +11,9 @@ export interface Series {
   readonly bound?: boolean;
 }
 
+/** Past the palette's seven colours a series repeats a colour, so it is dotted as well: never told apart by colour alone. */
+const dash = (i: number): string | undefined => (i >= COLOURS.length ? '2 3' : undefined);
+
 const COLOURS = [OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.bluishGreen, OKABE_ITO.orange, OKABE_ITO.reddishPurple, OKABE_ITO.skyBlue, OKABE_ITO.black];
 
 export function LineChart({ series, xLabel, yLabel, marker, testId, xTicks }: { series: readonly Series[]; xLabel: string; yLabel: string; marker?: number; testId: string; xTicks?: readonly { x: number; label: string }[] }): JSX.Element {
@@ -56,7 +59,7 @@ export function LineChart({ series, xLabel, yLabel, marker, testId, xTicks }: { 
         {marker !== undefined && <line x1={x(marker)} x2={x(marker)} y1={M.t} y2={H - M.b} stroke={OKABE_ITO.black} stroke-dasharray="3 3" />}
         {series.map((s, i) => (
           <g key={s.name} data-series={s.name}>
-            <path d={path([...s.points]) ?? ''} fill="none" stroke={s.bound === true ? OKABE_ITO.black : COLOURS[i % COLOURS.length]} stroke-width={1.5} stroke-dasharray={s.bound === true ? '6 4' : undefined} />
+            <path d={path([...s.points]) ?? ''} fill="none" stroke={s.bound === true ? OKABE_ITO.black : COLOURS[i % COLOURS.length]} stroke-width={1.5} stroke-dasharray={s.bound === true ? '6 4' : dash(i)} />
             {s.bound !== true &&
               s.points.map((p, j) => (
                 <circle key={j} data-testid={`${testId}-point`} data-y={p.y} cx={x(p.x)} cy={y(p.y)} r={3.5} fill={COLOURS[i % COLOURS.length]}>
@@ -69,7 +72,7 @@ export function LineChart({ series, xLabel, yLabel, marker, testId, xTicks }: { 
       <figcaption>
         {series.map((s, i) => (
           <span key={s.name} class="key">
-            <i style={s.bound === true ? { border: 'none', borderTop: `2px dashed ${OKABE_ITO.black}` } : { background: COLOURS[i % COLOURS.length] }} /> {s.name}
+            <i style={s.bound === true ? { border: 'none', borderTop: `2px dashed ${OKABE_ITO.black}` } : dash(i) !== undefined ? { border: 'none', borderTop: `3px dotted ${COLOURS[i % COLOURS.length]}` } : { background: COLOURS[i % COLOURS.length] }} /> {s.name}
           </span>
         ))}
       </figcaption>
