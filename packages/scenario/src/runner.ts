@@ -191,8 +191,9 @@ interface Port {
   readonly smmu: string | null;
   /** Replay the address pattern of `len` bytes at `va` in bursts of `options.burst`, adding what it did to `into` (nothing is allocated per burst). */
   stream(va: number, len: number, options: { readonly burst: number; readonly access: 'read' | 'write' }, into: Counters): void;
-  read(va: number, len: number): Uint8Array;
-  write(va: number, bytes: Uint8Array): void;
+  /** Move real bytes; `traced`: a traffic transfer, whose accesses go to `RunOptions.onAccess` (checks' reads are not traffic). */
+  read(va: number, len: number, traced?: boolean): Uint8Array;
+  write(va: number, bytes: Uint8Array, traced?: boolean): void;
   /** The translation cache's counters now (zeros for a device without one). */
   tlb(): { hits: number; misses: number; walks: number };
   /** Contexts: what its streams and transfers cost, beyond the counters (docs/scenarios.md#timing). */
@@ -237,14 +238,46 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
         into.stallCycles += r.stallCycles;
         tally.addStream(r);
       },
-      read: (va, len) => ctx.dma.read(va, len),
-      write: (va, bytes) => ctx.dma.write(va, bytes),
+      // A traced transfer: its pieces and walk reads, then the device's clock moves on by its cycles.
+      read(va, len, traced) {
+        if (onAccess === undefined || traced !== true) return ctx.dma.read(va, len);
+        const cycles = ctx.events().cycles;
+        try {
+          return ctx.dma.read(va, len, { onAccess });
+        } finally {
+          clock!.cycle += ctx.events().cycles - cycles;
+        }
+      },
+      write(va, bytes, traced) {
+        if (onAccess === undefined || traced !== true) return ctx.dma.write(va, bytes);
+        const cycles = ctx.events().cycles;
+        try {
+          ctx.dma.write(va, bytes, { onAccess });
+        } finally {
+          clock!.cycle += ctx.events().cycles - cycles;
+        }
+      },
       tlb: () => tlbCounters(ctx.smmu.tlb.stats()),
     };
   }
   const cpu = platform.cpu;
   if (name === cpu.name) {
     const tlb = cpu.tlb;
+    // A traced transfer of the CPU, one TLB leaf at a time (the pieces cpu.read and cpu.write translate, so the
+    // lookups and bytes are the same): a piece's walk reads when it missed, then its data (untimed).
+    const cpuPieces = (va: number, len: number, move: (a: number, n: number) => void, write = false): void => {
+      const end = va + len;
+      for (let a = va; a < end; ) {
+        const leaf = cpu.walk(a).leaf;
+        const n = Math.min(leaf === undefined ? a - (a % 4096) + 4096 : leaf.va + leaf.size, end) - a;
+        const missed = tlb.misses;
+        move(a, n);
+        const w = cpu.walk(a);
+        if (tlb.misses !== missed) for (const s of w.steps) observe!(name, s.entryPa, 4, false, true, null);
+        observe!(name, w.pa!, n, write, false, null);
+        a += n;
+      }
+    };
     return {
       kind: 'cpu',
       smmu: null,
@@ -274,14 +307,27 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
           into.walks += tlb.walks - walks;
         }
       },
-      read: (va, len) => cpu.read(va, len),
-      write: (va, bytes) => cpu.write(va, bytes),
+      read(va, len, traced) {
+        if (observe === undefined || traced !== true) return cpu.read(va, len);
+        const out = new Uint8Array(len);
+        cpuPieces(va, len, (a, n) => out.set(cpu.read(a, n), a - va));
+        return out;
+      },
+      write(va, bytes, traced) {
+        if (observe === undefined || traced !== true) return cpu.write(va, bytes);
+        cpuPieces(va, bytes.length, (a, n) => cpu.write(a, bytes.subarray(a - va, a - va + n)), true);
+      },
       tlb: () => tlbCounters(tlb.stats()),
     };
   }
   // A direct-mapped device: its device address is the physical address (the VCMM's one-to-one "walk" says it is mapped).
   const dev: Device = platform.device(name);
   const pa = (va: number): number => platform.vcmm.devAddrToPhysAddr(dev, va);
+  // A direct device's transfer, one access per 4 KiB piece (as the runner counts it), untimed.
+  const directPieces = (va: number, len: number, write: boolean): void => {
+    if (observe === undefined) return;
+    for (let a = va; a < va + len; a = a - (a % 4096) + 4096) observe(name, pa(a), Math.min(a - (a % 4096) + 4096, va + len) - a, write, false, null);
+  };
   return {
     kind: 'direct',
     smmu: null,
@@ -291,8 +337,15 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
       into.accesses += Math.ceil(len / burst);
       into.bytes += len;
     },
-    read: (va, len) => platform.memory.read(pa(va), len),
-    write: (va, bytes) => platform.memory.write(pa(va), bytes),
+    read(va, len, traced) {
+      const out = platform.memory.read(pa(va), len);
+      if (traced === true) directPieces(va, len, false);
+      return out;
+    },
+    write(va, bytes, traced) {
+      platform.memory.write(pa(va), bytes);
+      if (traced === true) directPieces(va, bytes.length, true);
+    },
     tlb: () => ({ hits: 0, misses: 0, walks: 0 }),
   };
 }
@@ -470,10 +523,10 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
           if (write) {
             const source = typeof t.data === 'object' ? t.data : {};
             const bytes = source.from === undefined ? fillInto(scratch(plan.bytes), frameSeed(scenario.seed, ev.t, ev.frame, source.seed)) : deriveBytes(readBefore(t.device, source.from), plan.bytes);
-            p.write(va, bytes);
+            p.write(va, bytes, true);
             sum = fnv1a(bytes);
           } else {
-            const bytes = p.read(va, plan.bytes);
+            const bytes = p.read(va, plan.bytes, true);
             if (keepReads.has(`${t.device}\0${b}`)) lastRead.set(`${t.device}\0${b}`, bytes);
             sum = fnv1a(bytes);
           }
@@ -484,7 +537,8 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
             got.cycles += eventsAfter.cycles - eventsBefore.cycles;
             p.tally!.addTransfer(eventsBefore, eventsAfter);
           }
-          got.accesses += after.hits + after.misses - before.hits - before.misses;
+          // A direct device looks nothing up: one access per 4 KiB piece it moves.
+          got.accesses += p.kind === 'direct' ? Math.ceil((va + plan.bytes) / 4096) - Math.floor(va / 4096) : after.hits + after.misses - before.hits - before.misses;
           got.bytes += plan.bytes;
           got.hits += after.hits - before.hits;
           got.misses += after.misses - before.misses;

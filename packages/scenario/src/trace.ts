@@ -1,10 +1,11 @@
 /**
  * Memory traces of a scenario's traffic (docs/scenarios.md#memory-traces):
- * every physical memory access the runner's streamed traffic makes — each
- * burst and each descriptor read of a table walk — in the order it makes
- * them, through `RunOptions.onAccess` (the SMMU's own observer of its
- * stream, `StreamOptions.onAccess`; the CPU's and direct devices' accesses
- * from the runner's loop), and the two line formats `vcm-ref trace`
+ * every physical memory access the runner's traffic makes — each burst,
+ * each piece of a transfer of real bytes, and each descriptor read of a
+ * table walk — in the order it makes them, through `RunOptions.onAccess`
+ * (the SMMU's own observers, `StreamOptions.onAccess` and
+ * `TransferOptions.onAccess`; the CPU's and direct devices' accesses from
+ * the runner's loop), and the two line formats `vcm-ref trace`
  * writes: DRAMSys's `.stl` trace-player syntax and CSV.
  */
 import { VcmError } from '@vcm/core';
@@ -40,19 +41,11 @@ export interface TraceSummary {
 
 /**
  * Run `checked` (its base scenario, not a sweep) and give every access to
- * `sink` in order. Traffic that moves real bytes (`data`) is refused
- * (`EINVAL` at its path): its transfers are traced by no observer yet.
+ * `sink` in order: streamed bursts, the pieces of transfers that move real
+ * bytes (`data`), and the descriptor reads of their walks.
  */
 export function traceScenario(checked: CheckedScenario, sink: (access: TracedAccess) => void, options: Pick<RunOptions, 'onSetUp' | 'progress'> = {}): TraceSummary {
   if (typeof sink !== 'function') throw new VcmError('EINVAL', `traceScenario: sink must be a function (access) => void, got ${sink === null ? 'null' : typeof sink}`, { param: 'sink' });
-  checked.scenario.traffic.forEach((t, i) => {
-    if (t.data !== false && t.data !== undefined) {
-      throw new VcmError('EINVAL', `traffic[${i}].data: ${JSON.stringify(t.data)} moves real bytes, whose transfers a trace cannot follow yet (allowed: streamed traffic; leave "data" out to trace the same pattern)`, {
-        path: `traffic[${i}].data`,
-        allowed: 'false',
-      });
-    }
-  });
   let data = 0;
   let walkReads = 0;
   let timed = false;

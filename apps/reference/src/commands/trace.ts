@@ -1,13 +1,13 @@
 /**
  * `vcm-ref trace <scenario> [--format stl|csv] [--out file]`
  * (docs/scenarios.md#memory-traces): every physical memory access of the
- * scenario's streamed traffic — data bursts and table-walk descriptor
- * reads — in the order the runner made them, as a DRAMSys `.stl` trace
+ * scenario's traffic — data bursts, the pieces of transfers that move real
+ * bytes, and table-walk descriptor reads — in the order the runner made them, as a DRAMSys `.stl` trace
  * (the default) or CSV, to stdout or a file. Lines are written as the run
  * makes them, in chunks, so a long trace never sits whole in memory.
  *
- * Exit codes: 0 written; 2 an unreadable or invalid scenario, or traffic a
- * trace cannot follow (`data`), before any line is written.
+ * Exit codes: 0 written; 2 an unreadable or invalid scenario, before any
+ * line is written.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
