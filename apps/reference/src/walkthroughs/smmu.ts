@@ -167,7 +167,7 @@ export const smmu: Walkthrough = {
     });
 
     // smmu_translate through the shared TLB.
-    drv.tlb.reset();
+    drv.resetCaches();
     cases.forEach((c, i) => {
       const pa = pages[i]!.chunks[0]!.pa;
       const off = c.size - 8; // the last word of the page: offset bits come from the VA

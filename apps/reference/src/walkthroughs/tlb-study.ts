@@ -132,7 +132,7 @@ function lpaeScanOut(choice: BoardChoice, smmuName: string | undefined, memtype:
     const avcm = vcm.assoc(dev, 0);
     avcm.activate();
     res.back(frame);
-    dev.smmu.tlb.reset();
+    dev.smmu.resetCaches();
     const seq = dev.dma.stream(res.devAddr, FRAME, { burst: BURST });
     rows.push({ mapping, devAddr: res.devAddr, accesses: seq.accesses, misses: seq.misses, walks: seq.walks });
     res.unback();
@@ -204,10 +204,10 @@ export const tlbStudy: Walkthrough = {
       for (const m of mappings) {
         run.progress.update(`tlb-study: ${m.label}, ${entries}-entry TLB`, done++, total);
         mapAll(ctx, m);
-        smmu.tlb.reset();
+        smmu.resetCaches();
         const seq = ctx.dma.stream(FRAME_VA, FRAME, { burst: BURST });
         results.push({ mapping: m.label, pattern: 'sequential', tlbEntries: entries, leaves: m.pieces.length, ...seq, hitRate: seq.hits / seq.accesses });
-        smmu.tlb.reset();
+        smmu.resetCaches();
         let accesses = 0;
         let hits = 0;
         let misses = 0;

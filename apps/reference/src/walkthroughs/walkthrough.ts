@@ -76,7 +76,7 @@ export const walkthrough: Walkthrough = {
         '--inject corrupt-pte: the page table was changed behind the VCMM\'s back; the checks below must catch it.',
       );
     }
-    smmu.tlb.reset();
+    smmu.resetCaches();
     const data = pattern(RES_LEN, 1);
     const wrote = rec.tryStep('/* the device writes its buffer by DMA */', `${dev.name}.dma.write(${hex(res.devAddr)}, ${formatSize(RES_LEN)})`, () => (dev.dma.write(res.devAddr, data), true), () => `${formatSize(RES_LEN)} written through ${smmu.name}`);
     const tlb = smmu.tlb.stats();
