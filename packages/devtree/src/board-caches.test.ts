@@ -53,6 +53,16 @@ describe('board SMMUs: model and caches', () => {
     expect(ctx.dma.stream(res.devAddr, SZ_1M, { burst: 256 }).cycles).toBeGreaterThan(0);
   });
 
+  it('a model without tlb gets the model\'s main TLB (mmu-600: 2048 entries, 4-way); the board without a model keeps 32', () => {
+    const b = board();
+    b.smmus[0]!['model'] = 'mmu-600';
+    delete (b.smmus[0] as Partial<Loose['smmus'][number]>).tlb;
+    delete (b.smmus[1] as Partial<Loose['smmus'][number]>).tlb;
+    const p = buildPlatform(b as never);
+    expect(p.smmus[b.smmus[0]!.name]!.tlb.stats()).toMatchObject({ capacity: 2048, ways: 4, sets: 512, policy: 'lru' });
+    expect(p.smmus[b.smmus[1]!.name]!.tlb.stats()).toMatchObject({ capacity: 32, ways: 32, policy: 'lru' });
+  });
+
   it('refuses what an SMMU cannot build, with the JSON path', () => {
     const cases: Array<[(b: Loose) => void, string]> = [
       [(b) => (b.smmus[0]!['model'] = 'mmu-700'), 'board.smmus[0].model'],

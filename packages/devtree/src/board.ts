@@ -17,6 +17,7 @@
  */
 import * as z from 'zod';
 import { hex } from '@vcm/core';
+import { SMMU_MODELS } from '@vcm/smmu';
 
 /** The page-table formats a board's SMMU may name (`@vcm/smmu`'s `armV7Short` and `armLpae4k`, docs/hardware.md#page-table-formats). */
 export const FORMAT_NAMES = ['armV7Short', 'armLpae4k'] as const;
@@ -300,6 +301,13 @@ const tlb = object('a TLB description', {
   policy: oneOf(TLB_POLICIES, 'TLB replacement policy', 'Which entry a miss evicts when the TLB is full.'),
 });
 
+/** The main TLB a model has, as a board's `tlb` says it (the models' main TLBs use a policy `tlb` can name). */
+function modelTlb(model: (typeof SMMU_MODEL_NAMES)[number]): { entries: number; policy: (typeof TLB_POLICIES)[number] } {
+  const main = SMMU_MODELS[model].mainTlb;
+  const policy = TLB_POLICIES.find((p) => p === main.policy) ?? 'lru';
+  return { entries: main.entries, policy };
+}
+
 const cacheGeometry = def(
   object('a cache description', {
     enabled: optional(flag('On or off; off, every lookup misses and nothing is filled.')),
@@ -352,7 +360,7 @@ const smmu = normalised(
       irq: integer(0, U32_MAX, 'Interrupt number.'),
       contextBanks: integer(1, 256, 'Number of hardware context banks.'),
       format: oneOf(FORMAT_NAMES, 'page-table format', 'Page-table format of its contexts (docs/hardware.md#page-table-formats).'),
-      tlb: meta(tlb, { description: 'The SMMU\'s TLB.' }),
+      tlb: optional(meta(tlb, { description: 'The SMMU\'s main TLB: entries and policy. Default: the model\'s main TLB (msm8x60: 32 entries, LRU).' })),
       model: optional(oneOf(SMMU_MODEL_NAMES, 'SMMU model', 'The translation caches and timing to start from (docs/hardware.md#translation-caches); default msm8x60, one shared TLB, untimed.')),
       caches: optional(caches),
       hwVersion: integer(0, U32_MAX, 'What vcm_hw_ver reports for its contexts.'),
@@ -368,7 +376,8 @@ const smmu = normalised(
     irq: s.irq,
     contextBanks: s.contextBanks,
     format: s.format,
-    tlb: { entries: s.tlb.entries, policy: s.tlb.policy },
+    // No tlb: the model's main TLB, so that naming a model is enough (docs/boards.md#translation-caches).
+    tlb: s.tlb === undefined ? modelTlb(s.model ?? 'msm8x60') : { entries: s.tlb.entries, policy: s.tlb.policy },
     ...(s.model === undefined ? {} : { model: s.model }),
     ...(s.caches === undefined ? {} : { caches: s.caches }),
     hwVersion: s.hwVersion,

@@ -304,7 +304,7 @@ describe('validateBoard: every error class gives the JSON path, the value and wh
     delete b.smmus[4].irq;
     const e = rejection(b);
     expect(e.message).toBe(
-      'EINVAL: board.smmus[4].irq: missing (required: an SMMU needs "name", "base", "irq", "contextBanks", "format", "tlb", "hwVersion", "contexts")',
+      'EINVAL: board.smmus[4].irq: missing (required: an SMMU needs "name", "base", "irq", "contextBanks", "format", "hwVersion", "contexts")',
     );
     expect(e.details['path']).toBe('board.smmus[4].irq');
     const c = board();
