@@ -111,7 +111,7 @@ function lpaeScanOut(choice: BoardChoice, smmuName: string | undefined, memtype:
   if (smmuName === undefined) return undefined;
   const description = {
     ...choice.description,
-    smmus: choice.description.smmus.map((s) => (s.name === smmuName ? { ...s, format: 'armLpae4k' as const, tlb: { ...s.tlb, entries: 32 } } : s)),
+    smmus: choice.description.smmus.map((s) => (s.name === smmuName ? { ...s, format: 'armLpae4k' as const, tlb: { policy: 'lru' as const, ...s.tlb, entries: 32 } } : s)),
   };
   const p = buildPlatform(description);
   const spec = p.board.smmus.find((s) => s.name === smmuName);
