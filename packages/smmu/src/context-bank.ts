@@ -77,10 +77,15 @@ export function permOf(w: WalkResult, privileged: boolean): number {
  */
 function leafSizeLog2(bank: ContextBank, w: WalkResult): number {
   const lg = 31 - Math.clz32(w.size);
-  const sizes = bank.smmu.sizesLog2;
-  if (!sizes.includes(lg)) {
-    sizes.push(lg);
-    sizes.sort((a, b) => a - b);
+  // The SMMU's list only grows, so a size once found in it stays there: the
+  // bank's mask answers the usual fill with one bit test instead of a search.
+  if (((bank.sizesKnown >>> lg) & 1) === 0) {
+    const sizes = bank.smmu.sizesLog2;
+    if (!sizes.includes(lg)) {
+      sizes.push(lg);
+      sizes.sort((a, b) => a - b);
+    }
+    bank.sizesKnown |= 1 << lg;
   }
   return lg;
 }
@@ -140,6 +145,8 @@ export class ContextBank {
   readonly microTlb: Tlb | undefined;
   /** Where `resolve` and `probe` return their slot: the micro-TLB, else the main TLB, else a one-entry holder. */
   readonly front: Tlb;
+  /** @internal Leaf sizes (a bit per log2) known to be in the SMMU's `sizesLog2`: the fill path's test before it searches the list. */
+  sizesKnown = 0;
   /** The walk's start point and report, reused (docs/hardware.md#translation-caches). */
   readonly #path: WalkPath = createWalkPath();
   /** While set (a stream with an observer), every walk pushes its descriptor reads here. */

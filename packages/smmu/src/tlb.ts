@@ -616,6 +616,14 @@ export class Tlb {
     if (!(isU32(slot) && isU32(va) && va >= this.vaBase[slot]! && va - this.vaBase[slot]! < this.size[slot]!)) this.checkInEntry('tlb.pa', slot, va);
     return this.paBase[slot]! + (va - this.vaBase[slot]!);
   }
+  /**
+   * @internal `pa` for a slot this TLB has just returned for `va` (from
+   * `lookup`, `fill` or `copyFrom` — the entry covers `va` by construction),
+   * so the translate path does not repeat `pa`'s checks of its arguments.
+   */
+  paOfHit(slot: number, va: number): number {
+    return this.paBase[slot]! + (va - this.vaBase[slot]!);
+  }
   /** The entry's permission bits (`PERM_*`). */
   perm(slot: number): number {
     if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.perm', slot);
