@@ -39,7 +39,7 @@ function activeContext(): { smmu: Smmu; ctx: SmmuContext } {
  * neither the timer's nor a harness's per-call cost is charged to a floor
  * of a few nanoseconds an operation.
  */
-async function rate(reps: number, rounds: number, fn: () => void): Promise<number> {
+function rate(reps: number, rounds: number, fn: () => void): number {
   for (let i = 0; i < 200; i++) fn();
   const ms = bestTimeMs(() => {
     for (let k = 0; k < rounds; k++) fn();
@@ -51,7 +51,7 @@ const HIT_PAGES = 16;
 const HIT_ROUNDS = 20_000;
 
 /** The hit floor: per lookup, one tag compare and one load of a 16-entry typed-array TLB. */
-function hitFloor(): Promise<number> {
+function hitFloor(): number {
   const tags = new Int32Array(TLB_ENTRIES).fill(-1);
   const pas = new Int32Array(TLB_ENTRIES);
   for (let i = 0; i < HIT_PAGES; i++) {
@@ -69,9 +69,8 @@ function hitFloor(): Promise<number> {
     }
     sink += acc;
   });
-  return r.finally(() => {
-    if (sink === -1) console.log(sink);
-  });
+  if (sink === -1) console.log(sink);
+  return r;
 }
 
 const WALK_PAGES = 64;
@@ -83,7 +82,7 @@ const WALK_ROUNDS = 2_000;
  * in a typed array standing for RAM), and the entry's store into a 32-entry
  * round-robin TLB.
  */
-function walkFloor(): Promise<number> {
+function walkFloor(): number {
   const ram = new Uint32Array((16 * 1024 + 1024) / 4);
   const L2 = 16 * 1024;
   ram[0] = (L2 | 0b01) >>> 0; // level 1, entry 0: a page table at L2
@@ -106,16 +105,15 @@ function walkFloor(): Promise<number> {
     }
     sink += acc;
   });
-  return r.finally(() => {
-    if (sink === -1) console.log(sink);
-  });
+  if (sink === -1) console.log(sink);
+  return r;
 }
 
 const PAIR_REPS = 100;
 const PAIR_ROUNDS = 200;
 
 /** The pair floor: per pair, a descriptor store, its clear, and a tag compare over each of the TLB's 32 entries for the invalidation. */
-function pairFloor(): Promise<number> {
+function pairFloor(): number {
   const table = new Uint32Array(256);
   const tags = new Int32Array(TLB_ENTRIES).fill(-1);
   const r = rate(PAIR_REPS, PAIR_ROUNDS, () => {
