@@ -325,13 +325,15 @@ export class ContextBank {
     const smmu = this.smmu;
     const caches = smmu.caches;
     const micro = this.microTlb;
+    // An untimed SMMU's latencies are all 0: its cost stays the 0 #startCost left, with no adds per lookup.
+    const timed = caches.timed;
     if (micro !== undefined) {
-      caches.cost += caches.timing.microTlbHit;
+      if (timed) caches.cost += caches.timing.microTlbHit;
       const u = micro.lookup(this.index, this.contextId, va, smmu.sizesLog2);
       if (u >= 0) return u;
     }
     if (!caches.mainOn) return -1;
-    caches.cost += caches.timing.mainTlbHit;
+    if (timed) caches.cost += caches.timing.mainTlbHit;
     const tlb = smmu.tlb;
     const m = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
     if (m < 0 || micro === undefined) return m;

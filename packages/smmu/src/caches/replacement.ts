@@ -144,10 +144,20 @@ export class Replacement {
 
   /** A hit: under LRU the slot becomes the most recent of its set. */
   touch(s: number): void {
-    const set = (s / this.ways) | 0;
-    if (this.head[set] === s) return;
-    this.unlink(set, s);
-    this.linkFront(set, s);
+    // Fully associative (one set): no division for the set.
+    const set = this.sets === 1 ? 0 : (s / this.ways) | 0;
+    const h = this.head[set]!;
+    if (h === s) return;
+    // Not the head, so it has a predecessor: unlink and relink in one go (the hit path of every LRU cache).
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    this.next[p] = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail[set] = p;
+    this.prev[s] = NONE;
+    this.next[s] = h;
+    this.prev[h] = s;
+    this.head[set] = s;
   }
 
   /** Give a slot back (evicted or invalidated): unlinked, unlocked, free. */
