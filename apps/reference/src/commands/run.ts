@@ -234,7 +234,9 @@ function renderTiming(r: ScenarioReport): string[] {
     }
   }
   const contexts = r.devices.filter((d) => d.caches !== undefined);
-  if (contexts.length > 0) {
+  // With one TLB per SMMU and nothing else (the seed's SMMU), the TLB table below says it all; the cache tables appear once a hierarchy does.
+  const hierarchy = r.smmus.some((m) => m.microTlb !== null || m.walkCache !== null || m.prefetches > 0);
+  if (contexts.length > 0 && hierarchy) {
     lines.push(
       ...renderTable({
         title: 'Translation caches per device, its streams (lookups / hits / misses)',
@@ -249,6 +251,10 @@ function renderTiming(r: ScenarioReport): string[] {
         rows: r.smmus.map((m: SmmuTotals) => [m.name, m.model, m.clockMHz, cacheText(m.microTlb), cacheText(m.mainTlb), cacheText(m.walkCache), m.prefetches]),
       }),
       '',
+    );
+  }
+  if (contexts.length > 0) {
+    lines.push(
       ...renderTable({
         title: 'PMCG events per SMMU and per context',
         columns: ['SMMU / context', 'cycles', 'transaction', 'tlb_miss', 'config_cache_miss', 'trans_table_walk_access', 'config_struct_access'],
