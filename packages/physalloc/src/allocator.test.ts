@@ -323,6 +323,37 @@ describe('PhysAllocator: page-table memory', () => {
     expect(allocator.stats().tables).toMatchObject({ inUseBytes: SZ_16K + SZ_1K + SZ_4K, allocations: 3 });
   });
 
+  it('allocateTables: the addresses of count allocateTable calls, in order, zero-filled; all or nothing', () => {
+    const single = msm8x60Memory();
+    const many = msm8x60Memory();
+    for (const { allocator, memory } of [single, many]) {
+      allocator.allocateTable(SZ_16K, SZ_16K);
+      const t = allocator.allocateTable(SZ_1K, SZ_1K);
+      allocator.allocateTable(SZ_1K, SZ_1K);
+      allocator.freeTable(t, SZ_1K);
+      memory.fill(0x6300_4000, SZ_4K, 0xff); // stale bytes where the tables will be
+    }
+    const want = Array.from({ length: 300 }, () => single.allocator.allocateTable(SZ_1K, SZ_1K));
+    const got = many.allocator.allocateTables(SZ_1K, SZ_1K, 300);
+    expect(got).toEqual(want);
+    expect(got.slice(0, 3)).toEqual([0x6300_4000, 0x6300_4800, 0x6300_4c00]);
+    expect(many.memory.read(0x6300_4000, SZ_4K).every((b, i) => (i >= SZ_1K && i < 2 * SZ_1K) || b === 0)).toBe(true);
+    expect(digest(many.allocator)).toBe(digest(single.allocator));
+    const before = digest(many.allocator);
+    const left = Math.floor(many.allocator.tablePool.freeBytes / SZ_4K);
+    expect(vcmErrorOf(() => many.allocator.allocateTables(SZ_4K, SZ_4K, left + 1)).code).toBe('ENOMEM');
+    for (const [size, align, count] of [
+      [SZ_1K, SZ_1K, -1],
+      [SZ_1K, SZ_1K, 2.5],
+      [SZ_1K, SZ_1K, Number.NaN],
+      [512, 512, 1],
+      [SZ_4K, 3 * SZ_1K, 1],
+    ] as const) {
+      expect(vcmErrorOf(() => many.allocator.allocateTables(size, align, count)).code).toBe('EINVAL');
+    }
+    expect(digest(many.allocator)).toBe(before);
+  });
+
   it('the table pool tracks only the table alignments (1 KiB to 16 KiB): every allocation and free updates five fits per node, not fourteen', () => {
     const { allocator } = msm8x60Memory();
     expect(allocator.tablePool.trackedAlignments).toEqual([SZ_1K, 2 * SZ_1K, SZ_4K, 8 * SZ_1K, SZ_16K]);

@@ -385,6 +385,24 @@ export class PhysAllocator implements PhysicalAllocator {
     return pool === undefined ? undefined : { pa: pool.base, len: pool.size };
   }
 
+  /** `size` and `align` of table memory: powers of two from 1 KiB to 16 KiB. */
+  #checkTableArgs(where: string, size: number, align: number): void {
+    if (!TABLE_SIZES.includes(size)) {
+      throw new VcmError('EINVAL', `${where}: size must be a power of two from 1 KiB to 16 KiB, got ${typeof size === 'number' ? String(size) : typeof size}`, {
+        param: 'size',
+        value: typeof size === 'number' ? size : typeof size,
+        expected: TABLE_SIZES,
+      });
+    }
+    if (!TABLE_SIZES.includes(align)) {
+      throw new VcmError('EINVAL', `${where}: align must be a power of two from 1 KiB to 16 KiB, got ${typeof align === 'number' ? String(align) : typeof align}`, {
+        param: 'align',
+        value: typeof align === 'number' ? align : typeof align,
+        expected: TABLE_SIZES,
+      });
+    }
+  }
+
   /**
    * Page-table memory: `size` bytes aligned to `align`, both powers of two
    * from 1 KiB to 16 KiB (ARMv7 short: a 16 KiB level-1 table aligned to
@@ -393,20 +411,7 @@ export class PhysAllocator implements PhysicalAllocator {
    * fresh table translates nothing.
    */
   allocateTable(size: number, align: number): number {
-    if (!TABLE_SIZES.includes(size)) {
-      throw new VcmError('EINVAL', `allocateTable: size must be a power of two from 1 KiB to 16 KiB, got ${typeof size === 'number' ? String(size) : typeof size}`, {
-        param: 'size',
-        value: typeof size === 'number' ? size : typeof size,
-        expected: TABLE_SIZES,
-      });
-    }
-    if (!TABLE_SIZES.includes(align)) {
-      throw new VcmError('EINVAL', `allocateTable: align must be a power of two from 1 KiB to 16 KiB, got ${typeof align === 'number' ? String(align) : typeof align}`, {
-        param: 'align',
-        value: typeof align === 'number' ? align : typeof align,
-        expected: TABLE_SIZES,
-      });
-    }
+    this.#checkTableArgs('allocateTable', size, align);
     let pa: number;
     try {
       pa = this.tablePool.allocate(size, align);
@@ -421,6 +426,46 @@ export class PhysAllocator implements PhysicalAllocator {
     }
     this.memory.fill(pa, size, 0);
     return pa;
+  }
+
+  /**
+   * `count` tables of `size` bytes aligned to `align`, at exactly the
+   * addresses `count` calls of `allocateTable(size, align)` would give, in
+   * that order; all or nothing (`ENOMEM` with nothing taken). One call for
+   * the hundreds of tables a bulk map needs: the pool finds runs of free
+   * tables in one descent, and adjacent tables are zero-filled as one range
+   * (docs/performance.md#bulk-mapping).
+   */
+  allocateTables(size: number, align: number, count: number): number[] {
+    this.#checkTableArgs('allocateTables', size, align);
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      throw new VcmError('EINVAL', `allocateTables: count must be a non-negative integer (how many tables), got ${typeof count === 'number' ? String(count) : typeof count}`, {
+        param: 'count',
+        value: typeof count === 'number' ? count : typeof count,
+      });
+    }
+    let got: number[];
+    try {
+      got = this.tablePool.allocateMany(size, align, count);
+    } catch (e) {
+      if (!isVcmError(e, 'ENOMEM')) throw e;
+      throw new VcmError('ENOMEM', `allocateTables: the page-table region ${hex(this.tablePool.base)}-${hex(this.tablePool.end - 1)} has no ${count} × ${formatSize(size)} aligned to ${formatSize(align)} left (${formatSize(this.tablePool.freeBytes)} free)`, {
+        size,
+        align,
+        count,
+        missing: Math.max(size, count * size - this.tablePool.freeBytes),
+        dryPools: [this.tablePool.name],
+      });
+    }
+    // Zero-fill each run of adjacent tables with one call.
+    for (let i = 0; i < got.length; ) {
+      const start = got[i] as number;
+      let j = i + 1;
+      while (j < got.length && got[j] === start + (j - i) * size) j++;
+      this.memory.fill(start, (j - i) * size, 0);
+      i = j;
+    }
+    return got;
   }
 
   /** Return table memory; anything not obtained from `allocateTable` (or a wrong size) is `EINVAL`. */

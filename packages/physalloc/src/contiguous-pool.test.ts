@@ -210,4 +210,85 @@ describe('ContiguousPool', () => {
       { numRuns: 300 },
     );
   });
+
+  it('allocateMany: the addresses of count single allocations, in order; runs of adjacent tables taken at once', () => {
+    const pool = new ContiguousPool({ name: 'tables', base: 0x6300_0000, size: SZ_1M, granule: SZ_1K });
+    const first = pool.allocate(SZ_1K);
+    const hole = pool.allocate(SZ_1K);
+    pool.allocate(SZ_4K, SZ_4K);
+    pool.free(hole);
+    // The free 3 KiB from 0x6300_0400 up to the 4 KiB table first (one run), then past the table.
+    expect(pool.allocateMany(SZ_1K, SZ_1K, 5)).toEqual([0x6300_0400, 0x6300_0800, 0x6300_0c00, 0x6300_2000, 0x6300_2400]);
+    expect(pool.allocationAt(0x6300_0800)).toBe(SZ_1K);
+    expect(pool.stats()).toMatchObject({ allocations: 7, inUseBytes: 10 * SZ_1K });
+    expect(first).toBe(0x6300_0000);
+    expect(pool.allocateMany(SZ_4K, SZ_4K, 0)).toEqual([]);
+  });
+
+  it('allocateMany: ENOMEM when not all fit, and the pool is exactly as before; a bad count is EINVAL', () => {
+    const pool = new ContiguousPool({ name: 'tables', base: 0x6300_0000, size: 16 * SZ_1K, granule: SZ_1K });
+    pool.allocate(3 * SZ_1K);
+    const before = JSON.stringify(pool.stats());
+    expect(codeOf(() => pool.allocateMany(SZ_4K, SZ_4K, 4))).toBe('ENOMEM'); // three 4 KiB tables fit, not four
+    expect(JSON.stringify(pool.stats())).toBe(before);
+    for (const count of [-1, 1.5, Number.NaN, '2' as unknown as number]) {
+      expect(codeOf(() => pool.allocateMany(SZ_1K, SZ_1K, count))).toBe('EINVAL');
+      expect(JSON.stringify(pool.stats())).toBe(before);
+    }
+    expect(pool.allocateMany(SZ_4K, SZ_4K, 3)).toEqual([0x6300_1000, 0x6300_2000, 0x6300_3000]);
+  });
+
+  it('property: allocateMany gives the addresses, errors and final state of count single allocations, after any history', () => {
+    const base = 0x6300_0000;
+    const size = 64 * SZ_1K;
+    const sizeOrder = fc.integer({ min: 0, max: 4 }); // 1 KiB … 16 KiB
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('alloc' as const), len: fc.integer({ min: 1, max: 6 }), alignOrder: sizeOrder }),
+      fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), sizeOrder, fc.integer({ min: 0, max: 40 }), (ops, lenKiB, alignOrder, count) => {
+        const many = new ContiguousPool({ name: 'c', base, size, granule: SZ_1K, maxTrackedAlign: SZ_16K });
+        const single = new ContiguousPool({ name: 'c', base, size, granule: SZ_1K, maxTrackedAlign: SZ_16K });
+        const live: Array<[number, number]> = [];
+        for (const o of ops) {
+          if (o.kind === 'alloc') {
+            const len = o.len * SZ_1K;
+            const align = SZ_1K << o.alignOrder;
+            try {
+              const pa = many.allocate(len, align);
+              expect(single.allocate(len, align)).toBe(pa);
+              live.push([pa, len]);
+            } catch (e) {
+              expect(isVcmError(e, 'ENOMEM')).toBe(true);
+            }
+          } else if (live.length > 0) {
+            const [pa, len] = live.splice(o.pick % live.length, 1)[0]!;
+            many.free(pa, len);
+            single.free(pa, len);
+          }
+        }
+        const len = lenKiB * SZ_1K;
+        const align = SZ_1K << alignOrder;
+        const before = JSON.stringify(many.stats());
+        const want: number[] = [];
+        let wantError = false;
+        try {
+          for (let i = 0; i < count; i++) want.push(single.allocate(len, align));
+        } catch (e) {
+          expect(isVcmError(e, 'ENOMEM')).toBe(true);
+          wantError = true;
+        }
+        if (wantError) {
+          expect(codeOf(() => many.allocateMany(len, align, count))).toBe('ENOMEM');
+          expect(JSON.stringify(many.stats())).toBe(before);
+        } else {
+          expect(many.allocateMany(len, align, count)).toEqual(want);
+          expect(JSON.stringify(many.stats())).toBe(JSON.stringify(single.stats()));
+          for (const pa of want) expect(many.allocationAt(pa)).toBe(len);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

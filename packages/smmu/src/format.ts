@@ -12,6 +12,12 @@ import type { WalkPath } from './walk-path.js';
 export interface TableMemory {
   allocateTable(size: number, align: number): number;
   freeTable(pa: number, size: number): void;
+  /**
+   * Optional: `count` tables at once, at the addresses `count` calls of
+   * `allocateTable` would give, in that order, all or nothing. A bulk map
+   * uses it when present (`PhysAllocator` has it).
+   */
+  allocateTables?(size: number, align: number, count: number): number[];
 }
 
 /**

@@ -686,14 +686,9 @@ class LpaeTable implements PageTable {
       }
     }
 
-    const freshL2 = allocateTables(this.tables, newL2, TABLE_BYTES);
-    let freshL3: number[];
-    try {
-      freshL3 = allocateTables(this.tables, newL3, TABLE_BYTES);
-    } catch (e) {
-      for (const t of freshL2) this.tables.freeTable(t, TABLE_BYTES);
-      throw e;
-    }
+    // One call for both levels, level-2 tables first: the addresses of taking them in that order one at a time.
+    const freshL3 = allocateTables(this.tables, newL2 + newL3, TABLE_BYTES);
+    const freshL2 = freshL3.splice(0, newL2);
     for (const t of [...freshL2, ...freshL3]) {
       if (t % TABLE_BYTES !== 0) {
         for (const u of [...freshL2, ...freshL3]) this.tables.freeTable(u, TABLE_BYTES);
