@@ -167,6 +167,16 @@ function descriptorBytes(bank: ContextBank): number {
   return bank.smmu.format.name === 'armLpae4k' ? 8 : 4;
 }
 
+/** A write whose piece at `a` translated to `pa` outside RAM: the bus error, saying how much of the transfer was written before it. */
+function busError(where: string, va: number, a: number, pa: number, context: string): VcmError {
+  return new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
+    address: a,
+    pa,
+    written: a - va,
+    context,
+  });
+}
+
 /**
  * A device's bus-master port through its context: `read` and `write` move
  * real bytes through the SMMU's translation, split where a page ends, and
@@ -250,12 +260,7 @@ export class DmaPort {
         const pieceEnd = Math.min(front.end(slot), end);
         const pa = front.pa(slot, a);
         if (!memory.contains(pa, pieceEnd - a)) {
-          throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
-            address: a,
-            pa,
-            written: a - va,
-            context: this.ctx.name,
-          });
+          throw busError(where, va, a, pa, this.ctx.name);
         }
         this.ctx.pmu.transaction++;
         caches.pmu.transaction++;
@@ -295,12 +300,7 @@ export class DmaPort {
         const pieceEnd = Math.min(front.end(slot), end);
         const pa = front.pa(slot, a);
         if (isWrite && !memory.contains(pa, pieceEnd - a)) {
-          throw new VcmError('EFAULT', `${where}: ${hex(a)} translates to ${hex(pa)}, outside RAM (bus error); the ${formatSize(a - va)} before it were written, nothing after`, {
-            address: a,
-            pa,
-            written: a - va,
-            context: this.ctx.name,
-          });
+          throw busError(where, va, a, pa, this.ctx.name);
         }
         this.ctx.pmu.transaction++;
         caches.pmu.transaction++;
