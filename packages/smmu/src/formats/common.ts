@@ -212,7 +212,7 @@ export function allocateTables(tables: TableMemory, count: number, size: number)
   if (typeof tables.allocateTables === 'function') {
     const got = tables.allocateTables(size, size, count);
     if (!Array.isArray(got) || got.length !== count) {
-      if (Array.isArray(got)) for (const pa of got) tables.freeTable(pa as number, size);
+      if (Array.isArray(got)) for (const pa of got) tables.freeTable(pa, size);
       throw new VcmError('EINVAL', `table memory: allocateTables(${size}, ${size}, ${count}) returned ${Array.isArray(got) ? `${got.length} addresses` : typeof got}, not an array of ${count}`, { count });
     }
     return got;
