@@ -416,7 +416,7 @@ export class SmmuContext implements Device {
     if (va >>> 0 !== va) checkUint(where, 'va', va, 0xffffffff);
     // The slot probe returns covers va (a hit or the fill of its walk): no need for pa's checks again.
     const slot = bank.probe(where, va, this.privileged);
-    return bank.front.paOfHit(slot, va);
+    return bank.front._paOfHit(slot, va);
   }
 
   /** This context's PMCG events (docs/hardware.md#translation-caches): its traffic's cycles, transactions, TLB misses and walk reads. */

@@ -621,7 +621,7 @@ export class Tlb {
    * `lookup`, `fill` or `copyFrom` — the entry covers `va` by construction),
    * so the translate path does not repeat `pa`'s checks of its arguments.
    */
-  paOfHit(slot: number, va: number): number {
+  _paOfHit(slot: number, va: number): number {
     return this.paBase[slot]! + (va - this.vaBase[slot]!);
   }
   /** The entry's permission bits (`PERM_*`). */
