@@ -43,7 +43,7 @@ import { forEachRun, patternOf } from './patterns.js';
 import { boardDevices, spaceDevices, spaceFor } from './rules.js';
 import type { BufferPlan } from './rules.js';
 import type { CheckedScenario } from './validate.js';
-import { DeviceTally, smmuClockMHz, smmuTotals } from './timing.js';
+import { DeviceTally, smmuTotals } from './timing.js';
 import type { DeviceCaches, DeviceTiming, SmmuTotals } from './timing.js';
 
 /** TLB counters of one device, or of one traffic entry. */
@@ -212,7 +212,7 @@ function portOf(platform: Platform, name: string, contexts: ReadonlySet<string>,
   if (contexts.has(name)) {
     const ctx: SmmuContext = platform.tree.getCtxInstance(name);
     // Timing is present when the SMMU has a clock: its cycles then mean something to a DRAM simulator.
-    const clockMHz = smmuClockMHz(platform.board.smmus.find((s) => s.name === ctx.smmu.name)!);
+    const clockMHz = ctx.smmu.cacheConfig.timing.clockMHz;
     const timed = clockMHz > 0;
     const tally = new DeviceTally();
     if (clock !== undefined) clock.hz = clockMHz * 1e6;
@@ -596,7 +596,7 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   ];
   const smmuRows = Object.values(platform.smmus)
     .filter((s) => usedSmmus.has(s.name))
-    .map((s) => smmuTotals(s, smmuClockMHz(platform.board.smmus.find((b) => b.name === s.name)!)));
+    .map((s) => smmuTotals(s));
   const stats = platform.allocator.stats();
   const report = {
     scenario: scenario.name,

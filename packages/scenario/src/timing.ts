@@ -197,7 +197,7 @@ export function smmuClockMHz(smmu: { readonly model?: SmmuModelName | undefined;
 }
 
 /** An SMMU's caches and events over the run (one snapshot, taken after the traffic). */
-export function smmuTotals(smmu: Smmu, clockMHz: number): SmmuTotals {
+export function smmuTotals(smmu: Smmu): SmmuTotals {
   const snap = smmu.toJSON();
   const { config, microTlbs, walkCache, prefetches, events } = snap.caches;
   const counts = (s: { readonly lookups: number; readonly hits: number; readonly misses: number }): CacheCounts => ({ lookups: s.lookups, hits: s.hits, misses: s.misses });
@@ -205,7 +205,7 @@ export function smmuTotals(smmu: Smmu, clockMHz: number): SmmuTotals {
   return {
     name: smmu.name,
     model: smmu.model,
-    clockMHz,
+    clockMHz: config.timing.clockMHz,
     microTlb: config.microTlb.enabled ? { lookups: micro[0], hits: micro[1], misses: micro[2] } : null,
     mainTlb: config.mainTlb.enabled ? counts(snap.tlb.stats) : null,
     walkCache: walkCache === null ? null : counts(walkCache.stats),

@@ -15,7 +15,7 @@ import { ContextBank } from './context-bank.js';
 import { SmmuContext, type ContextOptions, type ContextSnapshot } from './context.js';
 import { isSmmuContext, registerSmmu } from './handles.js';
 import { TLB_MAX_BANKS, Tlb, type TlbOptions, type TlbStats } from './tlb.js';
-import type { CacheOverrides, SmmuModelName } from './caches/config.js';
+import type { CacheConfig, CacheOverrides, SmmuModelName } from './caches/config.js';
 import { TranslationCaches, type CachesSnapshot } from './caches/hierarchy.js';
 import type { PmuEvents } from './caches/events.js';
 import { resolveCacheConfig } from './caches/resolve.js';
@@ -198,6 +198,11 @@ export class Smmu {
     registerSmmu(this);
   }
 
+
+  /** The caches and timing this SMMU was built with: its model with the `tlb` and `caches` options applied (docs/hardware.md#translation-caches). */
+  get cacheConfig(): CacheConfig {
+    return this.caches.config;
+  }
 
   /** Live virtual contexts created here, in creation order. */
   get contexts(): readonly SmmuContext[] {

@@ -244,7 +244,7 @@ function studySmmu(platform: BoardPlatform, driver: ReturnType<typeof createSmmu
   const ctx = smmu.createContext(0, { name: 'study_port0' });
   ctx.bind(smmu);
   // The clock the model and the overrides resolved to (the caches are empty: the snapshot is small).
-  return { smmu, ctx, clockMHz: smmu.toJSON().caches.config.timing.clockMHz };
+  return { smmu, ctx, clockMHz: smmu.cacheConfig.timing.clockMHz };
 }
 
 /** Short format: one page of `len` per piece, through the context's own table (smmu_map). */
