@@ -68,6 +68,8 @@ export type { ContextOptions, ContextSnapshot, ContextWalk, DumpEntry, Interrupt
 export type { AccessObserver, DmaPort, StreamCacheCounts, StreamOptions, StreamResult, TransferOptions } from './dma.js';
 export { CACHE_POLICIES, SMMU_MODELS, SMMU_MODEL_NAMES } from './caches/config.js';
 export type { CacheConfig, CacheGeometry, CacheOverrides, CachePolicy, SmmuModelName, TimingConfig } from './caches/config.js';
+export { resolveCacheConfig } from './caches/resolve.js';
+export type { CacheConfigInput } from './caches/resolve.js';
 export type { CachesSnapshot } from './caches/hierarchy.js';
 export type { PmuEvents } from './caches/events.js';
 export type { HistogramBucket } from './caches/timing.js';

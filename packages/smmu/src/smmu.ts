@@ -185,7 +185,7 @@ export class Smmu {
       options.faultRetryBudget === undefined ? DEFAULT_FAULT_RETRY_BUDGET : checkUint(`${where} ${options.name}`, 'faultRetryBudget', options.faultRetryBudget, 1 << 20);
     // The TLB options are checked as before (their own messages), then the hierarchy is resolved over them.
     new Tlb(options.tlb ?? {});
-    const config = resolveCacheConfig(`${where} ${options.name}`, options.model, options.tlb, options.caches);
+    const config = resolveCacheConfig({ model: options.model, tlb: options.tlb, caches: options.caches }, `${where} ${options.name}`);
     this.model = options.model ?? 'msm8x60';
     this.caches = new TranslationCaches(config, banks, `${where} ${options.name}`);
     this.tlb = this.caches.main;

@@ -1,14 +1,17 @@
 /**
- * An SMMU's cache hierarchy from what `new Smmu` was given
+ * An SMMU's cache hierarchy from what it is given
  * (docs/hardware.md#translation-caches): a model (`SMMU_MODELS`, default
  * `msm8x60`), then `tlb` (the main TLB's entries, policy, ways, seed: the
  * option that predates the hierarchy), then `caches` overrides — the most
- * specific wins. Every field is checked; a refusal is EINVAL naming the
- * field (`caches.mainTlb.ways`) and what is allowed, and nothing is built.
+ * specific wins. The one place this precedence is written: `new Smmu`
+ * builds from it, a board's rules check SMMUs with it and the scenario
+ * runner reads an SMMU's clock from it. Every field is checked; a refusal
+ * is EINVAL naming the field (`caches.mainTlb.ways`) and what is allowed.
  */
 import { VcmError, checkOneOf, checkUint } from '@vcm/core';
 import { CACHE_POLICIES, SMMU_MODELS, SMMU_MODEL_NAMES } from './config.js';
-import type { CacheConfig, CacheGeometry, SmmuModelName, TimingConfig } from './config.js';
+import type { CacheConfig, CacheGeometry, CacheOverrides, SmmuModelName, TimingConfig } from './config.js';
+import { Tlb } from '../tlb.js';
 import type { TlbOptions } from '../tlb.js';
 
 /** The largest cache modelled (the TLB's own limit). */
@@ -63,14 +66,26 @@ function geometry(where: string, param: string, base: CacheGeometry, o: unknown)
   };
 }
 
+/**
+ * Where an effective `entries` or `ways` came from: the `caches` field, the
+ * legacy `tlb` field (main TLB only) or the model. A refusal carries it
+ * (`details.entriesFrom`, `details.waysFrom`) so that a caller holding the
+ * input in another shape — a board file — can point at the field its user
+ * wrote without working the precedence out again.
+ */
+type Source = string;
+
 /** An enabled cache: at least one entry, and ways that split it into a power-of-two number of sets. */
-function checkShape(where: string, param: string, g: CacheGeometry): void {
+function checkShape(where: string, param: string, g: CacheGeometry, from: { readonly entries: Source; readonly ways: Source }, model: SmmuModelName): void {
   if (!g.enabled) return;
+  const provenance = { entries: g.entries, ways: g.ways, entriesFrom: from.entries, waysFrom: from.ways, model };
   if (g.entries < 1) {
     throw new VcmError('EINVAL', `${where}: ${param}.entries must be at least 1 while ${param} is enabled, got 0 (set enabled: false to turn it off)`, {
       param: `${param}.entries`,
       value: 0,
       expected: `1..${MAX_ENTRIES}`,
+      problem: 'no-entries',
+      ...provenance,
     });
   }
   const w = g.ways;
@@ -79,6 +94,8 @@ function checkShape(where: string, param: string, g: CacheGeometry): void {
       param: `${param}.ways`,
       value: w,
       expected: `0, or a divisor of ${g.entries} giving a power-of-two set count`,
+      problem: 'sets',
+      ...provenance,
     });
   }
 }
@@ -105,14 +122,44 @@ function timing(where: string, base: TimingConfig, o: unknown): TimingConfig {
   };
 }
 
+/** What `resolveCacheConfig` resolves: each field optional, as `new Smmu` takes them. */
+export interface CacheConfigInput {
+  /** The model to start from (`SMMU_MODEL_NAMES`); default `msm8x60`. */
+  readonly model?: SmmuModelName | undefined;
+  /** The main TLB's entries, policy, ways and seed, over the model's (checked as `new Tlb` checks them). */
+  readonly tlb?: TlbOptions | undefined;
+  /** Any field of `CacheConfig`, over the model and `tlb`; nested fields merge one by one. */
+  readonly caches?: CacheOverrides | undefined;
+}
+
+const INPUT_KEYS: readonly (keyof CacheConfigInput)[] = ['model', 'tlb', 'caches'];
+
 /**
- * The hierarchy `new Smmu` builds: `model` (default `msm8x60`), the main TLB
- * as `tlb` says, then `caches`. `where` names the SMMU in messages.
+ * The caches and timing an SMMU is built with (docs/hardware.md#translation-caches):
+ * `model` (default `msm8x60`), the main TLB as `tlb` says, then `caches`,
+ * field by field — exactly what `new Smmu` builds and `smmu.cacheConfig`
+ * reports. `where` names the caller in messages (default
+ * `resolveCacheConfig`). Anything an SMMU could not be built with is EINVAL
+ * with `details.param` naming the field (`tlb.entries`, `model`,
+ * `caches.walkCache.ways`, `caches.lockdownEntries`); a cache that is
+ * enabled without entries or whose ways do not make power-of-two sets also
+ * says `details.problem` (`no-entries`, `sets`), its `entries` and `ways`
+ * and where each came from (`entriesFrom`, `waysFrom`: a field path or
+ * `model`), and lockdown beyond the main TLB says `problem: 'lockdown'`,
+ * `mainTlbEnabled` and `mainTlbEntries`. Nothing is built or changed.
  */
-export function resolveCacheConfig(where: string, model: unknown, tlb: TlbOptions | undefined, caches: unknown): CacheConfig {
+export function resolveCacheConfig(input: CacheConfigInput, where = 'resolveCacheConfig'): CacheConfig {
+  if (typeof where !== 'string') {
+    throw new VcmError('EINVAL', `resolveCacheConfig: where must be a string naming the caller, got ${kindOf(where)}`, { param: 'where', value: kindOf(where), expected: 'string' });
+  }
+  const i = checkPlain(where, 'options', input, INPUT_KEYS);
+  // The main TLB's legacy options keep the checks and messages they always had: the TLB's own.
+  const tlb = i['tlb'] as TlbOptions | undefined;
+  new Tlb(tlb ?? {}, where);
+  const model = i['model'];
+  const caches = i['caches'];
   const name: SmmuModelName = model === undefined ? 'msm8x60' : checkOneOf(where, 'model', model, SMMU_MODEL_NAMES);
   const preset = SMMU_MODELS[name];
-  // `tlb` was checked by the TLB's own constructor rules; here only its fields are carried over.
   const t = tlb ?? {};
   const mainTlb: CacheGeometry = {
     ...preset.mainTlb,
@@ -130,12 +177,22 @@ export function resolveCacheConfig(where: string, model: unknown, tlb: TlbOption
     lockdownEntries: o['lockdownEntries'] === undefined ? preset.lockdownEntries : checkUint(where, 'caches.lockdownEntries', o['lockdownEntries'], MAX_ENTRIES),
     timing: timing(where, preset.timing, o['timing']),
   };
-  for (const c of CACHE_NAMES) checkShape(where, `caches.${c}`, config[c]);
+  for (const c of CACHE_NAMES) {
+    // geometry() accepted the override, so it is a plain object or absent.
+    const given = o[c] as Partial<Record<'entries' | 'ways', unknown>> | undefined;
+    const legacy = c === 'mainTlb' ? t : {};
+    const source = (field: 'entries' | 'ways'): Source =>
+      given?.[field] !== undefined ? `caches.${c}.${field}` : legacy[field] !== undefined ? `tlb.${field}` : 'model';
+    checkShape(where, `caches.${c}`, config[c], { entries: source('entries'), ways: source('ways') }, name);
+  }
   if (config.lockdownEntries > 0 && !config.mainTlb.enabled) {
     throw new VcmError('EINVAL', `${where}: caches.lockdownEntries locks main-TLB entries, so it needs caches.mainTlb.enabled; got ${config.lockdownEntries} with the main TLB off`, {
       param: 'caches.lockdownEntries',
       value: config.lockdownEntries,
       expected: '0 while the main TLB is off',
+      problem: 'lockdown',
+      mainTlbEnabled: false,
+      mainTlbEntries: config.mainTlb.entries,
     });
   }
   if (config.mainTlb.enabled && config.lockdownEntries >= config.mainTlb.entries) {
@@ -143,6 +200,9 @@ export function resolveCacheConfig(where: string, model: unknown, tlb: TlbOption
       param: 'caches.lockdownEntries',
       value: config.lockdownEntries,
       expected: `0..${config.mainTlb.entries - 1}`,
+      problem: 'lockdown',
+      mainTlbEnabled: true,
+      mainTlbEntries: config.mainTlb.entries,
     });
   }
   return config;
