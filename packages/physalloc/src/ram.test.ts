@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SZ_1G, SZ_4G, SZ_64M, isVcmError } from '@vcm/core';
-import { PhysicalRam } from './ram.js';
+import { PhysicalRam, RAM_MAX_CHUNK, ramChunkBytes } from './ram.js';
 import { codeOf } from '@vcm/test-kit';
 
 const board = (): PhysicalRam =>
@@ -35,8 +35,9 @@ describe('PhysicalRam', () => {
     expect(firstDiff(ram.read(0x3800_0ffd, bytes.length), bytes)).toBe(-1);
     expect(ram.read(0x3800_0ffc, 1)[0]).toBe(0);
     expect(ram.read(0x3800_0ffd + bytes.length, 1)[0]).toBe(0);
-    // 0x3800_0000 … 0x3800_3000: four pages touched
-    expect(ram.hostBytes()).toBe(4 * 4096);
+    // 0x3800_0000 … 0x3800_3000: four pages touched, carved from chunks of 4, 8 and 16 KiB
+    expect(ram.stats().banks[0]!.touchedPages).toBe(4);
+    expect(ram.hostBytes()).toBe(4096 + 8192 + 16384);
   });
 
   it('readInto fills a caller buffer, zeros included, without allocating', () => {
@@ -188,8 +189,31 @@ describe('PhysicalRam', () => {
     const ram = new PhysicalRam({ banks: [{ name: 'ddr', base: 0, size: SZ_4G }] });
     ram.fill(0xffff_f000, 4096, 1);
     ram.writeU32(0x8000_0000, 1);
-    expect(ram.hostBytes()).toBe(2 * 4096);
-    expect(ram.stats()).toEqual({ banks: [{ name: 'ddr', base: 0, size: SZ_4G, touchedPages: 2 }], hostBytes: 8192 });
+    // two pages: the first chunk (4 KiB) and one page of the second (8 KiB)
+    expect(ram.hostBytes()).toBe(4096 + 8192);
+    expect(ram.stats()).toEqual({ banks: [{ name: 'ddr', base: 0, size: SZ_4G, touchedPages: 2 }], hostBytes: 12_288 });
+  });
+
+  it('carves pages from host chunks of 4, 8, 16, 32 KiB, then 64 KiB each', () => {
+    expect([0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32].map(ramChunkBytes)).toEqual([
+      0, 4096, 12_288, 12_288, 28_672, 28_672, 61_440, 61_440, 126_976, 126_976, 192_512,
+    ]);
+    const ram = new PhysicalRam({ banks: [{ name: 'ddr', base: 0, size: SZ_4G }] });
+    // Pages touched far apart and out of address order still share chunks.
+    for (let k = 0; k < 40; k++) {
+      ram.writeU32(((k * 7919) % 1000) * 0x10_0000 + 4 * k, k + 1);
+      expect(ram.hostBytes()).toBe(ramChunkBytes(k + 1));
+      // The host memory is the touched pages plus less than one chunk, and under twice the touched pages.
+      expect(ram.hostBytes() - (k + 1) * 4096).toBeLessThan(RAM_MAX_CHUNK);
+      expect(ram.hostBytes()).toBeLessThan(2 * (k + 1) * 4096);
+    }
+    for (let k = 0; k < 40; k++) {
+      const pa = ((k * 7919) % 1000) * 0x10_0000;
+      // Each page is its own 4 KiB: only its own word is set.
+      expect(ram.readU32(pa + 4 * k)).toBe(k + 1);
+      expect(ram.pageWords(pa).reduce((n, w) => n + (w !== 0 ? 1 : 0), 0)).toBe(1);
+    }
+    expect(ram.stats().banks[0]!.touchedPages).toBe(40);
   });
 
   it('property: RAM behaves like one flat byte array (writes, fills, copies, reads)', () => {
@@ -225,6 +249,8 @@ describe('PhysicalRam', () => {
           }
         }
         expect(firstDiff(ram.read(base, size), model)).toBe(-1);
+        // Host memory: exactly the chunks behind the touched pages.
+        expect(ram.hostBytes()).toBe(ramChunkBytes(ram.stats().banks[0]!.touchedPages));
       }),
       { numRuns: 150 },
     );

@@ -8,6 +8,12 @@
  * Pages are materialised on the first write (or `pageWords`); reads of an
  * untouched page return zeros without materialising it. Bulk transfers copy
  * whole page segments with `Uint8Array.set`, never byte by byte.
+ *
+ * A materialised page is a 4 KiB slice of a host chunk, not a buffer of its
+ * own: chunks start at one page and double up to 64 KiB, and pages are
+ * carved from the current chunk in the order they are first touched, so the
+ * host memory is the touched pages plus less than one chunk
+ * (docs/performance.md#host-memory-in-chunks).
  */
 import { VcmError, checkAligned, checkUint, formatSize, hex } from '@vcm/core';
 import type { MemoryBank, PhysicalMemory } from '@vcm/core';
@@ -19,7 +25,33 @@ export const RAM_PAGE_SIZE = 4096;
 /** The largest physical address space we simulate: 40 bits (LPAE output addresses). */
 export const MAX_PHYS_ADDR = 2 ** 40;
 
-/** One materialised page: a byte view and a word view of the same buffer. */
+/**
+ * The largest host chunk pages are carved from: 16 pages. One `ArrayBuffer`
+ * per 4 KiB page cost a fresh board's bulk map more than its descriptor
+ * stores; a larger chunk would pass glibc's 128 KiB mmap threshold, and
+ * then every chunk would be fresh memory from the kernel (faulted in page by
+ * page) instead of memory the process freed before
+ * (docs/performance.md#host-memory-in-chunks).
+ */
+export const RAM_MAX_CHUNK = 64 * 1024;
+
+/**
+ * Host bytes behind `pages` materialised pages: chunks of 1, 2, 4, 8 pages,
+ * then 16 pages each (a chunk is taken only when the one before is full).
+ */
+export function ramChunkBytes(pages: number): number {
+  let bytes = 0;
+  let chunk = RAM_PAGE_SIZE;
+  let left = pages;
+  while (left > 0) {
+    bytes += chunk;
+    left -= chunk / RAM_PAGE_SIZE;
+    if (chunk < RAM_MAX_CHUNK) chunk *= 2;
+  }
+  return bytes;
+}
+
+/** One materialised page: a byte view and a word view of the same 4 KiB of a host chunk. */
 interface Page {
   readonly bytes: Uint8Array;
   readonly words: Uint32Array;
@@ -33,7 +65,7 @@ export interface PhysicalRamOptions {
 /** Plain-data snapshot of RAM (docs/rules.md#observability). */
 export interface RamStats {
   readonly banks: readonly { name: string; base: number; size: number; touchedPages: number }[];
-  /** Bytes of host memory backing simulated RAM: materialised pages × 4 KiB. */
+  /** Bytes of host memory backing simulated RAM: the chunks materialised pages are carved from (`ramChunkBytes` of the touched pages). */
   readonly hostBytes: number;
 }
 
@@ -55,6 +87,10 @@ export class PhysicalRam implements PhysicalMemory {
   readonly #touched: Float64Array;
   readonly #pages = new Map<number, Page>();
   #lastBank = 0;
+  // The chunk new pages are carved from, the next free byte in it, and the host bytes of every chunk taken.
+  #chunk = new ArrayBuffer(0);
+  #chunkUsed = 0;
+  #hostBytes = 0;
 
   constructor(options: PhysicalRamOptions) {
     if (!HOST_LITTLE_ENDIAN) {
@@ -148,8 +184,16 @@ export class PhysicalRam implements PhysicalMemory {
   #materialise(pageNumber: number, bank: number): Page {
     let page = this.#pages.get(pageNumber);
     if (page === undefined) {
-      const buffer = new ArrayBuffer(RAM_PAGE_SIZE);
-      page = { bytes: new Uint8Array(buffer), words: new Uint32Array(buffer) };
+      if (this.#chunkUsed === this.#chunk.byteLength) {
+        // A fresh ArrayBuffer is zero, as untouched RAM reads.
+        const size = this.#chunk.byteLength === 0 ? RAM_PAGE_SIZE : Math.min(2 * this.#chunk.byteLength, RAM_MAX_CHUNK);
+        this.#chunk = new ArrayBuffer(size);
+        this.#chunkUsed = 0;
+        this.#hostBytes += size;
+      }
+      const at = this.#chunkUsed;
+      this.#chunkUsed = at + RAM_PAGE_SIZE;
+      page = { bytes: new Uint8Array(this.#chunk, at, RAM_PAGE_SIZE), words: new Uint32Array(this.#chunk, at, RAM_PAGE_SIZE / 4) };
       this.#pages.set(pageNumber, page);
       this.#touched[bank]! += 1;
     }
@@ -305,9 +349,9 @@ export class PhysicalRam implements PhysicalMemory {
     return this.#pages.has(Math.floor(pa / RAM_PAGE_SIZE));
   }
 
-  /** Bytes of host memory backing simulated RAM (materialised pages × 4 KiB). */
+  /** Bytes of host memory backing simulated RAM: the chunks touched pages are carved from (`ramChunkBytes(touched pages)`). */
   hostBytes(): number {
-    return this.#pages.size * RAM_PAGE_SIZE;
+    return this.#hostBytes;
   }
 
   /** Plain-data snapshot: per bank, touched pages; host bytes. */
