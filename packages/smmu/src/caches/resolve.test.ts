@@ -57,10 +57,10 @@ describe('resolveCacheConfig', () => {
       fc.property(input, (i) => {
         let built: unknown;
         try {
-          built = testSmmu(i as never).smmu.cacheConfig;
+          built = testSmmu(i).smmu.cacheConfig;
         } catch (e) {
           // The same refusal, field for field.
-          expect(refusal(() => resolveCacheConfig(i as CacheConfigInput)).details['param']).toBe((e as VcmError).details['param']);
+          expect(refusal(() => resolveCacheConfig(i)).details['param']).toBe((e as VcmError).details['param']);
           return;
         }
         expect(resolveCacheConfig(i)).toEqual(built);
