@@ -287,9 +287,10 @@ export class ContextBank {
     const caches = smmu.caches;
     const lg = leafSizeLog2(this, w);
     if (caches.prefetch) this.#prefetch(w.va + w.size);
-    if (!caches.mainOn) return this.front.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
-    const m = smmu.tlb.fill(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
-    return this.front === smmu.tlb ? m : this.front.copyFrom(smmu.tlb, m);
+    // The walk's leaf and this bank's tags are valid by construction: the TLBs' unchecked fills.
+    if (!caches.mainOn) return this.front._fillWalked(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    const m = smmu.tlb._fillWalked(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    return this.front === smmu.tlb ? m : this.front._copyHit(smmu.tlb, m);
   }
 
   /**
@@ -313,7 +314,7 @@ export class ContextBank {
     const privileged = owner?.privileged ?? false;
     caches.prefetchBase = w.va;
     caches.prefetchEnd = w.va + w.size;
-    smmu.tlb.fill(this.index, this.contextId, w.va, leafSizeLog2(this, w), w.base, permOf(w, privileged), w.descriptor, w.level);
+    smmu.tlb._fillWalked(this.index, this.contextId, w.va, leafSizeLog2(this, w), w.base, permOf(w, privileged), w.descriptor, w.level);
   }
 
   /**
@@ -337,7 +338,7 @@ export class ContextBank {
     const tlb = smmu.tlb;
     const m = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
     if (m < 0 || micro === undefined) return m;
-    return micro.copyFrom(tlb, m);
+    return micro._copyHit(tlb, m);
   }
 
   /** A demand walk starts: counted on the main TLB, the SMMU and the context as a TLB miss. */

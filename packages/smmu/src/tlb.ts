@@ -302,6 +302,16 @@ export class Tlb {
   /** The last `sizesLog2` a lookup checked, and its length then: the same list again (the usual case) is not checked again unless it grew. */
   private sizesSeen: readonly number[] = NO_SIZES;
   private sizesSeenLength = 0;
+  /**
+   * The sizes a lookup probes: those of `sizesSeen` the TLB holds entries of,
+   * ascending, rebuilt when either changes (a size's count leaving or reaching
+   * 0, another list) — so a lookup visits only sizes that can hit, usually one.
+   */
+  private readonly probeSizes = new Int32Array(32);
+  private probeCount = 0;
+  /** Every size of `sizesSeen` (bit k: size 2^k): what a miss has ruled out. */
+  private probeMask = 0;
+  private probeDirty = true;
 
   /** `where` names the call that configured the TLB in error messages (`new Smmu`, `new Vmm`). */
   constructor(options: TlbOptions = {}, where = 'new Smmu') {
@@ -418,12 +428,10 @@ export class Tlb {
       }
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
-    const held = this.sizeHeld;
-    let probed = 0;
-    for (let i = 0; i < sizesLog2.length; i++) {
-      const lg = sizesLog2[i]!;
-      probed |= 1 << lg;
-      if (held[lg] === 0) continue;
+    if (this.probeDirty) this.rebuildProbe();
+    const probe = this.probeSizes;
+    for (let i = 0; i < this.probeCount; i++) {
+      const lg = probe[i]!;
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) {
         this.hits++;
@@ -442,8 +450,23 @@ export class Tlb {
       }
     }
     this.misses++;
-    this.noteMiss(ownerKey, va, probed);
+    this.noteMiss(ownerKey, va, this.probeMask);
     return FREE;
+  }
+
+  /** The sizes to probe: those of the checked list the TLB holds any entry of. */
+  private rebuildProbe(): void {
+    const sizes = this.sizesSeen;
+    let n = 0;
+    let mask = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      const lg = sizes[i]!;
+      mask |= 1 << lg;
+      if (this.sizeHeld[lg] !== 0) this.probeSizes[n++] = lg;
+    }
+    this.probeCount = n;
+    this.probeMask = mask;
+    this.probeDirty = false;
   }
 
   /**
@@ -466,6 +489,7 @@ export class Tlb {
     checkSizes(where, sizesLog2);
     this.sizesSeen = sizesLog2 as readonly number[];
     this.sizesSeenLength = (sizesLog2 as readonly number[]).length;
+    this.probeDirty = true;
   }
 
   private hit(s: number): number {
@@ -486,11 +510,10 @@ export class Tlb {
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
     const held = this.sizeHeld;
-    let probed = 0;
-    for (let i = 0; i < sizesLog2.length; i++) {
-      const lg = sizesLog2[i]!;
-      probed |= 1 << lg;
-      if (held[lg] === 0) continue;
+    if (this.probeDirty) this.rebuildProbe();
+    const probe = this.probeSizes;
+    for (let i = 0; i < this.probeCount; i++) {
+      const lg = probe[i]!;
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) return s;
     }
@@ -504,7 +527,7 @@ export class Tlb {
         if (s !== FREE) return s;
       }
     }
-    this.noteMiss((bank << 9) | (contextId & CTX_MASK), va, probed);
+    this.noteMiss((bank << 9) | (contextId & CTX_MASK), va, this.probeMask);
     return FREE;
   }
 
@@ -702,6 +725,21 @@ export class Tlb {
     return this.insert(bank, contextId & CTX_MASK, va, log2Size, pa, perm, descriptor, level);
   }
 
+  /**
+   * @internal `fill` of a leaf the SMMU's own walk just produced for a bank
+   * and context id it holds: every argument is valid by construction, so
+   * the checks of the public `fill` are not repeated on the miss path.
+   */
+  _fillWalked(bank: number, contextId: number, va: number, log2Size: number, pa: number, perm: number, descriptor: number, level: number): number {
+    return this.insert(bank, contextId & CTX_MASK, va, log2Size, pa, perm, descriptor, level);
+  }
+
+  /** @internal `copyFrom` of a slot `source.lookup` or a fill of `source` has just returned (a main-TLB entry into a micro-TLB): valid by construction. */
+  _copyHit(source: Tlb, slot: number): number {
+    const o = source.owner[slot]!;
+    return this.insert(o >>> 9, o & CTX_MASK, source.vaBase[slot]!, source.tag[slot]! & 31, source.paBase[slot]!, source.perms[slot]!, source.descriptors[slot]!, source.levels[slot]!);
+  }
+
   /** `fill` once its arguments are known good (`ctx` already masked to 9 bits). */
   private insert(bank: number, ctx: number, va: number, log2Size: number, pa: number, perm: number, descriptor: number, level: number): number {
     const tag = (bank << 14) | (ctx << 5) | log2Size;
@@ -724,7 +762,7 @@ export class Tlb {
       this.evictions++;
     }
     this.tag[s] = tag;
-    this.sizeHeld[log2Size]!++;
+    if (this.sizeHeld[log2Size]!++ === 0) this.probeDirty = true;
     this.vpn[s] = vpn;
     this.owner[s] = (bank << 9) | ctx;
     if (ctx === CTX_MASK) this.globals++;
@@ -762,7 +800,7 @@ export class Tlb {
   /** Take a valid slot out of the hash (backward-shift deletion) and out of the size and global counts; its fields stay. */
   private unhash(s: number): void {
     if (this.scan) {
-      this.sizeHeld[this.tag[s]! & 31]!--;
+      if (--this.sizeHeld[this.tag[s]! & 31]! === 0) this.probeDirty = true;
       if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
       // Out of the lookup: a set scan compares tags, and the slot's is about to change or be freed.
       this.tag[s] = FREE;
@@ -787,7 +825,7 @@ export class Tlb {
       }
     }
     hash[i] = FREE;
-    this.sizeHeld[this.tag[s]! & 31]!--;
+    if (--this.sizeHeld[this.tag[s]! & 31]! === 0) this.probeDirty = true;
     if ((this.owner[s]! & CTX_MASK) === CTX_MASK) this.globals--;
   }
 

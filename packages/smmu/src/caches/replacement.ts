@@ -1,8 +1,10 @@
 /**
  * Where an entry of a set-associative cache may live, and which one a full
  * set gives up (docs/hardware.md#translation-caches): `sets × ways` slots,
- * slot `set * ways + way`; per set a recency list (LRU moves a hit to the
- * front, FIFO only inserts there), a round-robin pointer, a stack of free
+ * slot `set * ways + way`; per set its recency (LRU renews it on a hit,
+ * FIFO only on a fill) — a use stamp per slot in sets of up to 8 ways, whose
+ * victim is found by a scan that short, a linked list in larger ones, whose
+ * victim is its tail — a round-robin pointer, a stack of free
  * ways; a seeded xorshift32 for `random`, so runs repeat. Locked slots
  * (TLB lockdown) are never chosen as victims. Fully associative is one set.
  *
@@ -16,6 +18,13 @@ import type { CachePolicy } from './config.js';
 export const NONE = -1;
 /** The xorshift32 state when the seed is 0 (xorshift32 never leaves 0). */
 const DEFAULT_RNG = 0x2545f491;
+/**
+ * Up to this many ways a set keeps its recency as a use stamp per slot
+ * rather than a linked list: a hit is one store, and the victim is the
+ * oldest stamp of a scan this short. Larger (fully associative) sets keep
+ * the list, whose victim is its tail.
+ */
+const MAX_STAMPED_WAYS = 8;
 
 /** Placement and replacement of one cache: sets, ways, recency, free ways, locks. */
 export class Replacement {
@@ -27,6 +36,11 @@ export class Replacement {
   readonly lru: boolean;
   /** LRU and FIFO pick their victim from the recency list; round-robin and random need none and keep none. */
   private readonly ordered: boolean;
+  /** An ordered policy whose sets are small enough for use stamps (`MAX_STAMPED_WAYS`): no list is kept. */
+  private readonly stamped: boolean;
+  /** Per slot, when it was last made the most recent of its set (LRU: filled or hit; FIFO: filled). */
+  private readonly stamp: Float64Array;
+  private clock = 0;
   /** 1 for a slot in use (what `inSet` lists when no recency list is kept). */
   private readonly inUse: Uint8Array;
   /** Slots in use. */
@@ -57,6 +71,8 @@ export class Replacement {
     this.policy = policy;
     this.lru = policy === 'lru';
     this.ordered = policy === 'lru' || policy === 'fifo';
+    this.stamped = this.ordered && w <= MAX_STAMPED_WAYS;
+    this.stamp = new Float64Array(this.stamped ? capacity : 0);
     this.inUse = new Uint8Array(capacity);
     this.prev = new Int32Array(capacity).fill(NONE);
     this.next = new Int32Array(capacity).fill(NONE);
@@ -88,6 +104,8 @@ export class Replacement {
     this.next.fill(NONE);
     this.locked.fill(0);
     this.inUse.fill(0);
+    this.stamp.fill(0);
+    this.clock = 0;
     this.used = 0;
     this.lockedCount = 0;
     this.rng = this.seed;
@@ -105,7 +123,8 @@ export class Replacement {
     if (n === 0) return NONE;
     this.freeCount[set] = n - 1;
     const s = this.free[set * this.ways + n - 1]!;
-    if (this.ordered) this.linkFront(set, s);
+    if (this.stamped) this.stamp[s] = ++this.clock;
+    else if (this.ordered) this.linkFront(set, s);
     this.inUse[s] = 1;
     this.used++;
     return s;
@@ -134,6 +153,19 @@ export class Replacement {
         return first + way;
       }
       default: {
+        if (this.stamped) {
+          // LRU and FIFO: the oldest stamp of the set (a full set: every way in use), skipping locked slots.
+          let v = NONE;
+          let oldest = Infinity;
+          for (let s = first; s < first + w; s++) {
+            const t = this.stamp[s]!;
+            if (t < oldest && this.locked[s] === 0) {
+              oldest = t;
+              v = s;
+            }
+          }
+          return v;
+        }
         // LRU and FIFO: the tail of the recency list (least recent / oldest), skipping locked slots.
         let s = this.tail[set]!;
         while (s !== NONE && this.locked[s] === 1) s = this.prev[s]!;
@@ -144,6 +176,10 @@ export class Replacement {
 
   /** A hit: under LRU the slot becomes the most recent of its set. */
   touch(s: number): void {
+    if (this.stamped) {
+      this.stamp[s] = ++this.clock;
+      return;
+    }
     // Fully associative (one set): no division for the set.
     const set = this.sets === 1 ? 0 : (s / this.ways) | 0;
     const h = this.head[set]!;
@@ -163,7 +199,7 @@ export class Replacement {
   /** Give a slot back (evicted or invalidated): unlinked, unlocked, free. */
   release(s: number): void {
     const set = (s / this.ways) | 0;
-    if (this.ordered) this.unlink(set, s);
+    if (this.ordered && !this.stamped) this.unlink(set, s);
     this.inUse[s] = 0;
     if (this.locked[s] === 1) {
       this.locked[s] = 0;
@@ -178,6 +214,10 @@ export class Replacement {
 
   /** A victim's slot taken over by the entry replacing it: the most recent of its set now (its lock, if any, was checked away by `victim`). */
   reuse(s: number): void {
+    if (this.stamped) {
+      this.stamp[s] = ++this.clock;
+      return;
+    }
     if (!this.ordered) return;
     const set = (s / this.ways) | 0;
     if (this.head[set] === s) return;
@@ -209,6 +249,13 @@ export class Replacement {
   *inSet(set: number): Generator<number> {
     if (!this.ordered) {
       for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) yield s;
+      return;
+    }
+    if (this.stamped) {
+      const used: number[] = [];
+      for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) used.push(s);
+      used.sort((a, b) => this.stamp[b]! - this.stamp[a]!);
+      yield* used;
       return;
     }
     for (let s = this.head[set]!; s !== NONE; s = this.next[s]!) yield s;

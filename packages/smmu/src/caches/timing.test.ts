@@ -27,6 +27,9 @@ describe('Timeline (docs/timing.md)', () => {
           for (let i = 0; i < n; i++) one.hit(0x2000, i === n - 1 ? lastBytes : burst);
           many.hits(n, lastBytes);
           expect({ cycles: many.cycles, stall: many.stallCycles, buckets: many.buckets() }).toEqual({ cycles: one.cycles, stall: one.stallCycles, buckets: one.buckets() });
+          // And the state they leave (when the last translation ended) times the next access the same.
+          for (const t of [one, many]) t.access(0x3000, burst, latency + 1, false);
+          expect({ cycles: many.cycles, stall: many.stallCycles }).toEqual({ cycles: one.cycles, stall: one.stallCycles });
         },
       ),
       { numRuns: 500 },

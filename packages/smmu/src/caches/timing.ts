@@ -135,6 +135,24 @@ export class Timeline {
     const B = this.hitBeat;
     const full = this.hitBytes;
     const pace = this.pace;
+    if (pace === 0 && lastBytes === full && n > 0) {
+      // The stream's usual case, unpaced full bursts: the first hit starts
+      // translating when the data before it starts (or its translation
+      // ends), then each later one max(L, B) after the one before.
+      const ts = this.tEnd > this.dStart ? this.tEnd : this.dStart;
+      const td = ts + L;
+      const dE0 = this.dEnd;
+      const ds = td > dE0 ? td : dE0;
+      const M = L > B ? L : B;
+      const dS = ds + (n - 1) * M;
+      this.stallCycles += (ds > dE0 ? ds - dE0 : 0) + (L > B ? (n - 1) * (L - B) : 0);
+      this.dStart = dS;
+      this.dEnd = dS + B;
+      this.tEnd = n > 1 ? dS - M + L : td;
+      this.bytesIssued += n * full;
+      this.hitCount += n;
+      return;
+    }
     let tEnd = this.tEnd;
     let dS = this.dStart;
     let dE = this.dEnd;
