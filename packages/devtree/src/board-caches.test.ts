@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SZ_1M, VcmError } from '@vcm/core';
 import { buildPlatform } from './platform.js';
 import { msm8x60Board } from './presets.js';
+import { checkBoardRules } from './board-rules.js';
 import { validateBoard } from './validate-board.js';
 
 type Loose = { smmus: Array<Record<string, unknown> & { name: string; tlb: { entries: number } }> } & Record<string, unknown>;
@@ -81,5 +82,44 @@ describe('board SMMUs: model and caches', () => {
       expect(e.code, path).toBe('EINVAL');
       expect(e.details['path'], path).toBe(path);
     }
+  });
+  it('says which field the refused number came from, as the SMMU\'s resolver reports it', () => {
+    const messages: Array<[(b: Loose) => void, string]> = [
+      [
+        (b) => ((b.smmus[0]!['model'] = 'mmu-600'), (b.smmus[0]!.tlb.entries = 48)),
+        'board.smmus[0].tlb.entries: 48 gives 48 entries in 4 ways (the mmu-600 model\'s), not a power-of-two number of sets (allowed: ways 0 (fully associative), or entries a power-of-two multiple of ways)',
+      ],
+      [
+        (b) => (b.smmus[0]!['caches'] = { mainTlb: { entries: 48, ways: 16 } }),
+        'board.smmus[0].caches.mainTlb.ways: 16 gives 48 entries in 16 ways, not a power-of-two number of sets (allowed: ways 0 (fully associative), or entries a power-of-two multiple of ways)',
+      ],
+      [
+        (b) => (b.smmus[0]!['caches'] = { microTlb: { enabled: true } }),
+        'board.smmus[0].caches.microTlb.entries: 0 is 0 while microTlb is enabled (allowed: at least 1, or "enabled": false in caches.microTlb)',
+      ],
+      [
+        (b) => (b.smmus[0]!['caches'] = { mainTlb: { enabled: false }, lockdownEntries: 2 }),
+        'board.smmus[0].caches.lockdownEntries: 2 locks entries of a main TLB that is off (allowed: 0 … 0)',
+      ],
+    ];
+    for (const [change, message] of messages) {
+      const b = board();
+      change(b);
+      expect(rejection(b).message).toBe(`EINVAL: ${message}`);
+    }
+  });
+
+  it('a refusal the schema did not catch is still reported at the board path', () => {
+    const raw = msm8x60Board();
+    const parsed = validateBoard(raw);
+    const smmus = parsed.smmus.map((s, i) => (i === 1 ? { ...s, caches: { timing: { maxWalks: 0 } } } : s));
+    let caught: unknown;
+    try {
+      checkBoardRules({ ...parsed, smmus }, raw);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(VcmError);
+    expect((caught as VcmError).details).toMatchObject({ path: 'board.smmus[1].caches.timing.maxWalks', value: 0 });
   });
 });

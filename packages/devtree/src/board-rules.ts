@@ -9,9 +9,11 @@
  * SMMU register spaces). The first broken rule is thrown; messages show the
  * value as the user wrote it.
  */
-import { SZ_1M, hex } from '@vcm/core';
+import { SZ_1M, hex, isVcmError } from '@vcm/core';
+import type { VcmError, VcmErrorDetails } from '@vcm/core';
 import { BLOCK_SIZES } from '@vcm/physalloc';
-import { CONTEXT_BANK_STRIDE, SMMU_MODELS } from '@vcm/smmu';
+import { CONTEXT_BANK_STRIDE, resolveCacheConfig } from '@vcm/smmu';
+import type { CacheOverrides } from '@vcm/smmu';
 import { PAGE_OFFSET, VMALLOC_END, VMALLOC_MIN, VMALLOC_OFFSET } from '@vcm/vmm-overlay';
 import { MAX_PHYS, quoteList } from './board.js';
 import type { Board, BoardDescription, Region } from './board.js';
@@ -239,41 +241,57 @@ function checkSmmus(board: Board, raw: BoardDescription, deviceNames: Map<string
   });
 }
 
-const CACHE_NAMES = ['microTlb', 'mainTlb', 'walkCache'] as const;
-
 /**
- * The caches an SMMU gets (docs/hardware.md#translation-caches): the model's,
- * the main TLB's entries from `tlb`, then `caches`. An enabled cache has an
- * entry, and its ways split the entries into a power-of-two number of sets;
- * lockdown leaves the main TLB entries it can replace.
+ * The caches an SMMU gets (docs/hardware.md#translation-caches), resolved by
+ * `@vcm/smmu`'s `resolveCacheConfig` — the precedence `new Smmu` builds
+ * with — so a board is refused exactly when its SMMU could not be built.
+ * An enabled cache has an entry, and its ways split the entries into a
+ * power-of-two number of sets; lockdown leaves the main TLB entries it can
+ * replace. A refusal points at the field the board wrote: the resolver says
+ * where the offending number came from (`caches.…`, `tlb.…` or the model).
  */
 function checkCaches(p: string, s: Board['smmus'][number]): void {
-  const model = SMMU_MODELS[s.model ?? 'msm8x60'];
-  let mainEntries = 0;
-  for (const name of CACHE_NAMES) {
-    const o = s.caches?.[name];
-    const base = name === 'mainTlb' ? { ...model.mainTlb, entries: s.tlb.entries } : model[name];
-    const enabled = o?.enabled ?? base.enabled;
-    const entries = o?.entries ?? base.entries;
-    const ways = o?.ways ?? base.ways;
-    if (!enabled) continue;
-    const entriesPath = name === 'mainTlb' && o?.entries === undefined ? `${p}.tlb.entries` : `${p}.caches.${name}.entries`;
-    if (name === 'mainTlb') mainEntries = entries;
-    if (entries === 0) fail(entriesPath, entries, `is 0 while ${name} is enabled`, `at least 1, or "enabled": false in caches.${name}`);
-    const sets = ways === 0 ? 1 : entries / ways;
-    if (ways > entries || !Number.isInteger(sets) || (sets & (sets - 1)) !== 0) {
-      const modelName = s.model ?? 'msm8x60';
-      fail(
-        o?.ways === undefined ? entriesPath : `${p}.caches.${name}.ways`,
-        o?.ways === undefined ? entries : ways,
-        `gives ${entries} entries in ${ways} ways${o?.ways === undefined ? ` (the ${modelName} model's)` : ''}, not a power-of-two number of sets`,
-        `ways 0 (fully associative), or entries a power-of-two multiple of ways`,
+  try {
+    // The schema checked every field; a key given as undefined means "the model's", as the resolver reads it.
+    resolveCacheConfig({ model: s.model, tlb: s.tlb, caches: s.caches as CacheOverrides | undefined }, `validateBoard ${p}`);
+  } catch (e) {
+    if (!isVcmError(e, 'EINVAL')) throw e;
+    throw cacheError(p, e.details);
+  }
+}
+
+/** The board error for a refusal of `resolveCacheConfig`, at the board path of the field the user wrote. */
+function cacheError(p: string, d: VcmErrorDetails): VcmError {
+  const param = String(d['param']);
+  const name = param.split('.')[1] ?? param;
+  // A number the model supplied has no field in the board; the cache's own field is where it would be written.
+  const at = (from: unknown, field: string): string => `${p}.${typeof from === 'string' && from !== 'model' ? from : `caches.${name}.${field}`}`;
+  switch (d['problem']) {
+    case 'no-entries':
+      return boardError(at(d['entriesFrom'], 'entries'), 0, `is 0 while ${name} is enabled`, `at least 1, or "enabled": false in caches.${name}`);
+    case 'sets': {
+      const entries = d['entries'] as number;
+      const ways = d['ways'] as number;
+      const userWays = d['waysFrom'] === `caches.${name}.ways`;
+      return boardError(
+        userWays ? `${p}.caches.${name}.ways` : at(d['entriesFrom'], 'entries'),
+        userWays ? ways : entries,
+        `gives ${entries} entries in ${ways} ways${userWays ? '' : ` (the ${String(d['model'])} model's)`}, not a power-of-two number of sets`,
+        'ways 0 (fully associative), or entries a power-of-two multiple of ways',
       );
     }
-  }
-  const lock = s.caches?.lockdownEntries ?? model.lockdownEntries;
-  if (lock > 0 && lock >= mainEntries) {
-    fail(`${p}.caches.lockdownEntries`, lock, mainEntries === 0 ? 'locks entries of a main TLB that is off' : `leaves none of the ${mainEntries} main-TLB entries to replace`, `0 … ${Math.max(0, mainEntries - 1)}`);
+    case 'lockdown': {
+      const mainEntries = d['mainTlbEnabled'] === true ? (d['mainTlbEntries'] as number) : 0;
+      return boardError(
+        `${p}.caches.lockdownEntries`,
+        d['value'],
+        mainEntries === 0 ? 'locks entries of a main TLB that is off' : `leaves none of the ${mainEntries} main-TLB entries to replace`,
+        `0 … ${Math.max(0, mainEntries - 1)}`,
+      );
+    }
+    default:
+      // What the schema already refuses (a field's type or range): the resolver's words at the board path.
+      return boardError(`${p}.${param}`, d['value'], 'is not accepted by the SMMU', typeof d['expected'] === 'string' ? d['expected'] : 'what new Smmu accepts');
   }
 }
 
