@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deriveBytes, fillBytes, fillInto, fnv1a, frameSeed } from './data.js';
+import { SeededFrames, deriveBytes, fillBytes, fillChecksummed, fillChecksummedPair, fillInto, fnv1a, frameSeed } from './data.js';
 import { xorshift32 } from './patterns.js';
 
 describe('data traffic bytes', () => {
@@ -51,6 +51,51 @@ describe('data traffic bytes', () => {
     expect([...b.subarray(8)]).toEqual([0, 0]);
     expect(fillBytes(4096, 4)).toEqual(fillBytes(4096, 4));
     expect(fnv1a(fillBytes(4096, 4))).not.toBe(fnv1a(fillBytes(4096, 5)));
+  });
+
+  it('fillChecksummed and fillChecksummedPair fill as fillBytes does and return fnv1a of those bytes, at any length and offset', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.nat(70), fc.nat(5), (seedA, seedB, len, offset) => {
+        const a = new Uint8Array(offset + len).fill(0xee).subarray(offset);
+        const b = new Uint8Array(len).fill(0xdd);
+        expect(fillChecksummed(a, seedA)).toBe(fnv1a(fillBytes(len, seedA)));
+        expect(a).toEqual(fillBytes(len, seedA));
+        a.fill(0xee);
+        expect(fillChecksummedPair(a, seedA, b, seedB)).toEqual([fnv1a(fillBytes(len, seedA)), fnv1a(fillBytes(len, seedB))]);
+        expect(a).toEqual(fillBytes(len, seedA));
+        expect(b).toEqual(fillBytes(len, seedB));
+      }),
+      { numRuns: 200 },
+    );
+    // Two lengths: each buffer is filled and checksummed on its own.
+    const long = new Uint8Array(9);
+    const short = new Uint8Array(6);
+    expect(fillChecksummedPair(long, 1, short, 2)).toEqual([fnv1a(fillBytes(9, 1)), fnv1a(fillBytes(6, 2))]);
+    expect(short).toEqual(fillBytes(6, 2));
+  });
+
+  it('SeededFrames: every frame, asked in order or not, is fillBytes of its seed with its fnv1a', () => {
+    const seedOf = (f: number): number => frameSeed(7, 1, f, undefined);
+    fc.assert(
+      fc.property(fc.array(fc.nat(4), { maxLength: 12 }), fc.nat(33), (asked, len) => {
+        const frames = new SeededFrames(len, 5, seedOf);
+        for (const f of asked) {
+          const got = frames.frame(f);
+          expect(got.bytes).toEqual(fillBytes(len, seedOf(f)));
+          expect(got.fnv1a).toBe(fnv1a(fillBytes(len, seedOf(f))));
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // In order, the next frame was filled with the one before: asking for it fills nothing.
+    const seeds: number[] = [];
+    const frames = new SeededFrames(16, 3, (f) => {
+      seeds.push(f);
+      return seedOf(f);
+    });
+    for (let f = 0; f < 3; f++) frames.frame(f);
+    frames.frame(2);
+    expect(seeds).toEqual([0, 1, 2]);
   });
 
   it('deriveBytes: byte i is input[i mod n] XOR its 4 KiB page index, so the input can be read back from it', () => {

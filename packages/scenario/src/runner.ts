@@ -38,7 +38,7 @@ import type { Platform } from '@vcm/devtree';
 import type { AccessObserver, PmuEvents, SmmuContext } from '@vcm/smmu';
 import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
 import { scenarioError } from './issues.js';
-import { deriveBytes, fillInto, fnv1a, frameSeed } from './data.js';
+import { SeededFrames, deriveBytes, fnv1a, frameSeed } from './data.js';
 import { forEachRun, patternOf } from './patterns.js';
 import { boardDevices, spaceDevices, spaceFor } from './rules.js';
 import type { BufferPlan } from './rules.js';
@@ -481,12 +481,14 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
   // Reads a later write derives its bytes from (data.from): the bytes of the latest such read, per device and buffer.
   const keepReads = new Set(scenario.traffic.flatMap((t) => (typeof t.data === 'object' && t.data.from !== undefined ? [`${t.device}\0${t.data.from}`] : [])));
   const lastRead = new Map<string, Uint8Array>();
-  // Written bytes are copied into RAM and checksummed, then not needed: one buffer per size serves every frame.
-  const scratches = new Map<number, Uint8Array>();
-  const scratch = (len: number): Uint8Array => {
-    let b = scratches.get(len);
-    if (b === undefined) scratches.set(len, (b = new Uint8Array(len)));
-    return b;
+  // Seeded bytes a write generates, per traffic entry and size: copied into RAM and checksummed, then not
+  // needed; each entry's frames come in order, so they are filled and checksummed two frames at a time.
+  const generated = new Map<string, SeededFrames>();
+  const seeded = (entry: number, len: number, own: number | undefined): SeededFrames => {
+    const key = `${entry}\0${len}`;
+    let g = generated.get(key);
+    if (g === undefined) generated.set(key, (g = new SeededFrames(len, framesOf(scenario, scenario.traffic[entry]!), (f) => frameSeed(scenario.seed, entry, f, own))));
+    return g;
   };
   const readBefore = (device: string, buffer: string): Uint8Array => {
     const bytes = lastRead.get(`${device}\0${buffer}`);
@@ -522,9 +524,15 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
           let sum: number;
           if (write) {
             const source = typeof t.data === 'object' ? t.data : {};
-            const bytes = source.from === undefined ? fillInto(scratch(plan.bytes), frameSeed(scenario.seed, ev.t, ev.frame, source.seed)) : deriveBytes(readBefore(t.device, source.from), plan.bytes);
-            p.write(va, bytes, true);
-            sum = fnv1a(bytes);
+            if (source.from === undefined) {
+              const generatedFrame = seeded(ev.t, plan.bytes, source.seed).frame(ev.frame);
+              p.write(va, generatedFrame.bytes, true);
+              sum = generatedFrame.fnv1a;
+            } else {
+              const bytes = deriveBytes(readBefore(t.device, source.from), plan.bytes);
+              p.write(va, bytes, true);
+              sum = fnv1a(bytes);
+            }
           } else {
             const bytes = p.read(va, plan.bytes, true);
             if (keepReads.has(`${t.device}\0${b}`)) lastRead.set(`${t.device}\0${b}`, bytes);
