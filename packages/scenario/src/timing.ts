@@ -7,8 +7,9 @@
  * seconds per frame, the bandwidth it achieved against the bandwidth the
  * frame rate needs, and whether every frame met its deadline.
  */
-import { SMMU_MODELS } from '@vcm/smmu';
-import type { HistogramBucket, PmuEvents, Smmu, SmmuModelName, StreamCacheCounts, StreamResult } from '@vcm/smmu';
+import type { Board } from '@vcm/devtree';
+import { resolveCacheConfig } from '@vcm/smmu';
+import type { CacheOverrides, HistogramBucket, PmuEvents, Smmu, StreamCacheCounts, StreamResult } from '@vcm/smmu';
 
 /** One cache's lookups, hits and misses (lookups = hits + misses). */
 export interface CacheCounts {
@@ -191,9 +192,14 @@ export interface SmmuTotals {
   readonly events: PmuEvents;
 }
 
-/** The clock of a board's SMMU in MHz: its `caches.timing.clockMHz` override, else its model's (0: untimed). */
-export function smmuClockMHz(smmu: { readonly model?: SmmuModelName | undefined; readonly caches?: { readonly timing?: { readonly clockMHz?: number | undefined } | undefined } | undefined }): number {
-  return smmu.caches?.timing?.clockMHz ?? SMMU_MODELS[smmu.model ?? 'msm8x60'].timing.clockMHz;
+/**
+ * The clock of a board's SMMU in MHz (0: untimed): the `timing.clockMHz` of
+ * the caches `new Smmu` resolves from its `model`, `tlb` and `caches`
+ * (`@vcm/smmu`'s `resolveCacheConfig`), so a rule on a board and the built
+ * SMMU's `cacheConfig` always agree. The board is a validated one.
+ */
+export function smmuClockMHz(smmu: Board['smmus'][number]): number {
+  return resolveCacheConfig({ model: smmu.model, tlb: smmu.tlb, caches: smmu.caches as CacheOverrides | undefined }, `SMMU "${smmu.name}"`).timing.clockMHz;
 }
 
 /** An SMMU's caches and events over the run (one snapshot, taken after the traffic). */
