@@ -405,7 +405,7 @@ export class ContextBank {
       let level: number;
       let descriptor: number | undefined;
       if (slot >= 0) {
-        if ((front.perm(slot) & need) === need) return slot;
+        if ((front._permOfHit(slot) & need) === need) return slot;
         kind = 'permission';
         level = front.level(slot);
         descriptor = front.descriptor(slot);
@@ -424,7 +424,7 @@ export class ContextBank {
           descriptor = w.descriptor;
         } else {
           slot = this.#fill(w, permOf(w, privileged));
-          if ((front.perm(slot) & need) === need) return slot;
+          if ((front._permOfHit(slot) & need) === need) return slot;
           kind = 'permission';
           level = w.level;
           descriptor = w.descriptor;

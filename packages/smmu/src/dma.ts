@@ -215,8 +215,8 @@ export class DmaPort {
     try {
       while (a < end) {
         const slot = bank.resolve(a, ACCESS_READ, privileged);
-        const pieceEnd = Math.min(front.end(slot), end);
-        const pa = front.pa(slot, a);
+        const pieceEnd = Math.min(front._endOfHit(slot), end);
+        const pa = front._paOfHit(slot, a);
         this.ctx.pmu.transaction++;
         caches.pmu.transaction++;
         if (line !== undefined) this.time(line, caches, a, pieceEnd - a);
@@ -257,8 +257,8 @@ export class DmaPort {
     try {
       while (a < end) {
         const slot = bank.resolve(a, ACCESS_WRITE, privileged);
-        const pieceEnd = Math.min(front.end(slot), end);
-        const pa = front.pa(slot, a);
+        const pieceEnd = Math.min(front._endOfHit(slot), end);
+        const pa = front._paOfHit(slot, a);
         if (!memory.contains(pa, pieceEnd - a)) {
           throw busError(where, va, a, pa, this.ctx.name);
         }
@@ -297,8 +297,8 @@ export class DmaPort {
       while (a < end) {
         trace.length = 0;
         const slot = bank.resolve(a, isWrite ? ACCESS_WRITE : ACCESS_READ, privileged);
-        const pieceEnd = Math.min(front.end(slot), end);
-        const pa = front.pa(slot, a);
+        const pieceEnd = Math.min(front._endOfHit(slot), end);
+        const pa = front._paOfHit(slot, a);
         if (isWrite && !memory.contains(pa, pieceEnd - a)) {
           throw busError(where, va, a, pa, this.ctx.name);
         }
@@ -458,8 +458,8 @@ export class DmaPort {
         accesses++;
         const slot = bank.resolve(a, access, privileged);
         if (reuse) {
-          lo = front.base(slot);
-          hi = front.end(slot);
+          lo = front._baseOfHit(slot);
+          hi = front._endOfHit(slot);
         }
         if (line !== undefined) this.time(line, caches, a, end - a < burst ? end - a : burst);
       }
@@ -496,15 +496,15 @@ export class DmaPort {
         trace.length = 0;
         const slot = bank.resolve(a, access, privileged);
         if (reuse) {
-          lo = front.base(slot);
-          hi = front.end(slot);
-          entryPa = front.pa(slot, lo);
+          lo = front._baseOfHit(slot);
+          hi = front._endOfHit(slot);
+          entryPa = front._paOfHit(slot, lo);
         }
         const at = this.time(line, caches, a, bytes);
         // The walk's descriptor reads, one memory latency apart from the translation's start.
         const t0 = line.lastTranslationStart;
         for (let i = 0; i < trace.length; i++) observer(trace[i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
-        observer(front.pa(slot, a), bytes, isWrite, false, at);
+        observer(front._paOfHit(slot, a), bytes, isWrite, false, at);
       }
     } finally {
       bank.trace = undefined;

@@ -647,6 +647,18 @@ export class Tlb {
   _paOfHit(slot: number, va: number): number {
     return this.paBase[slot]! + (va - this.vaBase[slot]!);
   }
+  /** @internal `perm` of a slot this TLB has just returned (valid by construction): no checks. */
+  _permOfHit(slot: number): number {
+    return this.perms[slot]!;
+  }
+  /** @internal `base` of a slot this TLB has just returned: no checks. */
+  _baseOfHit(slot: number): number {
+    return this.vaBase[slot]!;
+  }
+  /** @internal `end` of a slot this TLB has just returned: no checks. */
+  _endOfHit(slot: number): number {
+    return this.vaBase[slot]! + this.size[slot]!;
+  }
   /** The entry's permission bits (`PERM_*`). */
   perm(slot: number): number {
     if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.perm', slot);
