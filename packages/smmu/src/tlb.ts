@@ -294,6 +294,8 @@ export class Tlb {
   /** Per slot, tag and page number mixed into 32 bits: what a set scan compares first. */
   private readonly keys: Int32Array;
   private readonly hash: Int32Array;
+  /** Per slot, where in `hash` it is (so that removing it needs no probe). */
+  private readonly hashAt: Int32Array;
   private readonly hashMask: number;
   private readonly hashShift: number;
   private last = FREE;
@@ -370,6 +372,7 @@ export class Tlb {
     let bits = 4;
     while (!this.scan && 1 << bits < c * 4) bits++;
     this.hash = new Int32Array(1 << bits).fill(FREE);
+    this.hashAt = new Int32Array(this.scan ? 0 : c);
     this.hashMask = (1 << bits) - 1;
     this.hashShift = 32 - bits;
   }
@@ -791,6 +794,7 @@ export class Tlb {
       let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
       while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
       this.hash[i] = s;
+      this.hashAt[s] = i;
     }
     this.fills++;
     this.last = s;
@@ -820,8 +824,7 @@ export class Tlb {
     }
     const hash = this.hash;
     const mask = this.hashMask;
-    let i = Math.imul(this.vpn[s]! ^ Math.imul(this.tag[s]!, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
-    while (hash[i] !== s) i = (i + 1) & mask;
+    let i = this.hashAt[s]!;
     // Backward shift: pull later members of the probe run into the hole.
     let j = i;
     for (;;) {
@@ -833,6 +836,7 @@ export class Tlb {
       const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!inRange) {
         hash[i] = t;
+        this.hashAt[t] = i;
         i = j;
       }
     }

@@ -25,6 +25,9 @@ const DEFAULT_RNG = 0x2545f491;
  * the list, whose victim is its tail.
  */
 const MAX_STAMPED_WAYS = 8;
+const VICTIM_ORDERED = 0;
+const VICTIM_RANDOM = 1;
+const VICTIM_ROUND_ROBIN = 2;
 
 /** Placement and replacement of one cache: sets, ways, recency, free ways, locks. */
 export class Replacement {
@@ -41,6 +44,8 @@ export class Replacement {
   /** Per slot, when it was last made the most recent of its set (LRU: filled or hit; FIFO: filled). */
   private readonly stamp: Float64Array;
   private clock = 0;
+  /** The policy as a small integer for the victim's switch: `VICTIM_ORDERED`, `VICTIM_RANDOM` or `VICTIM_ROUND_ROBIN`. */
+  private readonly victimKind: number;
   /** 1 for a slot in use (what `inSet` lists when no recency list is kept). */
   private readonly inUse: Uint8Array;
   /** Slots in use. */
@@ -72,6 +77,7 @@ export class Replacement {
     this.lru = policy === 'lru';
     this.ordered = policy === 'lru' || policy === 'fifo';
     this.stamped = this.ordered && w <= MAX_STAMPED_WAYS;
+    this.victimKind = policy === 'random' ? VICTIM_RANDOM : policy === 'round-robin' ? VICTIM_ROUND_ROBIN : VICTIM_ORDERED;
     this.stamp = new Float64Array(this.stamped ? capacity : 0);
     this.inUse = new Uint8Array(capacity);
     this.prev = new Int32Array(capacity).fill(NONE);
@@ -134,8 +140,8 @@ export class Replacement {
   victim(set: number): number {
     const w = this.ways;
     const first = set * w;
-    switch (this.policy) {
-      case 'random': {
+    switch (this.victimKind) {
+      case VICTIM_RANDOM: {
         // xorshift32: a repeatable "random" policy.
         let x = this.rng;
         x ^= x << 13;
@@ -146,7 +152,7 @@ export class Replacement {
         while (this.locked[first + way] === 1) way = way + 1 === w ? 0 : way + 1;
         return first + way;
       }
-      case 'round-robin': {
+      case VICTIM_ROUND_ROBIN: {
         let way = this.rr[set]!;
         while (this.locked[first + way] === 1) way = way + 1 === w ? 0 : way + 1;
         this.rr[set] = way + 1 === w ? 0 : way + 1;
