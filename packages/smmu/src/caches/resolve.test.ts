@@ -24,6 +24,7 @@ function refusal(run: () => unknown): VcmError {
 describe('resolveCacheConfig', () => {
   it('nothing given: the msm8x60 model, a 32-entry LRU main TLB and nothing else, untimed', () => {
     expect(resolveCacheConfig({})).toEqual(SMMU_MODELS.msm8x60);
+    expect(resolveCacheConfig()).toEqual(SMMU_MODELS.msm8x60);
   });
 
   it('model, then tlb, then caches: the most specific wins, field by field', () => {

@@ -138,8 +138,8 @@ const INPUT_KEYS: readonly (keyof CacheConfigInput)[] = ['model', 'tlb', 'caches
  * The caches and timing an SMMU is built with (docs/hardware.md#translation-caches):
  * `model` (default `msm8x60`), the main TLB as `tlb` says, then `caches`,
  * field by field — exactly what `new Smmu` builds and `smmu.cacheConfig`
- * reports. `where` names the caller in messages (default
- * `resolveCacheConfig`). Anything an SMMU could not be built with is EINVAL
+ * reports (no options: the `msm8x60` model as it is). `where` names the
+ * caller in messages (default `resolveCacheConfig`). Anything an SMMU could not be built with is EINVAL
  * with `details.param` naming the field (`tlb.entries`, `model`,
  * `caches.walkCache.ways`, `caches.lockdownEntries`); a cache that is
  * enabled without entries or whose ways do not make power-of-two sets also
@@ -148,11 +148,11 @@ const INPUT_KEYS: readonly (keyof CacheConfigInput)[] = ['model', 'tlb', 'caches
  * `model`), and lockdown beyond the main TLB says `problem: 'lockdown'`,
  * `mainTlbEnabled` and `mainTlbEntries`. Nothing is built or changed.
  */
-export function resolveCacheConfig(input: CacheConfigInput, where = 'resolveCacheConfig'): CacheConfig {
+export function resolveCacheConfig(options: CacheConfigInput = {}, where = 'resolveCacheConfig'): CacheConfig {
   if (typeof where !== 'string') {
     throw new VcmError('EINVAL', `resolveCacheConfig: where must be a string naming the caller, got ${kindOf(where)}`, { param: 'where', value: kindOf(where), expected: 'string' });
   }
-  const i = checkPlain(where, 'options', input, INPUT_KEYS);
+  const i = checkPlain(where, 'options', options, INPUT_KEYS);
   // The main TLB's legacy options keep the checks and messages they always had: the TLB's own.
   const tlb = i['tlb'] as TlbOptions | undefined;
   new Tlb(tlb ?? {}, where);
