@@ -368,7 +368,12 @@ export class ContextBank {
   probe(where: string, va: number, privileged: boolean): number {
     this.#startCost();
     const slot = this.#lookup(va);
-    if (slot >= 0) return slot;
+    // The miss is kept out of line so that the hit path stays small enough to inline into its caller.
+    return slot >= 0 ? slot : this.#probeMiss(where, va, privileged);
+  }
+
+  /** `probe` after every TLB missed: walk, fill, or throw `EFAULT`. */
+  #probeMiss(where: string, va: number, privileged: boolean): number {
     this.#missed();
     const w = this.#walkCached(va);
     this.smmu.caches.cost += this.#walkCycles;

@@ -443,6 +443,11 @@ export class Tlb {
         return s;
       }
     }
+    return this.lookupGlobalOrMiss(ownerKey, tagBase, va, sizesLog2);
+  }
+
+  /** The rest of a lookup that found no entry of its own context id, kept out of line so that `lookup`'s hit path stays small. */
+  private lookupGlobalOrMiss(ownerKey: number, tagBase: number, va: number, sizesLog2: readonly number[]): number {
     // Then the bank's global entries (none on an SMMU: skipped at the cost of this compare).
     if (this.globals !== 0 && (ownerKey & CTX_MASK) !== CTX_MASK) {
       const globalBase = tagBase | (CTX_MASK << 5);
