@@ -114,6 +114,20 @@ describe('the hierarchy', () => {
     expect(spans).toEqual(expect.arrayContaining([[2 ** 30, 2], [SZ_2M, 3]]));
   });
 
+  it('LPAE: after a walk that used a level-1 entry and found a block, the next walk under a cached level-2 table still starts at level 3', () => {
+    const { smmu, ctx } = active({ model: 'mmu-600', format: armLpae4k, caches: { prefetch: false } });
+    ctx.map(0x4000_0000, 0x1000_0000, SZ_4K, RW);
+    ctx.map(0x4000_2000, 0x1000_2000, SZ_4K, RW);
+    ctx.map(0x4060_0000, 0x1040_0000, SZ_2M, RW);
+    smmu.resetCaches();
+    expect(ctx.dma.stream(0x1000_0000, 64, {}).walkMemoryAccesses).toBe(3);
+    // The 2 MiB block: the level-1 entry's hit, then one read (a block at level 2 adds no walk-cache entry).
+    expect(ctx.dma.stream(0x1040_0000, 64, {}).walkMemoryAccesses).toBe(1);
+    // Under the first level-2 table again: the deepest entry (2 MiB span) is found first, one read.
+    const s = ctx.dma.stream(0x1000_2000, 64, {});
+    expect({ reads: s.walkMemoryAccesses, walkCache: s.walkCache }).toEqual({ reads: 1, walkCache: { lookups: 1, hits: 1, misses: 0 } });
+  });
+
   it('prefetch walks the next 4 KiB page into the main TLB: counted as a prefetch, not as a miss', () => {
     const { smmu, ctx } = active({ model: 'mmu-600', caches: { walkCache: { enabled: false } } });
     for (let i = 0; i < 16; i++) ctx.map(0x4000_0000 + i * SZ_4K, i * SZ_4K, SZ_4K, RW);

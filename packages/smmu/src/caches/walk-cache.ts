@@ -76,6 +76,8 @@ export class WalkCache {
   /** Fully associative (or many ways): key → slot. Few ways: unused, a lookup scans the set's `keys`. */
   private readonly index = new Map<number, number>();
   private readonly scanSets: boolean;
+  /** The entry the last probe hit or the last fill wrote: a walk of the next page under the same table finds it without a search. */
+  private last = NONE;
 
   /** `g` is checked (`resolveCacheConfig`) and enabled. */
   constructor(g: CacheGeometry) {
@@ -122,6 +124,18 @@ export class WalkCache {
       this.misses++;
       return 1;
     }
+    // The smallest span is probed first, and keys are unique: when the last
+    // entry has that span and covers va, the search would find it.
+    const l = this.last;
+    if (l !== NONE && this.owner[l] === owner && this.span[l] === spans[0] && va >>> spans[0]! === this.vaBase[l]! >>> spans[0]!) {
+      this.lookups++;
+      this.hits++;
+      if (this.place.lru) this.place.touch(l);
+      from.startLevel = this.nextLevel[l]!;
+      from.startTable = this.tablePa[l]!;
+      from.startAttrs = this.attrs[l]!;
+      return 1;
+    }
     let probes = 0;
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i]!;
@@ -131,6 +145,7 @@ export class WalkCache {
       if (s !== NONE) {
         this.hits++;
         if (this.place.lru) this.place.touch(s);
+        this.last = s;
         from.startLevel = this.nextLevel[s]!;
         from.startTable = this.tablePa[s]!;
         from.startAttrs = this.attrs[s]!;
@@ -165,6 +180,7 @@ export class WalkCache {
       this.tablePa[s] = from.tablePa[i]!;
       this.attrs[s] = from.tableAttrs[i]!;
       if (!this.scanSets) this.index.set(key, s);
+      this.last = s;
       this.fills++;
       if (!this.spans.includes(span)) {
         this.spans.push(span);
@@ -174,6 +190,7 @@ export class WalkCache {
   }
 
   private remove(s: number): void {
+    if (this.last === s) this.last = NONE;
     if (!this.scanSets) this.index.delete(this.keys[s]!);
     this.keys[s] = NONE;
     this.owner[s] = NONE;
