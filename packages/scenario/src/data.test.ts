@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SeededFrames, deriveBytes, fillBytes, fillChecksummed, fillChecksummedPair, fillInto, fnv1a, frameSeed } from './data.js';
+import { SeededFrames, deriveBytes, fillBytes, fillChecksummed, fillChecksummedPair, fillInto, fnv1a, fnv1aPair, frameSeed } from './data.js';
 import { xorshift32 } from './patterns.js';
 
 describe('data traffic bytes', () => {
@@ -20,6 +20,18 @@ describe('data traffic bytes', () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(7), (bytes, cut) => {
         const view = bytes.subarray(Math.min(cut, bytes.length));
         expect(fnv1a(view)).toBe(reference(view));
+      }),
+    );
+  });
+
+  it('fnv1aPair: the fnv1a of each, at every length and offset, equal or not', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 90 }), fc.uint8Array({ maxLength: 90 }), fc.nat(5), (x, y, cut) => {
+        const a = x.subarray(Math.min(cut, x.length));
+        expect(fnv1aPair(a, y)).toEqual([fnv1a(a), fnv1a(y)]);
+        const same = y.slice();
+        same.reverse();
+        expect(fnv1aPair(y, same)).toEqual([fnv1a(y), fnv1a(same)]);
       }),
     );
   });

@@ -32,6 +32,37 @@ export function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
+/**
+ * `[fnv1a(a), fnv1a(b)]` in one loop where both allow whole words and have
+ * one length: two independent multiply chains interleave (see
+ * `fillChecksummedPair`).
+ */
+export function fnv1aPair(a: Uint8Array, b: Uint8Array): [number, number] {
+  if (!LITTLE_ENDIAN || a.length !== b.length || a.byteOffset % 4 !== 0 || b.byteOffset % 4 !== 0) return [fnv1a(a), fnv1a(b)];
+  const n = a.length >>> 2;
+  const wa = new Uint32Array(a.buffer, a.byteOffset, n);
+  const wb = new Uint32Array(b.buffer, b.byteOffset, n);
+  let h = FNV_OFFSET;
+  let g = FNV_OFFSET;
+  for (let k = 0; k < n; k++) {
+    const x = wa[k]!;
+    const y = wb[k]!;
+    h = Math.imul(h ^ (x & 0xff), FNV_PRIME);
+    g = Math.imul(g ^ (y & 0xff), FNV_PRIME);
+    h = Math.imul(h ^ ((x >>> 8) & 0xff), FNV_PRIME);
+    g = Math.imul(g ^ ((y >>> 8) & 0xff), FNV_PRIME);
+    h = Math.imul(h ^ ((x >>> 16) & 0xff), FNV_PRIME);
+    g = Math.imul(g ^ ((y >>> 16) & 0xff), FNV_PRIME);
+    h = Math.imul(h ^ (x >>> 24), FNV_PRIME);
+    g = Math.imul(g ^ (y >>> 24), FNV_PRIME);
+  }
+  for (let i = n << 2; i < a.length; i++) {
+    h = Math.imul(h ^ a[i]!, FNV_PRIME);
+    g = Math.imul(g ^ b[i]!, FNV_PRIME);
+  }
+  return [h >>> 0, g >>> 0];
+}
+
 /** `len` bytes of xorshift32 words (Marsaglia 2003, as `xorshift32`) from `seed`, little-endian (a tail shorter than a word stays 0). */
 export function fillBytes(len: number, seed: number): Uint8Array {
   return fillInto(new Uint8Array(len), seed);

@@ -38,7 +38,7 @@ import type { Platform } from '@vcm/devtree';
 import type { AccessObserver, PmuEvents, SmmuContext } from '@vcm/smmu';
 import type { MappingSpec, Scenario, SpaceSpec, TrafficSpec } from './definition.js';
 import { scenarioError } from './issues.js';
-import { SeededFrames, deriveBytes, fnv1a, frameSeed } from './data.js';
+import { SeededFrames, deriveBytes, fnv1a, fnv1aPair, frameSeed } from './data.js';
 import { forEachRun, patternOf } from './patterns.js';
 import { boardDevices, spaceDevices, spaceFor } from './rules.js';
 import type { BufferPlan } from './rules.js';
@@ -676,17 +676,19 @@ export function runScenario(checked: CheckedScenario, options: RunOptions = {}):
         return { name: e.name, kind: e.kind, ok: faults.length === 0, expected: 'no fault', actual: faults.length === 0 ? 'no fault' : `${faults.length} fault(s), first: ${faults[0]!.device}: ${faults[0]!.message}` };
       case 'bytes-equal': {
         const plan = plans.find((x) => x.spec.name === e.buffer)!;
-        const sums = e.mappers.map((d) => {
+        const reads = e.mappers.map((d) => {
           const space = spaceFor(scenario, devices, d, e.buffer, undefined)[0]!;
           const va = reservations.get(`${space}\0${e.buffer}`)![e.instance]!.devAddr;
           try {
-            return fnv1a(port(d).read(va, plan.bytes));
+            return port(d).read(va, plan.bytes);
           } catch (err) {
             if (!isVcmError(err)) throw err;
             return `${err.code}`;
           }
         });
-        const [a, b] = sums;
+        // Both reads' checksums in one pass where both read; a refused read stands as its error code.
+        const [ra, rb] = reads;
+        const [a, b] = typeof ra !== 'string' && typeof rb !== 'string' ? fnv1aPair(ra!, rb!) : reads.map((r) => (typeof r === 'string' ? r : fnv1a(r)));
         const show = (s: number | string | undefined): string => (typeof s === 'number' ? `fnv1a 0x${s.toString(16).padStart(8, '0')}` : String(s));
         return { name: e.name, kind: e.kind, ok: typeof a === 'number' && a === b, expected: `${e.mappers[0]} and ${e.mappers[1]} read the same ${plan.bytes} bytes`, actual: `${show(a)} / ${show(b)}` };
       }
