@@ -398,14 +398,24 @@ export class ContextBank {
    * exhausted budget or a context deactivated by its handler throw `EFAULT`.
    */
   resolve(va: number, access: number, privileged: boolean): number {
-    const front = this.front;
     const need = (access === ACCESS_READ ? PERM_READ : access === ACCESS_WRITE ? PERM_WRITE : PERM_EXECUTE) | (privileged ? 0 : PERM_USER);
     const owner = this.#owner;
     this.#startCost();
+    if (owner === undefined) throw this.#gone(va, access, owner);
+    const slot = this.#lookup(va);
+    if (slot >= 0 && (this.front._permOfHit(slot) & need) === need) return slot;
+    // A miss or a permission fault: out of line, so that this hit path stays
+    // small and V8 compiles the walk, the fills and the prefetch as a unit of
+    // their own rather than inlining part of them here.
+    return this.#resolveRest(va, access, privileged, need, owner, slot);
+  }
+
+  /** `resolve` after its first lookup (`first`, a slot or -1) did not grant the access: walk, fill, fault, retry. */
+  #resolveRest(va: number, access: number, privileged: boolean, need: number, owner: SmmuContext, first: number): number {
+    const front = this.front;
     let retries = 0;
+    let slot = first;
     for (;;) {
-      if (this.#owner !== owner || owner === undefined) throw this.#gone(va, access, owner);
-      let slot = this.#lookup(va);
       let kind: FaultKind;
       let level: number;
       let descriptor: number | undefined;
@@ -437,6 +447,8 @@ export class ContextBank {
       }
       this.#fault(owner, kind, level, va, access, descriptor, retries);
       retries++;
+      if (this.#owner !== owner) throw this.#gone(va, access, owner);
+      slot = this.#lookup(va);
     }
   }
 

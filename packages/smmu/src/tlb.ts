@@ -773,12 +773,11 @@ export class Tlb {
     }
     // The entry's set: the address bits above its own size, so every address inside it finds it.
     const set = (va >>> log2Size) & this.setMask;
-    let s = this.place.take(set);
-    if (s === FREE) {
-      // Replace the victim in place: out of the hash, the slot kept and made the most recent of its set.
-      s = this.place.victim(set);
+    const place = this.place;
+    const s = place.claim(set);
+    if (place.claimedVictim) {
+      // The victim is replaced in place: out of the hash, the slot kept (and already the most recent of its set).
       this.unhash(s);
-      this.place.reuse(s);
       this.evictions++;
     }
     this.tag[s] = tag;
@@ -794,8 +793,8 @@ export class Tlb {
     this.perms[s] = perm;
     this.descriptors[s] = descriptor;
     this.levels[s] = level;
-    this.keys[s] = vpn ^ Math.imul(tag, 0x27d4eb2d);
-    if (!this.scan) {
+    if (this.scan) this.keys[s] = vpn ^ Math.imul(tag, 0x27d4eb2d);
+    else {
       let i = Math.imul(vpn ^ Math.imul(tag, 0x27d4eb2d), 0x9e3779b1) >>> this.hashShift;
       while (this.hash[i] !== FREE) i = (i + 1) & this.hashMask;
       this.hash[i] = s;

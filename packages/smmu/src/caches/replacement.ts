@@ -136,6 +136,37 @@ export class Replacement {
     return s;
   }
 
+  /** Whether the last `claim` gave up a victim (whose entry the owner must drop) rather than a free way. */
+  claimedVictim = false;
+
+  /**
+   * A way of `set` for a new entry, made the most recent of its set: a free
+   * one, else the policy's victim (`claimedVictim` then says so; its old
+   * entry is still in the owner's tags for the owner to drop). `take`, then
+   * on a full set `victim` and `reuse`, in one call on the fill path.
+   */
+  claim(set: number): number {
+    const n = this.freeCount[set]!;
+    if (n !== 0) {
+      this.freeCount[set] = n - 1;
+      const s = this.free[set * this.ways + n - 1]!;
+      if (this.stamped) this.stamp[s] = ++this.clock;
+      else if (this.ordered) this.linkFront(set, s);
+      this.inUse[s] = 1;
+      this.used++;
+      this.claimedVictim = false;
+      return s;
+    }
+    const s = this.victim(set);
+    if (this.stamped) this.stamp[s] = ++this.clock;
+    else if (this.ordered && this.head[set] !== s) {
+      this.unlink(set, s);
+      this.linkFront(set, s);
+    }
+    this.claimedVictim = true;
+    return s;
+  }
+
   /** The slot a full `set` gives up by policy, never a locked one (the set always keeps one unlocked way). */
   victim(set: number): number {
     const w = this.ways;
