@@ -15,7 +15,7 @@ import { TestRam } from '../src/formats/test-ram.js';
 import { armV7Short } from '../src/formats/index.js';
 import { Smmu } from '../src/smmu.js';
 import type { SmmuContext } from '../src/context.js';
-import type { SmmuModelName } from '../src/caches/config.js';
+import type { CacheOverrides, SmmuModelName } from '../src/caches/config.js';
 import { formatFigures } from './formats.js';
 import { scalingFigures } from './scaling.js';
 import { hotPathFigures } from './hot-paths.js';
@@ -28,10 +28,10 @@ const RW = VCM_READ | VCM_WRITE;
 // would otherwise be charged to the map/unmap pair measured here.
 const figures: BenchFigure[] = await hotPathFigures();
 
-/** 16 MiB mapped as 4 KiB pages (or one supersection) on a fresh SMMU of `model`, bank 0 active. */
-function streamContext(model: SmmuModelName, page: number): SmmuContext {
+/** 16 MiB mapped as 4 KiB pages (or one supersection) on a fresh SMMU of `model` (with `caches` over it), bank 0 active. */
+function streamContext(model: SmmuModelName, page: number, caches: CacheOverrides = {}): SmmuContext {
   const ram = new TestRam();
-  const smmu = new Smmu({ name: 'bench', base: 0x0440_0000, irq: 1, contextBanks: 2, format: armV7Short, memory: ram, tableAllocator: ram, model });
+  const smmu = new Smmu({ name: 'bench', base: 0x0440_0000, irq: 1, contextBanks: 2, format: armV7Short, memory: ram, tableAllocator: ram, model, caches });
   const ctx = smmu.createContext(0);
   ctx.bind(smmu);
   ctx.activate();
@@ -108,12 +108,14 @@ function streamFloor(): number {
   return Math.round((STREAM_ACCESSES / ms) * 1000);
 }
 
-// Today's SMMU (msm8x60: one 32-entry TLB) and the full hierarchy (mmu-600:
-// micro-TLB, 2048-entry 4-way main TLB, walk cache, prefetch, timing) in the
-// same run, each beside the floor: the hierarchy must stay within 2× of today.
+// Today's SMMU (msm8x60: one 32-entry TLB), the hierarchy (mmu-600's
+// micro-TLB, 2048-entry 4-way main TLB, walk cache and timing) and the whole
+// mmu-600 model (the same with next-page prefetch) in the same run, each
+// beside the floor: the hierarchy must stay within 2× of today.
 const msmCtx = streamContext('msm8x60', SZ_4K);
+const hierarchyCtx = streamContext('mmu-600', SZ_4K, { prefetch: false });
 const mmu600Ctx = streamContext('mmu-600', SZ_4K);
-const [msmRate, mmu600Rate] = streamRates([msmCtx, mmu600Ctx]) as [number, number];
+const [msmRate, hierarchyRate, mmu600Rate] = streamRates([msmCtx, hierarchyCtx, mmu600Ctx]) as [number, number, number];
 figures.push(
   ...(await againstFloor({
     unit: 'accesses/s',
@@ -131,21 +133,35 @@ figures.push(
         note: 'msm8x60 (today\'s SMMU: one 32-entry TLB, untimed): 16 MiB in 64-byte bursts, 4 KiB pages (4096 misses and walks per stream)',
       },
       {
+        name: 'dma-stream-hierarchy-accesses-per-s',
+        measure: () => hierarchyRate,
+        note: 'the cache hierarchy (mmu-600 without prefetch: micro-TLB, 2048-entry 4-way main TLB, walk cache, timing with histogram): the same stream; goal within 2x of dma-stream-accesses-per-s',
+      },
+      {
         name: 'dma-stream-mmu-600-accesses-per-s',
         measure: () => mmu600Rate,
-        note: 'mmu-600 (micro-TLB, 2048-entry 4-way main TLB, walk cache, next-page prefetch, timing with histogram): the same stream; goal within 2x of dma-stream-accesses-per-s',
+        note: 'the whole mmu-600 model (the hierarchy and next-page prefetch): the same stream',
       },
     ],
   })),
 );
 
-figures.push({
-  name: 'dma-stream-mmu-600-x-msm8x60',
-  value: Math.round((msmRate / mmu600Rate) * 100) / 100,
-  unit: 'x',
-  goal: { op: '<=', value: 2 },
-  note: 'what the full hierarchy (micro-TLB, main TLB, walk cache, prefetch, timing) costs per access over today\'s one TLB: dma-stream-accesses-per-s over dma-stream-mmu-600-accesses-per-s, timed in turn in the same run',
-});
+figures.push(
+  {
+    name: 'dma-stream-hierarchy-x-msm8x60',
+    value: Math.round((msmRate / hierarchyRate) * 100) / 100,
+    unit: 'x',
+    goal: { op: '<=', value: 2 },
+    note: 'what the hierarchy (micro-TLB, main TLB, walk cache, timing) costs per access over today\'s one TLB: dma-stream-accesses-per-s over dma-stream-hierarchy-accesses-per-s, timed in turn in the same run',
+  },
+  {
+    name: 'dma-stream-mmu-600-x-msm8x60',
+    value: Math.round((msmRate / mmu600Rate) * 100) / 100,
+    unit: 'x',
+    goal: { op: '<=', value: 2 },
+    note: 'the same with next-page prefetch on as well (the whole mmu-600 model): dma-stream-accesses-per-s over dma-stream-mmu-600-accesses-per-s',
+  },
+);
 
 {
   const ctx = streamContext('msm8x60', SZ_16M);
