@@ -449,16 +449,23 @@ export class Tlb {
   /** The rest of a lookup that found no entry of its own context id, kept out of line so that `lookup`'s hit path stays small. */
   private lookupGlobalOrMiss(ownerKey: number, tagBase: number, va: number, sizesLog2: readonly number[]): number {
     // Then the bank's global entries (none on an SMMU: skipped at the cost of this compare).
-    if (this.globals !== 0 && (ownerKey & CTX_MASK) !== CTX_MASK) {
-      const globalBase = tagBase | (CTX_MASK << 5);
-      for (let i = 0; i < sizesLog2.length; i++) {
-        const lg = sizesLog2[i]!;
-        const s = this.slotOf(globalBase | lg, (va >>> lg) << (lg - 12));
-        if (s !== FREE) return this.hit(s);
-      }
-    }
+    const g = this.globals === 0 ? FREE : this.globalSlot(ownerKey, tagBase, va, sizesLog2);
+    if (g !== FREE) return this.hit(g);
     this.misses++;
     this.noteMiss(ownerKey, va, this.probeMask);
+    return FREE;
+  }
+
+  /** The bank's global entry covering `va`, or FREE (what `lookup` and `peek` ask after the context's own entries); none for a `TLB_GLOBAL` lookup, which probed the globals already. */
+  private globalSlot(ownerKey: number, tagBase: number, va: number, sizesLog2: readonly number[]): number {
+    if ((ownerKey & CTX_MASK) === CTX_MASK) return FREE;
+    const globalBase = tagBase | (CTX_MASK << 5);
+    for (let i = 0; i < sizesLog2.length; i++) {
+      const lg = sizesLog2[i]!;
+      if (this.sizeHeld[lg] === 0) continue;
+      const s = this.slotOf(globalBase | lg, (va >>> lg) << (lg - 12));
+      if (s !== FREE) return s;
+    }
     return FREE;
   }
 
@@ -517,7 +524,6 @@ export class Tlb {
       this.checkLookup(bank, contextId, va, sizesLog2);
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
-    const held = this.sizeHeld;
     if (this.probeDirty) this.rebuildProbe();
     const probe = this.probeSizes;
     for (let i = 0; i < this.probeCount; i++) {
@@ -525,17 +531,11 @@ export class Tlb {
       const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
       if (s !== FREE) return s;
     }
+    const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     // Then the bank's global entries (none on an SMMU).
-    if (this.globals !== 0 && (contextId & CTX_MASK) !== CTX_MASK) {
-      const globalBase = tagBase | (CTX_MASK << 5);
-      for (let i = 0; i < sizesLog2.length; i++) {
-        const lg = sizesLog2[i]!;
-        if (held[lg] === 0) continue;
-        const s = this.slotOf(globalBase | lg, (va >>> lg) << (lg - 12));
-        if (s !== FREE) return s;
-      }
-    }
-    this.noteMiss((bank << 9) | (contextId & CTX_MASK), va, this.probeMask);
+    const g = this.globals === 0 ? FREE : this.globalSlot(ownerKey, tagBase, va, sizesLog2);
+    if (g !== FREE) return g;
+    this.noteMiss(ownerKey, va, this.probeMask);
     return FREE;
   }
 
