@@ -146,16 +146,10 @@ export class Replacement {
    * on a full set `victim` and `reuse`, in one call on the fill path.
    */
   claim(set: number): number {
-    const n = this.freeCount[set]!;
-    if (n !== 0) {
-      this.freeCount[set] = n - 1;
-      const s = this.free[set * this.ways + n - 1]!;
-      if (this.stamped) this.stamp[s] = ++this.clock;
-      else if (this.ordered) this.linkFront(set, s);
-      this.inUse[s] = 1;
-      this.used++;
+    const free = this.take(set);
+    if (free !== NONE) {
       this.claimedVictim = false;
-      return s;
+      return free;
     }
     const s = this.victim(set);
     if (this.stamped) this.stamp[s] = ++this.clock;
