@@ -63,22 +63,28 @@ export interface TransferOptions {
 /** The keys `TransferOptions` has. */
 const TRANSFER_KEYS: readonly string[] = ['onAccess'];
 
-/** `options` of a transfer checked: a plain object of known keys whose `onAccess` is a function. Returns the observer. */
-function transferObserver(where: string, options: TransferOptions | undefined): AccessObserver | undefined {
-  if (options === undefined) return undefined;
+/**
+ * An options bag checked: a plain object (`shape` spells its keys for the
+ * message, `type` names it) with no key outside `keys`. EINVAL otherwise.
+ */
+function checkOptionsBag(where: string, options: unknown, keys: readonly string[], shape: string, type: string): void {
   const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
   if (proto !== Object.prototype && proto !== null) {
-    throw new VcmError('EINVAL', `${where}: options must be a plain object { onAccess? }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
+    throw new VcmError('EINVAL', `${where}: options must be a plain object ${shape}, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
       param: 'options',
       value: options === null ? 'null' : typeof options,
-      expected: 'TransferOptions',
+      expected: type,
     });
   }
-  const unknown = Object.keys(options).find((k) => !TRANSFER_KEYS.includes(k));
+  const unknown = Object.keys(options as object).find((k) => !keys.includes(k));
   if (unknown !== undefined) {
-    throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; the only key is onAccess`, { param: `options.${unknown}`, expected: TRANSFER_KEYS.join(', ') });
+    const known = keys.length === 1 ? `the only key is ${keys[0]}` : `the keys are ${keys.join(', ')}`;
+    throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; ${known}`, { param: `options.${unknown}`, expected: keys.join(', ') });
   }
-  const observer = options.onAccess;
+}
+
+/** `onAccess` checked: absent or a function. Returns it. */
+function checkObserver(where: string, observer: unknown): AccessObserver | undefined {
   if (observer !== undefined && typeof observer !== 'function') {
     throw new VcmError('EINVAL', `${where}: onAccess must be a function (pa, bytes, write, walk, cycle) => void, got ${observer === null ? 'null' : typeof observer}`, {
       param: 'onAccess',
@@ -86,7 +92,14 @@ function transferObserver(where: string, options: TransferOptions | undefined): 
       expected: 'function',
     });
   }
-  return observer;
+  return observer as AccessObserver | undefined;
+}
+
+/** `options` of a transfer checked: a plain object of known keys whose `onAccess` is a function. Returns the observer. */
+function transferObserver(where: string, options: TransferOptions | undefined): AccessObserver | undefined {
+  if (options === undefined) return undefined;
+  checkOptionsBag(where, options, TRANSFER_KEYS, '{ onAccess? }', 'TransferOptions');
+  return checkObserver(where, options.onAccess);
 }
 
 /** What one cache did during a stream (its own counters moved by the same amounts). */
@@ -341,18 +354,7 @@ export class DmaPort {
     const where = this.whereStream;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
-    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-    if (proto !== Object.prototype && proto !== null) {
-      throw new VcmError('EINVAL', `${where}: options must be a plain object { burst?, access?, bytesPerSecond?, onAccess? }, got ${options === null ? 'null' : typeof options}`, {
-        param: 'options',
-        value: options === null ? 'null' : typeof options,
-        expected: 'StreamOptions',
-      });
-    }
-    const unknown = Object.keys(options).find((k) => !STREAM_KEYS.includes(k));
-    if (unknown !== undefined) {
-      throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; the keys are ${STREAM_KEYS.join(', ')}`, { param: `options.${unknown}`, expected: STREAM_KEYS.join(', ') });
-    }
+    checkOptionsBag(where, options, STREAM_KEYS, '{ burst?, access?, bytesPerSecond?, onAccess? }', 'StreamOptions');
     const burst = options.burst === undefined ? 64 : checkUint(where, 'burst', options.burst);
     if (burst === 0) {
       throw new VcmError('EINVAL', `${where}: burst must be at least 1 byte, got 0`, { param: 'burst', value: 0, expected: '>= 1' });
@@ -377,14 +379,7 @@ export class DmaPort {
       }
       pace = clockHz / bps;
     }
-    const observer = options.onAccess;
-    if (observer !== undefined && typeof observer !== 'function') {
-      throw new VcmError('EINVAL', `${where}: onAccess must be a function (pa, bytes, write, walk, cycle) => void, got ${observer === null ? 'null' : typeof observer}`, {
-        param: 'onAccess',
-        value: observer === null ? 'null' : typeof observer,
-        expected: 'function',
-      });
-    }
+    const observer = checkObserver(where, options.onAccess);
     return this.run(bank, caches, va, len, burst, access, pace, observer);
   }
 
