@@ -607,12 +607,8 @@ export class Tlb {
       throw new VcmError('EINVAL', `tlb.copyFrom: source must be a Tlb, got ${source === null ? 'null' : typeof source}`, { param: 'source', expected: 'Tlb' });
     }
     if (!(isU32(slot) && slot < source.capacity && source.owner[slot]! >= 0)) source.checkSlot('tlb.copyFrom', slot);
-    const o = source.owner[slot]!;
-    const ctx = o & CTX_MASK;
-    const base = source.vaBase[slot]!;
-    const lg = source.tag[slot]! & 31;
     // The source holds only entries its own checked fill accepted: no check again.
-    return this.insert(o >>> 9, ctx, base, lg, source.paBase[slot]!, source.perms[slot]!, source.descriptors[slot]!, source.levels[slot]!);
+    return this._copyHit(source, slot);
   }
 
   /** The bank and context id (`TLB_GLOBAL` for a global entry) entry `slot` is tagged with. */

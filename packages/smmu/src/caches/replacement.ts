@@ -152,11 +152,7 @@ export class Replacement {
       return free;
     }
     const s = this.victim(set);
-    if (this.stamped) this.stamp[s] = ++this.clock;
-    else if (this.ordered && this.head[set] !== s) {
-      this.unlink(set, s);
-      this.linkFront(set, s);
-    }
+    this.reuse(s);
     this.claimedVictim = true;
     return s;
   }
