@@ -431,18 +431,8 @@ export class Tlb {
       }
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
-    if (this.probeDirty) this.rebuildProbe();
-    const probe = this.probeSizes;
-    for (let i = 0; i < this.probeCount; i++) {
-      const lg = probe[i]!;
-      const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
-      if (s !== FREE) {
-        this.hits++;
-        if (this.lru) this.place.touch(s);
-        this.last = s;
-        return s;
-      }
-    }
+    const s = this.ownSlot(tagBase, va);
+    if (s !== FREE) return this.hit(s);
     return this.lookupGlobalOrMiss(ownerKey, tagBase, va, sizesLog2);
   }
 
@@ -453,6 +443,18 @@ export class Tlb {
     if (g !== FREE) return this.hit(g);
     this.misses++;
     this.noteMiss(ownerKey, va, this.probeMask);
+    return FREE;
+  }
+
+  /** The entry of (tagBase's bank and context id) covering `va`, of any size the TLB holds, or FREE: what `lookup` and `peek` probe first. */
+  private ownSlot(tagBase: number, va: number): number {
+    if (this.probeDirty) this.rebuildProbe();
+    const probe = this.probeSizes;
+    for (let i = 0; i < this.probeCount; i++) {
+      const lg = probe[i]!;
+      const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
+      if (s !== FREE) return s;
+    }
     return FREE;
   }
 
@@ -524,13 +526,8 @@ export class Tlb {
       this.checkLookup(bank, contextId, va, sizesLog2);
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
-    if (this.probeDirty) this.rebuildProbe();
-    const probe = this.probeSizes;
-    for (let i = 0; i < this.probeCount; i++) {
-      const lg = probe[i]!;
-      const s = this.slotOf(tagBase | lg, (va >>> lg) << (lg - 12));
-      if (s !== FREE) return s;
-    }
+    const s = this.ownSlot(tagBase, va);
+    if (s !== FREE) return s;
     const ownerKey = (bank << 9) | (contextId & CTX_MASK);
     // Then the bank's global entries (none on an SMMU).
     const g = this.globals === 0 ? FREE : this.globalSlot(ownerKey, tagBase, va, sizesLog2);
