@@ -127,44 +127,59 @@ export class Timeline {
 
   /**
    * `n` such hits in a row, the last of `lastBytes` (the others of the
-   * `setHit` size): the same recurrence in locals. No prefetch wait can
-   * apply — the entry was reached by an `access` that already waited.
+   * `setHit` size): the same recurrence, in closed form for unpaced full
+   * bursts. No prefetch wait can apply — the entry was reached by an
+   * `access` that already waited.
    */
   hits(n: number, lastBytes: number): void {
+    if (n <= 0) return;
+    if (this.pace === 0) {
+      // Unpaced: the full bursts in closed form, a short last one step by step.
+      const runs = lastBytes === this.hitBytes ? n : n - 1;
+      if (runs > 0) this.fullHits(runs);
+      if (runs < n) this.stepHits(1, lastBytes);
+    } else {
+      this.stepHits(n, lastBytes);
+    }
+    this.hitCount += n;
+  }
+
+  /**
+   * `n` unpaced hits of full bursts in closed form: the first starts
+   * translating when the data before it starts (or its translation ends);
+   * after it the pipeline is in its steady state — each later hit starts
+   * translating when the one before starts its data, so data starts
+   * max(L, B) apart and each waits max(0, L − B).
+   */
+  private fullHits(n: number): void {
+    const L = this.hitLatency;
+    const B = this.hitBeat;
+    const ts = this.tEnd > this.dStart ? this.tEnd : this.dStart;
+    const td = ts + L;
+    const dE0 = this.dEnd;
+    const ds = td > dE0 ? td : dE0;
+    const M = L > B ? L : B;
+    const dS = ds + (n - 1) * M;
+    this.stallCycles += (ds > dE0 ? ds - dE0 : 0) + (L > B ? (n - 1) * (L - B) : 0);
+    this.dStart = dS;
+    this.dEnd = dS + B;
+    this.tEnd = n > 1 ? dS - M + L : td;
+    this.bytesIssued += n * this.hitBytes;
+  }
+
+  /** `n` hits one by one (paced, or a short last burst), the last of `lastBytes`: `hit`'s recurrence in locals. */
+  private stepHits(n: number, lastBytes: number): void {
     const L = this.hitLatency;
     const B = this.hitBeat;
     const full = this.hitBytes;
     const pace = this.pace;
-    if (pace === 0 && lastBytes === full && n > 0) {
-      // The stream's usual case, unpaced full bursts: the first hit starts
-      // translating when the data before it starts (or its translation
-      // ends), then each later one max(L, B) after the one before.
-      const ts = this.tEnd > this.dStart ? this.tEnd : this.dStart;
-      const td = ts + L;
-      const dE0 = this.dEnd;
-      const ds = td > dE0 ? td : dE0;
-      const M = L > B ? L : B;
-      const dS = ds + (n - 1) * M;
-      this.stallCycles += (ds > dE0 ? ds - dE0 : 0) + (L > B ? (n - 1) * (L - B) : 0);
-      this.dStart = dS;
-      this.dEnd = dS + B;
-      this.tEnd = n > 1 ? dS - M + L : td;
-      this.bytesIssued += n * full;
-      this.hitCount += n;
-      return;
-    }
     let tEnd = this.tEnd;
     let dS = this.dStart;
     let dE = this.dEnd;
     let stall = this.stallCycles;
     let issued = this.bytesIssued;
-    // Unpaced, after the first hit the pipeline is in its steady state: each
-    // later hit starts translating when the one before starts its data, so
-    // data starts max(L, B) apart and each waits max(0, L − B). Those full
-    // bursts go in closed form; the first, and a short last one, step by step.
-    const closed = pace === 0 && n > 1 ? (lastBytes === full ? n - 1 : n - 2) : 0;
-    for (let i = 0; i < n - closed; i++) {
-      const bytes = i === n - closed - 1 ? lastBytes : full;
+    for (let i = 0; i < n; i++) {
+      const bytes = i === n - 1 ? lastBytes : full;
       const issue = pace > 0 ? issued * pace : 0;
       let ts = tEnd > dS ? tEnd : dS;
       if (issue > ts) ts = issue;
@@ -176,21 +191,12 @@ export class Timeline {
       dE = ds + (bytes === full ? B : this.bus > 0 ? Math.ceil(bytes * this.cyclesPerBusByte) : 0);
       tEnd = td;
       issued += bytes;
-      if (i === 0 && closed > 0) {
-        const M = L > B ? L : B;
-        dS += closed * M;
-        tEnd = dS - M + L;
-        dE = dS + B;
-        if (L > B) stall += closed * (L - B);
-        issued += closed * full;
-      }
     }
     this.tEnd = tEnd;
     this.dStart = dS;
     this.dEnd = dE;
     this.stallCycles = stall;
     this.bytesIssued = issued;
-    this.hitCount += n;
   }
 
   private hitLatency = 0;
