@@ -341,14 +341,21 @@ export class ContextBank {
     return micro._copyHit(tlb, m);
   }
 
-  /** A demand walk starts: counted on the main TLB, the SMMU and the context as a TLB miss. */
-  #missed(): void {
+  /**
+   * The walk after every TLB missed (a demand walk): counted on the main
+   * TLB, the SMMU and the context as a TLB miss, its cycles added to the
+   * translation's cost.
+   */
+  #demandWalk(va: number): WalkResult | WalkFault {
     const smmu = this.smmu;
     smmu.tlb.walks++;
     smmu.caches.walked = true;
     smmu.caches.pmu.tlbMiss++;
     const owner = this.#owner;
     if (owner !== undefined) owner.pmu.tlbMiss++;
+    const w = this.#walkCached(va);
+    smmu.caches.cost += this.#walkCycles;
+    return w;
   }
 
   /** What one translation cost starts at zero (`caches.cost`, the walk flag, the prefetch). */
@@ -374,9 +381,7 @@ export class ContextBank {
 
   /** `probe` after every TLB missed: walk, fill, or throw `EFAULT`. */
   #probeMiss(where: string, va: number, privileged: boolean): number {
-    this.#missed();
-    const w = this.#walkCached(va);
-    this.smmu.caches.cost += this.#walkCycles;
+    const w = this.#demandWalk(va);
     if (isWalkFault(w) || !w.accessFlag) {
       const kind = isWalkFault(w) ? w.fault : 'access-flag';
       const level = w.level;
@@ -425,9 +430,7 @@ export class ContextBank {
         level = front.level(slot);
         descriptor = front.descriptor(slot);
       } else {
-        this.#missed();
-        const w = this.#walkCached(va);
-        this.smmu.caches.cost += this.#walkCycles;
+        const w = this.#demandWalk(va);
         if (isWalkFault(w)) {
           kind = w.fault;
           level = w.level;

@@ -129,11 +129,7 @@ export class WalkCache {
     const l = this.last;
     if (l !== NONE && this.owner[l] === owner && this.span[l] === spans[0] && va >>> spans[0]! === this.vaBase[l]! >>> spans[0]!) {
       this.lookups++;
-      this.hits++;
-      if (this.place.lru) this.place.touch(l);
-      from.startLevel = this.nextLevel[l]!;
-      from.startTable = this.tablePa[l]!;
-      from.startAttrs = this.attrs[l]!;
+      this.hit(l, from);
       return 1;
     }
     let probes = 0;
@@ -143,17 +139,22 @@ export class WalkCache {
       this.lookups++;
       const s = this.find(WalkCache.key(owner, span, va), span, va);
       if (s !== NONE) {
-        this.hits++;
-        if (this.place.lru) this.place.touch(s);
-        this.last = s;
-        from.startLevel = this.nextLevel[s]!;
-        from.startTable = this.tablePa[s]!;
-        from.startAttrs = this.attrs[s]!;
+        this.hit(s, from);
         return probes;
       }
       this.misses++;
     }
     return probes;
+  }
+
+  /** A probe found entry `s`: counted, made recent (LRU), the last entry, and `from` starts at the table it holds. */
+  private hit(s: number, from: WalkPath): void {
+    this.hits++;
+    if (this.place.lru) this.place.touch(s);
+    this.last = s;
+    from.startLevel = this.nextLevel[s]!;
+    from.startTable = this.tablePa[s]!;
+    from.startAttrs = this.attrs[s]!;
   }
 
   /** Remember the table descriptors a walk followed (`from.tables` of them). */
