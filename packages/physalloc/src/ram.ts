@@ -41,14 +41,17 @@ export const RAM_MAX_CHUNK = 64 * 1024;
  */
 export function ramChunkBytes(pages: number): number {
   let bytes = 0;
-  let chunk = RAM_PAGE_SIZE;
   let left = pages;
-  while (left > 0) {
+  for (let chunk = nextChunkBytes(0); left > 0; chunk = nextChunkBytes(chunk)) {
     bytes += chunk;
     left -= chunk / RAM_PAGE_SIZE;
-    if (chunk < RAM_MAX_CHUNK) chunk *= 2;
   }
   return bytes;
+}
+
+/** The size of the host chunk taken after one of `bytes` (0: none yet): one page, then twice the last, up to `RAM_MAX_CHUNK`. */
+function nextChunkBytes(bytes: number): number {
+  return bytes === 0 ? RAM_PAGE_SIZE : Math.min(2 * bytes, RAM_MAX_CHUNK);
 }
 
 /** One materialised page: a byte view and a word view of the same 4 KiB of a host chunk. */
@@ -186,7 +189,7 @@ export class PhysicalRam implements PhysicalMemory {
     if (page === undefined) {
       if (this.#chunkUsed === this.#chunk.byteLength) {
         // A fresh ArrayBuffer is zero, as untouched RAM reads.
-        const size = this.#chunk.byteLength === 0 ? RAM_PAGE_SIZE : Math.min(2 * this.#chunk.byteLength, RAM_MAX_CHUNK);
+        const size = nextChunkBytes(this.#chunk.byteLength);
         this.#chunk = new ArrayBuffer(size);
         this.#chunkUsed = 0;
         this.#hostBytes += size;
