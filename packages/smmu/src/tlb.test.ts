@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isVcmError } from '@vcm/core';
 import { codeOf } from '@vcm/test-kit';
-import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb, type TlbPolicy } from './tlb.js';
+import { PERM_EXECUTE, PERM_READ, PERM_USER, PERM_WRITE, TLB_GLOBAL, Tlb, checkTlbOptions, type TlbPolicy } from './tlb.js';
 
 const SIZES = [12, 16, 20, 24];
 const PERM_MASK_ALL = PERM_READ | PERM_WRITE | PERM_EXECUTE | PERM_USER;
@@ -155,6 +155,27 @@ describe('Tlb', () => {
     const a = run();
     expect(a).toHaveLength(8);
     expect(run()).toEqual(a);
+  });
+
+  it('checkTlbOptions fills the defaults and refuses what new Tlb refuses, with the same message', () => {
+    expect(checkTlbOptions({})).toEqual({ entries: 32, policy: 'lru', ways: 0, seed: 0 });
+    expect(checkTlbOptions({ entries: 2048, ways: 4, policy: 'fifo', seed: 7 })).toEqual({ entries: 2048, policy: 'fifo', ways: 4, seed: 7 });
+    for (const bad of [{ entries: 0 }, { entries: 12, ways: 4 }, { policy: 'mru' }, { size: 4 }, [], null]) {
+      let direct: unknown;
+      let built: unknown;
+      try {
+        checkTlbOptions(bad, 'here');
+      } catch (e) {
+        direct = e;
+      }
+      try {
+        new Tlb(bad as never, 'here');
+      } catch (e) {
+        built = e;
+      }
+      expect(codeOf(() => checkTlbOptions(bad, 'here'))).toBe('EINVAL');
+      expect((direct as Error).message).toBe((built as Error).message);
+    }
   });
 
   it('rejects a zero or absurd capacity and an unknown policy with EINVAL', () => {

@@ -236,6 +236,53 @@ function checkFill(bank: unknown, contextId: unknown, va: unknown, log2Size: unk
 }
 
 /**
+ * A TLB's options checked as `new Tlb` takes them (a plain object of
+ * `entries`, `policy`, `ways`, `seed`, each in range, `ways` dividing
+ * `entries` into a power-of-two number of sets), with the defaults filled
+ * in. `where` names the configuring call in messages. EINVAL naming the
+ * field otherwise; nothing is built — what `resolveCacheConfig` checks a
+ * board's or an SMMU's `tlb` with.
+ */
+export function checkTlbOptions(options: unknown, where = 'new Smmu'): { readonly entries: number; readonly policy: TlbPolicy; readonly ways: number; readonly seed: number } {
+  if (typeof where !== 'string') {
+    throw new VcmError('EINVAL', `checkTlbOptions: where must be a string naming the configuring call, got ${where === null ? 'null' : typeof where}`, { param: 'where', value: typeof where, expected: 'string' });
+  }
+  // A plain { entries?, policy? } only: an object of some class (a handle passed by mistake) is refused, not read as "all defaults".
+  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'object' ? 'an object of another kind' : typeof options;
+    throw new VcmError('EINVAL', `${where}: tlb options must be a plain object { entries?, policy? }, got ${got}`, {
+      param: 'tlb',
+      value: options === null ? 'null' : typeof options,
+      expected: 'TlbOptions',
+    });
+  }
+  const o = options as TlbOptions;
+  const unknown = Object.keys(o).filter((k) => !OPTION_KEYS.includes(k));
+  if (unknown.length > 0) {
+    throw new VcmError('EINVAL', `${where}: tlb options has unknown key ${JSON.stringify(unknown[0])}; the keys are entries, policy, ways and seed`, {
+      param: `tlb.${unknown[0]}`,
+      expected: OPTION_KEYS.join(', '),
+    });
+  }
+  const capacity = o.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', o.entries, TLB_MAX_ENTRIES);
+  if (capacity < 1) {
+    throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
+  }
+  const policy = o.policy === undefined ? 'lru' : checkOneOf(where, 'tlb.policy', o.policy, TLB_POLICIES);
+  const ways = o.ways === undefined ? 0 : checkUint(where, 'tlb.ways', o.ways, capacity);
+  if (ways !== 0 && (capacity % ways !== 0 || !isPowerOfTwo(capacity / ways))) {
+    throw new VcmError('EINVAL', `${where}: tlb.ways must divide tlb.entries (${capacity}) into a power-of-two number of sets, or be 0 for fully associative, got ${ways}`, {
+      param: 'tlb.ways',
+      value: ways,
+      expected: `0, or a divisor of ${capacity} giving a power-of-two set count`,
+    });
+  }
+  const seed = o.seed === undefined ? 0 : checkUint(where, 'tlb.seed', o.seed, 0xffffffff);
+  return { entries: capacity, policy, ways, seed };
+}
+
+/**
  * A finite translation look-aside buffer: an SMMU's main TLB shared by all
  * its context banks, a bank's micro-TLB, or the CPU's TLB
  * (docs/hardware.md#translation-caches). Fully or set associative; each
@@ -320,37 +367,9 @@ export class Tlb {
     if (typeof where !== 'string') {
       throw new VcmError('EINVAL', `new Tlb: where must be a string naming the configuring call, got ${where === null ? 'null' : typeof where}`, { param: 'where', value: typeof where, expected: 'string' });
     }
-    // A plain { entries?, policy? } only: an object of some class (a handle passed by mistake) is refused, not read as "all defaults".
-    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-    if (proto !== Object.prototype && proto !== null) {
-      const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'object' ? 'an object of another kind' : typeof options;
-      throw new VcmError('EINVAL', `${where}: tlb options must be a plain object { entries?, policy? }, got ${got}`, {
-        param: 'tlb',
-        value: options === null ? 'null' : typeof options,
-        expected: 'TlbOptions',
-      });
-    }
-    const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
-    if (unknown.length > 0) {
-      throw new VcmError('EINVAL', `${where}: tlb options has unknown key ${JSON.stringify(unknown[0])}; the keys are entries, policy, ways and seed`, {
-        param: `tlb.${unknown[0]}`,
-        expected: OPTION_KEYS.join(', '),
-      });
-    }
-    this.capacity = options.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', options.entries, TLB_MAX_ENTRIES);
-    if (this.capacity < 1) {
-      throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
-    }
-    this.policy = options.policy === undefined ? 'lru' : checkOneOf(where, 'tlb.policy', options.policy, TLB_POLICIES);
-    const ways = options.ways === undefined ? 0 : checkUint(where, 'tlb.ways', options.ways, this.capacity);
-    if (ways !== 0 && (this.capacity % ways !== 0 || !isPowerOfTwo(this.capacity / ways))) {
-      throw new VcmError('EINVAL', `${where}: tlb.ways must divide tlb.entries (${this.capacity}) into a power-of-two number of sets, or be 0 for fully associative, got ${ways}`, {
-        param: 'tlb.ways',
-        value: ways,
-        expected: `0, or a divisor of ${this.capacity} giving a power-of-two set count`,
-      });
-    }
-    const seed = options.seed === undefined ? 0 : checkUint(where, 'tlb.seed', options.seed, 0xffffffff);
+    const { entries, policy, ways, seed } = checkTlbOptions(options, where);
+    this.capacity = entries;
+    this.policy = policy;
     this.lru = this.policy === 'lru';
     const c = this.capacity;
     this.place = new Replacement(c, ways, this.policy, seed);

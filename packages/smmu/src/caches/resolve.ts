@@ -11,7 +11,7 @@
 import { VcmError, checkOneOf, checkUint } from '@vcm/core';
 import { CACHE_POLICIES, SMMU_MODELS, SMMU_MODEL_NAMES } from './config.js';
 import type { CacheConfig, CacheGeometry, CacheOverrides, SmmuModelName, TimingConfig } from './config.js';
-import { Tlb } from '../tlb.js';
+import { checkTlbOptions } from '../tlb.js';
 import type { TlbOptions } from '../tlb.js';
 
 /** The largest cache modelled (the TLB's own limit). */
@@ -153,9 +153,9 @@ export function resolveCacheConfig(options: CacheConfigInput = {}, where = 'reso
     throw new VcmError('EINVAL', `resolveCacheConfig: where must be a string naming the caller, got ${kindOf(where)}`, { param: 'where', value: kindOf(where), expected: 'string' });
   }
   const i = checkPlain(where, 'options', options, INPUT_KEYS);
-  // The main TLB's legacy options keep the checks and messages they always had: the TLB's own.
+  // The main TLB's legacy options keep the checks and messages they always had: the TLB's own (nothing built).
   const tlb = i['tlb'] as TlbOptions | undefined;
-  new Tlb(tlb ?? {}, where);
+  checkTlbOptions(tlb ?? {}, where);
   const model = i['model'];
   const caches = i['caches'];
   const name: SmmuModelName = model === undefined ? 'msm8x60' : checkOneOf(where, 'model', model, SMMU_MODEL_NAMES);
