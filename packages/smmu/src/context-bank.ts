@@ -330,13 +330,13 @@ export class ContextBank {
     const timed = caches.timed;
     if (micro !== undefined) {
       if (timed) caches.cost += caches.timing.microTlbHit;
-      const u = micro.lookup(this.index, this.contextId, va, smmu.sizesLog2);
+      const u = micro._lookup(this.index, this.contextId, va, smmu.sizesLog2);
       if (u >= 0) return u;
     }
     if (!caches.mainOn) return -1;
     if (timed) caches.cost += caches.timing.mainTlbHit;
     const tlb = smmu.tlb;
-    const m = tlb.lookup(this.index, this.contextId, va, smmu.sizesLog2);
+    const m = tlb._lookup(this.index, this.contextId, va, smmu.sizesLog2);
     if (m < 0 || micro === undefined) return m;
     return micro._copyHit(tlb, m);
   }

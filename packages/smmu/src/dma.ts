@@ -511,7 +511,6 @@ export class DmaPort {
   /** A stream's counters: the hits counted without lookups, its transactions and its cycles. */
   private counted(front: Tlb, caches: TranslationCaches, line: Timeline | undefined, hits: number, accesses: number): void {
     front.hits += hits;
-    front.lookups += hits;
     this.ctx.pmu.transaction += accesses;
     caches.pmu.transaction += accesses;
     if (line !== undefined) this.addCycles(caches, line.cycles);

@@ -418,7 +418,7 @@ describe('Tlb', () => {
     it(`agrees with a reference model under random fills, lookups and invalidations (${policy})`, () => {
       fc.assert(
         // Up to 8 ways a set keeps use stamps, above it a recency list (caches/replacement.ts): both kinds.
-        fc.property(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 65, max: 72 })), fc.array(op, { minLength: 20, maxLength: 320 }), (capacity, ops) => {
+        fc.property(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 65, max: 72 })), fc.array(op, { minLength: 20, maxLength: 320, size: 'max' }), (capacity, ops) => {
           const tlb = new Tlb({ entries: capacity, policy });
           const model = new ModelTlb(capacity, policy);
           for (const o of ops) {
@@ -496,7 +496,7 @@ describe('Tlb, set associative (docs/hardware.md#translation-caches)', () => {
   for (const policy of ['lru', 'fifo'] as const) {
     it(`agrees with one reference list per set under random fills, lookups and invalidations (${policy})`, () => {
       fc.assert(
-        fc.property(fc.constantFrom(1, 2, 4), fc.constantFrom(1, 2, 8), fc.array(op, { minLength: 20, maxLength: 200 }), (ways, sets, ops) => {
+        fc.property(fc.constantFrom(1, 2, 4), fc.constantFrom(1, 2, 8), fc.array(op, { minLength: 20, maxLength: 200, size: 'max' }), (ways, sets, ops) => {
           const tlb = new Tlb({ entries: ways * sets, ways, policy });
           const model = new ModelSets(ways, sets, policy);
           let hits = 0;

@@ -26,11 +26,17 @@
  * miss.
  *
  * Storage is typed arrays (docs/rules.md#numbers-and-addresses): the slots,
- * their placement (`caches/replacement.ts`: sets, per-set recency lists,
- * locks), and an open-addressing hash (linear probing, backward-shift
- * deletion) from (tag, page number) to slot. An entry is always in its own
- * set, so the hash finds exactly what a probe of that set would find.
- * Nothing is allocated per lookup.
+ * their placement (`caches/replacement.ts`: sets, recency, locks), and an
+ * open-addressing hash (linear probing, backward-shift deletion) from (tag,
+ * page number) to slot. An entry is always in its own set, so the hash finds
+ * exactly what a probe of that set would find. In front of the probe, a
+ * small direct-mapped table remembers per 4 KiB page number the slot last
+ * found or filled there; its answer is used only when that slot still holds
+ * an entry of the same owner covering the address, which is the entry the
+ * probe would find — unless two entries cover it (tables changed without
+ * the invalidation ARM requires: a TLB conflict, which the architecture
+ * leaves UNPREDICTABLE), when it is the one last used there
+ * (docs/performance.md#what-changed-it-2). Nothing is allocated per lookup.
  */
 import { VcmError, checkAligned, checkOneOf, checkUint, hex } from '@vcm/core';
 import { CACHE_POLICIES } from './caches/config.js';
@@ -54,6 +60,9 @@ export const TLB_MAX_BANKS = 1 << 11;
  * thread, or a kernel address).
  */
 export const TLB_GLOBAL = -1;
+/** The hit path's table of recently used slots: one per 4 KiB page number modulo this many. */
+const RECENT_SLOTS = 64;
+const RECENT_MASK = RECENT_SLOTS - 1;
 /** Context ids are stored in 9 bits; all ones is `TLB_GLOBAL` (-1 & 0x1ff). */
 const CTX_MASK = 0x1ff;
 /** The largest context id an entry is tagged with: CONTEXTIDR and the CPU's ASID are 8 bits. */
@@ -301,7 +310,6 @@ export class Tlb {
   readonly sets: number;
 
   // Counters are public fields so that the DMA stream loop can bump them without calls.
-  lookups = 0;
   hits = 0;
   misses = 0;
   walks = 0;
@@ -345,7 +353,13 @@ export class Tlb {
   private readonly hashAt: Int32Array;
   private readonly hashMask: number;
   private readonly hashShift: number;
-  private last = FREE;
+  /**
+   * Per 4 KiB page number (modulo `RECENT_SLOTS`), the slot last found
+   * or filled for an address in that page: the hit path's first try. Never
+   * trusted blindly — a slot since evicted, invalidated or refilled fails
+   * its owner or range test.
+   */
+  private readonly recent = new Int32Array(RECENT_SLOTS).fill(FREE);
   /** `policy === 'lru'`, as a field for the hot path. */
   private readonly lru: boolean;
   /** The last `sizesLog2` a lookup checked, and its length then: the same list again (the usual case) is not checked again unless it grew. */
@@ -396,6 +410,11 @@ export class Tlb {
     this.hashShift = 32 - bits;
   }
 
+  /** Lookups counted: every lookup is a hit or a miss. */
+  get lookups(): number {
+    return this.hits + this.misses;
+  }
+
   /** Valid entries now. */
   get count(): number {
     return this.place.used;
@@ -430,13 +449,21 @@ export class Tlb {
    * With `contextId` `TLB_GLOBAL`, only global entries match.
    */
   lookup(bank: number, contextId: number, va: number, sizesLog2: readonly number[]): number {
-    if (!(isBank(bank) && isContextId(contextId) && isU32(va)) || sizesLog2 !== this.sizesSeen || sizesLog2.length !== this.sizesSeenLength) {
-      this.checkLookup(bank, contextId, va, sizesLog2);
-    }
-    this.lookups++;
+    if (!(isBank(bank) && isContextId(contextId) && isU32(va))) this.checkLookup(bank, contextId, va, sizesLog2);
+    return this._lookup(bank, contextId, va, sizesLog2);
+  }
+
+  /**
+   * @internal `lookup` for a caller whose bank, context id and address are
+   * valid by construction (a context bank's own translation): only the
+   * sizes list is checked, and only when it is not the one last checked.
+   */
+  _lookup(bank: number, contextId: number, va: number, sizesLog2: readonly number[]): number {
+    if (sizesLog2 !== this.sizesSeen || sizesLog2.length !== this.sizesSeenLength) this.checkLookup(bank, contextId, va, sizesLog2);
     const ownerKey = (bank << 9) | (contextId & CTX_MASK);
-    // Last-hit fast path: a stream stays in one entry for many accesses. Still a hit.
-    const l = this.last;
+    // The slot last used in this 4 KiB page, if it still covers va for this owner. Still a hit.
+    const r = (va >>> 12) & RECENT_MASK;
+    const l = this.recent[r]!;
     if (l !== FREE) {
       const o = this.owner[l];
       // ownerKey | CTX_MASK is the bank's global owner: a global entry serves every context id.
@@ -451,15 +478,15 @@ export class Tlb {
     }
     const tagBase = (bank << 14) | ((contextId & CTX_MASK) << 5);
     const s = this.ownSlot(tagBase, va);
-    if (s !== FREE) return this.hit(s);
-    return this.lookupGlobalOrMiss(ownerKey, tagBase, va, sizesLog2);
+    if (s !== FREE) return this.hit(s, r);
+    return this.lookupGlobalOrMiss(ownerKey, tagBase, va, sizesLog2, r);
   }
 
   /** The rest of a lookup that found no entry of its own context id, kept out of line so that `lookup`'s hit path stays small. */
-  private lookupGlobalOrMiss(ownerKey: number, tagBase: number, va: number, sizesLog2: readonly number[]): number {
+  private lookupGlobalOrMiss(ownerKey: number, tagBase: number, va: number, sizesLog2: readonly number[], r: number): number {
     // Then the bank's global entries (none on an SMMU: skipped at the cost of this compare).
     const g = this.globals === 0 ? FREE : this.globalSlot(ownerKey, tagBase, va, sizesLog2);
-    if (g !== FREE) return this.hit(g);
+    if (g !== FREE) return this.hit(g, r);
     this.misses++;
     this.noteMiss(ownerKey, va, this.probeMask);
     return FREE;
@@ -528,10 +555,11 @@ export class Tlb {
     this.probeDirty = true;
   }
 
-  private hit(s: number): number {
+  /** A hit found by the probe: counted, renewed under LRU, remembered for its page (`r`, its `recent` index). */
+  private hit(s: number, r: number): number {
     this.hits++;
     if (this.lru) this.place.touch(s);
-    this.last = s;
+    this.recent[r] = s;
     return s;
   }
 
@@ -813,7 +841,7 @@ export class Tlb {
       this.hashAt[s] = i;
     }
     this.fills++;
-    this.last = s;
+    this.recent[(va >>> 12) & RECENT_MASK] = s;
     return s;
   }
 
@@ -826,7 +854,6 @@ export class Tlb {
     this.owner[s] = FREE;
     // A free slot covers nothing: `pa` on it fails its range test.
     this.size[s] = 0;
-    if (this.last === s) this.last = FREE;
   }
 
   /** Take a valid slot out of the hash (backward-shift deletion) and out of the size and global counts; its fields stay. */
@@ -1022,7 +1049,6 @@ export class Tlb {
 
   /** Zero the counters only. */
   resetStats(): void {
-    this.lookups = 0;
     this.hits = 0;
     this.misses = 0;
     this.walks = 0;

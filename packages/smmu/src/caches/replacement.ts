@@ -2,9 +2,10 @@
  * Where an entry of a set-associative cache may live, and which one a full
  * set gives up (docs/hardware.md#translation-caches): `sets × ways` slots,
  * slot `set * ways + way`; per set its recency (LRU renews it on a hit,
- * FIFO only on a fill) — a use stamp per slot in sets of up to 8 ways, whose
- * victim is found by a scan that short, a linked list in larger ones, whose
- * victim is its tail — a round-robin pointer, a stack of free
+ * FIFO only on a fill) as a use stamp per slot, so that a hit is one store —
+ * the victim of a set of up to 8 ways found by a scan that short, of a
+ * larger one at the tail of a list kept in stamp order lazily — a
+ * round-robin pointer, a stack of free
  * ways; a seeded xorshift32 for `random`, so runs repeat. Locked slots
  * (TLB lockdown) are never chosen as victims. Fully associative is one set.
  *
@@ -19,12 +20,12 @@ export const NONE = -1;
 /** The xorshift32 state when the seed is 0 (xorshift32 never leaves 0). */
 const DEFAULT_RNG = 0x2545f491;
 /**
- * Up to this many ways a set keeps its recency as a use stamp per slot
- * rather than a linked list: a hit is one store, and the victim is the
- * oldest stamp of a scan this short. Larger (fully associative) sets keep
- * the list, whose victim is its tail.
+ * Up to this many ways a full set's victim is the oldest stamp of a scan of
+ * the set. A larger set (the fully associative TLBs) keeps a list: a scan
+ * of 32 ways on every fill made each fill of a 32-entry TLB 35 ns dearer
+ * (docs/performance.md#what-changed-it-2).
  */
-const MAX_STAMPED_WAYS = 8;
+const MAX_SCANNED_WAYS = 8;
 const VICTIM_ORDERED = 0;
 const VICTIM_RANDOM = 1;
 const VICTIM_ROUND_ROBIN = 2;
@@ -35,14 +36,26 @@ export class Replacement {
   readonly ways: number;
   readonly capacity: number;
   readonly policy: CachePolicy;
-  /** `policy === 'lru'`: a hit moves its slot to the front of its set. */
+  /** `policy === 'lru'`: a hit makes its slot the most recent of its set. */
   readonly lru: boolean;
-  /** LRU and FIFO pick their victim from the recency list; round-robin and random need none and keep none. */
+  /** LRU and FIFO pick their victim by recency (the oldest stamp); round-robin and random keep none. */
   private readonly ordered: boolean;
-  /** An ordered policy whose sets are small enough for use stamps (`MAX_STAMPED_WAYS`): no list is kept. */
-  private readonly stamped: boolean;
-  /** Per slot, when it was last made the most recent of its set (LRU: filled or hit; FIFO: filled). */
+  /**
+   * An ordered policy with sets of more than `MAX_SCANNED_WAYS` ways: each
+   * set keeps a list of its slots in use, sorted by `placed` (the stamp a
+   * slot had when it was put in its place), newest at the head. A fill puts
+   * its slot at the head; a hit only renews the stamp, so the slot's place
+   * goes stale. The victim is the list's tail once the tail's place is not
+   * stale: a stale tail is moved to the place its stamp gives it, walking
+   * from the head (docs/performance.md#what-changed-it-2). Exact: a slot whose
+   * place is stale has a stamp newer than its place, so newer than the
+   * tail's.
+   */
+  private readonly listed: boolean;
+  /** Per slot, when it was last made the most recent of its set (LRU: filled or hit; FIFO: filled). Stamps only grow (a double counts 2^53 of them). */
   private readonly stamp: Float64Array;
+  /** Per slot of a listed set, its stamp when it was put in its place in the list. */
+  private readonly placed: Float64Array;
   private clock = 0;
   /** The policy as a small integer for the victim's switch: `VICTIM_ORDERED`, `VICTIM_RANDOM` or `VICTIM_ROUND_ROBIN`. */
   private readonly victimKind: number;
@@ -76,9 +89,10 @@ export class Replacement {
     this.policy = policy;
     this.lru = policy === 'lru';
     this.ordered = policy === 'lru' || policy === 'fifo';
-    this.stamped = this.ordered && w <= MAX_STAMPED_WAYS;
+    this.listed = this.ordered && w > MAX_SCANNED_WAYS;
     this.victimKind = policy === 'random' ? VICTIM_RANDOM : policy === 'round-robin' ? VICTIM_ROUND_ROBIN : VICTIM_ORDERED;
-    this.stamp = new Float64Array(this.stamped ? capacity : 0);
+    this.stamp = new Float64Array(this.ordered ? capacity : 0);
+    this.placed = new Float64Array(this.listed ? capacity : 0);
     this.inUse = new Uint8Array(capacity);
     this.prev = new Int32Array(capacity).fill(NONE);
     this.next = new Int32Array(capacity).fill(NONE);
@@ -111,6 +125,7 @@ export class Replacement {
     this.locked.fill(0);
     this.inUse.fill(0);
     this.stamp.fill(0);
+    this.placed.fill(0);
     this.clock = 0;
     this.used = 0;
     this.lockedCount = 0;
@@ -129,8 +144,8 @@ export class Replacement {
     if (n === 0) return NONE;
     this.freeCount[set] = n - 1;
     const s = this.free[set * this.ways + n - 1]!;
-    if (this.stamped) this.stamp[s] = ++this.clock;
-    else if (this.ordered) this.linkFront(set, s);
+    if (this.listed) this.placeFront(set, s);
+    else if (this.ordered) this.stamp[s] = ++this.clock;
     this.inUse[s] = 1;
     this.used++;
     return s;
@@ -180,53 +195,76 @@ export class Replacement {
         return first + way;
       }
       default: {
-        if (this.stamped) {
-          // LRU and FIFO: the oldest stamp of the set (a full set: every way in use), skipping locked slots.
-          let v = NONE;
-          let oldest = Infinity;
-          for (let s = first; s < first + w; s++) {
-            const t = this.stamp[s]!;
-            if (t < oldest && this.locked[s] === 0) {
-              oldest = t;
-              v = s;
-            }
+        if (this.listed) return this.listedVictim(set);
+        // LRU and FIFO: the oldest stamp of the set (a full set: every way in use), skipping locked slots.
+        let v = NONE;
+        let oldest = Infinity;
+        for (let s = first; s < first + w; s++) {
+          const t = this.stamp[s]!;
+          if (t < oldest && this.locked[s] === 0) {
+            oldest = t;
+            v = s;
           }
-          return v;
         }
-        // LRU and FIFO: the tail of the recency list (least recent / oldest), skipping locked slots.
-        let s = this.tail[set]!;
-        while (s !== NONE && this.locked[s] === 1) s = this.prev[s]!;
-        return s;
+        return v;
       }
     }
   }
 
-  /** A hit: under LRU the slot becomes the most recent of its set. */
+  /** A hit: under LRU the slot becomes the most recent of its set (the caller tests `lru`); in a listed set its place goes stale. */
   touch(s: number): void {
-    if (this.stamped) {
-      this.stamp[s] = ++this.clock;
-      return;
+    this.stamp[s] = ++this.clock;
+  }
+
+  /**
+   * A full listed set's victim: its least recent unlocked slot. From the
+   * tail: a slot whose place is stale (hit since it was placed) moves to the
+   * place its stamp gives it, and the search starts again from the tail; a
+   * locked slot is passed over; the first other is the victim.
+   */
+  private listedVictim(set: number): number {
+    let s = this.tail[set]!;
+    while (s !== NONE) {
+      if (this.stamp[s] !== this.placed[s]) {
+        this.unlink(set, s);
+        this.placeByStamp(set, s);
+        s = this.tail[set]!;
+      } else if (this.locked[s] === 1) s = this.prev[s]!;
+      else return s;
     }
-    // Fully associative (one set): no division for the set.
-    const set = this.sets === 1 ? 0 : (s / this.ways) | 0;
-    const h = this.head[set]!;
-    if (h === s) return;
-    // Not the head, so it has a predecessor: unlink and relink in one go (the hit path of every LRU cache).
-    const p = this.prev[s]!;
-    const n = this.next[s]!;
-    this.next[p] = n;
-    if (n !== NONE) this.prev[n] = p;
-    else this.tail[set] = p;
-    this.prev[s] = NONE;
-    this.next[s] = h;
-    this.prev[h] = s;
-    this.head[set] = s;
+    return NONE;
+  }
+
+  /** Put `s` (not linked) where its stamp sorts it, walking from the head: the newest places are there, as a stamp renewed by a hit is. */
+  private placeByStamp(set: number, s: number): void {
+    const t = this.stamp[s]!;
+    let after = NONE;
+    let n = this.head[set]!;
+    while (n !== NONE && this.placed[n]! > t) {
+      after = n;
+      n = this.next[n]!;
+    }
+    this.placed[s] = t;
+    this.prev[s] = after;
+    this.next[s] = n;
+    if (after === NONE) this.head[set] = s;
+    else this.next[after] = s;
+    if (n === NONE) this.tail[set] = s;
+    else this.prev[n] = s;
+  }
+
+  /** A fill: `s` (not linked) the most recent of its set, at the head of its list. */
+  private placeFront(set: number, s: number): void {
+    const t = ++this.clock;
+    this.stamp[s] = t;
+    this.placed[s] = t;
+    this.linkFront(set, s);
   }
 
   /** Give a slot back (evicted or invalidated): unlinked, unlocked, free. */
   release(s: number): void {
     const set = (s / this.ways) | 0;
-    if (this.ordered && !this.stamped) this.unlink(set, s);
+    if (this.listed) this.unlink(set, s);
     this.inUse[s] = 0;
     if (this.locked[s] === 1) {
       this.locked[s] = 0;
@@ -241,15 +279,14 @@ export class Replacement {
 
   /** A victim's slot taken over by the entry replacing it: the most recent of its set now (its lock, if any, was checked away by `victim`). */
   reuse(s: number): void {
-    if (this.stamped) {
-      this.stamp[s] = ++this.clock;
+    if (!this.listed) {
+      if (this.ordered) this.stamp[s] = ++this.clock;
       return;
     }
-    if (!this.ordered) return;
-    const set = (s / this.ways) | 0;
-    if (this.head[set] === s) return;
+    // Fully associative (one set): no division for the set.
+    const set = this.sets === 1 ? 0 : (s / this.ways) | 0;
     this.unlink(set, s);
-    this.linkFront(set, s);
+    this.placeFront(set, s);
   }
 
   /** Can `s` be locked without leaving its set with no way to replace? */
@@ -278,14 +315,11 @@ export class Replacement {
       for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) yield s;
       return;
     }
-    if (this.stamped) {
-      const used: number[] = [];
-      for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) used.push(s);
-      used.sort((a, b) => this.stamp[b]! - this.stamp[a]!);
-      yield* used;
-      return;
-    }
-    for (let s = this.head[set]!; s !== NONE; s = this.next[s]!) yield s;
+    // By stamp: a listed set's list order is stale for slots hit since they were placed.
+    const used: number[] = [];
+    for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) used.push(s);
+    used.sort((a, b) => this.stamp[b]! - this.stamp[a]!);
+    yield* used;
   }
 
   private linkFront(set: number, s: number): void {
