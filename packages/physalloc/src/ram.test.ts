@@ -28,6 +28,26 @@ describe('PhysicalRam', () => {
     expect(ram.isTouched(0x4000_1000)).toBe(false);
   });
 
+  it('readU32 sees every write, whichever pages it read last (a walk alternates between two tables)', () => {
+    const ram = board();
+    // Read a page while it is absent (0), write it, read it again: the absent page was not remembered.
+    expect(ram.readU32(0x4000_1000)).toBe(0);
+    ram.writeU32(0x4000_1000, 0x1111_1111);
+    expect(ram.readU32(0x4000_1000)).toBe(0x1111_1111);
+    // Three pages read in turn (more than it remembers), each rewritten between reads.
+    const pages = [0x4000_1000, 0x4000_5000, 0x4000_9000];
+    for (let round = 1; round <= 4; round++) {
+      for (const [i, pa] of pages.entries()) {
+        ram.writeU32(pa + 4 * round, round * 16 + i);
+        ram.write(pa + 8 * round, new Uint8Array([round, i, 0, 0]));
+      }
+      for (const [i, pa] of pages.entries()) {
+        expect(ram.readU32(pa + 4 * round)).toBe(round * 16 + i);
+        expect(ram.readU32(pa + 8 * round)).toBe(round | (i << 8));
+      }
+    }
+  });
+
   it('reads back what was written, across page and bank-internal boundaries', () => {
     const ram = board();
     const bytes = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 7 + 3) & 0xff);

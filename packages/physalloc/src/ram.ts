@@ -90,6 +90,14 @@ export class PhysicalRam implements PhysicalMemory {
   readonly #touched: Float64Array;
   readonly #pages = new Map<number, Page>();
   #lastBank = 0;
+  // The two pages `readU32` found last, most recent first (-1: none): a walk
+  // reads descriptors from a level's table and the next level's in turn.
+  // Only pages that exist are kept; pages are never dropped, so a kept page
+  // stays the page of its number.
+  #readNumber0 = -1;
+  #readPage0: Page | undefined;
+  #readNumber1 = -1;
+  #readPage1: Page | undefined;
   // The chunk new pages are carved from, the next free byte in it, and the host bytes of every chunk taken.
   #chunk = new ArrayBuffer(0);
   #chunkUsed = 0;
@@ -270,8 +278,21 @@ export class PhysicalRam implements PhysicalMemory {
     if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % 4 !== 0) checkAligned('readU32', 'pa', pa, 4);
     if (this.#bankOf(pa, 4) < 0) this.#fault('readU32', pa, 4);
     const pageNumber = Math.floor(pa / RAM_PAGE_SIZE);
-    const page = this.#pages.get(pageNumber);
+    const page = this.#readPage(pageNumber);
     return page === undefined ? 0 : page.words[(pa - pageNumber * RAM_PAGE_SIZE) >>> 2]!;
+  }
+
+  /** The page `readU32` reads: one of the two it read last, else the map's (kept when it exists). */
+  #readPage(pageNumber: number): Page | undefined {
+    if (pageNumber === this.#readNumber0) return this.#readPage0;
+    const page = pageNumber === this.#readNumber1 ? this.#readPage1 : this.#pages.get(pageNumber);
+    if (page !== undefined) {
+      this.#readNumber1 = this.#readNumber0;
+      this.#readPage1 = this.#readPage0;
+      this.#readNumber0 = pageNumber;
+      this.#readPage0 = page;
+    }
+    return page;
   }
 
   /** Little-endian 32-bit store to a 4-byte aligned `pa`; `value` is taken modulo 2^32. */

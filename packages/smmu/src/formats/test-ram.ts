@@ -23,6 +23,11 @@ const PAGE = 0x1000;
 export class TestRam implements PhysicalMemory, TableMemory {
   readonly banks: readonly MemoryBank[];
   private readonly pages = new Map<number, Uint32Array>();
+  // The two pages readU32 found last, most recent first (-1: none), as the real RAM keeps them; pages are never dropped.
+  private readNumber0 = -1;
+  private readWords0: Uint32Array | undefined;
+  private readNumber1 = -1;
+  private readWords1: Uint32Array | undefined;
   private readonly tableBase: number;
   private readonly tableEnd: number;
   private bump: number;
@@ -136,7 +141,18 @@ export class TestRam implements PhysicalMemory, TableMemory {
       this.check('readU32', pa, 4);
       if (pa % 4 !== 0) throw new VcmError('EFAULT', `TestRam.readU32: unaligned ${hex(pa)}`, { pa });
     }
-    const words = this.pages.get(Math.floor(pa / PAGE));
+    const n = Math.floor(pa / PAGE);
+    let words: Uint32Array | undefined;
+    if (n === this.readNumber0) words = this.readWords0;
+    else {
+      words = n === this.readNumber1 ? this.readWords1 : this.pages.get(n);
+      if (words !== undefined) {
+        this.readNumber1 = this.readNumber0;
+        this.readWords1 = this.readWords0;
+        this.readNumber0 = n;
+        this.readWords0 = words;
+      }
+    }
     return words === undefined ? 0 : (words[(pa % PAGE) >>> 2] as number);
   }
 
