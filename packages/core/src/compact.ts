@@ -14,7 +14,7 @@ import type { Graph } from './graph.js';
 import type { MemoryBank, PhysChunk } from './memory.js';
 import { type MigrationReport, movePhysmem, unmovable } from './migrate.js';
 import type { Physmem } from './physmem.js';
-import { checkAttr, checkLength, checkUint } from './validate.js';
+import { checkAttr, checkLength, checkOptions, checkUint } from './validate.js';
 
 /** An allocation a policy left where it is, and why. */
 export interface Unmoved {
@@ -58,21 +58,6 @@ export interface EvacuationReport {
   readonly unmovable: readonly Unmoved[];
 }
 
-function plainOptions(where: string, options: unknown, keys: readonly string[], shape: string): Record<string, unknown> {
-  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    throw new VcmError('EINVAL', `${where}: options must be a plain object ${shape}, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
-      param: 'options',
-      expected: shape,
-    });
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!keys.includes(key)) throw new VcmError('EINVAL', `${where}: options.${key} is not an option (known: ${keys.join(', ')})`, { param: `options.${key}`, expected: keys });
-  }
-  return o;
-}
-
 function inside(chunks: readonly PhysChunk[], pa: number, len: number): boolean {
   return chunks.every((c) => c.pa >= pa && c.pa + c.len <= pa + len);
 }
@@ -99,7 +84,7 @@ export function compact(g: Graph, memtype: unknown, options: unknown, checkMemty
   g.checkAlive(where);
   const m = checkUint(where, 'memtype', memtype);
   checkMemtype(where, m);
-  const o = plainOptions(where, options, ['contiguous', 'attr'], '{ contiguous, attr? }');
+  const o = checkOptions(where, 'options', options, ['contiguous', 'attr'], '{ contiguous, attr? }');
   const len = checkLength(where, 'options.contiguous', o['contiguous'], SZ_4K);
   const attr = (o['attr'] === undefined ? 0 : checkAttr(where, 'options.attr', o['attr'], PHYS_ATTR_BITS)) | VCM_PHYS_CONT;
   const region = g.allocator.contiguousRegion(m);
@@ -170,7 +155,7 @@ export function evacuate(g: Graph, bankName: unknown, options: unknown, checkMem
       expected: banks.map((b) => b.name),
     });
   }
-  const o = options === undefined ? {} : plainOptions(where, options, ['memtype'], '{ memtype? }');
+  const o = options === undefined ? {} : checkOptions(where, 'options', options, ['memtype'], '{ memtype? }');
   let targets: readonly number[] = g.allocator.memtypes;
   if (o['memtype'] !== undefined) {
     const t = checkUint(where, 'options.memtype', o['memtype']);

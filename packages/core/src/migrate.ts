@@ -32,7 +32,7 @@ import { type Graph, type ReverseEntry, type StalledAccessServer, checkHandle } 
 import type { PhysAllocation, PhysChunk } from './memory.js';
 import { Physmem, toRuns } from './physmem.js';
 import type { Reservation } from './reservation.js';
-import { checkAttr, checkOneOf, checkUint } from './validate.js';
+import { checkAttr, checkOneOf, checkOptions, checkUint } from './validate.js';
 
 /** What an access to the buffer meets while its mappings are broken: it waits for the move (`'stall'`), or it faults (`'fault'`). */
 export type AccessPolicy = 'stall' | 'fault';
@@ -128,19 +128,7 @@ export interface MoveRequest {
 
 /** Check `options` of `vcmm.migrate`: a plain object, known keys, each value right. */
 export function checkMigrateOptions(where: string, pm: Physmem, options: unknown, checkMemtype: (where: string, memtype: number) => void): MoveRequest {
-  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    throw new VcmError('EINVAL', `${where}: options must be a plain object { memtype, attr?, onAccess?, during? }, got ${describe(options)}`, {
-      param: 'options',
-      expected: '{ memtype, attr?, onAccess?, during? }',
-    });
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new VcmError('EINVAL', `${where}: options.${key} is not an option (known: ${OPTION_KEYS.join(', ')})`, { param: `options.${key}`, expected: OPTION_KEYS });
-    }
-  }
+  const o = checkOptions(where, 'options', options, OPTION_KEYS, '{ memtype, attr?, onAccess?, during? }');
   if (o['memtype'] === undefined) {
     throw new VcmError('EINVAL', `${where}: options.memtype is required: the memory type to move ${pm.label} to (its own is ${pm.memtype})`, { param: 'options.memtype' });
   }

@@ -80,3 +80,59 @@ export function checkOneOf<T>(where: string, param: string, value: unknown, allo
   if (!allowed.includes(value)) fail(where, param, value, `one of ${allowed.map((v) => (typeof v === 'number' ? hex(v) : String(v))).join(', ')}`);
   return value as T;
 }
+
+/**
+ * An options bag (`options` of a call, or a nested bag such as an SMMU's
+ * `tlb`): a plain object — its prototype `Object.prototype` or `null` — whose
+ * own enumerable string keys are all in `keys`. A class instance (a handle
+ * passed by mistake), an array or a primitive is refused rather than read as
+ * "all defaults", and so is a misspelt key. Symbol keys name no option and
+ * are left alone, as `Object.keys` leaves them. `undefined` is refused like
+ * any other non-object: a call whose options may be left out defaults them
+ * first. `shape` spells the bag in the message (default: every key optional,
+ * `{ a?, b? }`). Returns the bag, for the caller to check each value.
+ */
+export function checkOptions(where: string, param: string, value: unknown, keys: readonly string[], shape?: string): Record<string, unknown> {
+  if (!Array.isArray(keys)) {
+    throw new VcmError('EINVAL', `checkOptions: keys must be the array of option names ${String(where)} accepts for ${String(param)}, got ${describe(keys)}`, { param: 'keys' });
+  }
+  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    const got = describeBag(value, proto);
+    const expected = shape ?? `{ ${keys.map((k) => `${k}?`).join(', ')} }`;
+    throw new VcmError('EINVAL', `${where}: ${param} must be a plain object ${expected}, got ${got}`, { param, value: got, expected });
+  }
+  const bag = value as Record<string, unknown>;
+  for (const key of Object.keys(bag)) {
+    if (!keys.includes(key)) {
+      throw new VcmError('EINVAL', `${where}: ${param}.${key} is not an option (known: ${keys.join(', ')})`, { param: `${param}.${key}`, value: key, expected: keys.join(', ') });
+    }
+  }
+  return bag;
+}
+
+/** What a value that is not a plain object is, for `checkOptions`' message: "null", "an array", "a Map instance", "the number 5". */
+function describeBag(value: unknown, proto: unknown): string {
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'number':
+    case 'bigint':
+      return `the ${typeof value} ${String(value)}`;
+    case 'string':
+      return `the string ${JSON.stringify(value)}`;
+    case 'boolean':
+      return String(value);
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  // The class an instance was made by, read from its prototype (an own `constructor` key of the value could say anything).
+  const ctor: unknown = Object.hasOwn(proto as object, 'constructor') ? (proto as { constructor: unknown }).constructor : undefined;
+  const name = typeof ctor === 'function' ? ctor.name : '';
+  if (name === '' || name === 'Object') return 'an object whose prototype is not Object.prototype';
+  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name} instance`;
+}
