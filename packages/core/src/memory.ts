@@ -20,6 +20,13 @@ export interface PhysicalMemory {
   readonly banks: readonly MemoryBank[];
   /** Copy `len` bytes at `pa` out of RAM. */
   read(pa: number, len: number): Uint8Array;
+  /**
+   * Optional: `read` into the caller's buffer — copy `out.length` bytes at
+   * `pa` into `out` and return `out`, allocating nothing. Readers of
+   * transfers (the CPU, device DMA) use it when the RAM has it (`@vcm/physalloc`'s
+   * does), and `read` and a second copy when it does not.
+   */
+  readInto?(pa: number, out: Uint8Array): Uint8Array;
   /** Copy `bytes` into RAM at `pa`. */
   write(pa: number, bytes: Uint8Array): void;
   /** Little-endian 32-bit load; `pa` 4-byte aligned. */

@@ -2,10 +2,11 @@
  * Benchmarks of @vcm/smmu. Run with `pnpm bench`
  * in this package (`--record` writes bench/results.json). Goals are reported, never
  * asserted (CONTRIBUTING.md#benchmarks). The format figures come from
- * `formats.ts`.
+ * `formats.ts`, the data path's from `data-path.ts`.
  *
- * The RAM is the formats' test RAM (sparse 4 KiB pages), so the figures are
- * the SMMU model's own cost.
+ * The RAM of the streams and single operations is the formats' test RAM
+ * (sparse 4 KiB pages), so the figures are the SMMU model's own cost; the
+ * data path moves bytes through the product's RAM (`@vcm/physalloc`).
  */
 import { fileURLToPath } from 'node:url';
 import { againstFloor, bestTimeMs, measureOps, report } from '@vcm/bench-kit';
@@ -19,6 +20,7 @@ import type { CacheOverrides, SmmuModelName } from '../src/caches/config.js';
 import { formatFigures } from './formats.js';
 import { scalingFigures } from './scaling.js';
 import { hotPathFigures } from './hot-paths.js';
+import { dataPathFigures } from './data-path.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const RW = VCM_READ | VCM_WRITE;
@@ -175,5 +177,7 @@ figures.push(
     }),
   );
 }
+
+figures.push(...(await dataPathFigures()));
 
 report(packageDir, [...(await formatFigures()), ...figures, ...scalingFigures()]);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SZ_16M, SZ_1M, SZ_4K, SZ_64K, VCM_READ, VCM_WRITE } from '@vcm/core';
+import type { PhysicalMemory } from '@vcm/core';
 import { testSmmu } from './test-smmu.js';
+import { TestRam } from './formats/test-ram.js';
 import type { SmmuContext } from './context.js';
 import { codeOf } from '@vcm/test-kit';
 
@@ -44,6 +46,45 @@ describe('ctx.dma read/write', () => {
     expect(codeOf(() => idle.dma.read(0, 4))).toBe('EINVAL');
     expect(codeOf(() => ctx.dma.read(0xffff_fff0, 32))).toBe('EINVAL');
     expect(codeOf(() => ctx.dma.stream(0, 64, { burst: 0 }))).toBe('EINVAL');
+  });
+
+  it('reads into the result through the RAM\'s readInto when it has one: the same bytes, observed or not', () => {
+    const ram = new TestRam();
+    let intos = 0;
+    // The test RAM with a readInto (the product RAM has one): every other method is the test RAM's.
+    const memory: PhysicalMemory = {
+      banks: ram.banks,
+      read: (pa, len) => ram.read(pa, len),
+      readInto: (pa, out) => {
+        intos++;
+        out.set(ram.read(pa, out.length));
+        return out;
+      },
+      write: (pa, bytes) => ram.write(pa, bytes),
+      readU32: (pa) => ram.readU32(pa),
+      writeU32: (pa, value) => ram.writeU32(pa, value),
+      fill: (pa, len, value) => ram.fill(pa, len, value),
+      copy: (dst, src, len) => ram.copy(dst, src, len),
+      pageWords: (pa) => ram.pageWords(pa),
+      contains: (pa, len) => ram.contains(pa, len),
+    };
+    const { smmu } = testSmmu({ memory, tableAllocator: ram });
+    const ctx = smmu.createContext(0);
+    ctx.bind(smmu);
+    ctx.activate();
+    // Three pages, not adjacent in RAM, the middle one a 64 KiB page.
+    ctx.map(0x4000_3000, 0x0000_f000, SZ_4K, RW);
+    ctx.map(0x4001_0000, 0x0001_0000, SZ_64K, RW);
+    ctx.map(0x4000_0000, 0x0002_0000, SZ_4K, RW);
+    const bytes = Uint8Array.from({ length: SZ_64K + 2 * SZ_4K - 0x20 }, (_, i) => (i * 7 + (i >>> 9)) & 0xff);
+    ctx.dma.write(0xf010, bytes);
+    expect([...ram.read(0x4000_3010, 16)]).toEqual([...bytes.subarray(0, 16)]);
+    expect(Buffer.from(ctx.dma.read(0xf010, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+    expect(intos).toBe(3);
+    const seen: number[] = [];
+    expect(Buffer.from(ctx.dma.read(0xf010, bytes.length, { onAccess: (pa, _len, _w, walk) => void (walk || seen.push(pa)) })).equals(Buffer.from(bytes))).toBe(true);
+    expect(seen).toEqual([0x4000_3010, 0x4001_0000, 0x4000_0000]);
+    expect(intos).toBe(6);
   });
 
   it('counts one miss and one walk per page, hits after', () => {

@@ -233,7 +233,9 @@ export class DmaPort {
         this.ctx.pmu.transaction++;
         caches.pmu.transaction++;
         if (line !== undefined) this.time(line, caches, a, pieceEnd - a);
-        out.set(memory.read(pa, pieceEnd - a), a - va);
+        // Straight into the result when the RAM can (docs/performance.md#the-data-path).
+        if (memory.readInto !== undefined) memory.readInto(pa, out.subarray(a - va, pieceEnd - va));
+        else out.set(memory.read(pa, pieceEnd - a), a - va);
         a = pieceEnd;
       }
     } finally {
@@ -321,6 +323,7 @@ export class DmaPort {
         const t0 = line.lastTranslationStart;
         for (let i = 0; i < trace.length; i++) observer(trace[i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
         if (isWrite) memory.write(pa, buf.subarray(a - va, pieceEnd - va));
+        else if (memory.readInto !== undefined) memory.readInto(pa, buf.subarray(a - va, pieceEnd - va));
         else buf.set(memory.read(pa, pieceEnd - a), a - va);
         observer(pa, pieceEnd - a, isWrite, false, at);
         a = pieceEnd;

@@ -91,11 +91,6 @@ export interface CpuStats extends TlbStats {
   readonly faults: number;
 }
 
-/** `PhysicalRam.readInto` (physalloc): optional beyond core's `PhysicalMemory`. */
-interface ReadIntoMemory {
-  readInto(pa: number, out: Uint8Array): Uint8Array;
-}
-
 const ACCESS_BIT: Readonly<Record<AccessKind, number>> = { read: PERM_READ, write: PERM_WRITE, execute: PERM_EXECUTE };
 const MAX_VA = 0xffff_ffff;
 /** The smallest translation granule: a bus error is found page by page. */
@@ -359,8 +354,7 @@ export class Cpu implements Device {
       return;
     }
     // Straight into the result when the RAM offers it (PhysicalRam does); else a copy of a copy.
-    const readInto = (memory as Partial<ReadIntoMemory>).readInto;
-    if (typeof readInto === 'function') readInto.call(memory, pa, buf.subarray(off, off + len));
+    if (memory.readInto !== undefined) memory.readInto(pa, buf.subarray(off, off + len));
     else buf.set(memory.read(pa, len), off);
     this.bytesRead += len;
   }
