@@ -14,7 +14,7 @@
  * address outside RAM) stops the access there: the bytes before it were
  * written, none after.
  */
-import { VcmError, checkUint, formatSize, hex } from '@vcm/core';
+import { VcmError, checkOptions, checkUint, formatSize, hex } from '@vcm/core';
 import { ACCESS_READ, ACCESS_WRITE } from './context-bank.js';
 import type { ContextBank } from './context-bank.js';
 import type { SmmuContext } from './context.js';
@@ -63,26 +63,6 @@ export interface TransferOptions {
 /** The keys `TransferOptions` has. */
 const TRANSFER_KEYS: readonly string[] = ['onAccess'];
 
-/**
- * An options bag checked: a plain object (`shape` spells its keys for the
- * message, `type` names it) with no key outside `keys`. EINVAL otherwise.
- */
-function checkOptionsBag(where: string, options: unknown, keys: readonly string[], shape: string, type: string): void {
-  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    throw new VcmError('EINVAL', `${where}: options must be a plain object ${shape}, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, {
-      param: 'options',
-      value: options === null ? 'null' : typeof options,
-      expected: type,
-    });
-  }
-  const unknown = Object.keys(options as object).find((k) => !keys.includes(k));
-  if (unknown !== undefined) {
-    const known = keys.length === 1 ? `the only key is ${keys[0]}` : `the keys are ${keys.join(', ')}`;
-    throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; ${known}`, { param: `options.${unknown}`, expected: keys.join(', ') });
-  }
-}
-
 /** `onAccess` checked: absent or a function. Returns it. */
 function checkObserver(where: string, observer: unknown): AccessObserver | undefined {
   if (observer !== undefined && typeof observer !== 'function') {
@@ -98,7 +78,7 @@ function checkObserver(where: string, observer: unknown): AccessObserver | undef
 /** `options` of a transfer checked: a plain object of known keys whose `onAccess` is a function. Returns the observer. */
 function transferObserver(where: string, options: TransferOptions | undefined): AccessObserver | undefined {
   if (options === undefined) return undefined;
-  checkOptionsBag(where, options, TRANSFER_KEYS, '{ onAccess? }', 'TransferOptions');
+  checkOptions(where, 'options', options, TRANSFER_KEYS);
   return checkObserver(where, options.onAccess);
 }
 
@@ -357,7 +337,7 @@ export class DmaPort {
     const where = this.whereStream;
     const bank = this.ctx.activeBank(where);
     checkRange(where, va, len);
-    checkOptionsBag(where, options, STREAM_KEYS, '{ burst?, access?, bytesPerSecond?, onAccess? }', 'StreamOptions');
+    checkOptions(where, 'options', options, STREAM_KEYS);
     const burst = options.burst === undefined ? 64 : checkUint(where, 'burst', options.burst);
     if (burst === 0) {
       throw new VcmError('EINVAL', `${where}: burst must be at least 1 byte, got 0`, { param: 'burst', value: 0, expected: '>= 1' });

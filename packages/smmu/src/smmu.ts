@@ -8,7 +8,7 @@
  * (docs/hardware.md#translation-caches). Virtual contexts are created here
  * (`smmu_ctx_init`).
  */
-import { VcmError, checkAligned, checkUint, hex } from '@vcm/core';
+import { VcmError, checkAligned, checkOptions, checkUint, hex } from '@vcm/core';
 import type { Logger, PhysicalMemory } from '@vcm/core';
 import type { PageTableFormat, TableMemory } from './format.js';
 import { ContextBank } from './context-bank.js';
@@ -229,22 +229,7 @@ export class Smmu {
       }
     }
     // A plain object only: a handle passed by mistake is refused rather than read as "all defaults", and so is a misspelt key.
-    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-    if (proto !== Object.prototype && proto !== null) {
-      const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'object' ? 'an object of another kind' : typeof options;
-      throw new VcmError('EINVAL', `${where}: options must be a plain object { name?, bank?, retryBudget?, privileged?, secure? }, got ${got}`, {
-        param: 'options',
-        value: options === null ? 'null' : typeof options,
-        expected: 'ContextOptions',
-      });
-    }
-    const unknown = Object.keys(options).find((k) => !CONTEXT_OPTION_KEYS.includes(k));
-    if (unknown !== undefined) {
-      throw new VcmError('EINVAL', `${where}: options has unknown key ${JSON.stringify(unknown)}; the keys are ${CONTEXT_OPTION_KEYS.join(', ')}`, {
-        param: `options.${unknown}`,
-        expected: CONTEXT_OPTION_KEYS.join(', '),
-      });
-    }
+    checkOptions(where, 'options', options, CONTEXT_OPTION_KEYS);
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
       throw new VcmError('EINVAL', `${where}: options.name must be a non-empty string`, { param: 'options.name', value: typeof options.name, expected: 'a non-empty string' });
     }

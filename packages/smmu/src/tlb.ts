@@ -38,7 +38,7 @@
  * leaves UNPREDICTABLE), when it is the one last used there
  * (docs/performance.md#what-changed-it-2). Nothing is allocated per lookup.
  */
-import { VcmError, checkAligned, checkOneOf, checkUint, hex } from '@vcm/core';
+import { VcmError, checkAligned, checkOneOf, checkOptions, checkUint, hex } from '@vcm/core';
 import { CACHE_POLICIES } from './caches/config.js';
 import type { CachePolicy } from './caches/config.js';
 import { Replacement } from './caches/replacement.js';
@@ -256,24 +256,8 @@ export function checkTlbOptions(options: unknown, where = 'new Smmu'): { readonl
   if (typeof where !== 'string') {
     throw new VcmError('EINVAL', `checkTlbOptions: where must be a string naming the configuring call, got ${where === null ? 'null' : typeof where}`, { param: 'where', value: typeof where, expected: 'string' });
   }
-  // A plain { entries?, policy? } only: an object of some class (a handle passed by mistake) is refused, not read as "all defaults".
-  const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'object' ? 'an object of another kind' : typeof options;
-    throw new VcmError('EINVAL', `${where}: tlb options must be a plain object { entries?, policy? }, got ${got}`, {
-      param: 'tlb',
-      value: options === null ? 'null' : typeof options,
-      expected: 'TlbOptions',
-    });
-  }
-  const o = options as TlbOptions;
-  const unknown = Object.keys(o).filter((k) => !OPTION_KEYS.includes(k));
-  if (unknown.length > 0) {
-    throw new VcmError('EINVAL', `${where}: tlb options has unknown key ${JSON.stringify(unknown[0])}; the keys are entries, policy, ways and seed`, {
-      param: `tlb.${unknown[0]}`,
-      expected: OPTION_KEYS.join(', '),
-    });
-  }
+  // A plain object only: an object of some class (a handle passed by mistake) is refused, not read as "all defaults", and so is a misspelt key.
+  const o = checkOptions(where, 'tlb', options, OPTION_KEYS) as TlbOptions;
   const capacity = o.entries === undefined ? TLB_DEFAULT_ENTRIES : checkUint(where, 'tlb.entries', o.entries, TLB_MAX_ENTRIES);
   if (capacity < 1) {
     throw new VcmError('EINVAL', `${where}: tlb.entries must be at least 1, got 0`, { param: 'tlb.entries', value: 0, expected: '1..65536' });
