@@ -19,7 +19,7 @@
  * node makes its own on first open (`DEFAULT_NODE_VCM`), associates and
  * activates it, and takes it down again when its last handle closes.
  */
-import { VCM_MEMTYPE_0, VCM_READ, VCM_USE_HIGH_BASE, VCM_WB_WA, VCM_WRITE, VCM_PREBUILT_USER, VcmError, Vcmm, alignUp, hex, formatSize } from '@vcm/core';
+import { VCM_MEMTYPE_0, VCM_READ, VCM_USE_HIGH_BASE, VCM_WB_WA, VCM_WRITE, VCM_PREBUILT_USER, VcmError, Vcmm, alignUp, checkOptions, hex, formatSize } from '@vcm/core';
 import type { Association, Physmem, Reservation, Vcm } from '@vcm/core';
 import type { SmmuContext, Smmu } from '@vcm/smmu';
 import type { Process, Vmm } from '@vcm/vmm-overlay';
@@ -51,6 +51,9 @@ export interface MmapOptions {
   /** `vcm_phys_alloc` attributes: page selection, `VCM_PHYS_CONT`, alignment (default 0: `VCM_ALL`). */
   readonly physAttr?: number;
 }
+
+/** The keys of `MmapOptions`. */
+const MMAP_OPTION_KEYS: readonly string[] = ['memtype', 'attr', 'physAttr'];
 
 /** One live `mmap` of a handle. */
 export interface DevMapping {
@@ -314,10 +317,8 @@ export class DevHandle {
         expected: 'a positive integer',
       });
     }
-    const proto = typeof options === 'object' && options !== null ? (Object.getPrototypeOf(options) as unknown) : undefined;
-    if (proto !== Object.prototype && proto !== null) {
-      throw new VcmError('EINVAL', `${where}: options must be a plain object { memtype?, attr?, physAttr? }, got ${options === null ? 'null' : typeof options}`, { param: 'options', value: typeof options });
-    }
+    // A plain object only: a misspelt key is refused rather than mapping from the default memory type.
+    checkOptions(where, 'options', options, MMAP_OPTION_KEYS);
     if (!this.process.isAlive) {
       throw new VcmError('EINVAL', `${where}: ${this.process.label} has exited`, { param: 'process', pid: this.process.pid });
     }
