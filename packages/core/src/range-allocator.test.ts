@@ -459,8 +459,9 @@ describe('RangeAllocator as a free-extent tree with a granule (the contiguous po
     const levels = 5;
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.nat(200), { maxLength: 60 }),
-        fc.array(fc.nat(200), { maxLength: 30 }),
+        // fast-check draws lengths from `size`, not `maxLength`: 'max' builds trees of up to 60 extents, not 10.
+        fc.uniqueArray(fc.nat(200), { maxLength: 60, size: 'max' }),
+        fc.array(fc.nat(200), { maxLength: 30, size: 'max' }),
         fc.integer({ min: 1, max: 12 }),
         // One past the tracked alignments too: the backtracking search.
         fc.integer({ min: 0, max: levels }),
@@ -588,7 +589,8 @@ describe('RangeAllocator: carving from and freeing into the free tail (the open 
       fc.property(
         fc.array(
           fc.record({ free: fc.boolean(), pick: fc.nat(), units: fc.integer({ min: 1, max: 48 }), k: fc.integer({ min: 0, max: levels - 1 }) }),
-          { minLength: 1, maxLength: 400 },
+          // fast-check draws lengths from `size`, not `maxLength`: 'max' keeps ~40 blocks live, not 10.
+          { minLength: 1, maxLength: 400, size: 'max' },
         ),
         (ops) => {
           const a = new RangeAllocator(start, len, { alignments: granuleAlignments(levels) });
@@ -626,7 +628,8 @@ describe('RangeAllocator: carving from and freeing into the free tail (the open 
           }
         },
       ),
-      { numRuns: 100 },
+      // Up to 400 steps, each checked against a scan at every level: fewer, longer runs.
+      { numRuns: 25 },
     );
   });
 });
