@@ -97,7 +97,8 @@ describe('DeviceTree lookup (smmu_get_ctx_instance and friends)', () => {
   });
 
   it('every context of any board is found by its name and by its path (property)', () => {
-    const names = fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/), { minLength: 1, maxLength: 24 });
+    // fast-check draws lengths from `size`, not `maxLength`: 'max' reaches boards of up to 24 contexts, not 12.
+    const names = fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/), { minLength: 1, maxLength: 24, size: 'max' });
     fc.assert(
       fc.property(names, fc.integer({ min: 1, max: 3 }), (ctxNames, perSmmu) => {
         const b = structuredClone(seedExampleBoard()) as { smmus: unknown[] } & BoardDescription;
