@@ -75,7 +75,8 @@ function checkInvariants(system: PhysicalSystem, live: readonly PhysAllocation[]
 describe('PhysAllocator properties (fast-check)', () => {
   it('random alloc/free sequences keep every invariant; rejected calls change nothing; freeing all restores the pools', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), (ops) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' runs up to 60 calls, enough to exhaust pools.
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }), (ops) => {
         const system = msm8x60Memory();
         const { allocator } = system;
         const initial = shape(system);
@@ -139,7 +140,8 @@ describe('PhysAllocator properties (fast-check)', () => {
           expect(free).toBe(pool.count);
         }
       }),
-      { numRuns: 120 },
+      // Runs of up to 60 calls, each checking every block: fewer, longer runs.
+      { numRuns: 60 },
     );
   });
 });

@@ -60,7 +60,8 @@ describe('BlockPool', () => {
 
   it('property: every block is either free or handed out exactly once; freeing all restores the free set', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.tuple(fc.boolean(), fc.nat()), { maxLength: 200 }), (count, ops) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' runs up to 200 steps, enough to empty a 40-block pool.
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.tuple(fc.boolean(), fc.nat()), { maxLength: 200, size: 'max' }), (count, ops) => {
         const pool = new BlockPool({ name: 'p', base: 0x4000_0000, blockSize: SZ_4K, count });
         const live: number[] = [];
         for (const [alloc, pick] of ops) {
@@ -78,7 +79,8 @@ describe('BlockPool', () => {
         for (const pa of live) pool.free(pa);
         expect(pool.freeBlocks).toBe(count);
       }),
-      { numRuns: 200 },
+      // Runs of up to 200 steps, each checking every block: fewer, longer runs.
+      { numRuns: 50 },
     );
   });
 });

@@ -156,7 +156,8 @@ describe('ContiguousPool', () => {
       fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' runs up to 80 steps, enough to fill the 64 pages.
+      fc.property(fc.array(op, { maxLength: 80, size: 'max' }), (ops) => {
         const pool = new ContiguousPool({ name: 'c', base, size: pages * SZ_4K, ...(maxTrackedAlign === undefined ? {} : { maxTrackedAlign }) });
         const used = new Uint8Array(pages);
         const live: Array<[number, number]> = [];
@@ -207,7 +208,8 @@ describe('ContiguousPool', () => {
           expect(pool.largestFree()).toBe(Math.max(0, ...runs.map((r) => r.len)));
         }
       }),
-      { numRuns: 300 },
+      // Runs of up to 80 steps, each checked against the whole bitmap: fewer, longer runs.
+      { numRuns: 150 },
     );
   });
 
@@ -247,7 +249,8 @@ describe('ContiguousPool', () => {
       fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), sizeOrder, fc.integer({ min: 0, max: 40 }), (ops, lenKiB, alignOrder, count) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' runs a history of up to 40 steps, enough to fill the 64 KiB.
+      fc.property(fc.array(op, { maxLength: 40, size: 'max' }), fc.integer({ min: 1, max: 8 }), sizeOrder, fc.integer({ min: 0, max: 40 }), (ops, lenKiB, alignOrder, count) => {
         const many = new ContiguousPool({ name: 'c', base, size, granule: SZ_1K, maxTrackedAlign: SZ_16K });
         const single = new ContiguousPool({ name: 'c', base, size, granule: SZ_1K, maxTrackedAlign: SZ_16K });
         const live: Array<[number, number]> = [];
