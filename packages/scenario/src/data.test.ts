@@ -17,7 +17,8 @@ describe('data traffic bytes', () => {
       return h >>> 0;
     };
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(7), (bytes, cut) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' gives up to 200 bytes (many words), not 10.
+      fc.property(fc.uint8Array({ maxLength: 200, size: 'max' }), fc.nat(7), (bytes, cut) => {
         const view = bytes.subarray(Math.min(cut, bytes.length));
         expect(fnv1a(view)).toBe(reference(view));
       }),
@@ -26,7 +27,8 @@ describe('data traffic bytes', () => {
 
   it('fnv1aPair: the fnv1a of each, at every length and offset, equal or not', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 90 }), fc.uint8Array({ maxLength: 90 }), fc.nat(5), (x, y, cut) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' gives up to 90 bytes, not 10.
+      fc.property(fc.uint8Array({ maxLength: 90, size: 'max' }), fc.uint8Array({ maxLength: 90, size: 'max' }), fc.nat(5), (x, y, cut) => {
         const a = x.subarray(Math.min(cut, x.length));
         expect(fnv1aPair(a, y)).toEqual([fnv1a(a), fnv1a(y)]);
         const same = y.slice();
@@ -112,7 +114,8 @@ describe('data traffic bytes', () => {
 
   it('deriveBytes: byte i is input[i mod n] XOR its 4 KiB page index, so the input can be read back from it', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 20_000 }), (input, len) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' gives inputs of up to 300 bytes, not 12.
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 300, size: 'max' }), fc.integer({ min: 0, max: 20_000 }), (input, len) => {
         const out = deriveBytes(input, len);
         expect(out.length).toBe(len);
         for (let i = 0; i < len; i += 97) expect(out[i]! ^ ((i >>> 12) & 0xff)).toBe(input[i % input.length]);
