@@ -24,7 +24,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 describe('context numbers', () => {
   it('createContext() takes the lowest free number, a taken number is EBUSY, contexts stay in creation order', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      // fast-check draws lengths from `size`, not `maxLength`: 'max' runs up to 60 steps, so many contexts are live at once.
+      fc.property(fc.array(op, { maxLength: 60, size: 'max' }), (ops) => {
         const { smmu } = testSmmu();
         const model: SmmuContext[] = [];
         for (const o of ops) {
