@@ -89,6 +89,13 @@ describe('resolveCacheConfig', () => {
       expect([e.code, e.details['param']], param).toEqual(['EINVAL', param]);
     }
     expect(refusal(() => resolveCacheConfig({}, 7 as unknown as string)).details['param']).toBe('where');
+    // Options bags are checked as every bag is (checkOptions of @vcm/core): the bag, what was given, the keys it knows.
+    expect(refusal(() => resolveCacheConfig({ caches: { walkCache: [] } } as unknown as CacheConfigInput)).message).toBe(
+      'EINVAL: resolveCacheConfig: caches.walkCache must be a plain object { enabled?, entries?, ways?, policy?, seed? }, got an array',
+    );
+    expect(refusal(() => resolveCacheConfig({ caches: { mainTlb: { entires: 4 } } } as unknown as CacheConfigInput)).message).toBe(
+      'EINVAL: resolveCacheConfig: caches.mainTlb.entires is not an option (known: enabled, entries, ways, policy, seed)',
+    );
   });
 
   it('a cache it cannot build says what is wrong and which field each number came from', () => {

@@ -8,7 +8,7 @@
  * runner reads an SMMU's clock from it. Every field is checked; a refusal
  * is EINVAL naming the field (`caches.mainTlb.ways`) and what is allowed.
  */
-import { VcmError, checkOneOf, checkUint } from '@vcm/core';
+import { VcmError, checkOneOf, checkOptions, checkUint } from '@vcm/core';
 import { CACHE_POLICIES, SMMU_MODELS, SMMU_MODEL_NAMES } from './config.js';
 import type { CacheConfig, CacheGeometry, CacheOverrides, SmmuModelName, TimingConfig } from './config.js';
 import { checkTlbOptions } from '../tlb.js';
@@ -29,26 +29,6 @@ function kindOf(v: unknown): string {
   return typeof v === 'object' ? 'an object of another kind' : typeof v;
 }
 
-/** A plain object (a handle or an array passed by mistake is refused, not read as "no overrides"). */
-function checkPlain(where: string, param: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
-  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    throw new VcmError('EINVAL', `${where}: ${param} must be a plain object with some of ${keys.join(', ')}, got ${kindOf(value)}`, {
-      param,
-      value: kindOf(value),
-      expected: `{ ${keys.join(', ')} }`,
-    });
-  }
-  const unknown = Object.keys(value as object).find((k) => !keys.includes(k));
-  if (unknown !== undefined) {
-    throw new VcmError('EINVAL', `${where}: ${param} has unknown key ${JSON.stringify(unknown)}; the keys are ${keys.join(', ')}`, {
-      param: `${param}.${unknown}`,
-      expected: keys.join(', '),
-    });
-  }
-  return value as Record<string, unknown>;
-}
-
 function checkBoolean(where: string, param: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   throw new VcmError('EINVAL', `${where}: ${param} must be true or false, got ${kindOf(value)}`, { param, value: kindOf(value), expected: 'boolean' });
@@ -56,7 +36,7 @@ function checkBoolean(where: string, param: string, value: unknown): boolean {
 
 function geometry(where: string, param: string, base: CacheGeometry, o: unknown): CacheGeometry {
   if (o === undefined) return base;
-  const g = checkPlain(where, param, o, GEOMETRY_KEYS);
+  const g = checkOptions(where, param, o, GEOMETRY_KEYS);
   return {
     enabled: g['enabled'] === undefined ? base.enabled : checkBoolean(where, `${param}.enabled`, g['enabled']),
     entries: g['entries'] === undefined ? base.entries : checkUint(where, `${param}.entries`, g['entries'], MAX_ENTRIES),
@@ -102,7 +82,7 @@ function checkShape(where: string, param: string, g: CacheGeometry, from: { read
 
 function timing(where: string, base: TimingConfig, o: unknown): TimingConfig {
   if (o === undefined) return base;
-  const t = checkPlain(where, 'caches.timing', o, TIMING_KEYS);
+  const t = checkOptions(where, 'caches.timing', o, TIMING_KEYS);
   const pick = (k: keyof TimingConfig, min: number): number => {
     if (t[k] === undefined) return base[k];
     const v = checkUint(where, `caches.timing.${k}`, t[k], MAX_CYCLES);
@@ -152,7 +132,7 @@ export function resolveCacheConfig(options: CacheConfigInput = {}, where = 'reso
   if (typeof where !== 'string') {
     throw new VcmError('EINVAL', `resolveCacheConfig: where must be a string naming the caller, got ${kindOf(where)}`, { param: 'where', value: kindOf(where), expected: 'string' });
   }
-  const i = checkPlain(where, 'options', options, INPUT_KEYS);
+  const i = checkOptions(where, 'options', options, INPUT_KEYS);
   // The main TLB's legacy options keep the checks and messages they always had: the TLB's own (nothing built).
   const tlb = i['tlb'] as TlbOptions | undefined;
   checkTlbOptions(tlb ?? {}, where);
@@ -168,7 +148,7 @@ export function resolveCacheConfig(options: CacheConfigInput = {}, where = 'reso
     ...(t.ways === undefined ? {} : { ways: t.ways }),
     ...(t.seed === undefined ? {} : { seed: t.seed }),
   };
-  const o = caches === undefined ? {} : checkPlain(where, 'caches', caches, CONFIG_KEYS);
+  const o = caches === undefined ? {} : checkOptions(where, 'caches', caches, CONFIG_KEYS);
   const config: CacheConfig = {
     microTlb: geometry(where, 'caches.microTlb', preset.microTlb, o['microTlb']),
     mainTlb: geometry(where, 'caches.mainTlb', mainTlb, o['mainTlb']),
