@@ -58,3 +58,10 @@ export interface FloorCase {
  * `<figure>-x-floor`: how many times the floor's cost it is.
  */
 export function againstFloor(c: FloorCase): Promise<BenchFigure[]>;
+
+/**
+ * The floor of a copy of `bytes` (a multiple of 1 MiB) through 4 KiB pages, in MiB/s: per page a missing
+ * lookup, a two-level walk and a fill of a 32-entry TLB in typed arrays, then the page's 4 KiB copied
+ * (`read`: into a fresh buffer; `write`: from the caller's buffer). Best of `runs` (default 15).
+ */
+export function pageCopyFloorMiBPerS(bytes: number, direction: 'read' | 'write', runs?: number): number;

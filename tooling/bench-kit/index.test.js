@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { againstFloor, resultsFile, timesFloor } from './index.js';
+import { againstFloor, pageCopyFloorMiBPerS, resultsFile, timesFloor } from './index.js';
 
 describe('resultsFile', () => {
   it('is the ignored bench/last-run.json unless the run was asked to --record', () => {
@@ -50,5 +50,14 @@ describe('againstFloor', () => {
     });
     expect(floor.value).toBe(1000);
     expect(ratio).toMatchObject({ name: 'copy-mb-per-s-x-floor', value: 4 });
+  });
+});
+
+describe('pageCopyFloorMiBPerS', () => {
+  it('measures a positive rate for reads and writes and refuses sizes it cannot lay out', () => {
+    expect(pageCopyFloorMiBPerS(1024 * 1024, 'read', 1)).toBeGreaterThan(0);
+    expect(pageCopyFloorMiBPerS(1024 * 1024, 'write', 1)).toBeGreaterThan(0);
+    expect(() => pageCopyFloorMiBPerS(4096, 'read')).toThrow(RangeError);
+    expect(() => pageCopyFloorMiBPerS(1024 * 1024, 'copy')).toThrow(RangeError);
   });
 });

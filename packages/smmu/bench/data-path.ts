@@ -5,14 +5,13 @@
  * beside a floor measured in the same run that does the same work per page
  * in plain typed-array code (docs/performance.md#the-data-path):
  *
- * - the translation as the stream's floor does it: the slot from the page
- *   number, a tag compare that misses, two dependent descriptor loads from
- *   a `Uint32Array` standing for RAM, the fill of the slot;
- * - the page's 4 KiB copied between the caller's buffer and the page's
- *   bytes (`Uint8Array.set`), into a buffer made once per transfer as
- *   `read` returns a fresh one.
+ * the translation as the stream's floor does it (the slot from the page
+ * number, a tag compare that misses, two dependent descriptor loads, the
+ * fill), then the page's 4 KiB copied between the caller's buffer and the
+ * page's bytes — `pageCopyFloorMiBPerS` of `@vcm/bench-kit`, which the
+ * CPU's copy is measured against too.
  */
-import { againstFloor, bestTimeMs } from '@vcm/bench-kit';
+import { againstFloor, bestTimeMs, pageCopyFloorMiBPerS } from '@vcm/bench-kit';
 import type { BenchFigure } from '@vcm/bench-kit';
 import { SZ_4K, SZ_64M, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { createPhysicalSystem } from '@vcm/physalloc';
@@ -54,60 +53,18 @@ function activeContext(): { read: () => Uint8Array; write: (bytes: Uint8Array) =
   return { read: () => ctx.dma.read(VA, LEN), write: (b) => ctx.dma.write(VA, b) };
 }
 
-/** The floor's RAM: a short-format level-1 table and level-2 tables for PAGES pages in a `Uint32Array`, and each page's bytes. */
-function floorBoard(): { ram: Uint32Array; pages: Uint8Array[] } {
-  const L2 = 16 * 1024;
-  const ram = new Uint32Array((L2 + PAGES * 4) / 4);
-  for (let i = 0; i < PAGES / 256; i++) ram[(VA >>> 20) + i] = ((L2 + i * 1024) | 0b01) >>> 0;
-  for (let p = 0; p < PAGES; p++) ram[L2 / 4 + p] = ((p * SZ_4K) | 0b10) >>> 0;
-  // One buffer per 64 KiB of pages, as the product RAM carves them.
-  const pages: Uint8Array[] = [];
-  for (let p = 0; p < PAGES; p += 16) {
-    const chunk = new ArrayBuffer(16 * SZ_4K);
-    for (let k = 0; k < 16; k++) pages.push(new Uint8Array(chunk, k * SZ_4K, SZ_4K));
-  }
-  return { ram, pages };
-}
-
-/** Per page: a missing lookup, a two-level walk and a fill in typed arrays; then `copy(page, offset)`. */
-function floorPass(ram: Uint32Array, pages: Uint8Array[], tags: Int32Array, pas: Int32Array, copy: (page: Uint8Array, offset: number) => void): number {
-  let sink = 0;
-  for (let a = VA; a < VA + LEN; a += SZ_4K) {
-    const vpn = a >>> 12;
-    const s = vpn & 31;
-    if (tags[s] !== vpn) {
-      const l1 = ram[a >>> 20]!;
-      const l2 = ram[((l1 & ~0x3ff) >>> 2) + (vpn & 0xff)]!;
-      tags[s] = vpn;
-      pas[s] = l2 & ~0xfff;
-    }
-    const pa = pas[s]!;
-    copy(pages[pa >>> 12]!, a - VA);
-    sink += pa;
-  }
-  return sink;
-}
-
 /** `dma-read-4m` and `dma-write-4m`, each beside its floor and `…-x-floor`. */
 export async function dataPathFigures(): Promise<BenchFigure[]> {
   const port = activeContext();
-  const { ram, pages } = floorBoard();
-  const tags = new Int32Array(32).fill(-1);
-  const pas = new Int32Array(32);
   const source = new Uint8Array(LEN).fill(0x5a);
-  let sink = 0;
-  const figures: BenchFigure[] = [
+  return [
     ...(await againstFloor({
       unit: 'MiB/s',
       better: 'higher',
       floor: {
         name: 'dma-read-floor-mib-per-s',
         note: '4 MiB in typed arrays: per 4 KiB page a missing lookup, a two-level walk, a fill, and the page copied into a fresh 4 MiB buffer',
-        measure: () =>
-          mibPerS(() => {
-            const out = new Uint8Array(LEN);
-            sink += floorPass(ram, pages, tags, pas, (page, offset) => out.set(page, offset));
-          }),
+        measure: () => pageCopyFloorMiBPerS(LEN, 'read', RUNS),
       },
       figures: [
         {
@@ -122,8 +79,8 @@ export async function dataPathFigures(): Promise<BenchFigure[]> {
       better: 'higher',
       floor: {
         name: 'dma-write-floor-mib-per-s',
-        note: '4 MiB in typed arrays: per 4 KiB page a missing lookup, a two-level walk, a fill, and the page copied from the caller\'s buffer',
-        measure: () => mibPerS(() => void (sink += floorPass(ram, pages, tags, pas, (page, offset) => page.set(source.subarray(offset, offset + SZ_4K))))),
+        note: "4 MiB in typed arrays: per 4 KiB page a missing lookup, a two-level walk, a fill, and the page copied from the caller's buffer",
+        measure: () => pageCopyFloorMiBPerS(LEN, 'write', RUNS),
       },
       figures: [
         {
@@ -134,6 +91,4 @@ export async function dataPathFigures(): Promise<BenchFigure[]> {
       ],
     })),
   ];
-  if (sink === -1) console.log(sink);
-  return figures;
 }
