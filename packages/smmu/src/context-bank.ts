@@ -147,6 +147,10 @@ export class ContextBank {
   readonly front: Tlb;
   /** @internal Leaf sizes (a bit per log2) known to be in the SMMU's `sizesLog2`: the fill path's test before it searches the list. */
   sizesKnown = 0;
+  /** The main TLB when it is on (a configuration that never changes), for the hit path. */
+  readonly #mainTlb: Tlb | undefined;
+  /** The SMMU's page sizes (log2): one list, grown in place. */
+  readonly #sizes: number[];
   /** The walk's start point and report, reused (docs/hardware.md#translation-caches). */
   readonly #path: WalkPath = createWalkPath();
   /** While set (a stream with an observer), every walk pushes its descriptor reads here. */
@@ -160,6 +164,8 @@ export class ContextBank {
     this.registers = new BankRegisters((regs) => this.#decode(regs));
     this.microTlb = smmu.caches.micro[index];
     this.front = smmu.caches.front(index);
+    this.#mainTlb = smmu.caches.mainOn ? smmu.tlb : undefined;
+    this.#sizes = smmu.sizesLog2;
   }
 
   /** Physical address of the bank's registers: banks sit 4 KiB apart from the SMMU base. */
@@ -323,20 +329,19 @@ export class ContextBank {
    * `caches.cost`. Returns the slot in `front`, or -1 when every TLB missed.
    */
   #lookup(va: number): number {
-    const smmu = this.smmu;
-    const caches = smmu.caches;
+    const caches = this.smmu.caches;
     const micro = this.microTlb;
     // An untimed SMMU's latencies are all 0: its cost stays the 0 #startCost left, with no adds per lookup.
     const timed = caches.timed;
     if (micro !== undefined) {
       if (timed) caches.cost += caches.timing.microTlbHit;
-      const u = micro._lookup(this.index, this.contextId, va, smmu.sizesLog2);
+      const u = micro._lookup(this.index, this.contextId, va, this.#sizes);
       if (u >= 0) return u;
     }
-    if (!caches.mainOn) return -1;
+    const tlb = this.#mainTlb;
+    if (tlb === undefined) return -1;
     if (timed) caches.cost += caches.timing.mainTlbHit;
-    const tlb = smmu.tlb;
-    const m = tlb._lookup(this.index, this.contextId, va, smmu.sizesLog2);
+    const m = tlb._lookup(this.index, this.contextId, va, this.#sizes);
     if (m < 0 || micro === undefined) return m;
     return micro._copyHit(tlb, m);
   }
