@@ -183,7 +183,7 @@ describe('smmu_map / smmu_unmap / smmu_translate', () => {
   it('a map refused because TTBR0 holds a VCM table makes no own table', () => {
     const { smmu, ram } = testSmmu();
     const ctx = smmu.createContext(0);
-    const vcmTable = new TranslationTable(armV7Short.create(ram, ram), ram);
+    const vcmTable = new TranslationTable(armV7Short, ram, ram);
     ctx.attachBase('test', 0, vcmTable, 0);
     const tables = ram.liveTables;
     expect(codeOf(() => ctx.map(0x4000_0000, 0, SZ_4K, RW))).toBe('EBUSY');

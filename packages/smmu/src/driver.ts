@@ -212,7 +212,7 @@ export class SmmuAddressSpace implements AddressSpace {
   private create(shape: Shape): TranslationTable {
     const { format, memory } = this.source;
     const options = shape.ttbr === 1 ? { split: shape.split, ttbr: 1 as const } : { split: shape.split };
-    const t = new TranslationTable(format.create(memory, this.tableMemory, options), memory);
+    const t = new TranslationTable(format, memory, this.tableMemory, options);
     this.shapes.set(t, shape);
     return t;
   }

@@ -44,7 +44,7 @@ export class OwnTable {
   ensure(): TranslationTable {
     if (this.#table === undefined) {
       const s = this.source();
-      this.#table = new TranslationTable(s.format.create(s.memory, s.tableAllocator), s.memory);
+      this.#table = new TranslationTable(s.format, s.memory, s.tableAllocator);
     }
     return this.#table;
   }

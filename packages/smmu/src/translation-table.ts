@@ -14,10 +14,18 @@
  * negative entries), so mapping an address that was unmapped cannot leave a
  * stale translation; the unmap that made it unmapped recorded (or already
  * completed) its own invalidation.
+ *
+ * Table memory an unmap frees inside a bracket is held until the bracket's
+ * invalidations have completed, then given back: until then a walk cache may
+ * still point at the freed table, and a table reused for another range would
+ * be walked through that pointer (docs/hardware.md#translation-caches).
+ * Linux's io-pgtable-arm, for the same reason, flushes the walk caches over
+ * a table's range (`io_pgtable_tlb_flush_walk`) before it frees the table
+ * (drivers/iommu/io-pgtable-arm.c, `__arm_lpae_unmap`).
  */
 import { VcmError } from '@vcm/core';
 import type { PhysicalMemory } from '@vcm/core';
-import type { PageTable, PageTableFormat } from './format.js';
+import type { PageTable, PageTableFormat, PageTableOptions, TableMemory } from './format.js';
 import type { ContextBank } from './context-bank.js';
 
 /** log2 of each page size of a format, ascending (what the TLB probes). */
@@ -27,6 +35,39 @@ export function sizesLog2Of(format: PageTableFormat): number[] {
     throw new VcmError('EINVAL', `sizesLog2Of: format must be a PageTableFormat (armV7Short or armLpae4k), got ${format === null ? 'null' : typeof format}`, { param: 'format' });
   }
   return (sizes as number[]).map((s) => 31 - Math.clz32(s));
+}
+
+/**
+ * The table memory a `TranslationTable`'s format allocates from: frees are
+ * held while `holding` (a bracket is open) and given back by `release`.
+ */
+class HeldTableMemory implements TableMemory {
+  holding = false;
+  /** Freed while holding: pa, size pairs. */
+  private readonly held: number[] = [];
+  /** The bulk allocation, when the memory under it has one (the formats use it only when present). */
+  readonly allocateTables?: (size: number, align: number, count: number) => number[];
+
+  constructor(private readonly inner: TableMemory) {
+    if (typeof inner.allocateTables === 'function') this.allocateTables = (size, align, count) => inner.allocateTables!(size, align, count);
+  }
+
+  allocateTable(size: number, align: number): number {
+    return this.inner.allocateTable(size, align);
+  }
+
+  freeTable(pa: number, size: number): void {
+    if (this.holding) this.held.push(pa, size);
+    else this.inner.freeTable(pa, size);
+  }
+
+  /** Stop holding and give back every table held. */
+  release(): void {
+    this.holding = false;
+    const h = this.held;
+    for (let i = 0; i < h.length; i += 2) this.inner.freeTable(h[i]!, h[i + 1]!);
+    h.length = 0;
+  }
 }
 
 /**
@@ -45,13 +86,17 @@ export class TranslationTable {
   private readonly pending: number[] = [];
   private pendingLength = 0;
   private destroyed = false;
+  readonly table: PageTable;
+  /** The RAM the table lives in (tables are shared only among SMMUs over the same memory). */
+  readonly memory: PhysicalMemory;
+  private readonly tables: HeldTableMemory;
 
-  constructor(
-    readonly table: PageTable,
-    /** The RAM the table lives in (tables are shared only among SMMUs over the same memory). */
-    readonly memory: PhysicalMemory,
-  ) {
-    this.format = table.format;
+  /** A new page table of `format` in `memory`, its table memory from `tables`. */
+  constructor(format: PageTableFormat, memory: PhysicalMemory, tables: TableMemory, options?: PageTableOptions) {
+    this.tables = new HeldTableMemory(tables);
+    this.table = format.create(memory, this.tables, options);
+    this.memory = memory;
+    this.format = format;
   }
 
   get rootPa(): number {
@@ -64,6 +109,7 @@ export class TranslationTable {
 
   updateStart(): void {
     this.depth++;
+    this.tables.holding = true;
   }
 
   /** Close a bracket; the outermost one completes every recorded invalidation. */
@@ -72,7 +118,7 @@ export class TranslationTable {
       throw new VcmError('EINVAL', `${where}: no update bracket is open (call updateStart first)`, { param: 'bracket', value: 0, expected: 'an open bracket' });
     }
     this.depth--;
-    if (this.depth === 0) this.flush();
+    if (this.depth === 0) this.close();
   }
 
   /** Map one page (the seed's smmu_map). */
@@ -127,11 +173,19 @@ export class TranslationTable {
     this.pendingLength = 0;
   }
 
+  /** The outermost bracket closed: its invalidations, then the table memory its unmaps freed. */
+  private close(): void {
+    this.flush();
+    this.tables.release();
+  }
+
   /** Free the table memory (after the owner unmapped what it cares about). */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.table.destroy();
+    // Nothing walks a destroyed table: what a bracket still held goes back too.
+    this.tables.release();
   }
 
   get isDestroyed(): boolean {
