@@ -2,12 +2,12 @@
  * Where an entry of a set-associative cache may live, and which one a full
  * set gives up (docs/hardware.md#translation-caches): `sets × ways` slots,
  * slot `set * ways + way`; per set its recency (LRU renews it on a hit,
- * FIFO only on a fill) as a use stamp per slot, so that a hit is one store —
- * the victim of a set of up to 8 ways found by a scan that short, of a
+ * FIFO only on a fill) as a use stamp per slot, so that a hit is one store
+ * — the victim of a set of up to 8 ways found by a scan that short, of a
  * larger one at the tail of a list kept in stamp order lazily — a
- * round-robin pointer, a stack of free
- * ways; a seeded xorshift32 for `random`, so runs repeat. Locked slots
- * (TLB lockdown) are never chosen as victims. Fully associative is one set.
+ * round-robin pointer, a stack of free ways; a seeded xorshift32 for
+ * `random`, so runs repeat. Locked slots (TLB lockdown) are never chosen as
+ * victims. Fully associative is one set.
  *
  * Typed arrays only, nothing allocated per operation
  * (docs/rules.md#numbers-and-addresses). The owner (the TLB, the walk cache)
@@ -59,12 +59,13 @@ export class Replacement {
   private clock = 0;
   /** The policy as a small integer for the victim's switch: `VICTIM_ORDERED`, `VICTIM_RANDOM` or `VICTIM_ROUND_ROBIN`. */
   private readonly victimKind: number;
-  /** 1 for a slot in use (what `inSet` lists when no recency list is kept). */
+  /** 1 for a slot in use (what `inSet` lists). */
   private readonly inUse: Uint8Array;
   /** Slots in use. */
   used = 0;
   /** Slots locked (lockdown). */
   lockedCount = 0;
+  /** A listed set's list: per slot its neighbours towards the head and the tail, per set its ends (empty arrays unless `listed`). */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
   private readonly head: Int32Array;
@@ -94,10 +95,10 @@ export class Replacement {
     this.stamp = new Float64Array(this.ordered ? capacity : 0);
     this.placed = new Float64Array(this.listed ? capacity : 0);
     this.inUse = new Uint8Array(capacity);
-    this.prev = new Int32Array(capacity).fill(NONE);
-    this.next = new Int32Array(capacity).fill(NONE);
-    this.head = new Int32Array(this.sets).fill(NONE);
-    this.tail = new Int32Array(this.sets).fill(NONE);
+    this.prev = new Int32Array(this.listed ? capacity : 0).fill(NONE);
+    this.next = new Int32Array(this.listed ? capacity : 0).fill(NONE);
+    this.head = new Int32Array(this.listed ? this.sets : 0).fill(NONE);
+    this.tail = new Int32Array(this.listed ? this.sets : 0).fill(NONE);
     this.free = new Int32Array(capacity);
     this.freeCount = new Int32Array(this.sets);
     this.locked = new Uint8Array(capacity);
@@ -115,13 +116,13 @@ export class Replacement {
       // Popped lowest first: slot set * ways is used first.
       for (let i = 0; i < w; i++) this.free[set * w + i] = set * w + w - 1 - i;
       this.freeCount[set] = w;
-      this.head[set] = NONE;
-      this.tail[set] = NONE;
       this.rr[set] = 0;
       this.lockedInSet[set] = 0;
     }
     this.prev.fill(NONE);
     this.next.fill(NONE);
+    this.head.fill(NONE);
+    this.tail.fill(NONE);
     this.locked.fill(0);
     this.inUse.fill(0);
     this.stamp.fill(0);
