@@ -628,8 +628,9 @@ describe('RangeAllocator: carving from and freeing into the free tail (the open 
           }
         },
       ),
-      // Up to 400 steps, each checked against a scan at every level: fewer, longer runs.
-      { numRuns: 25 },
+      // Up to 400 steps, each checked against a scan at every level: fewer, longer runs. The time limit bounds the
+      // shrinking of a failure (fast-check's assert is synchronous: a test timeout cannot stop it); passing runs take seconds.
+      { numRuns: 25, interruptAfterTimeLimit: 120_000, markInterruptAsFailure: true },
     );
   });
 });
