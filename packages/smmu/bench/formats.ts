@@ -128,6 +128,11 @@ function unmapNsPerPte(format: PageTableFormat): number {
   return (ms * 1e6) / PTES;
 }
 
+/** The walks' addresses: every third 4 KiB page of the 16 MiB `walkNs` maps, wrapping inside it (all mapped). */
+const WALK_MASK = 0x00ff_f000;
+/** Timed passes of 100,000 walks, the best kept. */
+const WALK_RUNS = 9;
+
 function walkNs(format: PageTableFormat): number {
   const { memory, allocator } = msm8x60Memory();
   const pt = format.create(memory, allocator);
@@ -135,8 +140,10 @@ function walkNs(format: PageTableFormat): number {
   const n = 100_000;
   let sink = 0;
   const ms = bestTimeMs(() => {
-    for (let i = 0; i < n; i++) sink += pt.walk((i * 0x3000) & 0xfff_f000)?.pa ?? 0;
-  }, 3);
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += pt.walk((i * 0x3000) & WALK_MASK)!.pa;
+    sink += acc;
+  }, WALK_RUNS);
   if (sink === -1) console.log(sink);
   return (ms * 1e6) / n;
 }
@@ -184,6 +191,65 @@ function freshFloorNsPerWord(): number {
   }, RUNS);
   if (sink === -1) console.log(sink);
   return (ms * 1e6) / PTES;
+}
+
+/** The unmap floor: per word, the descriptor read, its type bits tested, and a zero stored (what an unmap does to each entry it clears); only the clearing is timed. */
+function unmapFloorNsPerWord(): number {
+  const words = new Uint32Array(PTES);
+  let best = Infinity;
+  let sink = 0;
+  for (let r = 0; r <= RUNS; r++) {
+    let d = (PA & 0xfffff000) | 0xc7f;
+    for (let i = 0; i < PTES; i++) {
+      words[i] = d;
+      d += SZ_4K;
+    }
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < PTES; i++) if ((words[i]! & 3) !== 0) words[i] = 0;
+    const ns = Number(process.hrtime.bigint() - t0);
+    sink += words[PTES - 1] as number;
+    // The first run warms the loop up.
+    if (r > 0 && ns < best) best = ns;
+  }
+  if (sink === -1) console.log(sink);
+  return best / PTES;
+}
+
+/** One pass of the walk floor: `n` walks of `levels` dependent loads through `ram` (see `walkFloorNs`); returns the sum of the output addresses. */
+function walkFloorPass(ram: Uint32Array, n: number, levels: number, shift: number): number {
+  const mask = (1 << shift) - 1;
+  // Summed into a local: a captured variable would box every addition.
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const va = (i * 0x3000) & WALK_MASK;
+    const table = levels === 3 ? ram[ram[0]! + (va >>> 21)]! : ram[va >>> 20]!;
+    acc += (ram[table + ((va >>> 12) & mask)]! & 0xfffff000) + (va & 0xfff);
+  }
+  return acc;
+}
+
+/**
+ * The walk floor: per walk, `levels` dependent descriptor loads from a
+ * `Uint32Array` standing for RAM (each level's entry gives the next table's
+ * index) and the leaf's output address — the addresses `walkNs` asks, in
+ * tables of 256 entries (short level 2) or 512 (LPAE levels 2 and 3), as
+ * the formats' are.
+ */
+function walkFloorNs(levels: 2 | 3): number {
+  const pages = (WALK_MASK + SZ_4K) / SZ_4K;
+  const shift = levels === 2 ? 8 : 9;
+  // [0]: the top table's one used entry (three levels); then the middle table; then the leaf tables.
+  const middle = 16;
+  const leaves = middle + 16;
+  const ram = new Uint32Array(leaves + pages);
+  for (let t = 0; t < pages >>> shift; t++) ram[(levels === 3 ? middle : 0) + t] = leaves + (t << shift);
+  if (levels === 3) ram[0] = middle;
+  for (let p = 0; p < pages; p++) ram[leaves + p] = ((PA + p * SZ_4K) & 0xfffff000) | 0b10;
+  const n = 100_000;
+  let sink = 0;
+  const ms = bestTimeMs(() => (sink += walkFloorPass(ram, n, levels, shift)), WALK_RUNS);
+  if (sink === -1) console.log(sink);
+  return (ms * 1e6) / n;
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
@@ -288,14 +354,42 @@ export async function formatFigures(): Promise<BenchFigure[]> {
     againstC.push({ name: cName, value: cValue, unit: 'ns/PTE', note: 'bench/store-loop.c, gcc -O2: the same descriptor stores into warm memory, best of 50 (vectorised by the compiler)' });
     againstC.push({ name: `${figure}-x-c-loop`, value: timesFloor(model, cValue, 'lower'), unit: 'x C loop', note: `${figure} costs this many times ${cName}, measured in the same run` });
   }
-  return [
-    ...mapping,
-    ...againstFresh,
-    ...firstTouch,
-    ...againstC,
-    { name: 'unmap-256m-4k-ns-per-pte', value: round(unmapNsPerPte(armV7Short)), unit: 'ns/PTE', note: 'armV7Short unmapRange of the same 256 MiB' },
-    { name: 'lpae-unmap-256m-4k-ns-per-pte', value: round(unmapNsPerPte(armLpae4k)), unit: 'ns/PTE', note: 'armLpae4k unmapRange of the same 256 MiB' },
-    { name: 'walk-4k-ns', value: round(walkNs(armV7Short)), unit: 'ns', note: 'armV7Short walk of a 4 KiB page (two reads from RAM, one result object)' },
-    { name: 'lpae-walk-4k-ns', value: round(walkNs(armLpae4k)), unit: 'ns', note: 'armLpae4k walk of a 4 KiB page (three levels)' },
-  ];
+  const unmapping = await againstFloor({
+    unit: 'ns/PTE',
+    better: 'lower',
+    floor: {
+      name: 'typed-array-unmap-floor-ns-per-word',
+      note: 'per word of a Uint32Array of 65536: the descriptor read, its type bits tested, a zero stored',
+      measure: () => round(unmapFloorNsPerWord()),
+    },
+    figures: [
+      { name: 'unmap-256m-4k-ns-per-pte', measure: () => round(unmapNsPerPte(armV7Short)), note: 'armV7Short unmapRange of the same 256 MiB' },
+      { name: 'lpae-unmap-256m-4k-ns-per-pte', measure: () => round(unmapNsPerPte(armLpae4k)), note: 'armLpae4k unmapRange of the same 256 MiB (the low word of each 64-bit descriptor tested)' },
+    ],
+  });
+  const walking: BenchFigure[] = [];
+  for (const [format, name, levels] of [
+    [armV7Short, 'walk-4k-ns', 2],
+    [armLpae4k, 'lpae-walk-4k-ns', 3],
+  ] as const) {
+    walking.push(
+      ...(await againstFloor({
+        unit: 'ns',
+        better: 'lower',
+        floor: {
+          name: `${levels}-level-walk-floor-ns`,
+          note: `${levels} dependent descriptor loads from a Uint32Array standing for RAM and the output address, per walk`,
+          measure: () => round(walkFloorNs(levels)),
+        },
+        figures: [
+          {
+            name,
+            measure: () => round(walkNs(format)),
+            note: `${format.name} walk of a 4 KiB page (${levels} reads from RAM, one result object)`,
+          },
+        ],
+      })),
+    );
+  }
+  return [...mapping, ...againstFresh, ...firstTouch, ...againstC, ...unmapping, ...walking];
 }
