@@ -163,6 +163,10 @@ describe('PhysicalRam', () => {
     expect(codeOf(() => ram.read(Number.NaN, 4))).toBe('EINVAL');
     expect(codeOf(() => ram.read(0x3800_0000, 1.5))).toBe('EINVAL');
     expect(codeOf(() => ram.readU32(0x3800_0002))).toBe('EINVAL');
+    // readU32's integer fast path covers aligned addresses below 4 GiB only: everything else takes the full checks.
+    for (const pa of [Number.NaN, -4, 0x3800_0000 + 0.5, 2 ** 53 + 4, '0x38000000' as unknown as number]) expect(codeOf(() => ram.readU32(pa)), String(pa)).toBe('EINVAL');
+    expect(codeOf(() => ram.readU32(0x1_0000_0000))).toBe('EFAULT');
+    expect(codeOf(() => ram.readU32(0x3c00_0000))).toBe('EFAULT');
     expect(codeOf(() => ram.writeU32(0x3800_0000, 1.5))).toBe('EINVAL');
     expect(codeOf(() => ram.write(0x3800_0000, [1, 2] as unknown as Uint8Array))).toBe('EINVAL');
   });

@@ -275,11 +275,20 @@ export class PhysicalRam implements PhysicalMemory {
 
   /** Little-endian 32-bit load from a 4-byte aligned `pa`. */
   readU32(pa: number): number {
-    if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % 4 !== 0) checkAligned('readU32', 'pa', pa, 4);
+    let pageNumber: number;
+    let offset: number;
+    // A walk's descriptor read: an aligned address below 4 GiB (every short-format one, most LPAE ones) is checked and split with integer operations.
+    if (pa >>> 0 === pa && (pa & 3) === 0) {
+      pageNumber = pa >>> 12;
+      offset = pa & 0xfff;
+    } else {
+      if (typeof pa !== 'number' || !Number.isSafeInteger(pa) || pa < 0 || pa % 4 !== 0) checkAligned('readU32', 'pa', pa, 4);
+      pageNumber = Math.floor(pa / RAM_PAGE_SIZE);
+      offset = pa - pageNumber * RAM_PAGE_SIZE;
+    }
     if (this.#bankOf(pa, 4) < 0) this.#fault('readU32', pa, 4);
-    const pageNumber = Math.floor(pa / RAM_PAGE_SIZE);
     const page = this.#readPage(pageNumber);
-    return page === undefined ? 0 : page.words[(pa - pageNumber * RAM_PAGE_SIZE) >>> 2]!;
+    return page === undefined ? 0 : page.words[offset >>> 2]!;
   }
 
   /** The page `readU32` reads: one of the two it read last, else the map's (kept when it exists). */
