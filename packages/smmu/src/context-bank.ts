@@ -289,14 +289,13 @@ export class ContextBank {
    * in `front`.
    */
   #fill(w: WalkResult, perm: number): number {
-    const smmu = this.smmu;
-    const caches = smmu.caches;
     const lg = leafSizeLog2(this, w);
-    if (caches.prefetch) this.#prefetch(w.va + w.size);
+    if (this.smmu.caches.prefetch) this.#prefetch(w.va + w.size);
     // The walk's leaf and this bank's tags are valid by construction: the TLBs' unchecked fills.
-    if (!caches.mainOn) return this.front._fillWalked(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
-    const m = smmu.tlb._fillWalked(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
-    return this.front === smmu.tlb ? m : this.front._copyHit(smmu.tlb, m);
+    const main = this.#mainTlb;
+    if (main === undefined) return this.front._fillWalked(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    const m = main._fillWalked(this.index, this.contextId, w.va, lg, w.base, perm, w.descriptor, w.level);
+    return this.front === main ? m : this.front._copyHit(main, m);
   }
 
   /**

@@ -15,6 +15,7 @@
  * written, none after.
  */
 import { VcmError, checkOptions, checkUint, formatSize, hex } from '@vcm/core';
+import type { PhysicalMemory } from '@vcm/core';
 import { ACCESS_READ, ACCESS_WRITE } from './context-bank.js';
 import type { ContextBank } from './context-bank.js';
 import type { SmmuContext } from './context.js';
@@ -80,6 +81,12 @@ function transferObserver(where: string, options: TransferOptions | undefined): 
   if (options === undefined) return undefined;
   checkOptions(where, 'options', options, TRANSFER_KEYS);
   return checkObserver(where, options.onAccess);
+}
+
+/** Copy the bytes at `pa` into `out`: straight into it when the RAM can (docs/performance.md#the-data-path), else a copy of `read`'s copy. */
+function readPiece(memory: PhysicalMemory, pa: number, out: Uint8Array): void {
+  if (memory.readInto !== undefined) memory.readInto(pa, out);
+  else out.set(memory.read(pa, out.length));
 }
 
 /** What one cache did during a stream (its own counters moved by the same amounts). */
@@ -213,9 +220,7 @@ export class DmaPort {
         this.ctx.pmu.transaction++;
         caches.pmu.transaction++;
         if (line !== undefined) this.time(line, caches, a, pieceEnd - a);
-        // Straight into the result when the RAM can (docs/performance.md#the-data-path).
-        if (memory.readInto !== undefined) memory.readInto(pa, out.subarray(a - va, pieceEnd - va));
-        else out.set(memory.read(pa, pieceEnd - a), a - va);
+        readPiece(memory, pa, out.subarray(a - va, pieceEnd - va));
         a = pieceEnd;
       }
     } finally {
@@ -303,8 +308,7 @@ export class DmaPort {
         const t0 = line.lastTranslationStart;
         for (let i = 0; i < trace.length; i++) observer(trace[i]!.entryPa, stepBytes, false, true, t0 + i * memoryAccess);
         if (isWrite) memory.write(pa, buf.subarray(a - va, pieceEnd - va));
-        else if (memory.readInto !== undefined) memory.readInto(pa, buf.subarray(a - va, pieceEnd - va));
-        else buf.set(memory.read(pa, pieceEnd - a), a - va);
+        else readPiece(memory, pa, buf.subarray(a - va, pieceEnd - va));
         observer(pa, pieceEnd - a, isWrite, false, at);
         a = pieceEnd;
       }

@@ -669,7 +669,7 @@ export class Tlb {
    */
   pa(slot: number, va: number): number {
     if (!(isU32(slot) && isU32(va) && va >= this.vaBase[slot]! && va - this.vaBase[slot]! < this.size[slot]!)) this.checkInEntry('tlb.pa', slot, va);
-    return this.paBase[slot]! + (va - this.vaBase[slot]!);
+    return this._paOfHit(slot, va);
   }
   /**
    * @internal `pa` for a slot this TLB has just returned for `va` (from
@@ -694,7 +694,7 @@ export class Tlb {
   /** The entry's permission bits (`PERM_*`). */
   perm(slot: number): number {
     if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.perm', slot);
-    return this.perms[slot]!;
+    return this._permOfHit(slot);
   }
   /** The leaf descriptor the entry was filled from. */
   descriptor(slot: number): number {
@@ -709,12 +709,12 @@ export class Tlb {
   /** The entry's virtual base. */
   base(slot: number): number {
     if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.base', slot);
-    return this.vaBase[slot]!;
+    return this._baseOfHit(slot);
   }
   /** The entry's virtual end (exclusive). */
   end(slot: number): number {
     if (!(isU32(slot) && this.owner[slot]! >= 0)) this.checkSlot('tlb.end', slot);
-    return this.vaBase[slot]! + this.size[slot]!;
+    return this._endOfHit(slot);
   }
 
   /** `slot` names a valid entry (one `lookup` or `fill` returned, not evicted or invalidated since). */
@@ -766,7 +766,7 @@ export class Tlb {
     ) {
       checkFill(bank, contextId, va, log2Size, pa, perm, descriptor, level);
     }
-    return this.insert(bank, contextId & CTX_MASK, va, log2Size, pa, perm, descriptor, level);
+    return this._fillWalked(bank, contextId, va, log2Size, pa, perm, descriptor, level);
   }
 
   /**

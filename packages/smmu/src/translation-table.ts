@@ -39,16 +39,19 @@ export function sizesLog2Of(format: PageTableFormat): number[] {
 
 /**
  * The table memory a `TranslationTable`'s format allocates from: frees are
- * held while `holding` (a bracket is open) and given back by `release`.
+ * held while `holding()` says so (a bracket is open) and given back by
+ * `release`.
  */
 class HeldTableMemory implements TableMemory {
-  holding = false;
   /** Freed while holding: pa, size pairs. */
   private readonly held: number[] = [];
   /** The bulk allocation, when the memory under it has one (the formats use it only when present). */
   readonly allocateTables?: (size: number, align: number, count: number) => number[];
 
-  constructor(private readonly inner: TableMemory) {
+  constructor(
+    private readonly inner: TableMemory,
+    private readonly holding: () => boolean,
+  ) {
     if (typeof inner.allocateTables === 'function') this.allocateTables = (size, align, count) => inner.allocateTables!(size, align, count);
   }
 
@@ -57,13 +60,12 @@ class HeldTableMemory implements TableMemory {
   }
 
   freeTable(pa: number, size: number): void {
-    if (this.holding) this.held.push(pa, size);
+    if (this.holding()) this.held.push(pa, size);
     else this.inner.freeTable(pa, size);
   }
 
-  /** Stop holding and give back every table held. */
+  /** Give back every table held. */
   release(): void {
-    this.holding = false;
     const h = this.held;
     for (let i = 0; i < h.length; i += 2) this.inner.freeTable(h[i]!, h[i + 1]!);
     h.length = 0;
@@ -93,7 +95,8 @@ export class TranslationTable {
 
   /** A new page table of `format` in `memory`, its table memory from `tables`. */
   constructor(format: PageTableFormat, memory: PhysicalMemory, tables: TableMemory, options?: PageTableOptions) {
-    this.tables = new HeldTableMemory(tables);
+    // Inside a bracket frees wait for its invalidations.
+    this.tables = new HeldTableMemory(tables, () => this.depth > 0);
     this.table = format.create(memory, this.tables, options);
     this.memory = memory;
     this.format = format;
@@ -109,7 +112,6 @@ export class TranslationTable {
 
   updateStart(): void {
     this.depth++;
-    this.tables.holding = true;
   }
 
   /** Close a bracket; the outermost one completes every recorded invalidation. */

@@ -310,16 +310,12 @@ export class Replacement {
     this.lockedCount--;
   }
 
-  /** The slots of `set` in use, most recent first. */
+  /** The slots of `set` in use: most recent first under LRU and FIFO, in slot order otherwise. */
   *inSet(set: number): Generator<number> {
-    if (!this.ordered) {
-      for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) yield s;
-      return;
-    }
-    // By stamp: a listed set's list order is stale for slots hit since they were placed.
     const used: number[] = [];
     for (let s = set * this.ways; s < (set + 1) * this.ways; s++) if (this.inUse[s] === 1) used.push(s);
-    used.sort((a, b) => this.stamp[b]! - this.stamp[a]!);
+    // By stamp: a listed set's list order is stale for slots hit since they were placed.
+    if (this.ordered) used.sort((a, b) => this.stamp[b]! - this.stamp[a]!);
     yield* used;
   }
 
