@@ -65,3 +65,6 @@ export function againstFloor(c: FloorCase): Promise<BenchFigure[]>;
  * (`read`: into a fresh buffer; `write`: from the caller's buffer). Best of `runs` (default 15).
  */
 export function pageCopyFloorMiBPerS(bytes: number, direction: 'read' | 'write', runs?: number): number;
+
+/** MiB per second of `fn`, which moves `bytes` each call: the best of `runs` (default 15) after a warm-up of five calls. */
+export function bestMiBPerS(bytes: number, fn: () => unknown, runs?: number): number;

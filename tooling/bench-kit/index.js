@@ -154,8 +154,13 @@ export function pageCopyFloorMiBPerS(bytes, direction, runs = 15) {
     }
     sink += out[bytes - 1];
   };
-  for (let i = 0; i < 5; i++) pass();
-  const ms = bestTimeMs(pass, runs);
+  const rate = bestMiBPerS(bytes, pass, runs);
   if (sink === -1) console.log(sink);
-  return Math.round(bytes / (1024 * 1024) / (ms / 1000));
+  return rate;
+}
+
+// MiB per second of `fn`, which moves `bytes` each call: the best of `runs` after a warm-up of five calls.
+export function bestMiBPerS(bytes, fn, runs = 15) {
+  for (let i = 0; i < 5; i++) fn();
+  return Math.round(bytes / (1024 * 1024) / (bestTimeMs(fn, runs) / 1000));
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { againstFloor, pageCopyFloorMiBPerS, resultsFile, timesFloor } from './index.js';
+import { againstFloor, bestMiBPerS, pageCopyFloorMiBPerS, resultsFile, timesFloor } from './index.js';
 
 describe('resultsFile', () => {
   it('is the ignored bench/last-run.json unless the run was asked to --record', () => {
@@ -59,5 +59,18 @@ describe('pageCopyFloorMiBPerS', () => {
     expect(pageCopyFloorMiBPerS(1024 * 1024, 'write', 1)).toBeGreaterThan(0);
     expect(() => pageCopyFloorMiBPerS(4096, 'read')).toThrow(RangeError);
     expect(() => pageCopyFloorMiBPerS(1024 * 1024, 'copy')).toThrow(RangeError);
+  });
+});
+
+describe('bestMiBPerS', () => {
+  it('warms up five calls, times the runs asked for, and gives a positive rate', () => {
+    let calls = 0;
+    const rate = bestMiBPerS(1024 * 1024, () => {
+      calls++;
+      new Uint8Array(1024 * 1024).fill(calls);
+    }, 3);
+    expect(rate).toBeGreaterThan(0);
+    // Five warm-up calls, bestTimeMs's own warm-up, then three timed runs.
+    expect(calls).toBe(9);
   });
 });

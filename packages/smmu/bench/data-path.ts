@@ -11,7 +11,7 @@
  * page's bytes — `pageCopyFloorMiBPerS` of `@vcm/bench-kit`, which the
  * CPU's copy is measured against too.
  */
-import { againstFloor, bestTimeMs, pageCopyFloorMiBPerS } from '@vcm/bench-kit';
+import { againstFloor, bestMiBPerS, pageCopyFloorMiBPerS } from '@vcm/bench-kit';
 import type { BenchFigure } from '@vcm/bench-kit';
 import { SZ_4K, SZ_64M, VCM_READ, VCM_WRITE } from '@vcm/core';
 import { createPhysicalSystem } from '@vcm/physalloc';
@@ -21,14 +21,7 @@ import { Smmu } from '../src/smmu.js';
 const LEN = 4 * 1024 * 1024;
 const PAGES = LEN / SZ_4K;
 const VA = 0x1000_0000;
-const MIB = 1024 * 1024;
 const RUNS = 15;
-
-/** MiB per second of `fn`, which moves LEN bytes: the best of RUNS after a warm-up. */
-function mibPerS(fn: () => void): number {
-  for (let i = 0; i < 5; i++) fn();
-  return Math.round(LEN / MIB / (bestTimeMs(fn, RUNS) / 1000));
-}
 
 /** An msm8x60 SMMU over product RAM with LEN bytes mapped as 4 KiB pages at VA, every page written once (so reads copy real pages). */
 function activeContext(): { read: () => Uint8Array; write: (bytes: Uint8Array) => void } {
@@ -69,7 +62,7 @@ export async function dataPathFigures(): Promise<BenchFigure[]> {
       figures: [
         {
           name: 'dma-read-4m-mib-per-s',
-          measure: () => mibPerS(() => void port.read()),
+          measure: () => bestMiBPerS(LEN, () => port.read(), RUNS),
           note: 'ctx.dma.read of 4 MiB over 4 KiB pages (msm8x60: 1024 misses, walks and fills), product RAM; returns a fresh buffer',
         },
       ],
@@ -85,7 +78,7 @@ export async function dataPathFigures(): Promise<BenchFigure[]> {
       figures: [
         {
           name: 'dma-write-4m-mib-per-s',
-          measure: () => mibPerS(() => port.write(source)),
+          measure: () => bestMiBPerS(LEN, () => port.write(source), RUNS),
           note: 'ctx.dma.write of 4 MiB over 4 KiB pages (msm8x60: 1024 misses, walks and fills), product RAM',
         },
       ],

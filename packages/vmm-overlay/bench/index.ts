@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { againstFloor, bestTimeMs, measureOps, pageCopyFloorMiBPerS, report } from '@vcm/bench-kit';
+import { againstFloor, bestMiBPerS, bestTimeMs, measureOps, pageCopyFloorMiBPerS, report } from '@vcm/bench-kit';
 import type { BenchFigure } from '@vcm/bench-kit';
 import { SZ_16M, SZ_4K, VCM_ALIGN_4K, VCM_MEMTYPE_2, VCM_PREBUILT_KERNEL, VCM_READ, VCM_WB_WA, VCM_WRITE, Vcmm } from '@vcm/core';
 import type { Physmem, Reservation } from '@vcm/core';
@@ -69,10 +69,6 @@ async function main(): Promise<void> {
   p.vmm.cpu.read(paged.devAddr, SZ_16M);
   const tlb = p.vmm.cpu.tlb.stats();
 
-  const mibPerS = (fn: () => unknown): number => {
-    for (let i = 0; i < 3; i++) fn();
-    return Math.round(SZ_16M / MIB / (bestTimeMs(fn, 15) / 1000));
-  };
   figures.push(
     ...(await againstFloor({
       unit: 'MiB/s',
@@ -85,7 +81,7 @@ async function main(): Promise<void> {
       figures: [
         {
           name: 'cpu-copy-16m-mb-per-s',
-          measure: () => mibPerS(() => p.vmm.cpu.read(paged.devAddr, SZ_16M)),
+          measure: () => bestMiBPerS(SZ_16M, () => p.vmm.cpu.read(paged.devAddr, SZ_16M)),
           goal: { op: '>=', value: 1000 },
           note: `cpu.read of 16 MiB over 4 KiB pages: ${tlb.misses} TLB misses, ${tlb.walks} walks per copy`,
         },
@@ -102,7 +98,7 @@ async function main(): Promise<void> {
       figures: [
         {
           name: 'cpu-write-16m-mib-per-s',
-          measure: () => mibPerS(() => p.vmm.cpu.write(paged.devAddr, bytes)),
+          measure: () => bestMiBPerS(SZ_16M, () => p.vmm.cpu.write(paged.devAddr, bytes)),
           note: 'cpu.write of the same 16 MiB over 4 KiB pages',
         },
       ],
