@@ -128,8 +128,12 @@ function checkVa(where: string, va: unknown): void {
   checkUint(where, 'va', va, VA_LIMIT - 1);
 }
 
+function isSizeLog2(lg: unknown): boolean {
+  return typeof lg === 'number' && Number.isInteger(lg) && lg >= MIN_SIZE_LOG2 && lg <= MAX_SIZE_LOG2;
+}
+
 function checkSizeLog2(where: string, param: string, lg: unknown): void {
-  if (typeof lg === 'number' && Number.isInteger(lg) && lg >= MIN_SIZE_LOG2 && lg <= MAX_SIZE_LOG2) return;
+  if (isSizeLog2(lg)) return;
   throw new VcmError('EINVAL', `${where}: ${param} must be the log2 of an entry size, an integer from ${MIN_SIZE_LOG2} (4 KiB) to ${MAX_SIZE_LOG2} (2 GiB), got ${shown(lg)}`, {
     param,
     value: plain(lg),
@@ -145,7 +149,8 @@ function checkSizes(where: string, sizesLog2: unknown): void {
       expected: 'a non-empty array of integers 12..31',
     });
   }
-  for (let i = 0; i < sizesLog2.length; i++) checkSizeLog2(where, `sizesLog2[${i}]`, sizesLog2[i]);
+  // The element's name is built only for the error: a list is checked whenever a caller passes a new one.
+  for (let i = 0; i < sizesLog2.length; i++) if (!isSizeLog2(sizesLog2[i])) checkSizeLog2(where, `sizesLog2[${i}]`, sizesLog2[i]);
 }
 
 /** A range [va, va + len) of the 32-bit space, at least one byte long. */
@@ -533,6 +538,11 @@ export class Tlb {
     checkBank(where, bank);
     checkContextId(where, contextId);
     checkVa(where, va);
+    this.trustSizes(where, sizesLog2);
+  }
+
+  /** Check a sizes list; once it passes, it is the list the fast paths (lookup, peek, invalidateRange) trust until another one comes. */
+  private trustSizes(where: string, sizesLog2: unknown): void {
     checkSizes(where, sizesLog2);
     this.sizesSeen = sizesLog2 as readonly number[];
     this.sizesSeenLength = (sizesLog2 as readonly number[]).length;
@@ -887,7 +897,7 @@ export class Tlb {
       checkBank(where, bank);
       checkContextId(where, contextId);
       checkRange(where, va, len);
-      checkSizes(where, sizesLog2);
+      this.trustSizes(where, sizesLog2);
     }
     this.invalidationOps++;
     if (this.place.used === 0) return 0;

@@ -67,6 +67,7 @@ class HeldTableMemory implements TableMemory {
   /** Give back every table held. */
   release(): void {
     const h = this.held;
+    if (h.length === 0) return;
     for (let i = 0; i < h.length; i += 2) this.inner.freeTable(h[i]!, h[i + 1]!);
     h.length = 0;
   }
