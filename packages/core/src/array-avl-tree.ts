@@ -39,6 +39,8 @@ export const NIL = 0;
 /** A change mask with every component set: nothing is known about what changed. */
 const ALL = -1;
 
+const SHARED_PATH = new Int32Array(64);
+
 export abstract class ArrayAvlTree {
   protected left: Int32Array;
   protected right: Int32Array;
@@ -52,9 +54,12 @@ export abstract class ArrayAvlTree {
    * Root-to-node path of the last descent: path[0] is the root, path[d − 1]
    * the node at depth d. Reused by every operation, and never grown: node
    * indices are 31-bit, and an AVL tree of fewer than 2^31 nodes is at most
-   * 1.44 · 31 < 45 high.
+   * 1.44 · 31 < 45 high. One array for every tree: an operation fills it
+   * and uses it before it returns, and none works on two trees at once; a
+   * typed array of its size costs microseconds to make, more than a small
+   * tree's whole life (docs/performance.md#the-free-extent-tree).
    */
-  protected readonly path = new Int32Array(64);
+  protected readonly path = SHARED_PATH;
   /** Head of the list of recycled nodes, linked through `left`. */
   private recycled = NIL;
   /** Next never-used node index. */

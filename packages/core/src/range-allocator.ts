@@ -63,12 +63,23 @@
 import { ArrayAvlTree, NIL, grownF64 } from './array-avl-tree.js';
 import { VcmError, hex } from './errors.js';
 import { checkAligned, checkLength, checkPowerOfTwo, checkUint } from './validate.js';
+import { isPowerOfTwoIn } from './power-of-two.js';
 
 /** Managed ranges end at or below 2^40, the project's address limit (the LPAE output size). */
 const ADDR_LIMIT = 2 ** 40;
 
 /** Tracked by default: byte, 4 KiB, 64 KiB, 1 MiB, 2 MiB, 16 MiB, 1 GiB. */
 const DEFAULT_ALIGNMENTS: readonly number[] = [0, 12, 16, 20, 21, 24, 30].map((k) => 2 ** k);
+
+/** 1 / each alignment (exact: powers of two). */
+function inverses(align: Float64Array): Float64Array {
+  const out = new Float64Array(align.length);
+  for (let i = 0; i < align.length; i++) out[i] = 1 / align[i]!;
+  return out;
+}
+
+const DEFAULT_LEVEL_ALIGN = new Float64Array(DEFAULT_ALIGNMENTS);
+const DEFAULT_LEVEL_INVERSE = inverses(DEFAULT_LEVEL_ALIGN);
 
 /** More tracked alignments than this only cost time: 2^40 is the largest useful one. */
 const MAX_LEVELS = 41;
@@ -153,7 +164,7 @@ export class RangeAllocator extends ArrayAvlTree {
         limit: ADDR_LIMIT,
       });
     }
-    super(16, true);
+    super(4, true);
     const levels = alignments.length;
     this.start = start;
     this.len = len;
@@ -161,8 +172,14 @@ export class RangeAllocator extends ArrayAvlTree {
     this.unitInverse = 1 / unit;
     this.levels = levels;
     this.stride = 2 * levels;
-    this.levelAlign = Float64Array.from(alignments);
-    this.levelInverse = this.levelAlign.map((a) => 1 / a);
+    if (alignments === DEFAULT_ALIGNMENTS) {
+      // Most allocators track the default levels: one pair of read-only tables for all of them (a typed array is costly to make).
+      this.levelAlign = DEFAULT_LEVEL_ALIGN;
+      this.levelInverse = DEFAULT_LEVEL_INVERSE;
+    } else {
+      this.levelAlign = new Float64Array(alignments);
+      this.levelInverse = inverses(this.levelAlign);
+    }
     this.nodeStart = new Float64Array(this.capacity);
     this.nodeLen = new Float64Array(this.capacity);
     this.aug = new Float64Array(this.capacity * this.stride);
@@ -353,7 +370,9 @@ export class RangeAllocator extends ArrayAvlTree {
         param: 'alignments',
       });
     }
-    value.forEach((a: unknown, i) => checkPowerOfTwo(where, `alignments[${i}]`, a, 1, ADDR_LIMIT));
+    // The default list is valid; another is checked element by element, each element named only in its error.
+    if (value === DEFAULT_ALIGNMENTS) return value;
+    for (let i = 0; i < value.length; i++) if (!isPowerOfTwoIn(value[i], 1, ADDR_LIMIT)) checkPowerOfTwo(where, `alignments[${i}]`, value[i], 1, ADDR_LIMIT);
     for (let i = 1; i < value.length; i++) {
       if ((value[i] as number) <= (value[i - 1] as number)) {
         throw new VcmError('EINVAL', `${where}: alignments must ascend, but alignments[${i}] = ${hex(value[i] as number)} follows ${hex(value[i - 1] as number)}`, {

@@ -4,6 +4,7 @@
  * the parameter, the value, and what would be right. Each throws `EINVAL`.
  */
 import { VcmError, formatSize, hex } from './errors.js';
+import { isPowerOfTwoIn } from './power-of-two.js';
 
 function describe(value: unknown): string {
   if (typeof value === 'number') {
@@ -61,15 +62,10 @@ export function checkAttr(where: string, param: string, value: unknown, allowed 
 
 /** A power of two from `min` to `max` (an alignment, a granule). */
 export function checkPowerOfTwo(where: string, param: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max || !isPowerOfTwo(value)) {
+  if (!isPowerOfTwoIn(value, min, max)) {
     fail(where, param, value, `a power of two from ${formatSize(min)} to ${max === Number.MAX_SAFE_INTEGER ? '2^52' : formatSize(max)}`);
   }
   return value;
-}
-
-/** For a positive safe integer: bit test while it fits 32 bits, exact float arithmetic above. */
-function isPowerOfTwo(x: number): boolean {
-  return x <= 0x4000_0000 ? (x & (x - 1)) === 0 : 2 ** Math.round(Math.log2(x)) === x;
 }
 
 /** One of a fixed set of values. */
