@@ -299,12 +299,12 @@ function opArb(unit: number, maxUnits: number, alignLogs: readonly number[]): fc
   );
 }
 
-function runAgainstModel(start: number, len: number, unit: number, ops: Op[], checkExtentsEvery = 1): void {
+/** One allocator beside its model: `apply` runs an operation on both and compares them, `finish` frees everything. */
+function underModel(start: number, len: number, unit: number): { apply(op: Op, checkExtents: boolean): void; finish(): void } {
   const a = new RangeAllocator(start, len);
   const m = new Model(start, len);
   const live: Array<[number, number]> = [];
-  let step = 0;
-  for (const op of ops) {
+  const apply = (op: Op, checkExtents: boolean): void => {
     switch (op.kind) {
       case 'alloc': {
         const align = 2 ** op.alignLog;
@@ -360,7 +360,7 @@ function runAgainstModel(start: number, len: number, unit: number, ops: Op[], ch
         break;
       }
     }
-    if (++step % checkExtentsEvery === 0) {
+    if (checkExtents) {
       expect(extents(a)).toEqual(m.gaps());
       expect(a.largestFreeExtent).toBe(Math.max(0, ...m.gaps().map(([, l]) => l)));
     }
@@ -369,14 +369,23 @@ function runAgainstModel(start: number, len: number, unit: number, ops: Op[], ch
     expect(a.freeExtentCount).toBe(m.gaps().length);
     // AVL: the height bound holds after every operation, not just on average.
     expect(a.treeHeight).toBeLessThanOrEqual(Math.floor(1.45 * Math.log2(a.freeExtentCount + 2)));
-  }
-  // Free everything still allocated: one extent again.
-  for (const [s, e] of [...m.used]) {
-    a.free(s, e - s);
-    m.free(s, e - s);
-  }
-  expect(extents(a)).toEqual(len > 0 ? [[start, len]] : []);
-  expect(a.freeBytes).toBe(len);
+  };
+  const finish = (): void => {
+    // Free everything still allocated: one extent again.
+    for (const [s, e] of [...m.used]) {
+      a.free(s, e - s);
+      m.free(s, e - s);
+    }
+    expect(extents(a)).toEqual(len > 0 ? [[start, len]] : []);
+    expect(a.freeBytes).toBe(len);
+  };
+  return { apply, finish };
+}
+
+function runAgainstModel(start: number, len: number, unit: number, ops: Op[], checkExtentsEvery = 1): void {
+  const run = underModel(start, len, unit);
+  ops.forEach((op, i) => run.apply(op, (i + 1) % checkExtentsEvery === 0));
+  run.finish();
 }
 
 describe('RangeAllocator matches a scanning model (fast-check)', () => {
@@ -400,6 +409,20 @@ describe('RangeAllocator matches a scanning model (fast-check)', () => {
         (start, ops) => runAgainstModel(start, SZ_16M, SZ_4K, ops),
       ),
       { numRuns: 100 },
+    );
+  });
+
+  it('two allocators interleaved: every tree shares one descent path, so operations alternating between them must not disturb each other', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), opArb(SZ_4K, 300, [12, 12, 13, 16, 16, 17, 20, 21])), { minLength: 1, maxLength: 250, size: 'max' }),
+        (ops) => {
+          const runs = [underModel(0x400, SZ_16M, SZ_4K), underModel(0x1000_0000, SZ_16M, SZ_4K)] as const;
+          for (const [second, op] of ops) runs[second ? 1 : 0].apply(op, true);
+          for (const run of runs) run.finish();
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 

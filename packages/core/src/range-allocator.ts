@@ -371,7 +371,7 @@ export class RangeAllocator extends ArrayAvlTree {
       });
     }
     // The default list is valid; another is checked element by element, each element named only in its error.
-    if (value === DEFAULT_ALIGNMENTS) return value;
+    if (value === DEFAULT_ALIGNMENTS) return DEFAULT_ALIGNMENTS;
     for (let i = 0; i < value.length; i++) if (!isPowerOfTwoIn(value[i], 1, ADDR_LIMIT)) checkPowerOfTwo(where, `alignments[${i}]`, value[i], 1, ADDR_LIMIT);
     for (let i = 1; i < value.length; i++) {
       if ((value[i] as number) <= (value[i - 1] as number)) {
