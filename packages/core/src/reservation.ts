@@ -40,6 +40,12 @@ export class Reservation extends GraphObject {
   _physmem: Physmem | undefined = undefined;
   /** @internal The reverse-map entries of the current backing. */
   _reverse: ReverseEntry[] = [];
+  /** @internal Links in its VCM's list of live reservations (reservation-list.ts). */
+  _prevInList: Reservation | undefined = undefined;
+  /** @internal */
+  _nextInList: Reservation | undefined = undefined;
+  /** @internal */
+  _inList = false;
 
   /** Not a constructor to call: use `vcm.reserve`, `vcm.reserveAt` or `bound.reserve`. */
   constructor(g: Graph, id: number, vcm: Vcm, len: number, attr: number, addr: number, bound: Bound | undefined) {

@@ -19,6 +19,7 @@ import { VcmError, formatSize, hex } from './errors.js';
 import { type Graph, GraphObject, checkDevice, isDevice } from './graph.js';
 import type { Physmem } from './physmem.js';
 import { RangeAllocator } from './range-allocator.js';
+import { ReservationList } from './reservation-list.js';
 import { Reservation, type ReservationSnapshot, UNPLACED } from './reservation.js';
 import { checkLength, checkUint } from './validate.js';
 import type { AssociationSnapshot } from './association.js';
@@ -47,7 +48,7 @@ export class Vcm extends GraphObject {
   /** @internal Prebuilt VCMs: the external table and its placer. */
   readonly _prebuilt: PrebuiltVcm | undefined;
   /** @internal Live reservations. */
-  readonly _res = new Set<Reservation>();
+  readonly _res = new ReservationList<Reservation>();
   /** @internal Address-ordered view of `_res`, rebuilt lazily after a change. */
   private _ordered: Reservation[] | undefined = undefined;
   /** @internal Associations in creation order. */
