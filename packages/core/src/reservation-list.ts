@@ -11,8 +11,11 @@
 
 /** What the list needs of a member: its two links. */
 export interface Listed<T> {
+  /** @internal */
   _prevInList: T | undefined;
+  /** @internal */
   _nextInList: T | undefined;
+  /** @internal */
   _inList: boolean;
 }
 
