@@ -21,7 +21,7 @@ import { formatFigures } from './formats.js';
 import { scalingFigures } from './scaling.js';
 import { hotPathFigures } from './hot-paths.js';
 import { dataPathFigures } from './data-path.js';
-import { checkModelWorkFloor, floorFor } from './stream-model-floor.js';
+import { checkedModelWorkFloor } from './stream-model-floor.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const RW = VCM_READ | VCM_WRITE;
@@ -152,9 +152,8 @@ figures.push(
 // The model's own work at each page crossing, flat in typed arrays (checked
 // to end with the model's counters and entries): how far the layering is
 // from a hand-flattened copy of itself (docs/performance.md#the-dma-stream).
-checkModelWorkFloor(streamContext('msm8x60', SZ_4K), STREAM_VA);
 {
-  const floor = floorFor(streamContext('msm8x60', SZ_4K), STREAM_VA);
+  const floor = checkedModelWorkFloor(streamContext('msm8x60', SZ_4K), STREAM_VA);
   for (let i = 0; i < 30; i++) floor.stream(STREAM_VA, SZ_16M);
   const rate = Math.round((STREAM_ACCESSES / bestTimeMs(() => floor.stream(STREAM_VA, SZ_16M), 15)) * 1000);
   figures.push(

@@ -8,7 +8,7 @@
  * associative TLB (open-addressed hash, backward-shift deletion), the
  * short-descriptor walk's type, access-flag and permission decode, the
  * least recently used victim from a linked list, the entry's fields stored,
- * and the counters the stream reports. `checkModelWorkFloor` runs it beside
+ * and the counters the stream reports. `checkedModelWorkFloor` runs it beside
  * the model from the same empty TLB and refuses a floor that does not end
  * with the model's counters and entries (docs/performance.md#the-dma-stream).
  */
@@ -167,7 +167,7 @@ export function modelWorkFloor(l1: Uint32Array, l2: Uint32Array): ModelWorkFloor
 }
 
 /** The floor over the table words `ctx`'s walk reads for the 16 MiB at `va` (read through the bank's own walk). */
-export function floorFor(ctx: SmmuContext, va: number): ModelWorkFloor {
+function floorFor(ctx: SmmuContext, va: number): ModelWorkFloor {
   const bank = ctx.bank!;
   // A level-1 table of 4,096 words; each megabyte's level-2 table at word 256 × its index in the 16 MiB, its descriptor's attribute bits kept.
   const l1 = new Uint32Array(4096);
@@ -182,26 +182,29 @@ export function floorFor(ctx: SmmuContext, va: number): ModelWorkFloor {
 }
 
 /**
- * Run one stream of 16 MiB in 64-byte bursts on `ctx` (an msm8x60 context
- * whose TLB is empty) and on a fresh floor; throw unless both end with the
- * same counters and the same entries in the same order of recency.
+ * The floor over `ctx`'s table for the 16 MiB at `va`, checked: one stream
+ * in 64-byte bursts on `ctx` (an msm8x60 context whose TLB is empty) and on
+ * the floor, which must end with the same counters and the same entries in
+ * the same order of recency, else this throws. The floor returned is the
+ * one checked, ready to time.
  */
-export function checkModelWorkFloor(ctx: SmmuContext, va: number): void {
+export function checkedModelWorkFloor(ctx: SmmuContext, va: number): ModelWorkFloor {
   const floor = floorFor(ctx, va);
   const tlb = ctx.bank!.smmu.tlb;
   const evictions0 = tlb.evictions;
   const r = ctx.dma.stream(va, SZ_16M, { burst: 64 });
   floor.stream(va, SZ_16M);
-  const model = {
+  const model = JSON.stringify({
     accesses: r.accesses,
     hits: r.hits,
     misses: r.misses,
     walkMemoryAccesses: r.walkMemoryAccesses,
     evictions: tlb.evictions - evictions0,
-  };
-  const modelEntries = tlb.entries().map((e) => ({ va: e.va, pa: e.pa, perm: e.perm }));
-  const same = JSON.stringify(model) === JSON.stringify(floor.counts) && JSON.stringify(modelEntries) === JSON.stringify(floor.entries());
-  if (!same) {
-    throw new Error(`the model-work floor does not do the model's work: model ${JSON.stringify(model)}, floor ${JSON.stringify(floor.counts)}; entries agree: ${JSON.stringify(modelEntries) === JSON.stringify(floor.entries())}`);
+  });
+  const counts = JSON.stringify(floor.counts);
+  const entriesAgree = JSON.stringify(tlb.entries().map((e) => ({ va: e.va, pa: e.pa, perm: e.perm }))) === JSON.stringify(floor.entries());
+  if (model !== counts || !entriesAgree) {
+    throw new Error(`the model-work floor does not do the model's work: model ${model}, floor ${counts}; entries agree: ${entriesAgree}`);
   }
+  return floor;
 }
