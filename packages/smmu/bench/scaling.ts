@@ -138,12 +138,14 @@ function hostMemoryFigures(): BenchFigure[] {
     for (const line of run.stdout.split('\n')) {
       if (!line.startsWith('{')) continue;
       const p = JSON.parse(line) as HostMemoryPoint;
-      byFormat.set(p.format, [...(byFormat.get(p.format) ?? []), p]);
+      const points = byFormat.get(p.format);
+      if (points === undefined) byFormat.set(p.format, [p]);
+      else points.push(p);
     }
   }
   const figures: BenchFigure[] = [];
   for (const points of byFormat.values()) {
-    const sorted = [...points].sort((a, b) => a.hostBytes - b.hostBytes);
+    const sorted = points.sort((a, b) => a.hostBytes - b.hostBytes);
     const p = sorted[(sorted.length - 1) >> 1]!;
     const spread = sorted.map((q) => (q.hostBytes / q.touchedBytes).toFixed(2)).join(' / ');
     const prefix = p.format === 'arm-lpae-4k' ? 'lpae-' : '';
